@@ -1,0 +1,214 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Kind is the JSON type a data field must have.
+type Kind string
+
+// Field kinds.
+const (
+	String     Kind = "string"
+	Bool       Kind = "boolean"
+	Number     Kind = "number"
+	Object     Kind = "object"
+	StringList Kind = "string[]"
+	Any        Kind = "any"
+)
+
+// Field is one field of an event's data.
+type Field struct {
+	Name     string
+	Kind     Kind
+	Required bool
+	Enum     []string // allowed values of a String field, when limited
+}
+
+// Origin says who may record a type.
+type Origin int
+
+// Origins.
+const (
+	Recorded Origin = iota // written by Contrail itself (contact actions, mail, reads)
+	Ingested               // sent to POST /v1/audit-events by a service
+	Cobrowse               // sent to POST /v1/cobrowse/sessions/{id}/events
+)
+
+// Spec describes one event type: its category, who records it, its data fields.
+type Spec struct {
+	Type        string
+	Category    string
+	Origin      Origin
+	Name        string // human name, as the product documents call it
+	Description string
+	Data        []Field
+	Log         string // the contact report log it feeds, if any
+}
+
+func req(name string, k Kind) Field { return Field{Name: name, Kind: k, Required: true} }
+func opt(name string, k Kind) Field { return Field{Name: name, Kind: k} }
+
+// registry is the one list of event types. Adding a type is one entry here: ingest
+// validation, the query API, the archive and the README's event reference all read it.
+var registry = []Spec{
+	// Contact events (seeds 000, 001), recorded by the contact routes.
+	{Type: "CONTACT_ADDED", Category: CategoryContact, Name: "Contact added", Description: "A contact was added manually, through the API, from an incoming message or by import.", Data: []Field{opt("email", String), opt("phone", String)}, Log: "added"},
+	{Type: "CONTACT_CONNECTED", Category: CategoryContact, Name: "Contact connected", Description: "A contact was connected to a channel identity.", Data: []Field{req("externalId", String)}, Log: "connected"},
+	{Type: "CONTACT_ARCHIVED", Category: CategoryContact, Name: "Contact archived", Description: "A contact was archived."},
+	{Type: "CONTACT_UNARCHIVED", Category: CategoryContact, Name: "Contact unarchived", Description: "An archived contact was made active again."},
+	{Type: "CONTACT_DELETED", Category: CategoryContact, Name: "Contact deleted", Description: "A contact was deleted; the event keeps its name.", Log: "deleted"},
+	{Type: "CONTACT_MERGED", Category: CategoryContact, Name: "Contacts merged", Description: "Contacts were merged into a primary contact.", Data: []Field{req("primaryContactId", String), req("mergedContactIds", StringList)}, Log: "merged"},
+	{Type: "CONTACT_UPDATED", Category: CategoryContact, Name: "Contact updated", Description: "A contact's name, email or phone changed.", Data: []Field{req("changes", Object)}},
+	{Type: "CONTACT_INVITED", Category: CategoryContact, Name: "Contact invited", Description: "An invitation email was requested for a contact.", Data: []Field{req("email", String)}},
+	{Type: "MESSAGE_SENT", Category: CategoryContact, Name: "Message sent", Description: "A message was sent to a contact by email.", Data: []Field{req("text", String), req("to", String)}},
+	{Type: "CONTACT_SHARED", Category: CategoryContact, Name: "Contact shared", Description: "A contact's details were shared by email.", Data: []Field{req("email", String), opt("note", String)}},
+	{Type: "COMMENT_ADDED", Category: CategoryContact, Name: "Comment added", Description: "A comment was added to a contact's activity.", Data: []Field{req("text", String)}},
+	{Type: "EMAIL_DELIVERED", Category: CategoryEmail, Name: "Email delivered", Description: "SES accepted an invite, message or share email.", Data: []Field{req("requestEventId", String), opt("messageId", String)}},
+	{Type: "EMAIL_FAILED", Category: CategoryEmail, Name: "Email failed", Description: "An invite, message or share email could not be sent.", Data: []Field{req("requestEventId", String), req("reason", String)}},
+
+	// Platform events (seed 002, general table), ingested by services.
+	{Type: "START_CALL", Category: CategoryPlatform, Origin: Ingested, Name: "[Call] Start", Description: "A 1 to 1 audio, video or screen-sharing call started.", Data: []Field{req("callId", String), req("customerId", String)}},
+	{Type: "MESSENGER_SEND", Category: CategoryPlatform, Origin: Ingested, Name: "[Messenger] Send message", Description: "A message was sent through the live chat.", Data: []Field{req("customerId", String)}},
+	{Type: "LIVE_VIEW", Category: CategoryPlatform, Origin: Ingested, Name: "[LiveView] joined", Description: "A user joined a co-browsing session.", Data: []Field{req("sessionId", String)}},
+	{Type: "LOGGED_IN", Category: CategoryPlatform, Origin: Ingested, Name: "[Account] Logged in", Description: "A user logged in."},
+	{Type: "ONLINE_STATUS_ONLINE", Category: CategoryPlatform, Origin: Ingested, Name: "[Agent] Go Online", Description: "A user went online."},
+	{Type: "ONLINE_STATUS_OFFLINE", Category: CategoryPlatform, Origin: Ingested, Name: "[Agent] Go Offline", Description: "A user went offline."},
+	{Type: "STATUS_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Chat] Status changed", Description: "The status of a chat conversation changed.", Data: []Field{req("customerId", String), req("status", String), req("messageId", String)}},
+	{Type: "ROLE_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Roles] changed", Description: "The role of a tenant user changed.", Data: []Field{req("roleName", String), req("tenantUser", String)}},
+	{Type: "PERMISSION_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Permissions] changed", Description: "The permissions of a role changed.", Data: []Field{req("roleName", String), req("permissions", StringList)}},
+	{Type: "PLUGIN_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Plugin] changed", Description: "A plugin's configuration changed.", Data: []Field{req("configuration", Object)}},
+	{Type: "SETTINGS_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Settings] changed", Description: "Settings changed (security settings, for example).", Data: []Field{req("configuration", Object)}},
+	{Type: "MEETING_CHANGE", Category: CategoryPlatform, Origin: Ingested, Name: "[Meeting] changed", Description: "A meeting was created, updated or deleted.", Data: []Field{{Name: "operation", Kind: String, Required: true, Enum: []string{"CREATE_OR_UPDATE", "DELETE"}}, req("conference", Object)}},
+	{Type: "CONFERENCE_AGENT", Category: CategoryPlatform, Origin: Ingested, Name: "[Meeting] Agent joined", Description: "An agent joined a conference meeting.", Data: []Field{req("callId", String), req("customerId", String)}},
+	{Type: "CONFERENCE_RECORDING", Category: CategoryPlatform, Origin: Ingested, Name: "[Meeting] Recording started", Description: "Recording of a conference started.", Data: []Field{req("callId", String), req("customerId", String), req("joinedAgents", StringList), req("tags", StringList)}},
+
+	// Co-browsing events (seed 002, session table).
+	{Type: "CLICK", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Clicked on element", Description: "The agent or the customer clicked an element.", Data: []Field{req("element", String)}},
+	{Type: "SCROLL", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Scroll on page or element", Description: "A page or an element was scrolled.", Data: []Field{req("position", Any), opt("element", String)}},
+	{Type: "FORM", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Form sent", Description: "A form was submitted.", Data: []Field{req("form", String)}},
+	{Type: "INPUT", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Input changed", Description: "Text was entered (masked when the tenant asks for it).", Data: []Field{req("element", String), req("text", String)}},
+	{Type: "PAGECHANGE", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Page changed", Description: "The page changed.", Data: []Field{req("page", String)}},
+	{Type: "SELECTION", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Text or elements selected", Description: "Text or elements were selected.", Data: []Field{opt("selection", Any)}},
+	{Type: "CUSTOM_EVENT", Category: CategoryCobrowse, Origin: Cobrowse, Name: "Custom event", Description: "A custom event was triggered through the API.", Data: []Field{req("eventType", String), req("value", Any)}},
+
+	// Access events: reading the audit trail is itself audited.
+	{Type: "AUDIT_LOG_VIEWED", Category: CategoryAccess, Name: "Audit log viewed", Description: "An admin read the audit log; data holds the filters.", Data: []Field{opt("filters", Object)}},
+	{Type: "REPORT_VIEWED", Category: CategoryAccess, Name: "Report viewed", Description: "An admin read a contact report; data holds the report and filters.", Data: []Field{req("report", String), opt("filters", Object)}},
+	{Type: "REPORT_EXPORTED", Category: CategoryAccess, Name: "Report exported", Description: "A report export finished; data holds the report, filters and rows.", Data: []Field{req("report", String), opt("filters", Object), opt("exportId", String), opt("rows", Number)}},
+}
+
+var byType = func() map[string]*Spec {
+	m := make(map[string]*Spec, len(registry))
+	for i := range registry {
+		s := &registry[i]
+		if _, dup := m[s.Type]; dup {
+			panic("audit registry: duplicate type " + s.Type)
+		}
+		m[s.Type] = s
+	}
+	return m
+}()
+
+// Lookup returns the spec of an event type.
+func Lookup(typ string) (*Spec, bool) {
+	s, ok := byType[typ]
+	return s, ok
+}
+
+// Specs returns every registered type, in registry order.
+func Specs() []Spec { return append([]Spec(nil), registry...) }
+
+// Categories returns the category names, sorted.
+func Categories() []string {
+	return []string{CategoryAccess, CategoryCobrowse, CategoryContact, CategoryEmail, CategoryPlatform}
+}
+
+// CategoryOf returns the category of typ, or "" for an unknown type.
+func CategoryOf(typ string) string {
+	if s, ok := byType[typ]; ok {
+		return s.Category
+	}
+	return ""
+}
+
+// CheckData validates data against the type's fields and returns field -> problem,
+// with field names prefixed by prefix (e.g. "events[3].data.").
+func (s *Spec) CheckData(prefix string, data map[string]any) map[string]string {
+	problems := map[string]string{}
+	known := make(map[string]bool, len(s.Data))
+	for _, f := range s.Data {
+		known[f.Name] = true
+		v, ok := data[f.Name]
+		if !ok || v == nil {
+			if f.Required {
+				problems[prefix+f.Name] = "is required for " + s.Type
+			}
+			continue
+		}
+		if msg := f.check(v); msg != "" {
+			problems[prefix+f.Name] = msg
+		}
+	}
+	extra := make([]string, 0)
+	for k := range data {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		problems[prefix+k] = fmt.Sprintf("is not a field of %s", s.Type)
+	}
+	return problems
+}
+
+func (f Field) check(v any) string {
+	switch f.Kind {
+	case String:
+		s, ok := v.(string)
+		if !ok {
+			return "must be a string"
+		}
+		if s == "" {
+			return "must not be empty"
+		}
+		if len(f.Enum) > 0 {
+			for _, e := range f.Enum {
+				if s == e {
+					return ""
+				}
+			}
+			return fmt.Sprintf("must be one of %v", f.Enum)
+		}
+	case Bool:
+		if _, ok := v.(bool); !ok {
+			return "must be true or false"
+		}
+	case Number:
+		switch v.(type) {
+		case float64, int, int64:
+		default:
+			return "must be a number"
+		}
+	case Object:
+		if _, ok := v.(map[string]any); !ok {
+			return "must be an object"
+		}
+	case StringList:
+		l, ok := v.([]any)
+		if !ok {
+			if _, ok := v.([]string); ok {
+				return ""
+			}
+			return "must be an array of strings"
+		}
+		for _, x := range l {
+			if _, ok := x.(string); !ok {
+				return "must be an array of strings"
+			}
+		}
+	}
+	return ""
+}

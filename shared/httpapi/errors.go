@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/contrail/contrail/shared/fault"
+)
+
+// Status maps an error kind to its HTTP status: the one place that does.
+func Status(k fault.Kind) int {
+	switch k {
+	case fault.Invalid:
+		return http.StatusBadRequest
+	case fault.Unauthenticated:
+		return http.StatusUnauthorized
+	case fault.Forbidden:
+		return http.StatusForbidden
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case fault.Unprocessable:
+		return http.StatusUnprocessableEntity
+	case fault.Throttled:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// ErrorBody is the contract's error document.
+type ErrorBody struct {
+	Error map[string]any `json:"error"`
+}
+
+// ErrorResponse turns err into the contract's error response. A fault's code, message and
+// fields are returned as they are; anything else is logged and answered as a bare 500.
+func ErrorResponse(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+	fe := fault.As(err)
+	if fe == nil || fe.Kind == fault.Internal {
+		slog.ErrorContext(ctx, "request failed", "error", err.Error())
+		fe = fault.New(fault.Internal, "internal_error", "Something went wrong on our side; try again later.")
+	} else if fe.Kind == fault.Throttled {
+		slog.WarnContext(ctx, "request throttled", "error", err.Error())
+	}
+	body := map[string]any{"code": fe.Code, "message": fe.Message}
+	if len(fe.Fields) > 0 {
+		body["fields"] = fe.Fields
+	}
+	for k, v := range fe.Details {
+		body[k] = v
+	}
+	return JSON(Status(fe.Kind), ErrorBody{Error: body})
+}
+
+// JSON returns a response with v encoded as JSON.
+func JSON(status int, v any) events.APIGatewayV2HTTPResponse {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "error", err.Error())
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"Something went wrong on our side; try again later."}}`)
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"content-type": "application/json"},
+		Body:       string(b),
+	}
+}
+
+// NoContent returns a 204.
+func NoContent() events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: http.StatusNoContent}
+}

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Role is a group in the token's cognito:groups claim.
+type Role string
+
+// The roles of the contract.
+const (
+	Admin   Role = "admin"
+	Agent   Role = "agent"
+	Service Role = "service"
+)
+
+// The sets of roles each kind of route admits; every route names one, and Route checks it.
+var (
+	ContactRoles = []Role{Agent, Admin}   // contact actions, reads and history
+	AdminRoles   = []Role{Admin}          // audit log, reports, exports
+	IngestRoles  = []Role{Service, Admin} // POST /v1/audit-events
+	ServiceRoles = []Role{Service}        // co-browsing ingest
+)
+
+// Principal is the verified caller: the tenant comes from here and nowhere else.
+type Principal struct {
+	TenantID string
+	UserID   string
+	Name     string
+	Roles    []Role
+}
+
+// Has reports whether the caller holds role r.
+func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
+
+// principalFrom reads the JWT claims the HTTP API authorizer verified (the local gateway
+// passes the same claims). ok is false when the claims lack a subject or a tenant.
+func principalFrom(req *events.APIGatewayV2HTTPRequest) (Principal, bool) {
+	a := req.RequestContext.Authorizer
+	if a == nil || a.JWT == nil {
+		return Principal{}, false
+	}
+	c := a.JWT.Claims
+	p := Principal{
+		TenantID: strings.TrimSpace(c["custom:tenant_id"]),
+		UserID:   strings.TrimSpace(c["sub"]),
+		Name:     strings.TrimSpace(c["name"]),
+		Roles:    parseGroups(c["cognito:groups"]),
+	}
+	if p.Name == "" {
+		p.Name = p.UserID
+	}
+	return p, p.TenantID != "" && p.UserID != ""
+}
+
+// parseGroups reads cognito:groups as API Gateway passes it: "[admin agent]", or a JSON
+// array, or a comma- or space-separated list.
+func parseGroups(s string) []Role {
+	s = strings.TrimSpace(s)
+	var arr []string
+	if strings.HasPrefix(s, "[\"") && json.Unmarshal([]byte(s), &arr) == nil {
+		// JSON array
+	} else {
+		s = strings.Trim(s, "[]")
+		arr = strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+	}
+	roles := make([]Role, 0, len(arr))
+	for _, g := range arr {
+		if g = strings.TrimSpace(g); g != "" {
+			roles = append(roles, Role(g))
+		}
+	}
+	return roles
+}
