@@ -90,13 +90,18 @@ func (r *Request) PathParam(name string) string { return r.Event.PathParameters[
 
 // Header returns a request header (API Gateway v2 lower-cases names).
 func (r *Request) Header(name string) string {
-	name = strings.ToLower(name)
+	v, _ := r.LookupHeader(name)
+	return v
+}
+
+// LookupHeader returns a request header and whether it was sent at all.
+func (r *Request) LookupHeader(name string) (string, bool) {
 	for k, v := range r.Event.Headers {
-		if strings.ToLower(k) == name {
-			return v
+		if strings.EqualFold(k, name) {
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // Query returns the query parameters, repeated ones included (read from the raw query string,
