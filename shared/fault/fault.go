@@ -22,6 +22,7 @@ const (
 	TooLarge                    // 413
 	Unprocessable               // 422: well-formed but cannot be done for this resource
 	Throttled                   // 503: try again
+	Unsupported                 // 415: a body in a media type the route does not read
 )
 
 // Error is a failure with a machine-readable code and a message a person can act on.

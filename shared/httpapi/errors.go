@@ -30,6 +30,8 @@ func Status(k fault.Kind) int {
 		return http.StatusUnprocessableEntity
 	case fault.Throttled:
 		return http.StatusServiceUnavailable
+	case fault.Unsupported:
+		return http.StatusUnsupportedMediaType
 	default:
 		return http.StatusInternalServerError
 	}
