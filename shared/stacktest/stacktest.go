@@ -1,0 +1,375 @@
+// Package stacktest gives tests the real local stand-ins for AWS: DynamoDB Local (with
+// Streams), an in-process gofakes3 S3 server and the SES v2 emulator. Each is started once
+// per test binary, on first use, and stopped by Main. Tables and buckets are fresh per test.
+//
+// A package using it has
+//
+//	func TestMain(m *testing.M) { stacktest.Main(m) }
+//
+// A missing prerequisite (java, node, `npm ci --prefix local`) fails the test; nothing skips.
+package stacktest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/shared/template"
+)
+
+// started holds what this test binary started; Main stops it.
+var (
+	mu      sync.Mutex
+	stopped bool
+	stops   []func()
+)
+
+func onStop(f func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	stops = append(stops, f)
+}
+
+// Main runs the tests, then stops every stand-in they started, and exits with their status.
+func Main(m *testing.M) {
+	code := m.Run()
+	mu.Lock()
+	stopped = true
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+// lazy starts something once per test binary and remembers its failure.
+type lazy[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (l *lazy[T]) get(t testing.TB, start func() (T, error)) T {
+	t.Helper()
+	l.once.Do(func() { l.v, l.err = start() })
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.v
+}
+
+// Root returns the repository root: the folder holding template.yaml.
+func Root(t testing.TB) string {
+	t.Helper()
+	r, err := rootDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var rootDir = sync.OnceValues(func() (string, error) {
+	p, err := template.Find()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(p), nil
+})
+
+// Template returns the repository's parsed template.yaml.
+func Template(t testing.TB) *template.Template {
+	t.Helper()
+	r := Root(t)
+	return tmpl.get(t, func() (*template.Template, error) {
+		return template.Load(filepath.Join(r, template.FileName))
+	})
+}
+
+var tmpl lazy[*template.Template]
+
+// Config returns an AWS configuration for a local endpoint: static credentials, us-east-1,
+// BaseEndpoint, and no checksum warnings.
+func Config(t testing.TB, endpoint string) aws.Config {
+	return emulator.Config(endpoint)
+}
+
+func startProcess(start func(context.Context, emulator.Options) (*emulator.Process, error)) (*emulator.Process, error) {
+	r, err := rootDir()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	p, err := start(ctx, emulator.Options{Root: r})
+	if err != nil {
+		return nil, err
+	}
+	onStop(func() { _ = p.Stop() })
+	return p, nil
+}
+
+var dynamo lazy[*emulator.Process]
+
+// DynamoDBEndpoint returns the endpoint of DynamoDB Local (also DynamoDB Streams), starting it
+// on first use.
+func DynamoDBEndpoint(t testing.TB) string {
+	t.Helper()
+	p := dynamo.get(t, func() (*emulator.Process, error) { return startProcess(emulator.StartDynamoDB) })
+	return p.Endpoint
+}
+
+// DynamoDB returns a client of DynamoDB Local, started once per test binary on a free port.
+func DynamoDB(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	return dynamodb.NewFromConfig(Config(t, DynamoDBEndpoint(t)), func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = true
+	})
+}
+
+// DynamoDBStreams returns a DynamoDB Streams client of the same DynamoDB Local.
+func DynamoDBStreams(t testing.TB) *dynamodbstreams.Client {
+	t.Helper()
+	return dynamodbstreams.NewFromConfig(Config(t, DynamoDBEndpoint(t)))
+}
+
+// UniqueName returns prefix followed by 8 random hex digits.
+func UniqueName(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// Tables creates every table of template.yaml (keys, GSIs, stream, TTL) under unique names
+// ("t<random>-ContactsTable") and deletes them when the test ends. It returns
+// LogicalId -> table name.
+func Tables(t testing.TB) map[string]string {
+	t.Helper()
+	db := DynamoDB(t)
+	tables := Template(t).Tables()
+	prefix := UniqueName("t")
+	names := make(map[string]string, len(tables))
+	errs := make([]error, len(tables))
+	var wg sync.WaitGroup
+	for i, tb := range tables {
+		name := prefix + "-" + tb.LogicalID
+		names[tb.LogicalID] = name
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = createTable(db, tb, name)
+		}()
+	}
+	wg.Wait()
+	t.Cleanup(func() {
+		mu.Lock()
+		gone := stopped
+		mu.Unlock()
+		if gone {
+			return
+		}
+		for _, name := range names {
+			_, err := db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+			if err != nil {
+				t.Errorf("delete table %s: %v", name, err)
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+func createTable(db *dynamodb.Client, tb template.Table, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := db.CreateTable(ctx, tb.CreateTableInput(name)); err != nil {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	for {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", name, err)
+		}
+		if out.Table.TableStatus == types.TableStatusActive {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("table %s is not ACTIVE: %w", name, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if tb.TTLAttribute != "" {
+		_, err := db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+			TableName:               aws.String(name),
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(tb.TTLAttribute), Enabled: aws.Bool(true)},
+		})
+		if err != nil {
+			return fmt.Errorf("enable TTL on %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+var s3srv lazy[*httptest.Server]
+
+// S3Endpoint returns the endpoint of the in-process gofakes3 server, starting it on first use.
+func S3Endpoint(t testing.TB) string {
+	t.Helper()
+	srv := s3srv.get(t, func() (*httptest.Server, error) {
+		faker := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog()))
+		srv := httptest.NewServer(faker.Server())
+		onStop(srv.Close)
+		return srv, nil
+	})
+	return srv.URL
+}
+
+// S3 returns a path-style client of the in-process gofakes3 server.
+func S3(t testing.TB) *s3.Client {
+	t.Helper()
+	return s3.NewFromConfig(Config(t, S3Endpoint(t)), func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+// Bucket creates a fresh, empty bucket and returns its name.
+func Bucket(t testing.TB) string {
+	t.Helper()
+	name := UniqueName("b")
+	if _, err := S3(t).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("create bucket %s: %v", name, err)
+	}
+	return name
+}
+
+var ses lazy[*emulator.Process]
+
+// SESEndpoint returns the endpoint of the SES v2 emulator, starting it on first use.
+func SESEndpoint(t testing.TB) string {
+	t.Helper()
+	p := ses.get(t, func() (*emulator.Process, error) { return startProcess(emulator.StartSES) })
+	return p.Endpoint
+}
+
+// SES returns an SES v2 client of the emulator.
+func SES(t testing.TB) *sesv2.Client {
+	t.Helper()
+	return sesv2.NewFromConfig(Config(t, SESEndpoint(t)))
+}
+
+// Email is one mail the SES emulator stored. Empty lists are nil.
+type Email struct {
+	From        string
+	To, Cc, Bcc []string
+	Subject     string
+	Text, HTML  string
+	MessageID   string
+}
+
+// storedEmail is the JSON of one mail in the emulator's GET /store.
+type storedEmail struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	Destination struct {
+		To  []string `json:"to"`
+		Cc  []string `json:"cc"`
+		Bcc []string `json:"bcc"`
+	} `json:"destination"`
+	Subject string `json:"subject"`
+	Body    struct {
+		HTML string `json:"html"`
+		Text string `json:"text"`
+	} `json:"body"`
+}
+
+// Emails returns every mail the SES emulator stored, oldest first. The emulator is shared by
+// the whole test binary: filter by a recipient unique to the test (see EmailsTo).
+func Emails(t testing.TB) []Email {
+	t.Helper()
+	endpoint := SESEndpoint(t)
+	resp, err := http.Get(endpoint + "/store")
+	if err != nil {
+		t.Fatalf("read SES emulator store: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("read SES emulator store: %s", resp.Status)
+	}
+	var store struct {
+		Emails []storedEmail `json:"emails"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
+		t.Fatalf("decode SES emulator store: %v", err)
+	}
+	emails := make([]Email, 0, len(store.Emails))
+	for _, e := range store.Emails {
+		emails = append(emails, Email{
+			From:      e.From,
+			To:        nilIfEmpty(e.Destination.To),
+			Cc:        nilIfEmpty(e.Destination.Cc),
+			Bcc:       nilIfEmpty(e.Destination.Bcc),
+			Subject:   e.Subject,
+			Text:      e.Body.Text,
+			HTML:      e.Body.HTML,
+			MessageID: e.MessageID,
+		})
+	}
+	return emails
+}
+
+// EmailsTo returns the stored mails with addr among their To, Cc or Bcc recipients
+// (case-insensitive), oldest first; nil when there are none.
+func EmailsTo(t testing.TB, addr string) []Email {
+	t.Helper()
+	var out []Email
+	for _, e := range Emails(t) {
+		if hasAddress(e.To, addr) || hasAddress(e.Cc, addr) || hasAddress(e.Bcc, addr) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Address returns a unique recipient address for a test, so EmailsTo sees only its mail.
+func Address(name string) string {
+	return UniqueName(strings.ToLower(name)+"-") + "@example.com"
+}
+
+func hasAddress(list []string, addr string) bool {
+	for _, a := range list {
+		// A raw mail's recipients may be written `Name <addr>`.
+		if strings.EqualFold(a, addr) || strings.HasSuffix(strings.ToLower(a), "<"+strings.ToLower(addr)+">") {
+			return true
+		}
+	}
+	return false
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
