@@ -393,4 +393,3 @@ func TestResponses(t *testing.T) {
 		})
 	}
 }
-
