@@ -26,3 +26,17 @@ build-GetContactFunction: ; $(call build_function,get-contact,GetContactFunction
 # ---- functions: reports and exports
 
 # ---- end of functions
+
+# ---- local stack
+# make run: DynamoDB Local, S3 (in process), the SES emulator, the gateway on :3000 (PORT
+# overrides), the stream poller and the scheduler. Ctrl-C stops everything.
+run:
+	@$(GO) run ./local/cmd/devstack
+
+# make token ROLE=admin|agent|service TENANT=<id> [USER=<id>] [NAME=<display name>]: one
+# development token on stdout. USER and NAME count only when given on the command line
+# (the shell's $$USER is not a user id).
+token:
+	@$(GO) run ./local/cmd/token -role '$(ROLE)' -tenant '$(TENANT)' \
+		-user '$(if $(filter command line,$(origin USER)),$(USER))' \
+		-name '$(if $(filter command line,$(origin NAME)),$(NAME))'
