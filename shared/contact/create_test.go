@@ -1,0 +1,186 @@
+package contact_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/contrail/contrail/shared/audit"
+)
+
+const at0 = "2026-11-30T01:00:00.000Z"
+
+var expires0 = float64(t0.AddDate(0, 0, 400).Unix())
+
+// wantEvent is the stored audit item of a contact event by agent at t0.
+func wantEvent(id, typ, contactID, contactName, source, channel string, data map[string]any, by caller) map[string]any {
+	if data == nil {
+		data = map[string]any{}
+	}
+	shard := audit.Keys{Shards: 4}.Shard(id)
+	category := audit.CategoryOf(typ)
+	e := map[string]any{
+		"pk": fmt.Sprintf("T#%s#D#2026-11-30#%d", by.tenant, shard), "sk": at0 + "#" + id,
+		"id": id, "tenantId": by.tenant, "occurredAt": at0, "recordedAt": at0,
+		"type": typ, "category": category,
+		"actor":       map[string]any{"type": "user", "id": by.sub, "name": by.name},
+		"contact":     map[string]any{"id": contactID, "name": contactName},
+		"source":      source,
+		"data":        data,
+		"context":     map[string]any{"ip": "203.0.113.7", "userAgent": "contact-test/1.0", "requestId": "req-1"},
+		"contactKey":  "T#" + by.tenant + "#C#" + contactID,
+		"typeKey":     "T#" + by.tenant + "#Y#" + typ + "#2026-11-30",
+		"categoryKey": "T#" + by.tenant + "#G#" + category + "#2026-11-30",
+		"actorKey":    "T#" + by.tenant + "#A#" + by.sub + "#2026-11-30",
+		"itemType":    "event",
+		"expiresAt":   expires0,
+	}
+	if channel != "" {
+		e["channel"] = channel
+	}
+	return e
+}
+
+func TestCreate(t *testing.T) {
+	h := newHarness(t)
+	got := h.do(req{route: "POST /v1/contacts", as: agent,
+		body: `{"name": "  Budi Santoso ", "email": "budi@example.com", "phone": "+62 812-3456-7890", "source": "api"}`})
+	diff(t, "response", resp{Status: 201, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t, `{
+		"id": "ID0001", "name": "Budi Santoso", "email": "budi@example.com", "phone": "+62 812-3456-7890",
+		"status": "active", "channels": [], "createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`)}, got)
+	diff(t, "contacts table", []map[string]any{{
+		"pk": "T#acme#C#ID0001", "itemType": "contact", "id": "ID0001", "tenantId": "acme", "name": "Budi Santoso",
+		"email": "budi@example.com", "phone": "+62 812-3456-7890", "status": "active", "channels": []any{},
+		"createdAt": at0, "updatedAt": at0, "version": float64(1), "createdBy": "u-agent",
+		"statusKey": "T#acme#active", "createdKey": at0 + "#ID0001",
+	}}, h.items(h.cfg.ContactsTable))
+	diff(t, "audit table", []map[string]any{
+		wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Budi Santoso", "api", "",
+			map[string]any{"email": "budi@example.com", "phone": "+62 812-3456-7890"}, agent),
+	}, h.events())
+
+	// The same contact reads back, for any role of the tenant.
+	got.Status = 200
+	for _, as := range []caller{agent, admin} {
+		diff(t, "get", got, h.do(req{route: "GET /v1/contacts/{id}", id: "ID0001", as: as}))
+	}
+}
+
+func TestCreateWithChannel(t *testing.T) {
+	h := newHarness(t)
+	t.Run("identity connects the channel and records both events", func(t *testing.T) {
+		got := h.ok(req{route: "POST /v1/contacts", as: agent,
+			body: `{"name": "Wati", "source": "incoming_message", "channel": "whatsapp", "externalId": "+6281234567890"}`}, 201)
+		diff(t, "response", jsonValue(t, `{"id": "ID0001", "name": "Wati", "email": null, "phone": null, "status": "active",
+			"channels": [{"channel": "whatsapp", "externalId": "+6281234567890", "connectedAt": "`+at0+`"}],
+			"createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`), any(got))
+		diff(t, "identity item", map[string]any{
+			"pk": "T#acme#CH#whatsapp#+6281234567890", "itemType": "channel_identity", "tenantId": "acme",
+			"channel": "whatsapp", "externalId": "+6281234567890", "contactId": "ID0001", "connectedAt": at0,
+		}, h.item("T#acme#CH#whatsapp#+6281234567890"))
+		diff(t, "events", []map[string]any{
+			wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Wati", "incoming_message", "whatsapp", nil, agent),
+			wantEvent("ID0003", "CONTACT_CONNECTED", "ID0001", "Wati", "incoming_message", "whatsapp", map[string]any{"externalId": "+6281234567890"}, agent),
+		}, h.events())
+	})
+	t.Run("the same identity on a second new contact is 409 and writes nothing", func(t *testing.T) {
+		before, evs := h.items(h.cfg.ContactsTable), h.events()
+		r := h.do(req{route: "POST /v1/contacts", as: agent, body: `{"name": "Other", "channel": "whatsapp", "externalId": "+6281234567890"}`})
+		diff(t, "response", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t,
+			`{"error": {"code": "channel_identity_taken", "message": "Another contact is connected to this channel identity; merge the two contacts instead."}}`)}, r)
+		diff(t, "contacts table", before, h.items(h.cfg.ContactsTable))
+		diff(t, "audit table", evs, h.events())
+	})
+	t.Run("a channel without an identity is recorded on the event only", func(t *testing.T) {
+		h := newHarness(t)
+		got := h.ok(req{route: "POST /v1/contacts", as: agent, body: `{"name": "Rina", "channel": "telegram"}`}, 201)
+		diff(t, "channels", []any{}, got["channels"])
+		diff(t, "events", []map[string]any{
+			wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Rina", "manual", "telegram", nil, agent),
+		}, h.events())
+	})
+}
+
+func TestCreateRejectsBadInput(t *testing.T) {
+	h := newHarness(t)
+	invalid := func(msg string, fields map[string]any) any {
+		return map[string]any{"error": map[string]any{"code": "invalid_request", "message": msg, "fields": fields}}
+	}
+	long := strings.Repeat("n", 201)
+	for _, tc := range []struct {
+		name   string
+		body   string
+		as     caller
+		key    string
+		status int
+		want   any
+	}{
+		{"missing name", `{"email": "a@example.com"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: name.", map[string]any{"name": "is required"})},
+		{"blank name", `{"name": "   "}`, agent, "", 400, invalid("Fix the fields listed in error.fields: name.", map[string]any{"name": "is required"})},
+		{"name too long", `{"name": "` + long + `"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: name.", map[string]any{"name": "must be 1 to 200 characters"})},
+		{"bad email and phone", `{"name": "A", "email": "not-an-email", "phone": "12ab"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: email, phone.", map[string]any{
+			"email": "must be one email address, like name@example.com",
+			"phone": "must be a phone number like +62 812-3456-7890: an optional +, then 6 to 20 digits with spaces, dashes, dots or parentheses"})},
+		{"email with a line break", `{"name": "A", "email": "a@example.com\r\nBcc: x@example.com"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: email.", map[string]any{"email": "must not contain line breaks"})},
+		{"two addresses", `{"name": "A", "email": "a@example.com, b@example.com"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: email.", map[string]any{"email": "must be one email address, like name@example.com"})},
+		{"unknown source", `{"name": "A", "source": "import"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: source.", map[string]any{"source": "must be one of manual, api, incoming_message"})},
+		{"unknown channel", `{"name": "A", "channel": "pigeon"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: channel.", map[string]any{"channel": "must be one of whatsapp, telegram, instagram, messenger, webchat, email, sms"})},
+		{"externalId without channel", `{"name": "A", "externalId": "123"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: channel.", map[string]any{"channel": "is required with externalId"})},
+		{"unknown field", `{"name": "A", "tenantId": "globex"}`, agent, "", 400, invalid("Remove the unknown field tenantId.", map[string]any{"tenantId": "is not a known field"})},
+		{"wrong type", `{"name": 42}`, agent, "", 400, invalid("Fix the field listed in error.fields: name.", map[string]any{"name": "must be a string"})},
+		{"not JSON", `{"name": `, agent, "", 400, map[string]any{"error": map[string]any{"code": "invalid_json", "message": "The request body is not valid JSON."}}},
+		{"empty body", ``, agent, "", 400, map[string]any{"error": map[string]any{"code": "invalid_body", "message": "Send a JSON object as the request body."}}},
+		{"two values", `{"name": "A"} {"name": "B"}`, agent, "", 400, map[string]any{"error": map[string]any{"code": "invalid_body", "message": "The request body must hold a single JSON object and nothing after it."}}},
+		{"too large", `{"name": "A", "phone": "` + strings.Repeat(" ", 256<<10) + `"}`, agent, "", 413, map[string]any{"error": map[string]any{"code": "body_too_large", "message": fmt.Sprintf("The request body is %d bytes; send at most 262144.", 256<<10+26)}}},
+		{"idempotency key too long", `{"name": "A"}`, agent, strings.Repeat("k", 129), 400, map[string]any{"error": map[string]any{"code": "invalid_idempotency_key", "message": "Send an Idempotency-Key of 1 to 128 characters.", "fields": map[string]any{"Idempotency-Key": "must be 1 to 128 characters"}}}},
+		{"no token", `{"name": "A"}`, nobody, "", 401, map[string]any{"error": map[string]any{"code": "unauthorized", "message": "Send a valid bearer token in the Authorization header."}}},
+		{"service role", `{"name": "A"}`, caller{"acme", "svc", "Svc", "[service]"}, "", 403, map[string]any{"error": map[string]any{"code": "forbidden", "message": "This route needs one of the roles agent or admin."}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := req{route: "POST /v1/contacts", body: tc.body, as: tc.as}
+			if tc.key != "" {
+				q.headers = map[string]string{"Idempotency-Key": tc.key}
+			}
+			got := h.do(q)
+			diff(t, "response", resp{Status: tc.status, Headers: map[string]string{"content-type": "application/json"}, Body: tc.want}, got)
+		})
+	}
+	diff(t, "contacts table after bad requests", []map[string]any(nil), h.items(h.cfg.ContactsTable))
+	diff(t, "audit table after bad requests", []map[string]any(nil), h.events())
+}
+
+func TestCreateIdempotency(t *testing.T) {
+	h := newHarness(t)
+	key := map[string]string{"Idempotency-Key": "create-1"}
+	first := h.do(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Budi"}`})
+	if first.Status != 201 {
+		t.Fatalf("first: %v", first)
+	}
+	again := h.do(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Budi"}`})
+	want := first
+	want.Headers = map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
+	diff(t, "replay", want, again)
+	diff(t, "events", []string{"CONTACT_ADDED"}, h.eventTypes())
+
+	reused := h.do(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Someone else"}`})
+	diff(t, "reuse with another body", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t,
+		`{"error": {"code": "idempotency_key_reused", "message": "This Idempotency-Key was used for a different request in the last 24 hours; use a new key."}}`)}, reused)
+
+	// Keys are per tenant: another tenant may use the same key for its own request.
+	theirs := h.ok(req{route: "POST /v1/contacts", as: other, headers: key, body: `{"name": "Budi"}`}, 201)
+	diff(t, "other tenant's contact id", "ID0003", theirs["id"])
+	diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_ADDED"}, h.eventTypes())
+}
+
+func TestGet(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(`{"name": "Budi"}`)
+	notFound := func(id string) resp {
+		return resp{Status: 404, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{"error": map[string]any{
+			"code": "contact_not_found", "message": "There is no contact " + id + "; check the id."}}}
+	}
+	diff(t, "unknown id", notFound("nope"), h.do(req{route: "GET /v1/contacts/{id}", id: "nope", as: agent}))
+	diff(t, "another tenant", notFound(id), h.do(req{route: "GET /v1/contacts/{id}", id: id, as: other}))
+	diff(t, "no token", 401, h.do(req{route: "GET /v1/contacts/{id}", id: id}).Status)
+	diff(t, "service role", 403, h.do(req{route: "GET /v1/contacts/{id}", id: id, as: caller{"acme", "svc", "Svc", "[service]"}}).Status)
+}

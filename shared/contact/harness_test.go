@@ -1,0 +1,257 @@
+package contact_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// t0 is the fixed time every harness starts at.
+var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+
+// clock is a settable fake clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// seq makes deterministic ids: ID0001, ID0002, ... (sorting in the order made, like ULIDs).
+type seq struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *seq) New() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return fmt.Sprintf("ID%04d", s.n)
+}
+
+// harness is one service over fresh tables of DynamoDB Local.
+type harness struct {
+	t      *testing.T
+	db     *dynamodb.Client
+	cfg    contact.Config
+	svc    *contact.Service
+	clock  *clock
+	ids    *seq
+	routes map[string]httpapi.LambdaHandler
+}
+
+const secret = "test-cursor-secret"
+
+func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith builds the harness over db (wrapping the DynamoDB Local client) when wrap is set.
+func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *harness {
+	t.Helper()
+	db := stacktest.DynamoDB(t)
+	tables := stacktest.Tables(t)
+	h := &harness{t: t, db: db, clock: &clock{now: t0}, ids: &seq{}}
+	h.cfg = contact.Config{
+		ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
+		AuditShards: 4, RetentionDays: 400, CursorSecret: secret,
+	}
+	var client contact.Client = db
+	if wrap != nil {
+		client = wrap(db)
+	}
+	h.svc = contact.NewWith(h.cfg, client, h.clock.Now, h.ids)
+	s := h.svc
+	r := func(hd httpapi.Handler) httpapi.LambdaHandler { return httpapi.Route(httpapi.ContactRoles, hd) }
+	h.routes = map[string]httpapi.LambdaHandler{
+		"POST /v1/contacts":     r(s.Create),
+		"GET /v1/contacts/{id}": r(s.Get),
+	}
+	return h
+}
+
+// caller is who sends a request.
+type caller struct {
+	tenant, sub, name, groups string
+}
+
+var (
+	agent  = caller{"acme", "u-agent", "Ayu Agent", "[agent]"}
+	admin  = caller{"acme", "u-admin", "Adi Admin", "[admin]"}
+	other  = caller{"globex", "u-other", "Otto Other", "[agent admin]"}
+	nobody = caller{}
+)
+
+// req is one API request to a route of the harness.
+type req struct {
+	route   string // "POST /v1/contacts/{id}/archive"
+	id      string // the {id} path parameter
+	query   string // raw query string
+	body    string
+	headers map[string]string
+	as      caller
+}
+
+// resp is a response with its body decoded.
+type resp struct {
+	Status  int
+	Headers map[string]string
+	Body    any
+}
+
+func (h *harness) do(q req) resp {
+	h.t.Helper()
+	handler, ok := h.routes[q.route]
+	if !ok {
+		h.t.Fatalf("no route %q in the harness", q.route)
+	}
+	method, pattern, _ := strings.Cut(q.route, " ")
+	path := strings.ReplaceAll(pattern, "{id}", q.id)
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: q.route, RawPath: path, RawQueryString: q.query, Body: q.body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "req-1", RouteKey: q.route,
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: method, Path: path, SourceIP: "203.0.113.7", UserAgent: "contact-test/1.0",
+			},
+		},
+	}
+	for k, v := range q.headers {
+		ev.Headers[strings.ToLower(k)] = v
+	}
+	if q.id != "" {
+		ev.PathParameters = map[string]string{"id": q.id}
+	}
+	if qs, err := url.ParseQuery(q.query); err == nil && len(qs) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, v := range qs {
+			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		}
+	}
+	if q.as != nobody {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
+				"sub": q.as.sub, "name": q.as.name, "custom:tenant_id": q.as.tenant, "cognito:groups": q.as.groups,
+			}},
+		}
+	}
+	out, err := handler(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("%s: invoke error %v", q.route, err)
+	}
+	r := resp{Status: out.StatusCode, Headers: out.Headers}
+	if out.Body != "" {
+		if err := json.Unmarshal([]byte(out.Body), &r.Body); err != nil {
+			h.t.Fatalf("%s: response body is not JSON: %q", q.route, out.Body)
+		}
+	}
+	return r
+}
+
+// ok sends q and fails the test unless the status is want; it returns the body.
+func (h *harness) ok(q req, want int) map[string]any {
+	h.t.Helper()
+	r := h.do(q)
+	if r.Status != want {
+		h.t.Fatalf("%s %s: status %d, want %d; body %v", q.route, q.id, r.Status, want, r.Body)
+	}
+	m, _ := r.Body.(map[string]any)
+	return m
+}
+
+// create adds a contact as agent and returns its id.
+func (h *harness) create(body string) string {
+	h.t.Helper()
+	return h.ok(req{route: "POST /v1/contacts", body: body, as: agent}, 201)["id"].(string)
+}
+
+// items returns every item of a table as plain values, sorted by pk then sk.
+func (h *harness) items(table string) []map[string]any {
+	h.t.Helper()
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var items []map[string]any
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		h.t.Fatal(err)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, b := fmt.Sprint(items[i]["pk"], items[i]["sk"]), fmt.Sprint(items[j]["pk"], items[j]["sk"])
+		return a < b
+	})
+	return items
+}
+
+// item returns the contacts-table item with pk, nil when there is none.
+func (h *harness) item(pk string) map[string]any {
+	h.t.Helper()
+	for _, it := range h.items(h.cfg.ContactsTable) {
+		if it["pk"] == pk {
+			return it
+		}
+	}
+	return nil
+}
+
+// events returns the stored audit items, oldest first (by sk).
+func (h *harness) events() []map[string]any {
+	h.t.Helper()
+	items := h.items(h.cfg.AuditTable)
+	sort.SliceStable(items, func(i, j int) bool { return items[i]["sk"].(string) < items[j]["sk"].(string) })
+	return items
+}
+
+// eventTypes lists the types of the stored events, oldest first.
+func (h *harness) eventTypes() []string {
+	var ts []string
+	for _, e := range h.events() {
+		ts = append(ts, e["type"].(string))
+	}
+	return ts
+}
+
+func diff(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+// jsonValue decodes s into plain values, for comparing with a decoded response body.
+func jsonValue(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("bad JSON in test: %v: %s", err, s)
+	}
+	return v
+}

@@ -1,0 +1,189 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/ident"
+)
+
+// Config is what a contact function reads from its environment (named in its main.go).
+type Config struct {
+	ContactsTable string
+	AuditTable    string
+	AuditShards   int    // AUDIT_WRITE_SHARDS
+	RetentionDays int    // RETENTION_CONTACT_DAYS: hot retention of contact and email events
+	CursorSecret  string // list routes only
+}
+
+// Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
+type Client interface {
+	DB
+	idempotency.DB
+}
+
+// IDs makes new ids (ident.Generator in production, a sequence in tests).
+type IDs interface{ New() string }
+
+// HistoryReader reads a contact's history (audit.Reader).
+type HistoryReader interface {
+	History(ctx context.Context, tenant string, contactIDs []string, types []string, from, to time.Time, after string, limit int) ([]audit.Event, string, error)
+}
+
+// Service decides the contact actions. Every action that changes something writes the new
+// state, its audit event and (with an Idempotency-Key) its response in one transaction.
+type Service struct {
+	Store      *Store
+	Idem       *idempotency.Store
+	History    HistoryReader
+	Cursors    *httpapi.Cursors
+	AuditTable string
+	Keys       audit.Keys
+	Retention  audit.Retention
+	Clock      ident.Clock
+	IDs        IDs
+}
+
+// New builds the service from its configuration and a DynamoDB client, with the system
+// clock and ULID ids.
+func New(cfg Config, db Client) *Service {
+	return NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
+}
+
+// NewWith is New with an injected clock and id generator.
+func NewWith(cfg Config, db Client, clock ident.Clock, ids IDs) *Service {
+	days := time.Duration(cfg.RetentionDays) * 24 * time.Hour
+	keys := audit.Keys{Shards: cfg.AuditShards}
+	return &Service{
+		Store:      &Store{DB: db, Table: cfg.ContactsTable},
+		Idem:       &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
+		History:    &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
+		Cursors:    httpapi.NewCursors(cfg.CursorSecret),
+		AuditTable: cfg.AuditTable,
+		Keys:       keys,
+		Retention:  audit.Retention{audit.CategoryContact: days, audit.CategoryEmail: days},
+		Clock:      clock,
+		IDs:        ids,
+	}
+}
+
+// Caller is who acts and from where: the event's actor and context.
+type Caller struct {
+	TenantID  string
+	UserID    string
+	Name      string
+	Admin     bool
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// CallerOf reads the caller of an API request (the tenant from the token, nowhere else).
+func CallerOf(r *httpapi.Request) Caller {
+	return Caller{
+		TenantID: r.TenantID, UserID: r.UserID, Name: r.Name, Admin: r.Has(httpapi.Admin),
+		IP: r.SourceIP(), UserAgent: r.UserAgent(), RequestID: r.RequestID(),
+	}
+}
+
+// event returns a contact event of typ about c (as it is after the action), by the caller.
+func (s *Service) event(by Caller, typ string, c *Contact, now time.Time, source, channel string, data map[string]any) *audit.Event {
+	at := audit.FormatTime(now)
+	if data == nil {
+		data = map[string]any{}
+	}
+	ev := &audit.Event{
+		ID: s.IDs.New(), TenantID: by.TenantID, OccurredAt: at, RecordedAt: at,
+		Type: typ, Category: audit.CategoryOf(typ),
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: by.UserID, Name: by.Name},
+		Contact: &audit.ContactRef{ID: c.ID, Name: c.Name},
+		Source:  source, Channel: channel, Data: data,
+	}
+	if by.IP != "" || by.UserAgent != "" || by.RequestID != "" {
+		ev.Context = &audit.Context{IP: by.IP, UserAgent: by.UserAgent, RequestID: by.RequestID}
+	}
+	return ev
+}
+
+// Load returns a live contact of the tenant: 404 contact_not_found when there is none or it
+// was deleted, 404 contact_merged with mergedInto (the live contact it ended up in) when it
+// was merged.
+func (s *Service) Load(ctx context.Context, tenant, id string) (*Contact, error) {
+	c, ok, err := s.Store.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || c.Status == StatusDeleted {
+		return nil, notFound(id)
+	}
+	if c.Status == StatusMerged {
+		return nil, s.mergedError(ctx, c)
+	}
+	return c, nil
+}
+
+func notFound(id string) error {
+	return fault.New(fault.NotFound, "contact_not_found", fmt.Sprintf("There is no contact %s; check the id.", id))
+}
+
+// mergedError follows a merged contact's mergedInto chain (merges of merges) to the contact
+// it lives on in, so the client is sent straight there.
+func (s *Service) mergedError(ctx context.Context, c *Contact) error {
+	into := c.MergedInto
+	for range 20 {
+		next, ok, err := s.Store.Get(ctx, c.TenantID, into)
+		if err != nil {
+			return err
+		}
+		if !ok || next.Status != StatusMerged || next.MergedInto == "" {
+			break
+		}
+		into = next.MergedInto
+	}
+	return fault.New(fault.NotFound, "contact_merged",
+		fmt.Sprintf("Contact %s was merged into contact %s; use that one.", c.ID, into)).With("mergedInto", into)
+}
+
+// commit writes the state changes, the events and, when the request carried an
+// Idempotency-Key, resp as its stored answer, in one transaction. When a twin request with
+// the same key committed first, it answers with the twin's response instead.
+func (s *Service) commit(ctx context.Context, what string, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, writes []txItem, evs ...*audit.Event) (events.APIGatewayV2HTTPResponse, error) {
+	items := append([]txItem(nil), writes...)
+	for _, ev := range evs {
+		w, err := s.Keys.PutTx(s.AuditTable, ev, s.Retention)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
+		}
+		items = append(items, txItem{write: w, onFail: fmt.Errorf("%s: event %s exists already", what, ev.ID)})
+	}
+	if call != nil {
+		w, err := s.Idem.PutTx(call, resp)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
+		}
+		items = append(items, txItem{write: w, onFail: errIdempotent})
+	}
+	err := s.Store.transact(ctx, what, items)
+	if errors.Is(err, errIdempotent) {
+		twin, err := s.Idem.Replay(ctx, call)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if twin == nil { // the twin's record expired in between: vanishingly rare
+			return events.APIGatewayV2HTTPResponse{}, fault.New(fault.Conflict, "idempotency_key_in_use", "A request with this Idempotency-Key is being processed; retry in a moment.")
+		}
+		return *twin, nil
+	}
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return resp, nil
+}
