@@ -90,8 +90,10 @@ func TestWriterRetries(t *testing.T) {
 		wantWaits int
 	}{
 		{
-			name:      "all processed first time",
-			answer:    func(int, []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) { return unprocessed("T", nil), nil },
+			name: "all processed first time",
+			answer: func(int, []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
+				return unprocessed("T", nil), nil
+			},
 			want:      audit.Written{Stored: ids},
 			wantCalls: [][]string{ids[:25], ids[25:50], ids[50:]},
 		},
