@@ -288,7 +288,10 @@ type stream struct {
 }
 
 func (r *Reader) stream(index, keyAttr, key, lo, hi string, desc bool, f *filterExpr) *stream {
-	names := map[string]string{"#pk": keyAttr, "#sk": "sk"}
+	names := map[string]string{"#pk": keyAttr}
+	if lo != "" || hi != "" {
+		names["#sk"] = "sk"
+	}
 	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: key}}
 	cond := "#pk = :pk"
 	switch {

@@ -1,0 +1,119 @@
+// Package auditlog serves the tenant audit log routes: ingest of platform and co-browsing
+// events, the audit log query and the co-browsing session read. Storage and reads are
+// package audit's; this package is the HTTP contract around them.
+package auditlog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/ident"
+)
+
+// DB is the part of the DynamoDB client the routes use.
+type DB interface {
+	audit.QueryAPI
+	audit.BatchWriteAPI
+	idempotency.DB
+}
+
+var _ DB = (*dynamodb.Client)(nil)
+
+// Config is what the functions read from their environment.
+type Config struct {
+	AuditTable    string
+	ContactsTable string // idempotency records (ingest routes only)
+	CursorSecret  string // read routes only
+	Shards        int    // AUDIT_WRITE_SHARDS
+	Retention     audit.Retention
+}
+
+// Service answers the audit log routes.
+type Service struct {
+	DB        DB
+	Config    Config
+	Reader    *audit.Reader
+	Writer    *audit.Writer
+	Idem      *idempotency.Store
+	Cursors   *httpapi.Cursors
+	Clock     ident.Clock
+	IDs       *ident.Generator
+	Keys      audit.Keys
+	Retention audit.Retention
+}
+
+// New builds the service over db with clock.
+func New(cfg Config, db DB, clock ident.Clock) *Service {
+	keys := audit.Keys{Shards: max(cfg.Shards, 1)}
+	return &Service{
+		DB:        db,
+		Config:    cfg,
+		Reader:    &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
+		Writer:    &audit.Writer{DB: db, Table: cfg.AuditTable, Keys: keys, Retention: cfg.Retention},
+		Idem:      &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
+		Cursors:   httpapi.NewCursors(cfg.CursorSecret),
+		Clock:     clock,
+		IDs:       ident.NewGenerator(clock),
+		Keys:      keys,
+		Retention: cfg.Retention,
+	}
+}
+
+// recordView records AUDIT_LOG_VIEWED for the caller with the filters it used: one PutItem,
+// after the read it records succeeded.
+func (s *Service) recordView(ctx context.Context, r *httpapi.Request, filters map[string]any) error {
+	now := audit.FormatTime(s.Clock())
+	e := audit.Event{
+		ID: s.IDs.New(), TenantID: r.TenantID, OccurredAt: now, RecordedAt: now,
+		Type: "AUDIT_LOG_VIEWED", Category: audit.CategoryAccess,
+		Actor:   audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name},
+		Source:  audit.SourceUser,
+		Data:    map[string]any{"filters": filters},
+		Context: requestContext(r),
+	}
+	item, err := s.Keys.Item(&e, s.Retention)
+	if err != nil {
+		return err
+	}
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Config.AuditTable), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}); err != nil {
+		return fmt.Errorf("record audit log view %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+func requestContext(r *httpapi.Request) *audit.Context {
+	c := &audit.Context{IP: r.SourceIP(), UserAgent: r.UserAgent(), RequestID: r.RequestID()}
+	if *c == (audit.Context{}) {
+		return nil
+	}
+	return c
+}
+
+// idProblem says what is wrong with an identifier sent by a caller (actor, contact, session),
+// or "" when it is fine: 1-200 characters, no control characters.
+func idProblem(s string) string {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case n == 0:
+		return "must not be empty"
+	case n > 200:
+		return "must be at most 200 characters"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}
