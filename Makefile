@@ -20,6 +20,10 @@ build-GetContactFunction: ; $(call build_function,get-contact,GetContactFunction
 # ---- functions: contacts
 
 # ---- functions: audit log
+build-IngestAuditEventsFunction: ; $(call build_function,ingest-audit-events,IngestAuditEventsFunction)
+build-IngestCobrowseEventsFunction: ; $(call build_function,ingest-cobrowse-events,IngestCobrowseEventsFunction)
+build-QueryAuditEventsFunction: ; $(call build_function,query-audit-events,QueryAuditEventsFunction)
+build-CobrowseSessionFunction: ; $(call build_function,cobrowse-session,CobrowseSessionFunction)
 
 # ---- functions: archive
 
