@@ -18,6 +18,18 @@ build-CreateContactFunction: ; $(call build_function,create-contact,CreateContac
 build-GetContactFunction: ; $(call build_function,get-contact,GetContactFunction)
 
 # ---- functions: contacts
+build-ListContactsFunction: ; $(call build_function,list-contacts,ListContactsFunction)
+build-UpdateContactFunction: ; $(call build_function,update-contact,UpdateContactFunction)
+build-ConnectChannelFunction: ; $(call build_function,connect-channel,ConnectChannelFunction)
+build-ArchiveContactFunction: ; $(call build_function,archive-contact,ArchiveContactFunction)
+build-UnarchiveContactFunction: ; $(call build_function,unarchive-contact,UnarchiveContactFunction)
+build-DeleteContactFunction: ; $(call build_function,delete-contact,DeleteContactFunction)
+build-MergeContactsFunction: ; $(call build_function,merge-contacts,MergeContactsFunction)
+build-InviteContactFunction: ; $(call build_function,invite-contact,InviteContactFunction)
+build-MessageContactFunction: ; $(call build_function,message-contact,MessageContactFunction)
+build-ShareContactFunction: ; $(call build_function,share-contact,ShareContactFunction)
+build-CommentContactFunction: ; $(call build_function,comment-contact,CommentContactFunction)
+build-ContactHistoryFunction: ; $(call build_function,contact-history,ContactHistoryFunction)
 
 # ---- functions: audit log
 build-IngestAuditEventsFunction: ; $(call build_function,ingest-audit-events,IngestAuditEventsFunction)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 )
@@ -81,4 +83,167 @@ func (s *Service) planAdd(by Caller, in CreateInput) (*Contact, []txItem, []*aud
 		evs = append(evs, s.event(by, "CONTACT_CONNECTED", c, now, connectSource, in.Channel, map[string]any{"externalId": in.ExternalID}))
 	}
 	return c, writes, evs, nil
+}
+
+// MaxChannels caps the channel identities of one contact, so that deleting or merging it
+// always fits one transaction (DynamoDB allows 100 writes in one).
+const MaxChannels = 50
+
+// outcome is what an action on one contact decided: extra writes beside the contact's own,
+// the events, the response; noop answers without writing anything.
+type outcome struct {
+	extra  []txItem
+	events []*audit.Event
+	resp   response
+	noop   bool
+}
+
+// decide changes next (a copy of old with the version and updatedAt already bumped).
+type decide func(old, next *Contact, now time.Time) (outcome, error)
+
+// act runs one action on the live contact {id} of the caller's tenant: load it, decide, and
+// write the new contact version (conditional on the version read), the extra writes, the
+// events and the idempotency record in one transaction.
+func (s *Service) act(ctx context.Context, r *httpapi.Request, call *idempotency.Call, what string, d decide) (response, error) {
+	id := r.PathParam("id")
+	old, err := s.Load(ctx, r.TenantID, id)
+	if err != nil {
+		return response{}, err
+	}
+	now := s.Clock()
+	next := old.clone()
+	next.Version = old.Version + 1
+	next.UpdatedAt = audit.FormatTime(now)
+	o, err := d(old, next, now)
+	if err != nil || o.noop {
+		return o.resp, err
+	}
+	put, err := s.Store.putChanged(next, old.Version)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return s.commit(ctx, what+" "+id, call, o.resp, append([]txItem{put}, o.extra...), o.events...)
+}
+
+// update applies a PATCH.
+func (s *Service) update(by Caller, in UpdateInput) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		changes := map[string]any{}
+		set := func(field string, v *string, cur *string) {
+			if !in.Sets(field) {
+				return
+			}
+			to := ""
+			if v != nil {
+				to = *v
+			}
+			if to == *cur {
+				return
+			}
+			changes[field] = map[string]any{"from": orNil(*cur), "to": orNil(to)}
+			*cur = to
+		}
+		set("name", in.Name, &next.Name)
+		set("email", in.Email, &next.Email)
+		set("phone", in.Phone, &next.Phone)
+		if len(changes) == 0 { // nothing changes: answer with the contact as it is, record nothing
+			return outcome{noop: true, resp: httpapi.JSON(http.StatusOK, old.View())}, nil
+		}
+		ev := s.event(by, "CONTACT_UPDATED", next, now, audit.SourceUser, "", map[string]any{"changes": changes})
+		return outcome{events: []*audit.Event{ev}, resp: httpapi.JSON(http.StatusOK, next.View())}, nil
+	}
+}
+
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// connect adds a channel identity, claiming its uniqueness item.
+func (s *Service) connect(by Caller, in ConnectInput) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		if old.HasChannel(in.Channel, in.ExternalID) {
+			return outcome{}, fault.New(fault.Conflict, "channel_already_connected", "This contact is connected to this channel identity already.")
+		}
+		if len(old.Channels) >= MaxChannels {
+			return outcome{}, fault.New(fault.Unprocessable, "too_many_channels", fmt.Sprintf("A contact can hold at most %d channel identities; remove one or use another contact.", MaxChannels))
+		}
+		at := audit.FormatTime(now)
+		next.Channels = append(next.Channels, Channel{Channel: in.Channel, ExternalID: in.ExternalID, ConnectedAt: at})
+		claim, err := s.Store.claimIdentity(&Identity{
+			PK: IdentityPK(by.TenantID, in.Channel, in.ExternalID), ItemType: itemIdentity, TenantID: by.TenantID,
+			Channel: in.Channel, ExternalID: in.ExternalID, ContactID: old.ID, ConnectedAt: at,
+		})
+		if err != nil {
+			return outcome{}, err
+		}
+		ev := s.event(by, "CONTACT_CONNECTED", next, now, in.Source, in.Channel, map[string]any{"externalId": in.ExternalID})
+		return outcome{extra: []txItem{claim}, events: []*audit.Event{ev}, resp: httpapi.JSON(http.StatusCreated, next.View())}, nil
+	}
+}
+
+// setStatus archives (active -> archived) or unarchives (archived -> active).
+func (s *Service) setStatus(by Caller, from, to, typ string, wrong *fault.Error) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		if old.Status != from {
+			return outcome{}, wrong
+		}
+		next.setStatus(to)
+		ev := s.event(by, typ, next, now, audit.SourceUser, "", nil)
+		return outcome{events: []*audit.Event{ev}, resp: httpapi.JSON(http.StatusOK, next.View())}, nil
+	}
+}
+
+// remove deletes a contact: the item stays as a tombstone (status deleted, out of the
+// ByStatus index, name and mergedFrom kept for the history; email and phone dropped) and its
+// channel identities are released so they can be connected to another contact.
+func (s *Service) remove(by Caller) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		next.setStatus(StatusDeleted)
+		next.Email, next.Phone, next.Channels = "", "", []Channel{}
+		var extra []txItem
+		for _, ch := range old.Channels {
+			extra = append(extra, s.Store.releaseIdentity(by.TenantID, ch, old.ID))
+		}
+		ev := s.event(by, "CONTACT_DELETED", old, now, audit.SourceUser, "", nil)
+		return outcome{extra: extra, events: []*audit.Event{ev}, resp: httpapi.NoContent()}, nil
+	}
+}
+
+// queued is the 202 of an action whose email the mailer sends from the audit stream.
+type queued struct {
+	EventID string `json:"eventId"`
+	Status  string `json:"status"`
+}
+
+// request records an email request event (invite, message, share): the mailer sends it.
+func (s *Service) request(by Caller, typ string, data func(old *Contact) (map[string]any, error)) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		d, err := data(old)
+		if err != nil {
+			return outcome{}, err
+		}
+		ev := s.event(by, typ, next, now, audit.SourceUser, "", d)
+		return outcome{events: []*audit.Event{ev}, resp: httpapi.JSON(http.StatusAccepted, queued{EventID: ev.ID, Status: "queued"})}, nil
+	}
+}
+
+var errNoEmail = fault.New(fault.Unprocessable, "contact_has_no_email", "The contact has no email address; add one with PATCH /v1/contacts/{id} first.")
+
+// Comment is the 201 body of a comment.
+type Comment struct {
+	ID        string      `json:"id"`
+	Text      string      `json:"text"`
+	CreatedAt string      `json:"createdAt"`
+	Author    audit.Actor `json:"author"`
+}
+
+func (s *Service) comment(by Caller, text string) decide {
+	return func(old, next *Contact, now time.Time) (outcome, error) {
+		ev := s.event(by, "COMMENT_ADDED", next, now, audit.SourceUser, "", map[string]any{"text": text})
+		c := Comment{ID: ev.ID, Text: text, CreatedAt: ev.OccurredAt, Author: ev.Actor}
+		return outcome{events: []*audit.Event{ev}, resp: httpapi.JSON(http.StatusCreated, c)}, nil
+	}
 }

@@ -88,8 +88,20 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 	s := h.svc
 	r := func(hd httpapi.Handler) httpapi.LambdaHandler { return httpapi.Route(httpapi.ContactRoles, hd) }
 	h.routes = map[string]httpapi.LambdaHandler{
-		"POST /v1/contacts":     r(s.Create),
-		"GET /v1/contacts/{id}": r(s.Get),
+		"POST /v1/contacts":                r(s.Create),
+		"GET /v1/contacts/{id}":            r(s.Get),
+		"GET /v1/contacts":                 r(s.List),
+		"PATCH /v1/contacts/{id}":          r(s.Update),
+		"POST /v1/contacts/{id}/channels":  r(s.Connect),
+		"POST /v1/contacts/{id}/archive":   r(s.Archive),
+		"POST /v1/contacts/{id}/unarchive": r(s.Unarchive),
+		"DELETE /v1/contacts/{id}":         r(s.Delete),
+		"POST /v1/contacts/merge":          r(s.Merge),
+		"POST /v1/contacts/{id}/invite":    r(s.Invite),
+		"POST /v1/contacts/{id}/messages":  r(s.Message),
+		"POST /v1/contacts/{id}/share":     r(s.Share),
+		"POST /v1/contacts/{id}/comments":  r(s.AddComment),
+		"GET /v1/contacts/{id}/history":    r(s.History),
 	}
 	return h
 }

@@ -43,7 +43,7 @@ type HistoryReader interface {
 type Service struct {
 	Store      *Store
 	Idem       *idempotency.Store
-	History    HistoryReader
+	Events     HistoryReader
 	Cursors    *httpapi.Cursors
 	AuditTable string
 	Keys       audit.Keys
@@ -65,7 +65,7 @@ func NewWith(cfg Config, db Client, clock ident.Clock, ids IDs) *Service {
 	return &Service{
 		Store:      &Store{DB: db, Table: cfg.ContactsTable},
 		Idem:       &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
-		History:    &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
+		Events:     &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
 		Cursors:    httpapi.NewCursors(cfg.CursorSecret),
 		AuditTable: cfg.AuditTable,
 		Keys:       keys,

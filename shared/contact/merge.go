@@ -1,0 +1,90 @@
+package contact
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+)
+
+// merge merges in.MergedIDs into in.PrimaryID in one transaction: the primary takes the union
+// of the channels (their uniqueness items re-pointed to it, conditional on still pointing at
+// the merged contact) and records every merged id in mergedFrom, together with the merged
+// contacts' own mergedFrom (merges of merges), so its history reads all of them. Each merged
+// contact becomes a tombstone with status merged and mergedInto. One CONTACT_MERGED event,
+// about the primary.
+func (s *Service) merge(ctx context.Context, by Caller, in MergeInput, call *idempotency.Call) (response, error) {
+	what := fmt.Sprintf("merge contacts %v into %s", in.MergedIDs, in.PrimaryID)
+	ids := append([]string{in.PrimaryID}, in.MergedIDs...)
+	olds := make([]*Contact, len(ids))
+	for i, id := range ids {
+		c, ok, err := s.Store.Get(ctx, by.TenantID, id)
+		if err != nil {
+			return response{}, err
+		}
+		if !ok {
+			return response{}, notFound(id)
+		}
+		if !c.Live() {
+			return response{}, fault.New(fault.Conflict, "contact_not_mergeable",
+				fmt.Sprintf("Contact %s was %s already and cannot take part in a merge.", id, c.Status)).With("contactId", id)
+		}
+		olds[i] = c
+	}
+	now := s.Clock()
+	at := audit.FormatTime(now)
+	primary := olds[0].clone()
+	primary.Version++
+	primary.UpdatedAt = at
+	var writes []txItem
+	for _, old := range olds[1:] {
+		m := old.clone()
+		m.Version++
+		m.UpdatedAt = at
+		m.setStatus(StatusMerged)
+		m.MergedInto = primary.ID
+		m.Channels = []Channel{}
+		put, err := s.Store.putChanged(m, old.Version)
+		if err != nil {
+			return response{}, fmt.Errorf("%s: %w", what, err)
+		}
+		writes = append(writes, put)
+		for _, ch := range old.Channels {
+			if !primary.HasChannel(ch.Channel, ch.ExternalID) {
+				primary.Channels = append(primary.Channels, ch)
+			}
+			move, err := s.Store.moveIdentity(&Identity{
+				PK: IdentityPK(by.TenantID, ch.Channel, ch.ExternalID), ItemType: itemIdentity, TenantID: by.TenantID,
+				Channel: ch.Channel, ExternalID: ch.ExternalID, ContactID: primary.ID, ConnectedAt: ch.ConnectedAt,
+			}, old.ID)
+			if err != nil {
+				return response{}, fmt.Errorf("%s: %w", what, err)
+			}
+			writes = append(writes, move)
+		}
+		for _, id := range append([]string{old.ID}, old.MergedFrom...) {
+			if !slices.Contains(primary.MergedFrom, id) {
+				primary.MergedFrom = append(primary.MergedFrom, id)
+			}
+		}
+	}
+	put, err := s.Store.putChanged(primary, olds[0].Version)
+	if err != nil {
+		return response{}, fmt.Errorf("%s: %w", what, err)
+	}
+	writes = append([]txItem{put}, writes...)
+	// The writes, the event and the idempotency record must fit one transaction.
+	if n := len(writes) + 2; n > MaxTransactItems {
+		return response{}, fault.New(fault.Unprocessable, "merge_too_large",
+			fmt.Sprintf("This merge needs %d writes, more than one transaction holds (%d); merge fewer contacts at a time.", n, MaxTransactItems))
+	}
+	ev := s.event(by, "CONTACT_MERGED", primary, now, audit.SourceUser, "", map[string]any{
+		"primaryContactId": primary.ID, "mergedContactIds": in.MergedIDs,
+	})
+	return s.commit(ctx, what, call, httpapi.JSON(http.StatusOK, primary.View()), writes, ev)
+}
