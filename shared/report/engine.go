@@ -1,0 +1,55 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/ident"
+)
+
+// Engine reads the contact reports of one archive. It is safe for concurrent use.
+type Engine struct {
+	store          archive.Store
+	reader         *archive.Reader
+	clock          ident.Clock
+	parallel       int // tenant-days read at once by a page or the overview
+	streamParallel int // tenant-days loaded ahead by Each (each held whole in memory)
+}
+
+// NewEngine returns an engine over store; clock decides "today" (never answered from a rollup).
+func NewEngine(store archive.Store, clock ident.Clock) *Engine {
+	return &Engine{store: store, reader: &archive.Reader{Store: store, Parallel: 4}, clock: clock, parallel: 16, streamParallel: 4}
+}
+
+// Each calls fn for every row of log k in period p, newest first, holding one UTC day of
+// the log's rows in memory at a time. It stops at fn's first error and returns it.
+func (e *Engine) Each(ctx context.Context, tenant string, k Kind, p Period, fn func(Row) error) error {
+	return e.each(ctx, tenant, k, p, fn)
+}
+
+// WriteCSV streams log k for period p to w as CSV (BOM, header, rows newest first) and
+// returns the number of rows written.
+func (e *Engine) WriteCSV(ctx context.Context, w io.Writer, tenant string, k Kind, p Period) (int, error) {
+	cw, err := NewCSVWriter(w, k)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.Each(ctx, tenant, k, p, cw.Write); err != nil {
+		return cw.Rows(), err
+	}
+	if err := cw.Flush(); err != nil {
+		return cw.Rows(), err
+	}
+	return cw.Rows(), nil
+}
+
+// Log returns one newest-first page of log k: at most limit rows older than after (nil: the
+// first page), and the position to continue from, nil when no row follows.
+func (e *Engine) Log(ctx context.Context, tenant string, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
+	if limit < 1 {
+		return nil, nil, fmt.Errorf("log page of %d rows", limit)
+	}
+	return e.page(ctx, tenant, k, p, after, limit)
+}

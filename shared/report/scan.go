@@ -1,0 +1,138 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/contrail/contrail/shared/archive"
+)
+
+// logColumns are the only columns a log reads.
+var logColumns = []string{"event_id", "occurred_at", "type", "contact_id", "contact_name", "primary_contact_id", "merged_contact_ids", "source", "channel", "actor_id", "actor_name"}
+
+// errPageFull stops a day's scan once it holds what a page can use.
+var errPageFull = errors.New("page full")
+
+// rowOf copies the log fields of an archived row (the reader reuses its memory).
+func rowOf(r *archive.Row) Row {
+	row := Row{
+		EventID:          strings.Clone(r.EventID),
+		OccurredAt:       time.UnixMilli(r.OccurredAt).UTC(),
+		ContactID:        strings.Clone(r.ContactID),
+		ContactName:      strings.Clone(r.ContactName),
+		PrimaryContactID: strings.Clone(r.PrimaryContactID),
+		Source:           strings.Clone(r.Source),
+		Channel:          strings.Clone(r.Channel),
+		UserID:           strings.Clone(r.ActorID),
+		UserName:         strings.Clone(r.ActorName),
+	}
+	if len(r.MergedContactIDs) > 0 {
+		row.MergedContactIDs = make([]string, len(r.MergedContactIDs))
+		for i, id := range r.MergedContactIDs {
+			row.MergedContactIDs[i] = strings.Clone(id)
+		}
+	}
+	return row
+}
+
+// dayRange returns [from, to) clipped to the UTC date's day.
+func dayRange(date string, from, to time.Time) (time.Time, time.Time) {
+	d, _ := time.Parse(time.DateOnly, date)
+	lo, hi := d, d.AddDate(0, 0, 1)
+	if from.After(lo) {
+		lo = from
+	}
+	if to.Before(hi) {
+		hi = to
+	}
+	return lo, hi
+}
+
+// scanDay streams the rows of log k on one UTC date within [from, to), newest first.
+func (e *Engine) scanDay(ctx context.Context, tenant string, k Kind, date string, from, to time.Time, fn func(*archive.Row) error) error {
+	lo, hi := dayRange(date, from, to)
+	if !lo.Before(hi) {
+		return nil
+	}
+	return e.reader.Scan(ctx, archive.Query{
+		Tenant: tenant, From: lo, To: hi, Columns: logColumns,
+		Types: []string{k.EventType()}, Descending: true,
+	}, fn)
+}
+
+// newestDates returns the UTC dates of [from, to), newest first.
+func newestDates(from, to time.Time) []string {
+	d := archive.Dates(from, to)
+	slices.Reverse(d)
+	return d
+}
+
+// page reads days newest first, up to e.parallel at once, each day keeping at most
+// limit+1 rows, and stops at the first day that fills the page.
+func (e *Engine) page(ctx context.Context, tenant string, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
+	from, to := p.From, p.To
+	if after != nil {
+		if bound := time.UnixMilli(after.At + 1).UTC(); bound.Before(to) {
+			to = bound
+		}
+	}
+	if !from.Before(to) {
+		return []Row{}, nil, nil
+	}
+	want := limit + 1
+	load := func(ctx context.Context, date string) ([]Row, error) {
+		var rows []Row
+		err := e.scanDay(ctx, tenant, k, date, from, to, func(r *archive.Row) error {
+			if after != nil && !after.before(r.OccurredAt, r.EventID) {
+				return nil
+			}
+			rows = append(rows, rowOf(r))
+			if len(rows) == want {
+				return errPageFull
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errPageFull) {
+			return nil, err
+		}
+		return rows, nil
+	}
+	out := make([]Row, 0, want)
+	err := forDays(ctx, newestDates(from, to), e.parallel, load, func(_ string, rows []Row) (bool, error) {
+		n := min(len(rows), want-len(out))
+		out = append(out, rows[:n]...)
+		return len(out) == want, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(out) <= limit {
+		return out, nil, nil
+	}
+	out = out[:limit]
+	next := positionOf(out[limit-1])
+	return out, &next, nil
+}
+
+// each streams log k newest first, a few days loaded ahead.
+func (e *Engine) each(ctx context.Context, tenant string, k Kind, p Period, fn func(Row) error) error {
+	load := func(ctx context.Context, date string) ([]Row, error) {
+		var rows []Row
+		err := e.scanDay(ctx, tenant, k, date, p.From, p.To, func(r *archive.Row) error {
+			rows = append(rows, rowOf(r))
+			return nil
+		})
+		return rows, err
+	}
+	return forDays(ctx, newestDates(p.From, p.To), e.streamParallel, load, func(_ string, rows []Row) (bool, error) {
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return true, err
+			}
+		}
+		return false, nil
+	})
+}
