@@ -40,6 +40,11 @@ build-CobrowseSessionFunction: ; $(call build_function,cobrowse-session,Cobrowse
 # ---- functions: archive
 
 # ---- functions: reports and exports
+build-ContactOverviewFunction: ; $(call build_function,contact-overview,ContactOverviewFunction)
+build-AddedLogFunction: ; $(call build_function,added-log,AddedLogFunction)
+build-ConnectedLogFunction: ; $(call build_function,connected-log,ConnectedLogFunction)
+build-DeletedLogFunction: ; $(call build_function,deleted-log,DeletedLogFunction)
+build-MergedLogFunction: ; $(call build_function,merged-log,MergedLogFunction)
 
 # ---- end of functions
 
@@ -56,3 +61,35 @@ token:
 	@$(GO) run ./local/cmd/token -role '$(ROLE)' -tenant '$(TENANT)' \
 		-user '$(if $(filter command line,$(origin USER)),$(USER))' \
 		-name '$(if $(filter command line,$(origin NAME)),$(NAME))'
+
+# ---- test, build, lint, tidy
+# make test: installs the npm stand-ins when local/package-lock.json is newer than the last
+# install, then runs every Go test (DynamoDB Local, gofakes3 and the SES emulator start on
+# demand). One line per package and test; fails on any failed or skipped test.
+TEST_TIMEOUT ?= 5m
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+local/node_modules/.installed: local/package-lock.json local/package.json
+	npm ci --prefix local --no-audit --no-fund
+	@touch $@
+
+test: local/node_modules/.installed
+	@set -o pipefail; $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -json ./... | $(GO) run ./local/cmd/testsummary
+
+# make build: every function of template.yaml for linux/arm64, into .local/build/<LogicalId>/bootstrap.
+build:
+	@fns="$$($(GO) run ./local/cmd/tmpl functions)" || exit 1; \
+	$(MAKE) --no-print-directory -j2 $$(for f in $$fns; do printf 'build-%s ' "$$f"; done) || exit 1; \
+	for f in $$fns; do \
+		stat -c '%s' ".local/build/$$f/bootstrap" | awk -v f="$$f" '{ printf "%-40s %6.1f MB\n", f, $$1 / 1048576 }'; \
+	done
+
+# make lint: gofmt, go vet and staticcheck (fetched through the Go module proxy on first use).
+lint:
+	@out="$$(find . -name '*.go' -not -path './local/node_modules/*' -not -path './.local/*' -print0 | xargs -0 gofmt -l)"; \
+	if [ -n "$$out" ]; then echo "gofmt -w needed for:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+tidy:
+	$(GO) mod tidy
