@@ -45,6 +45,13 @@ build-AddedLogFunction: ; $(call build_function,added-log,AddedLogFunction)
 build-ConnectedLogFunction: ; $(call build_function,connected-log,ConnectedLogFunction)
 build-DeletedLogFunction: ; $(call build_function,deleted-log,DeletedLogFunction)
 build-MergedLogFunction: ; $(call build_function,merged-log,MergedLogFunction)
+build-CreateExportFunction: ; $(call build_function,create-export,CreateExportFunction)
+build-GetExportFunction: ; $(call build_function,get-export,GetExportFunction)
+build-PutExportScheduleFunction: ; $(call build_function,put-export-schedule,PutExportScheduleFunction)
+build-ListExportSchedulesFunction: ; $(call build_function,list-export-schedules,ListExportSchedulesFunction)
+build-DeleteExportScheduleFunction: ; $(call build_function,delete-export-schedule,DeleteExportScheduleFunction)
+build-ExportWorkerFunction: ; $(call build_function,export-worker,ExportWorkerFunction)
+build-ExportSchedulerFunction: ; $(call build_function,export-scheduler,ExportSchedulerFunction)
 
 # ---- end of functions
 

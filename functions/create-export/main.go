@@ -1,0 +1,27 @@
+// Command create-export answers POST /v1/exports: it validates the export asked for and writes a pending job, whose insert on the jobs table's stream starts the export worker; 202 {"id","status"} (admin only).
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/contrail/contrail/shared/awsclient"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/logging"
+)
+
+func main() {
+	logging.Setup()
+	var r env.Reader
+	cfg := export.Config{
+		JobsTable:     r.String("JOBS_TABLE"),
+		ContactsTable: r.String("CONTACTS_TABLE"),
+	}
+	r.Must()
+	svc := export.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())), nil)
+	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Create))
+}

@@ -1,0 +1,30 @@
+// Command export-scheduler runs on an EventBridge schedule: it creates the export job of
+// every ended period of every due export schedule, each period once however late or often
+// it runs.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/contrail/contrail/shared/awsclient"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/logging"
+)
+
+func main() {
+	logging.Setup()
+	var r env.Reader
+	table := r.String("JOBS_TABLE")
+	r.Must()
+	rn := &export.Runner{
+		Store: &export.Store{DB: dynamodb.NewFromConfig(awsclient.Load(context.Background())), Table: table},
+		Clock: ident.SystemClock,
+	}
+	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (export.Result, error) { return rn.Run(ctx) })
+}

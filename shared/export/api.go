@@ -1,0 +1,416 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/validate"
+)
+
+// Linker makes a time-limited download link for an export file (a presigned S3 GET).
+type Linker interface {
+	Link(ctx context.Context, key string) (string, error)
+}
+
+// Service answers the export routes. Every route is admin only (httpapi.AdminRoles).
+type Service struct {
+	Store   *Store
+	Idem    *idempotency.Store // Idempotency-Key records (contacts table)
+	Links   Linker
+	Cursors *httpapi.Cursors
+	IDs     *ident.Generator
+	Clock   ident.Clock
+}
+
+// Config is what the API functions read from their environment.
+type Config struct {
+	JobsTable     string // JOBS_TABLE
+	ContactsTable string // CONTACTS_TABLE: Idempotency-Key records (POST and DELETE)
+	CursorSecret  string // CURSOR_SECRET: the schedule list
+}
+
+// Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
+type Client interface {
+	DB
+	idempotency.DB
+}
+
+// New returns the service of the export routes; links may be nil for routes that make none.
+func New(cfg Config, db Client, links Linker) *Service {
+	return &Service{
+		Store:   &Store{DB: db, Table: cfg.JobsTable},
+		Idem:    &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock},
+		Links:   links,
+		Cursors: httpapi.NewCursors(cfg.CursorSecret),
+		IDs:     ident.NewGenerator(ident.SystemClock),
+		Clock:   ident.SystemClock,
+	}
+}
+
+// CreateRequest is the body of POST /v1/exports.
+type CreateRequest struct {
+	Report string `json:"report"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	TZ     string `json:"tz"`
+	Format string `json:"format"`
+	Email  string `json:"email"`
+}
+
+// View is an export job as the API returns it.
+type View struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Rows      *int64 `json:"rows,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Report    string `json:"report"`
+	Format    string `json:"format"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	TZ        string `json:"tz"`
+	CreatedAt string `json:"createdAt"`
+	Error     string `json:"error,omitempty"`
+	Schedule  string `json:"schedule,omitempty"`
+}
+
+// NewJob validates a create request and returns the pending job it asks for.
+func NewJob(in CreateRequest, tenant string, now time.Time) (*Job, error) {
+	p := validate.Problems{}
+	p.OneOf("report", &in.Report, "", Reports...)
+	p.OneOf("format", &in.Format, "", Formats...)
+	p.Email("email", &in.Email, false)
+	per, err := httpapi.ParsePeriod(strings.TrimSpace(in.From), strings.TrimSpace(in.To), strings.TrimSpace(in.TZ), now, MaxPeriodDays)
+	if fe := fault.As(err); fe != nil {
+		if len(p) == 0 {
+			return nil, fe
+		}
+		for k, v := range fe.Fields {
+			p.Add(k, v)
+		}
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	j := &Job{
+		TenantID: tenant, Report: in.Report, Format: in.Format,
+		From: formatTime(per.From), To: formatTime(per.To), TZ: per.TZ.String(),
+		Status: StatusPending, CreatedAt: formatTime(now), ExpiresAt: now.Add(JobTTL).Unix(),
+	}
+	if in.Email != "" {
+		j.Recipients = []string{in.Email}
+	}
+	return j, nil
+}
+
+// Create answers POST /v1/exports: 202 {"id","status":"pending"}. The job's INSERT on the
+// jobs table's stream starts the export worker.
+func (sv *Service) Create(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
+	body, err := r.Body()
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	var in CreateRequest
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	call, err := idempotency.Begin(r, body)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
+		return deref(resp), err
+	}
+	now := sv.Clock()
+	j, err := NewJob(in, r.TenantID, now)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	j.ID, j.CreatedBy, j.CreatedByName, j.RequestID = sv.IDs.At(now), r.UserID, r.Name, r.RequestID()
+	resp := httpapi.JSON(http.StatusAccepted, map[string]string{"id": j.ID, "status": StatusPending})
+
+	put, err := sv.Store.PutJobTx(j)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	tx := []types.TransactWriteItem{put}
+	if call != nil {
+		ip, err := sv.Idem.PutTx(call, resp)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		tx = append(tx, ip)
+	}
+	_, err = sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if call != nil && isCancelledAt(err, 1) {
+		// A twin request with the same key committed first: answer as it was answered.
+		if again, rerr := sv.Idem.Replay(ctx, call); again != nil || rerr != nil {
+			return deref(again), rerr
+		}
+	}
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, convert("create export job", err)
+	}
+	slog.InfoContext(ctx, "export requested", "tenant_id", j.TenantID, "export_id", j.ID, "report", j.Report, "format", j.Format)
+	return resp, nil
+}
+
+// isCancelledAt reports whether err is a transaction cancelled by the condition of item i.
+func isCancelledAt(err error, i int) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || len(tce.CancellationReasons) <= i {
+		return false
+	}
+	c := tce.CancellationReasons[i].Code
+	return c != nil && *c == "ConditionalCheckFailed"
+}
+
+func deref(r *events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+	if r == nil {
+		return events.APIGatewayV2HTTPResponse{}
+	}
+	return *r
+}
+
+var idPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
+
+// Get answers GET /v1/exports/{id}: the job, with a presigned link when it is done.
+func (sv *Service) Get(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
+	id := r.PathParam("id")
+	if !idPattern.MatchString(id) {
+		return events.APIGatewayV2HTTPResponse{}, fault.New(fault.NotFound, "export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.")
+	}
+	j, err := sv.Store.Job(ctx, r.TenantID, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	v := ViewOf(j)
+	if j.Status == StatusDone {
+		if v.URL, err = sv.Links.Link(ctx, j.Key); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("link export %s: %w", j.ID, err)
+		}
+	}
+	return httpapi.JSON(http.StatusOK, v), nil
+}
+
+// ViewOf returns the API view of a job, without its link.
+func ViewOf(j *Job) View {
+	return View{
+		ID: j.ID, Status: j.Status, Rows: j.Rows, Report: j.Report, Format: j.Format,
+		From: j.From, To: j.To, TZ: j.TZ, CreatedAt: j.CreatedAt, Error: j.Error, Schedule: j.Schedule,
+	}
+}
+
+// ---------------------------------------------------------------- schedules
+
+// ScheduleRequest is the body of PUT /v1/export-schedules/{name}.
+type ScheduleRequest struct {
+	Report     string   `json:"report"`
+	Frequency  string   `json:"frequency"`
+	Format     string   `json:"format"`
+	Recipients []string `json:"recipients"`
+	TZ         string   `json:"tz"`
+}
+
+// ScheduleView is a schedule as the API returns it.
+type ScheduleView struct {
+	Name         string   `json:"name"`
+	Report       string   `json:"report"`
+	Frequency    string   `json:"frequency"`
+	Format       string   `json:"format"`
+	Recipients   []string `json:"recipients"`
+	TZ           string   `json:"tz"`
+	NextRunAt    string   `json:"nextRunAt"`
+	LastExportID string   `json:"lastExportId,omitempty"`
+	CreatedAt    string   `json:"createdAt"`
+	UpdatedAt    string   `json:"updatedAt"`
+}
+
+// MaxRecipients caps a schedule's recipients.
+const MaxRecipients = 50
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+func nameProblem(name string) error {
+	if namePattern.MatchString(name) {
+		return nil
+	}
+	return fault.InvalidFields("invalid_request", "Use a schedule name of 1 to 64 letters, digits, _ or -.",
+		map[string]string{"name": "must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"})
+}
+
+// CheckSchedule validates a schedule request, trimming and filling defaults in place.
+func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
+	p := validate.Problems{}
+	p.OneOf("report", &in.Report, "", Reports...)
+	p.OneOf("frequency", &in.Frequency, "", Frequencies...)
+	p.OneOf("format", &in.Format, "", Formats...)
+	switch {
+	case len(in.Recipients) == 0:
+		p.Add("recipients", "must list 1 to "+strconv.Itoa(MaxRecipients)+" email addresses")
+	case len(in.Recipients) > MaxRecipients:
+		p.Add("recipients", "must list at most "+strconv.Itoa(MaxRecipients)+" email addresses")
+	}
+	seen := map[string]bool{}
+	for i := range in.Recipients {
+		field := "recipients[" + strconv.Itoa(i) + "]"
+		p.Email(field, &in.Recipients[i], true)
+		if k := strings.ToLower(in.Recipients[i]); seen[k] {
+			p.Add(field, "repeats an earlier recipient")
+		} else {
+			seen[k] = true
+		}
+	}
+	in.TZ = strings.TrimSpace(in.TZ)
+	loc := time.UTC
+	if in.TZ == "" {
+		in.TZ = "UTC"
+	} else if l, err := time.LoadLocation(in.TZ); err != nil || in.TZ == "Local" {
+		p.Add("tz", "must be an IANA time zone name, like Asia/Jakarta")
+	} else {
+		loc = l
+	}
+	return loc, p.Err()
+}
+
+// PutSchedule answers PUT /v1/export-schedules/{name}: creates or replaces the schedule.
+// Its first run exports the current period once it has ended; an edit that keeps the
+// frequency and time zone keeps the period due next.
+func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
+	name := r.PathParam("name")
+	if err := nameProblem(name); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	var in ScheduleRequest
+	if err := r.Decode(&in); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	loc, err := CheckSchedule(&in)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	now := sv.Clock()
+	prev, err := sv.Store.Schedule(ctx, r.TenantID, name)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	_, end := PeriodOf(in.Frequency, now, loc)
+	sc := &Schedule{
+		TenantID: r.TenantID, Name: name, Report: in.Report, Frequency: in.Frequency, Format: in.Format,
+		Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
+		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
+	}
+	if prev != nil {
+		sc.CreatedAt, sc.CreatedBy, sc.LastExport = prev.CreatedAt, prev.CreatedBy, prev.LastExport
+		if prev.Frequency == sc.Frequency && prev.TZ == sc.TZ {
+			sc.NextRunAt = prev.NextRunAt
+		}
+		if sc.UpdatedAt <= prev.UpdatedAt { // keep the condition on updatedAt meaningful
+			sc.UpdatedAt = formatTime(mustParse(prev.UpdatedAt).Add(time.Millisecond))
+		}
+	}
+	if err := sv.Store.PutSchedule(ctx, sc, prev); errors.Is(err, ErrChanged) {
+		return events.APIGatewayV2HTTPResponse{}, fault.New(fault.Conflict, "schedule_changed", "The schedule changed while you saved it; read it and try again.")
+	} else if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	slog.InfoContext(ctx, "export schedule saved", "tenant_id", r.TenantID, "schedule", name, "next_run_at", sc.NextRunAt)
+	return httpapi.JSON(http.StatusOK, ScheduleViewOf(sc)), nil
+}
+
+func mustParse(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// ScheduleViewOf returns the API view of a schedule.
+func ScheduleViewOf(sc *Schedule) ScheduleView {
+	return ScheduleView{
+		Name: sc.Name, Report: sc.Report, Frequency: sc.Frequency, Format: sc.Format,
+		Recipients: sc.Recipients, TZ: sc.TZ, NextRunAt: sc.NextRunAt, LastExportID: sc.LastExport,
+		CreatedAt: sc.CreatedAt, UpdatedAt: sc.UpdatedAt,
+	}
+}
+
+// ListSchedules answers GET /v1/export-schedules: the tenant's schedules by name.
+func (sv *Service) ListSchedules(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
+	l, err := r.List()
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	const scope = "export-schedules"
+	var after string
+	if l.Cursor != "" {
+		if err := sv.Cursors.Open(r.TenantID, scope, l.Cursor, &after); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+	}
+	scs, next, err := sv.Store.Schedules(ctx, r.TenantID, l.Limit, after)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	views := make([]ScheduleView, len(scs))
+	for i := range scs {
+		views[i] = ScheduleViewOf(&scs[i])
+	}
+	cursor := ""
+	if next != "" {
+		if cursor, err = sv.Cursors.Seal(r.TenantID, scope, next); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+	}
+	return httpapi.JSON(http.StatusOK, httpapi.NewPage(views, cursor)), nil
+}
+
+// DeleteSchedule answers DELETE /v1/export-schedules/{name}: 204, or 404 when there is none.
+func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
+	name := r.PathParam("name")
+	notFound := fault.New(fault.NotFound, "schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.")
+	if !namePattern.MatchString(name) {
+		return events.APIGatewayV2HTTPResponse{}, notFound
+	}
+	call, err := idempotency.Begin(r, nil)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
+		return deref(resp), err
+	}
+	resp := httpapi.NoContent()
+	tx := []types.TransactWriteItem{sv.Store.DeleteScheduleTx(r.TenantID, name)}
+	if call != nil {
+		ip, err := sv.Idem.PutTx(call, resp)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		tx = append(tx, ip)
+	}
+	_, err = sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	switch {
+	case call != nil && isCancelledAt(err, 1):
+		if again, rerr := sv.Idem.Replay(ctx, call); again != nil || rerr != nil {
+			return deref(again), rerr
+		}
+		return events.APIGatewayV2HTTPResponse{}, convert("delete export schedule", err)
+	case isCancelledAt(err, 0):
+		return events.APIGatewayV2HTTPResponse{}, notFound
+	case err != nil:
+		return events.APIGatewayV2HTTPResponse{}, convert("delete export schedule", err)
+	}
+	slog.InfoContext(ctx, "export schedule deleted", "tenant_id", r.TenantID, "schedule", name)
+	return resp, nil
+}

@@ -1,0 +1,132 @@
+// Package export holds report exports: the export job and the export schedule as the jobs
+// table stores them, the store that writes them with conditional writes, the HTTP handlers
+// of /v1/exports and /v1/export-schedules, and the schedule runner. The work itself (report
+// to S3, link by email) is done by package export/worker, so the API functions link neither
+// the report engine nor SES.
+//
+// Jobs table items:
+//
+//	export job   pk T#<tenant>#EXPORT#<id>   sk JOB      (its INSERT on the stream starts the worker)
+//	schedule     pk T#<tenant>#SCHEDULE      sk <name>   dueKey SCHEDULE, nextRunAt (GSI ByDue)
+package export
+
+import (
+	"time"
+
+	"github.com/contrail/contrail/shared/audit"
+)
+
+// Reports that can be exported: the overview, the four logs, and every audit event.
+const (
+	ReportOverview  = "overview"
+	ReportAdded     = "added"
+	ReportConnected = "connected"
+	ReportDeleted   = "deleted"
+	ReportMerged    = "merged"
+	ReportAudit     = "audit"
+)
+
+// Reports lists the exportable reports, in the contract's order.
+var Reports = []string{ReportOverview, ReportAdded, ReportConnected, ReportDeleted, ReportMerged, ReportAudit}
+
+// File formats.
+const (
+	FormatCSV     = "csv"
+	FormatParquet = "parquet"
+)
+
+// Formats lists the file formats.
+var Formats = []string{FormatCSV, FormatParquet}
+
+// Job statuses.
+const (
+	StatusPending = "pending"
+	StatusRunning = "running"
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+)
+
+// Mail statuses of a job with recipients: the claim that makes the link go out once.
+const (
+	MailSending = "sending"
+	MailSent    = "sent"
+	MailFailed  = "failed"
+)
+
+const (
+	// MaxPeriodDays caps an export's period.
+	MaxPeriodDays = 366
+	// JobTTL is how long a job (and its file, by the bucket's lifecycle rule) is kept.
+	JobTTL = 7 * 24 * time.Hour
+	// LinkTTL is how long a presigned download link works.
+	LinkTTL = 15 * time.Minute
+	// KeyPrefix is where export files go in the archive bucket (a lifecycle rule expires them).
+	KeyPrefix = "exports/"
+
+	skJob     = "JOB"
+	dueKey    = "SCHEDULE"
+	indexDue  = "ByDue"
+	timeStamp = audit.TimeLayout
+)
+
+// Job is an export job as the jobs table stores it.
+type Job struct {
+	PK         string   `dynamodbav:"pk"`
+	SK         string   `dynamodbav:"sk"`
+	TenantID   string   `dynamodbav:"tenantId"`
+	ID         string   `dynamodbav:"id"`
+	Report     string   `dynamodbav:"report"`
+	From       string   `dynamodbav:"from"` // audit.TimeLayout, UTC, inclusive
+	To         string   `dynamodbav:"to"`   // exclusive
+	TZ         string   `dynamodbav:"tz"`   // IANA name of the report's day boundaries
+	Format     string   `dynamodbav:"format"`
+	Recipients []string `dynamodbav:"recipients,omitempty"` // POST's email, or a schedule's recipients
+	Schedule   string   `dynamodbav:"schedule,omitempty"`   // the schedule that made it
+	Status     string   `dynamodbav:"status"`
+	Rows       *int64   `dynamodbav:"rows,omitempty"`
+	Key        string   `dynamodbav:"key,omitempty"` // S3 object key, set when done
+	Error      string   `dynamodbav:"error,omitempty"`
+	Attempt    int      `dynamodbav:"attempt"`
+	CreatedAt  string   `dynamodbav:"createdAt"`
+	CreatedBy  string   `dynamodbav:"createdBy,omitempty"` // user id; empty for a schedule's job
+	// CreatedByName and RequestID describe the request that asked for it, for the
+	// REPORT_EXPORTED event.
+	CreatedByName string `dynamodbav:"createdByName,omitempty"`
+	RequestID     string `dynamodbav:"requestId,omitempty"`
+	StartedAt     string `dynamodbav:"startedAt,omitempty"`
+	FinishedAt    string `dynamodbav:"finishedAt,omitempty"`
+	MailStatus    string `dynamodbav:"mailStatus,omitempty"`
+	MailMessageID string `dynamodbav:"mailMessageId,omitempty"`
+	MailError     string `dynamodbav:"mailError,omitempty"`
+	ExpiresAt     int64  `dynamodbav:"expiresAt"` // TTL, epoch seconds
+}
+
+// JobPK is the partition key of a tenant's export job.
+func JobPK(tenant, id string) string { return "T#" + tenant + "#EXPORT#" + id }
+
+// ObjectKey is where a job's file goes: exports/<tenant>/<id>.<format>.
+func ObjectKey(tenant, id, format string) string {
+	return KeyPrefix + tenant + "/" + id + "." + format
+}
+
+// Period returns the job's period.
+func (j *Job) Period() (from, to time.Time, tz *time.Location, err error) {
+	if from, err = audit.ParseTime(j.From); err != nil {
+		return
+	}
+	if to, err = audit.ParseTime(j.To); err != nil {
+		return
+	}
+	tz, err = time.LoadLocation(j.TZ)
+	return
+}
+
+// ContentType returns the media type of a format's file.
+func ContentType(format string) string {
+	if format == FormatParquet {
+		return "application/vnd.apache.parquet"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+func formatTime(t time.Time) string { return audit.FormatTime(t) }

@@ -1,0 +1,400 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/contrail/contrail/shared/fault"
+)
+
+// DB is the part of the DynamoDB client the store uses.
+type DB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ DB = (*dynamodb.Client)(nil)
+
+// Store reads and writes jobs and schedules in the jobs table.
+type Store struct {
+	DB    DB
+	Table string
+}
+
+// ErrChanged reports a conditional write that lost: the item is not in the state expected.
+var ErrChanged = errors.New("changed meanwhile")
+
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+func jobKey(tenant, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": s(JobPK(tenant, id)), "sk": s(skJob)}
+}
+
+// convert translates the AWS errors the store expects into ErrChanged or a Throttled fault.
+func convert(what string, err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	var tce *types.TransactionCanceledException
+	var thr *types.ProvisionedThroughputExceededException
+	var lim *types.RequestLimitExceeded
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ccf):
+		return fmt.Errorf("%s: %w", what, ErrChanged)
+	case errors.As(err, &tce):
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "TransactionConflict" || aws.ToString(r.Code) == "ThrottlingError" {
+				return &fault.Error{Kind: fault.Throttled, Code: "try_again", Message: "The export is busy; try again in a moment.", Err: err}
+			}
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	case errors.As(err, &thr), errors.As(err, &lim):
+		return &fault.Error{Kind: fault.Throttled, Code: "try_again", Message: "Too many requests right now; try again in a moment.", Err: err}
+	default:
+		return fmt.Errorf("%s: %w", what, err)
+	}
+}
+
+// PutJobTx returns the transaction item that creates j once (it fails if the id exists).
+func (st *Store) PutJobTx(j *Job) (types.TransactWriteItem, error) {
+	item, err := st.jobItem(j)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, nil
+}
+
+// CreateJob writes j unless a job with its id exists; created is false when it did.
+func (st *Store) CreateJob(ctx context.Context, j *Job) (created bool, err error) {
+	item, err := st.jobItem(j)
+	if err != nil {
+		return false, err
+	}
+	_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if err = convert("create export job "+j.ID, err); errors.Is(err, ErrChanged) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
+	j.PK, j.SK = JobPK(j.TenantID, j.ID), skJob
+	item, err := attributevalue.MarshalMap(j)
+	if err != nil {
+		return nil, fmt.Errorf("encode export job %s: %w", j.ID, err)
+	}
+	return item, nil
+}
+
+// Job reads a tenant's job; a missing one (or another tenant's) is a NotFound fault.
+func (st *Store) Job(ctx context.Context, tenant, id string) (*Job, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Table), Key: jobKey(tenant, id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, convert("read export job "+id, err)
+	}
+	if out.Item == nil {
+		return nil, fault.New(fault.NotFound, "export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.")
+	}
+	var j Job
+	if err := attributevalue.UnmarshalMap(out.Item, &j); err != nil {
+		return nil, fmt.Errorf("decode export job %s: %w", id, err)
+	}
+	return &j, nil
+}
+
+// Claim moves a pending job to running (or takes over a running one whose worker has been
+// silent since before stale), so one worker runs it. ErrChanged: someone else has it, or
+// it is finished.
+func (st *Store) Claim(ctx context.Context, j *Job, now, stale time.Time) error {
+	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.Table),
+		Key:                      jobKey(j.TenantID, j.ID),
+		UpdateExpression:         aws.String("SET #st = :running, startedAt = :now, attempt = if_not_exists(attempt, :zero) + :one"),
+		ConditionExpression:      aws.String("#st = :pending OR (#st = :running AND startedAt < :stale)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":running": s(StatusRunning), ":pending": s(StatusPending), ":now": s(formatTime(now)),
+			":stale": s(formatTime(stale)), ":zero": n(0), ":one": n(1),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return convert("claim export job "+j.ID, err)
+	}
+	return attributevalue.UnmarshalMap(out.Attributes, j)
+}
+
+// Release gives a claimed job back (pending) after an attempt that may succeed when retried.
+func (st *Store) Release(ctx context.Context, j *Job) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.Table),
+		Key:                      jobKey(j.TenantID, j.ID),
+		UpdateExpression:         aws.String("SET #st = :pending"),
+		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pending": s(StatusPending), ":running": s(StatusRunning), ":attempt": n(int64(j.Attempt)),
+		},
+	})
+	if err != nil {
+		return convert("release export job "+j.ID, err)
+	}
+	j.Status = StatusPending
+	return nil
+}
+
+// IsNotFound reports whether err says the job does not exist.
+func IsNotFound(err error) bool { return fault.KindOf(err) == fault.NotFound && err != nil }
+
+// Finish marks the job j (claimed as j.Attempt) done with its rows and file, in one
+// transaction with extra (the REPORT_EXPORTED event). ErrChanged: the claim was lost.
+func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now time.Time, extra ...types.TransactWriteItem) error {
+	upd := types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(st.Table),
+		Key:                      jobKey(j.TenantID, j.ID),
+		UpdateExpression:         aws.String("SET #st = :done, #rows = :rows, #key = :key, finishedAt = :now"),
+		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
+		ExpressionAttributeNames: map[string]string{"#st": "status", "#rows": "rows", "#key": "key"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":done": s(StatusDone), ":rows": n(rows), ":key": s(key), ":now": s(formatTime(now)),
+			":running": s(StatusRunning), ":attempt": n(int64(j.Attempt)),
+		},
+	}}
+	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: append([]types.TransactWriteItem{upd}, extra...),
+	})
+	if err := cancelledByCondition(err); err != nil {
+		return convert("finish export job "+j.ID, err)
+	}
+	j.Status, j.Rows, j.Key, j.FinishedAt = StatusDone, &rows, key, formatTime(now)
+	return nil
+}
+
+// cancelledByCondition turns a transaction cancelled by a failed condition into
+// ConditionalCheckFailedException's ErrChanged path.
+func cancelledByCondition(err error) error {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return &types.ConditionalCheckFailedException{Message: tce.Message}
+			}
+		}
+	}
+	return err
+}
+
+// Fail marks the job failed with a reason a person can act on.
+func (st *Store) Fail(ctx context.Context, j *Job, reason string, now time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.Table),
+		Key:                      jobKey(j.TenantID, j.ID),
+		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now"),
+		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
+		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":failed": s(StatusFailed), ":reason": s(reason), ":now": s(formatTime(now)),
+			":running": s(StatusRunning), ":attempt": n(int64(j.Attempt)),
+		},
+	})
+	if err != nil {
+		return convert("fail export job "+j.ID, err)
+	}
+	j.Status, j.Error = StatusFailed, reason
+	return nil
+}
+
+// ClaimMail marks a done job's mail as being sent, once: ErrChanged when it was claimed
+// already (sent, failed for good, or being sent by another worker).
+func (st *Store) ClaimMail(ctx context.Context, j *Job) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.Table),
+		Key:                       jobKey(j.TenantID, j.ID),
+		UpdateExpression:          aws.String("SET mailStatus = :sending"),
+		ConditionExpression:       aws.String("attribute_not_exists(mailStatus) AND #st = :done"),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": s(MailSending), ":done": s(StatusDone)},
+	})
+	if err != nil {
+		return convert("claim export mail "+j.ID, err)
+	}
+	j.MailStatus = MailSending
+	return nil
+}
+
+// MailDone records the outcome of a claimed mail: sent with its message id, or failed for
+// good with a reason.
+func (st *Store) MailDone(ctx context.Context, j *Job, status, messageID, reason string) error {
+	upd := "SET mailStatus = :st, mailMessageId = :id"
+	vals := map[string]types.AttributeValue{":st": s(status), ":id": s(messageID), ":sending": s(MailSending)}
+	if reason != "" {
+		upd += ", mailError = :reason"
+		vals[":reason"] = s(reason)
+	}
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: jobKey(j.TenantID, j.ID),
+		UpdateExpression: aws.String(upd), ConditionExpression: aws.String("mailStatus = :sending"),
+		ExpressionAttributeValues: vals,
+	})
+	if err != nil {
+		return convert("record export mail "+j.ID, err)
+	}
+	j.MailStatus, j.MailMessageID, j.MailError = status, messageID, reason
+	return nil
+}
+
+// ReleaseMail gives a claimed mail back after a failure worth retrying.
+func (st *Store) ReleaseMail(ctx context.Context, j *Job) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.Table), Key: jobKey(j.TenantID, j.ID),
+		UpdateExpression:          aws.String("REMOVE mailStatus"),
+		ConditionExpression:       aws.String("mailStatus = :sending"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": s(MailSending)},
+	})
+	if err != nil {
+		return convert("release export mail "+j.ID, err)
+	}
+	j.MailStatus = ""
+	return nil
+}
+
+// ---------------------------------------------------------------- schedules
+
+func scheduleKey(tenant, name string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": s(SchedulePK(tenant)), "sk": s(name)}
+}
+
+// Schedule reads a tenant's schedule, or nil when there is none.
+func (st *Store) Schedule(ctx context.Context, tenant, name string) (*Schedule, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, convert("read export schedule "+name, err)
+	}
+	if out.Item == nil {
+		return nil, nil
+	}
+	var sc Schedule
+	if err := attributevalue.UnmarshalMap(out.Item, &sc); err != nil {
+		return nil, fmt.Errorf("decode export schedule %s: %w", name, err)
+	}
+	return &sc, nil
+}
+
+// PutSchedule writes sc if the stored schedule is still prev (nil: none). ErrChanged when
+// it changed meanwhile.
+func (st *Store) PutSchedule(ctx context.Context, sc *Schedule, prev *Schedule) error {
+	sc.PK, sc.SK, sc.DueKey = SchedulePK(sc.TenantID), sc.Name, dueKey
+	item, err := attributevalue.MarshalMap(sc)
+	if err != nil {
+		return fmt.Errorf("encode export schedule %s: %w", sc.Name, err)
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if prev != nil {
+		in.ConditionExpression = aws.String("updatedAt = :prev")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": s(prev.UpdatedAt)}
+	}
+	_, err = st.DB.PutItem(ctx, in)
+	return convert("write export schedule "+sc.Name, err)
+}
+
+// DeleteScheduleTx returns the transaction item that deletes a schedule that exists.
+func (st *Store) DeleteScheduleTx(tenant, name string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+	}}
+}
+
+// Schedules lists a tenant's schedules by name, limit at a time from after (a name).
+func (st *Store) Schedules(ctx context.Context, tenant string, limit int, after string) ([]Schedule, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(st.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(SchedulePK(tenant))},
+		Limit:                     aws.Int32(int32(limit)),
+	}
+	if after != "" {
+		in.ExclusiveStartKey = scheduleKey(tenant, after)
+	}
+	out, err := st.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", convert("list export schedules", err)
+	}
+	var scs []Schedule
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &scs); err != nil {
+		return nil, "", fmt.Errorf("decode export schedules: %w", err)
+	}
+	next := ""
+	if out.LastEvaluatedKey != nil && len(scs) == limit {
+		next = scs[len(scs)-1].Name
+	}
+	return scs, next, nil
+}
+
+// Due calls fn for every schedule, of any tenant, whose nextRunAt is at or before now
+// (GSI ByDue: a query, never a scan), oldest first.
+func (st *Store) Due(ctx context.Context, now time.Time, fn func(*Schedule) error) error {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(st.Table),
+		IndexName:                 aws.String(indexDue),
+		KeyConditionExpression:    aws.String("dueKey = :due AND nextRunAt <= :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(dueKey), ":now": s(formatTime(now))},
+	}
+	for {
+		out, err := st.DB.Query(ctx, in)
+		if err != nil {
+			return convert("query due export schedules", err)
+		}
+		for _, item := range out.Items {
+			var sc Schedule
+			if err := attributevalue.UnmarshalMap(item, &sc); err != nil {
+				return fmt.Errorf("decode export schedule: %w", err)
+			}
+			if err := fn(&sc); err != nil {
+				return err
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// Advance moves a schedule's nextRunAt from prev to next and records its last export, if
+// nextRunAt is still prev. ErrChanged: another run (or an edit, or a delete) moved it.
+func (st *Store) Advance(ctx context.Context, sc *Schedule, prev, next, lastExport string) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.Table),
+		Key:                 scheduleKey(sc.TenantID, sc.Name),
+		UpdateExpression:    aws.String("SET nextRunAt = :next, lastExportId = :last"),
+		ConditionExpression: aws.String("nextRunAt = :prev"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":next": s(next), ":prev": s(prev), ":last": s(lastExport),
+		},
+	})
+	return convert("advance export schedule "+sc.Name, err)
+}

@@ -1,0 +1,274 @@
+// Package worker runs export jobs: started by the INSERT of a job on the jobs table's
+// stream, it claims the job, streams the report into an S3 multipart upload, marks the job
+// done (in one transaction with its REPORT_EXPORTED event) or failed, and emails the link
+// once when the job has recipients. It is the only export package that links the report
+// engine, the archive reader and SES.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/export/files"
+	"github.com/contrail/contrail/shared/ident"
+)
+
+// Source writes a job's report, in the job's format, to w and returns the rows written.
+// Reports (the report engine and the archive) is the real one.
+type Source interface {
+	Export(ctx context.Context, w io.Writer, j *export.Job) (rows int64, err error)
+}
+
+// Sender sends the link email (Mailer on SES v2 is the real one).
+type Sender interface {
+	SendLink(ctx context.Context, j *export.Job, url string) (messageID string, err error)
+}
+
+// MaxAttempts is how many times a job is tried before it is marked failed.
+const MaxAttempts = 3
+
+// Worker runs export jobs.
+type Worker struct {
+	Jobs   *export.Store
+	S3     files.S3
+	Bucket string
+	Links  export.Linker
+	Source Source
+	Mail   Sender
+
+	AuditTable string
+	Keys       audit.Keys
+	Retention  audit.Retention
+	IDs        *ident.Generator
+	Clock      ident.Clock
+	// Stale is how long a running job may go without finishing before another worker takes
+	// it over (the function's timeout: its worker is surely gone by then).
+	Stale time.Duration
+	// Margin is kept from the invoke's deadline to record a failure before Lambda kills us.
+	Margin time.Duration
+}
+
+// Handle is the stream handler: each job INSERT is run; a record that should be retried is
+// reported as a batch item failure, never failing the whole batch.
+func (w *Worker) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	var resp events.DynamoDBEventResponse
+	for _, rec := range ev.Records {
+		img := rec.Change.NewImage
+		if rec.EventName != string(events.DynamoDBOperationTypeInsert) || attr(img, "sk") != "JOB" {
+			continue
+		}
+		tenant, id := attr(img, "tenantId"), attr(img, "id")
+		if err := w.Run(ctx, tenant, id); err != nil {
+			slog.ErrorContext(ctx, "export job will be retried", "tenant_id", tenant, "export_id", id, "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.EventID})
+		}
+	}
+	return resp, nil
+}
+
+func attr(img map[string]events.DynamoDBAttributeValue, name string) string {
+	v, ok := img[name]
+	if !ok || v.DataType() != events.DataTypeString {
+		return ""
+	}
+	return v.String()
+}
+
+// Run brings one job to its end: runs it if nobody else is, then mails its link if it
+// has recipients and the link has not gone out. An error means: try again later.
+func (w *Worker) Run(ctx context.Context, tenant, id string) error {
+	j, err := w.Jobs.Job(ctx, tenant, id)
+	if export.IsNotFound(err) {
+		slog.WarnContext(ctx, "export job gone", "tenant_id", tenant, "export_id", id)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if j.Status == export.StatusPending || j.Status == export.StatusRunning {
+		now := w.Clock()
+		if err := w.Jobs.Claim(ctx, j, now, now.Add(-w.Stale)); errors.Is(err, export.ErrChanged) {
+			slog.InfoContext(ctx, "export job taken by another worker", "tenant_id", tenant, "export_id", id)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := w.run(ctx, j); err != nil {
+			return err
+		}
+	}
+	if j.Status == export.StatusDone && len(j.Recipients) > 0 && j.MailStatus == "" {
+		return w.mail(ctx, j)
+	}
+	return nil
+}
+
+// run does a claimed job: the file, then done (with its event) or failed.
+func (w *Worker) run(ctx context.Context, j *export.Job) error {
+	work := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		work, cancel = context.WithDeadline(ctx, dl.Add(-w.Margin))
+		defer cancel()
+	}
+	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID, "report", j.Report, "format", j.Format, "attempt", j.Attempt)
+	key := export.ObjectKey(j.TenantID, j.ID, j.Format)
+	up := files.NewUpload(work, w.S3, w.Bucket, key, export.ContentType(j.Format), FileName(j))
+	rows, err := w.Source.Export(work, up, j)
+	var size int64
+	if err == nil {
+		size, err = up.Close()
+	} else if aerr := up.Abort(); aerr != nil {
+		log.WarnContext(ctx, "abort export upload", "error", aerr.Error())
+	}
+	now := w.Clock()
+	if err != nil {
+		return w.failed(ctx, j, err, errors.Is(work.Err(), context.DeadlineExceeded))
+	}
+	ev, err := w.event(j, rows, now)
+	if err != nil {
+		return err
+	}
+	put, err := w.Keys.PutTx(w.AuditTable, ev, w.Retention)
+	if err != nil {
+		return err
+	}
+	if err := w.Jobs.Finish(ctx, j, rows, key, now, put); errors.Is(err, export.ErrChanged) {
+		log.WarnContext(ctx, "export job claim lost before it finished; the other worker's file stands")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "export done", "rows", rows, "bytes", size)
+	return nil
+}
+
+// failed gives a failed attempt back for a retry, or marks the job failed for good when it
+// ran out of time or attempts.
+func (w *Worker) failed(ctx context.Context, j *export.Job, cause error, timedOut bool) error {
+	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID, "attempt", j.Attempt)
+	now := w.Clock()
+	if !timedOut && j.Attempt < MaxAttempts {
+		log.WarnContext(ctx, "export attempt failed; will retry", "error", cause.Error())
+		if err := w.Jobs.Release(ctx, j); err != nil && !errors.Is(err, export.ErrChanged) {
+			return errors.Join(cause, err)
+		}
+		return cause
+	}
+	reason := "The export failed on our side after " + fmt.Sprint(j.Attempt) + " attempts; create it again, and contact support with export id " + j.ID + " if it fails again."
+	if timedOut {
+		reason = "The export did not finish in time; export a shorter period (or a log instead of every audit event)."
+	}
+	log.ErrorContext(ctx, "export failed", "error", cause.Error())
+	if err := w.Jobs.Fail(context.WithoutCancel(ctx), j, reason, now); err != nil && !errors.Is(err, export.ErrChanged) {
+		return errors.Join(cause, err)
+	}
+	return nil
+}
+
+// event is the REPORT_EXPORTED event of a finished job: the user who asked for it, or the
+// system for a schedule's job.
+func (w *Worker) event(j *export.Job, rows int64, now time.Time) (*audit.Event, error) {
+	filters := map[string]any{"from": j.From, "to": j.To, "tz": j.TZ, "format": j.Format}
+	if j.Schedule != "" {
+		filters["schedule"] = j.Schedule
+	}
+	ev := &audit.Event{
+		ID: w.IDs.At(now), TenantID: j.TenantID, OccurredAt: audit.FormatTime(now), RecordedAt: audit.FormatTime(now),
+		Type: "REPORT_EXPORTED", Category: audit.CategoryOf("REPORT_EXPORTED"),
+		Actor:  audit.Actor{Type: audit.ActorUser, ID: j.CreatedBy, Name: j.CreatedByName},
+		Source: audit.SourceUser,
+		Data:   map[string]any{"report": j.Report, "filters": filters, "exportId": j.ID, "rows": rows},
+	}
+	if j.CreatedBy == "" {
+		ev.Actor = audit.Actor{Type: audit.ActorSystem, ID: "export-scheduler", Name: "Scheduled export " + j.Schedule}
+		ev.Source = audit.SourceSystem
+	}
+	if j.RequestID != "" {
+		ev.Context = &audit.Context{RequestID: j.RequestID}
+	}
+	return ev, nil
+}
+
+// mail sends the link once: the claim is a conditional write on the job; a send that may
+// succeed on a retry gives the claim back, one that cannot is recorded as failed.
+func (w *Worker) mail(ctx context.Context, j *export.Job) error {
+	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID)
+	if err := w.Jobs.ClaimMail(ctx, j); errors.Is(err, export.ErrChanged) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	url, err := w.Links.Link(ctx, j.Key)
+	if err != nil {
+		return errors.Join(err, w.Jobs.ReleaseMail(context.WithoutCancel(ctx), j))
+	}
+	msgID, err := w.Mail.SendLink(ctx, j, url)
+	if err != nil {
+		var perm *PermanentError
+		if errors.As(err, &perm) {
+			log.ErrorContext(ctx, "export mail failed for good", "error", err.Error())
+			return w.Jobs.MailDone(context.WithoutCancel(ctx), j, export.MailFailed, "", perm.Reason)
+		}
+		log.WarnContext(ctx, "export mail failed; will retry", "error", err.Error())
+		return errors.Join(err, w.Jobs.ReleaseMail(context.WithoutCancel(ctx), j))
+	}
+	log.InfoContext(ctx, "export mail sent", "recipients", len(j.Recipients), "message_id", msgID)
+	return w.Jobs.MailDone(context.WithoutCancel(ctx), j, export.MailSent, msgID, "")
+}
+
+// FileName is the download name of a job's file: contact-<report>-<from>-<to>.<format>
+// (audit-events-... for the audit report), the dates in the period's time zone, to
+// exclusive, as report.FileName names a log's CSV.
+func FileName(j *export.Job) string {
+	prefix := "contact-" + j.Report
+	if j.Report == export.ReportAudit {
+		prefix = "audit-events"
+	}
+	from, to, loc, err := j.Period()
+	if err != nil {
+		return prefix + "-" + j.ID + "." + j.Format
+	}
+	return fmt.Sprintf("%s-%s-%s.%s", prefix, from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly), j.Format)
+}
+
+// Config is what the worker function reads from its environment.
+type Config struct {
+	JobsTable        string // JOBS_TABLE
+	AuditTable       string // AUDIT_TABLE: REPORT_EXPORTED
+	Bucket           string // ARCHIVE_BUCKET: exports/ holds the files
+	MailFrom         string // MAIL_FROM
+	ConfigurationSet string // MAIL_CONFIGURATION_SET, optional
+	AuditShards      int    // AUDIT_WRITE_SHARDS
+	Retention        audit.Retention
+	Timeout          time.Duration // the function's timeout
+}
+
+// New returns a worker with the real clock and ids, links valid export.LinkTTL.
+func New(cfg Config, db export.DB, s3c *s3.Client, ses SES, src Source) *Worker {
+	return &Worker{
+		Jobs:   &export.Store{DB: db, Table: cfg.JobsTable},
+		S3:     s3c,
+		Bucket: cfg.Bucket,
+		Links:  files.NewPresigner(s3c, cfg.Bucket, export.LinkTTL),
+		Source: src,
+		Mail:   &Mailer{SES: ses, From: cfg.MailFrom, ConfigurationSet: cfg.ConfigurationSet},
+
+		AuditTable: cfg.AuditTable,
+		Keys:       audit.Keys{Shards: cfg.AuditShards},
+		Retention:  cfg.Retention,
+		IDs:        ident.NewGenerator(ident.SystemClock),
+		Clock:      ident.SystemClock,
+		Stale:      cfg.Timeout + time.Minute,
+		Margin:     min(cfg.Timeout/10, 20*time.Second),
+	}
+}
