@@ -2,10 +2,12 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -360,6 +362,9 @@ func skOf(item map[string]types.AttributeValue) string {
 // merge reads up to n events from streams in sort-key order (newest first when desc),
 // skipping the item whose sort key is skip (the position a read continues after).
 func merge(ctx context.Context, db QueryAPI, streams []*stream, desc bool, n int, skip string) ([]Event, error) {
+	if err := prefetch(ctx, db, streams, n); err != nil {
+		return nil, err
+	}
 	var out []Event
 	for len(out) < n {
 		var best *stream
@@ -392,4 +397,19 @@ func merge(ctx context.Context, db QueryAPI, streams []*stream, desc bool, n int
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// prefetch reads the first page of every stream at once: a merge over write shards or types
+// then costs one round trip per day, not one per partition.
+func prefetch(ctx context.Context, db QueryAPI, streams []*stream, n int) error {
+	if len(streams) < 2 {
+		return nil
+	}
+	errs := make([]error, len(streams))
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		wg.Go(func() { _, errs[i] = s.head(ctx, db, n) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
