@@ -1,0 +1,463 @@
+package contactimport_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/contactimport"
+	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+
+// seq makes ids ID0001, ID0002, ... in the order asked for.
+type seq struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *seq) New() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return fmt.Sprintf("ID%04d", s.n)
+}
+
+type harness struct {
+	t      *testing.T
+	db     *dynamodb.Client
+	tables map[string]string
+	svc    *contact.Service
+	im     *contactimport.Importer
+}
+
+// newHarness builds the importer over fresh tables of DynamoDB Local. wrap, when set, wraps
+// the contact service (to inject failures).
+func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contactimport.Adder) *harness {
+	t.Helper()
+	db := stacktest.DynamoDB(t)
+	tables := stacktest.Tables(t)
+	cfg := contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"], AuditShards: 4, RetentionDays: 400}
+	clock := func() time.Time { return t0 }
+	svc := contact.NewWith(cfg, db, clock, &seq{})
+	var adder contactimport.Adder = svc
+	if wrap != nil {
+		adder = wrap(svc)
+	}
+	return &harness{t: t, db: db, tables: tables, svc: svc, im: &contactimport.Importer{
+		Contacts: adder,
+		Idem:     &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
+		DB:       db, Table: cfg.ContactsTable, Clock: clock,
+		Workers: workers, Backoff: time.Millisecond,
+	}}
+}
+
+type response struct {
+	Status  int
+	Headers map[string]string
+	Body    any
+}
+
+// post sends POST /v1/contacts/import as an agent of tenant acme.
+func (h *harness) post(contentType, body string, headers map[string]string) response {
+	return h.postAs("[agent]", contentType, body, headers)
+}
+
+func (h *harness) postAs(groups, contentType, body string, headers map[string]string) response {
+	h.t.Helper()
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST /v1/contacts/import", RawPath: "/v1/contacts/import", Body: body,
+		Headers: map[string]string{"content-type": contentType},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "req-1", RouteKey: "POST /v1/contacts/import",
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: "POST", Path: "/v1/contacts/import", SourceIP: "203.0.113.7", UserAgent: "import-test/1.0",
+			},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
+					"sub": "u-agent", "name": "Ayu Agent", "custom:tenant_id": "acme", "cognito:groups": groups,
+				}},
+			},
+		},
+	}
+	for k, v := range headers {
+		ev.Headers[strings.ToLower(k)] = v
+	}
+	out, err := httpapi.Route(httpapi.ContactRoles, h.im.Handle)(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("invoke error %v", err)
+	}
+	r := response{Status: out.StatusCode, Headers: out.Headers}
+	if err := json.Unmarshal([]byte(out.Body), &r.Body); err != nil {
+		h.t.Fatalf("response body is not JSON: %q", out.Body)
+	}
+	return r
+}
+
+// items returns every item of a table whose itemType is typ, as plain values sorted by pk, sk.
+func (h *harness) items(logicalID, typ string) []map[string]any {
+	h.t.Helper()
+	var items []map[string]any
+	in := &dynamodb.ScanInput{TableName: aws.String(h.tables[logicalID]), ConsistentRead: aws.Bool(true)}
+	for {
+		out, err := h.db.Scan(context.Background(), in)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var page []map[string]any
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			h.t.Fatal(err)
+		}
+		for _, it := range page {
+			if it["itemType"] == typ {
+				items = append(items, it)
+			}
+		}
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	sort.Slice(items, func(i, j int) bool {
+		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
+	})
+	return items
+}
+
+func (h *harness) contacts() []map[string]any { return h.items("ContactsTable", "contact") }
+func (h *harness) events() []map[string]any   { return h.items("AuditTable", audit.ItemType) }
+
+// imported is one contact the test expects, with the ids it gets.
+type imported struct {
+	id, eventID, name, email, phone string
+}
+
+// wantContact is the contacts-table item of c, exactly as POST /v1/contacts writes it.
+func wantContact(c imported, at string) map[string]any {
+	m := map[string]any{
+		"pk": "T#acme#C#" + c.id, "itemType": "contact", "id": c.id, "tenantId": "acme", "name": c.name,
+		"status": "active", "channels": []any{}, "createdAt": at, "updatedAt": at, "version": float64(1),
+		"createdBy": "u-agent", "statusKey": "T#acme#active", "createdKey": at + "#" + c.id,
+	}
+	if c.email != "" {
+		m["email"] = c.email
+	}
+	if c.phone != "" {
+		m["phone"] = c.phone
+	}
+	return m
+}
+
+// wantEvent is the audit item of c's CONTACT_ADDED event.
+func wantEvent(c imported, at string) map[string]any {
+	data := map[string]any{}
+	if c.email != "" {
+		data["email"] = c.email
+	}
+	if c.phone != "" {
+		data["phone"] = c.phone
+	}
+	day := at[:10]
+	return map[string]any{
+		"pk": fmt.Sprintf("T#acme#D#%s#%d", day, audit.Keys{Shards: 4}.Shard(c.eventID)), "sk": at + "#" + c.eventID,
+		"id": c.eventID, "tenantId": "acme", "occurredAt": at, "recordedAt": at,
+		"type": "CONTACT_ADDED", "category": "contact", "source": "import",
+		"actor":   map[string]any{"type": "user", "id": "u-agent", "name": "Ayu Agent"},
+		"contact": map[string]any{"id": c.id, "name": c.name},
+		"data":    data,
+		"context": map[string]any{"ip": "203.0.113.7", "userAgent": "import-test/1.0", "requestId": "req-1"},
+		"typeKey": "T#acme#Y#CONTACT_ADDED#" + day, "categoryKey": "T#acme#G#contact#" + day,
+		"contactKey": "T#acme#C#" + c.id, "actorKey": "T#acme#A#u-agent#" + day,
+		"itemType": "event", "expiresAt": float64(t0.Add(400 * 24 * time.Hour).Unix()),
+	}
+}
+
+func sortByPK(items []map[string]any) []map[string]any {
+	sort.Slice(items, func(i, j int) bool {
+		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
+	})
+	return items
+}
+
+func diff(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+func TestImportCSV(t *testing.T) {
+	h := newHarness(t, 1, nil) // one worker: ids are handed out in row order
+	body := "\xEF\xBB\xBFName, Email ,PHONE\r\n" +
+		"\"Doe, Jane \"\"JD\"\"\",jane@example.com,+62 812-3456-7890\r\n" +
+		"Broken,not-an-email,\r\n" +
+		"\"Multi\r\nLine Person\",,\r\n" +
+		"Too,many,fields,here\r\n" +
+		"  Plain Bob  ,,  (021) 555 0100  \r\n"
+	got := h.post("text/csv; charset=utf-8", body, nil)
+	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+		"imported": float64(3),
+		"failed": []any{
+			map[string]any{"row": float64(2), "line": float64(3), "message": "email: must be one email address, like name@example.com"},
+			map[string]any{"row": float64(4), "line": float64(6), "message": "has 4 fields; the header has 3 (quote a field that holds a comma)"},
+		},
+	}}, got)
+
+	at := audit.FormatTime(t0)
+	want := []imported{
+		{id: "ID0001", eventID: "ID0002", name: `Doe, Jane "JD"`, email: "jane@example.com", phone: "+62 812-3456-7890"},
+		{id: "ID0003", eventID: "ID0004", name: "Multi\nLine Person"}, // encoding/csv reads a quoted CRLF as LF
+		{id: "ID0005", eventID: "ID0006", name: "Plain Bob", phone: "(021) 555 0100"},
+	}
+	var wantContacts, wantEvents []map[string]any
+	for _, c := range want {
+		wantContacts = append(wantContacts, wantContact(c, at))
+		wantEvents = append(wantEvents, wantEvent(c, at))
+	}
+	diff(t, "contacts", sortByPK(wantContacts), h.contacts())
+	diff(t, "events", sortByPK(wantEvents), h.events())
+}
+
+func TestImportJSON(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	got := h.post("application/json", `{"contacts":[
+		{"name":"Ana","email":"ana@example.com"},
+		{"name":"","email":"x@example.com"},
+		{"name":"Cici","phone":"+1 555 010 0200","email":null},
+		{"name":"Dodi","fax":"123"}
+	]}`, nil)
+	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+		"imported": float64(2),
+		"failed": []any{
+			map[string]any{"row": float64(2), "message": "name: is required"},
+			map[string]any{"row": float64(4), "message": "fax: is not a known field (use name, email, phone)"},
+		},
+	}}, got)
+	at := audit.FormatTime(t0)
+	ana := imported{id: "ID0001", eventID: "ID0002", name: "Ana", email: "ana@example.com"}
+	cici := imported{id: "ID0003", eventID: "ID0004", name: "Cici", phone: "+1 555 010 0200"}
+	diff(t, "contacts", []map[string]any{wantContact(ana, at), wantContact(cici, at)}, h.contacts())
+	diff(t, "events", sortByPK([]map[string]any{wantEvent(ana, at), wantEvent(cici, at)}), h.events())
+}
+
+func csvOf(n int) string {
+	var b strings.Builder
+	b.WriteString("name,email,phone\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "Person %04d,p%d@example.com,\n", i, i)
+	}
+	return b.String()
+}
+
+// TestImportManyRows imports with the worker pool: every row once, each with its event.
+// (1000 rows work the same; 300 keep the test short on DynamoDB Local.)
+func TestImportManyRows(t *testing.T) {
+	const n = 300
+	h := newHarness(t, contactimport.DefaultWorkers, nil)
+	got := h.post("text/csv", csvOf(n), nil)
+	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
+		Body: map[string]any{"imported": float64(n), "failed": []any{}}}, got)
+
+	var wantNames, gotNames, eventNames []string
+	for i := 1; i <= n; i++ {
+		wantNames = append(wantNames, fmt.Sprintf("Person %04d", i))
+	}
+	for _, c := range h.contacts() {
+		gotNames = append(gotNames, c["name"].(string))
+	}
+	for _, e := range h.events() {
+		eventNames = append(eventNames, e["contact"].(map[string]any)["name"].(string))
+	}
+	sort.Strings(gotNames)
+	sort.Strings(eventNames)
+	diff(t, "contact names", wantNames, gotNames)
+	diff(t, "event contact names", wantNames, eventNames)
+}
+
+func TestImportRefused(t *testing.T) {
+	manyJSON := `{"contacts":[` + strings.TrimSuffix(strings.Repeat(`{"name":"P"},`, 1001), ",") + `]}`
+	tests := []struct {
+		name        string
+		groups      string
+		contentType string
+		body        string
+		status      int
+		code        string
+	}{
+		{"1001 CSV rows", "[agent]", "text/csv", csvOf(1001), 413, "too_many_rows"},
+		{"1001 JSON rows", "[agent]", "application/json", manyJSON, 413, "too_many_rows"},
+		{"over 256 KiB", "[admin]", "text/csv", "name,email,phone\n" + strings.Repeat("a", 256<<10) + ",,\n", 413, "body_too_large"},
+		{"header only", "[agent]", "text/csv", "name,email,phone\n", 400, "no_rows"},
+		{"extra header column", "[agent]", "text/csv", "name,email,phone,company\nA,,,X\n", 400, "invalid_csv_header"},
+		{"broken quoting", "[agent]", "text/csv", "name,email,phone\n\"Ana,,\n", 400, "invalid_csv"},
+		{"empty contacts", "[agent]", "application/json", `{"contacts":[]}`, 400, "no_rows"},
+		{"unknown JSON field", "[agent]", "application/json", `{"contacts":[{"name":"A"}],"x":1}`, 400, "invalid_request"},
+		{"XML", "[agent]", "application/xml", "<contacts/>", 415, "unsupported_media_type"},
+		{"service role", "[service]", "text/csv", csvOf(1), 403, "forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, 2, nil)
+			got := h.postAs(tt.groups, tt.contentType, tt.body, nil)
+			gotCode := got.Body.(map[string]any)["error"].(map[string]any)["code"]
+			diff(t, "status and code", []any{tt.status, tt.code}, []any{got.Status, gotCode})
+			diff(t, "contacts written", []map[string]any(nil), h.contacts())
+			diff(t, "events written", []map[string]any(nil), h.events())
+		})
+	}
+}
+
+// failing wraps the contact service: rows named in fail are throttled while fail[name] > 0
+// (each try uses one up); fail[name] < 0 fails them for good with an internal error.
+type failing struct {
+	contactimport.Adder
+	mu   sync.Mutex
+	fail map[string]int
+}
+
+func (f *failing) check(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch n := f.fail[name]; {
+	case n > 0:
+		f.fail[name] = n - 1
+		return fault.New(fault.Throttled, "throttled", "The service is busy; retry in a moment.")
+	case n < 0:
+		return fmt.Errorf("injected failure for %s", name)
+	}
+	return nil
+}
+
+func (f *failing) Add(ctx context.Context, by contact.Caller, in contact.CreateInput) (*contact.Contact, error) {
+	if err := f.check(in.Name); err != nil {
+		return nil, err
+	}
+	return f.Adder.Add(ctx, by, in)
+}
+
+func (f *failing) AddAt(ctx context.Context, by contact.Caller, in contact.CreateInput, at time.Time, ids contact.IDs) (*contact.Contact, error) {
+	if err := f.check(in.Name); err != nil {
+		return nil, err
+	}
+	return f.Adder.AddAt(ctx, by, in, at, ids)
+}
+
+// TestImportRowFailures: a throttled row is retried with backoff; a row that keeps failing is
+// reported in failed, never dropped, and the other rows are imported.
+func TestImportRowFailures(t *testing.T) {
+	f := &failing{fail: map[string]int{"Twice Throttled": 2, "Always Throttled": 99, "Broken Store": -1}}
+	h := newHarness(t, 3, func(a contactimport.Adder) contactimport.Adder { f.Adder = a; return f })
+	got := h.post("text/csv", "name,email,phone\nFine,,\nTwice Throttled,,\nAlways Throttled,,\nBroken Store,,\n", nil)
+	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+		"imported": float64(2),
+		"failed": []any{
+			map[string]any{"row": float64(3), "line": float64(4), "message": "was not imported: the service is busy. Send it again."},
+			map[string]any{"row": float64(4), "line": float64(5), "message": "was not imported because of an error on our side. Send it again."},
+		},
+	}}, got)
+	var names []string
+	for _, c := range h.contacts() {
+		names = append(names, c["name"].(string))
+	}
+	sort.Strings(names)
+	diff(t, "contacts", []string{"Fine", "Twice Throttled"}, names)
+	diff(t, "tries left of Always Throttled", 96, f.fail["Always Throttled"])
+}
+
+// TestImportIdempotent: with an Idempotency-Key a repeat adds no contact twice; it retries
+// only the rows that were not written, and once all are, the stored response is replayed.
+func TestImportIdempotent(t *testing.T) {
+	f := &failing{fail: map[string]int{"Late": 99}}
+	h := newHarness(t, 4, func(a contactimport.Adder) contactimport.Adder { f.Adder = a; return f })
+	body := "name,email,phone\nAna,ana@example.com,\nLate,,\nCici,,\n"
+	key := map[string]string{"Idempotency-Key": "import-1"}
+
+	first := h.post("text/csv", body, key)
+	diff(t, "first response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+		"imported": float64(2),
+		"failed": []any{map[string]any{"row": float64(2), "line": float64(3),
+			"message": "was not imported: the service is busy. Repeat the import with the same Idempotency-Key: rows already imported are not added twice."}},
+	}}, first)
+	afterFirst := h.contacts()
+
+	f.mu.Lock()
+	f.fail["Late"] = 0
+	f.mu.Unlock()
+	want := response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
+		Body: map[string]any{"imported": float64(3), "failed": []any{}}}
+	diff(t, "second response", want, h.post("text/csv", body, key))
+
+	// The rows of the first attempt are the same items; the late row joined them.
+	contacts := h.contacts()
+	if len(contacts) != 3 {
+		t.Fatalf("%d contacts after the repeat, want 3: %v", len(contacts), contacts)
+	}
+	var kept []map[string]any
+	for _, c := range contacts {
+		if c["name"] != "Late" {
+			kept = append(kept, c)
+		}
+	}
+	diff(t, "contacts of the first attempt", afterFirst, kept)
+	evs := h.events()
+	var evNames []string
+	for _, e := range evs {
+		evNames = append(evNames, e["contact"].(map[string]any)["name"].(string))
+	}
+	sort.Strings(evNames)
+	diff(t, "events", []string{"Ana", "Cici", "Late"}, evNames)
+
+	// Complete now: a third attempt replays the stored response and writes nothing.
+	want.Headers = map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
+	diff(t, "third response", want, h.post("text/csv", body, key))
+	diff(t, "contacts after replay", contacts, h.contacts())
+	diff(t, "events after replay", evs, h.events())
+
+	// The same key with another body is refused.
+	other := h.post("text/csv", "name,email,phone\nZed,,\n", key)
+	diff(t, "reused key", []any{409, "idempotency_key_reused"},
+		[]any{other.Status, other.Body.(map[string]any)["error"].(map[string]any)["code"]})
+
+	// Without a key a repeat imports again (documented).
+	h.post("text/csv", "name,email,phone\nNoKey,,\n", nil)
+	h.post("text/csv", "name,email,phone\nNoKey,,\n", nil)
+	n := 0
+	for _, c := range h.contacts() {
+		if c["name"] == "NoKey" {
+			n++
+		}
+	}
+	diff(t, "contacts imported twice without a key", 2, n)
+}
+
+// TestImportKeyedWhileRunning: the same key with another body while the first attempt's
+// response is not stored yet is refused too (the run record holds the body's hash).
+func TestImportKeyedWhileRunning(t *testing.T) {
+	f := &failing{fail: map[string]int{"Late": 99}}
+	h := newHarness(t, 1, func(a contactimport.Adder) contactimport.Adder { f.Adder = a; return f })
+	key := map[string]string{"Idempotency-Key": "import-2"}
+	h.post("text/csv", "name,email,phone\nLate,,\n", key)
+	got := h.post("text/csv", "name,email,phone\nOther,,\n", key)
+	diff(t, "reused key", []any{409, "idempotency_key_reused"},
+		[]any{got.Status, got.Body.(map[string]any)["error"].(map[string]any)["code"]})
+	diff(t, "contacts", []map[string]any(nil), h.contacts())
+}
