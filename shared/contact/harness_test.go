@@ -40,16 +40,25 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// seq makes deterministic ids: ID0001, ID0002, ... (sorting in the order made, like ULIDs).
+// seq makes deterministic ids: ID0001, ID0002, ... (sorting in the order made, like ULIDs),
+// or the non-empty ids queued in next first (counting all the same).
 type seq struct {
-	mu sync.Mutex
-	n  int
+	mu   sync.Mutex
+	n    int
+	next []string
 }
 
 func (s *seq) New() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
+	if len(s.next) > 0 {
+		id := s.next[0]
+		s.next = s.next[1:]
+		if id != "" {
+			return id
+		}
+	}
 	return fmt.Sprintf("ID%04d", s.n)
 }
 

@@ -79,7 +79,11 @@ func (s *Service) merge(ctx context.Context, by Caller, in MergeInput, call *ide
 	}
 	writes = append([]txItem{put}, writes...)
 	// The writes, the event and the idempotency record must fit one transaction.
-	if n := len(writes) + 2; n > MaxTransactItems {
+	n := len(writes) + 1 // the event
+	if call != nil {
+		n++ // the idempotency record
+	}
+	if n > MaxTransactItems {
 		return response{}, fault.New(fault.Unprocessable, "merge_too_large",
 			fmt.Sprintf("This merge needs %d writes, more than one transaction holds (%d); merge fewer contacts at a time.", n, MaxTransactItems))
 	}
