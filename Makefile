@@ -100,3 +100,8 @@ lint:
 
 tidy:
 	$(GO) mod tidy
+
+# ---- docs: README sections generated from code
+.PHONY: docs
+docs:
+	$(GO) run ./shared/audit/cmd/eventref -readme README.md
