@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/stacktest"
 )
 
 var retention = audit.RetentionDays(400, 400, 400, 30)
@@ -184,3 +187,12 @@ func inserts(its []map[string]types.AttributeValue, first int) []streamRecord {
 }
 
 func seq(n int) string { return fmt.Sprintf("%021d", n) }
+
+func readRepoFile(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,241 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+)
+
+// Compactor merges each tenant-day's objects into one sorted, de-duplicated compacted
+// object, writes the day's rollup, then deletes what the new object covers.
+//
+// Safe against readers: the new object lists every object it covers (CoversKey) and is
+// written before any of them is deleted, so a reader listing in between skips the covered
+// ones; a reader that listed before finds a deleted object missing and lists again.
+// Safe against a racing compaction: keys come from content (a digest of the covered keys),
+// each compaction deletes only what its own output covers, and each output holds every
+// event of what it covers; two outputs left side by side are read with dedupe and merged
+// by the next run (the day is marked again when anything but one object remains).
+type Compactor struct {
+	Store Store
+	Log   *slog.Logger
+	Clock func() time.Time
+	// MaxDays bounds the tenant-days compacted in one run; 0 means 200.
+	MaxDays int
+	// Reserve is the time left before the context deadline under which no new day is started;
+	// 0 means 30 s.
+	Reserve time.Duration
+}
+
+// RunResult says what one run did.
+type RunResult struct {
+	Pending   int `json:"pending"`   // tenant-days marked for compaction
+	Compacted int `json:"compacted"` // tenant-days compacted
+	Failed    int `json:"failed"`    // tenant-days that failed (marked again)
+	Left      int `json:"left"`      // tenant-days left for the next run
+}
+
+// DayResult says what compacting one tenant-day did.
+type DayResult struct {
+	Key     string   // the compacted object ("" when there was nothing to do)
+	Covers  []string // the objects it replaced
+	Events  int64
+	Skipped bool // the day was already one compacted object with its rollup
+}
+
+func (c *Compactor) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.Default()
+}
+
+// Run compacts the marked tenant-days: days other than today first (the oldest first, up
+// to half the budget), then today's (so reports of today read few objects), then the rest.
+func (c *Compactor) Run(ctx context.Context) (RunResult, error) {
+	var res RunResult
+	marks, err := c.Store.List(ctx, PendingPrefix)
+	if err != nil {
+		return res, err
+	}
+	type td struct{ tenant, date string }
+	var older, today []td
+	now := time.Now
+	if c.Clock != nil {
+		now = c.Clock
+	}
+	todayDate := now().UTC().Format(time.DateOnly)
+	for _, m := range marks {
+		t, d, ok := ParseTenantDay(m.Key)
+		if !ok {
+			continue
+		}
+		if d == todayDate {
+			today = append(today, td{t, d})
+		} else {
+			older = append(older, td{t, d})
+		}
+	}
+	sort.SliceStable(older, func(i, j int) bool { return older[i].date < older[j].date })
+	maxDays := c.MaxDays
+	if maxDays <= 0 {
+		maxDays = 200
+	}
+	reserve := c.Reserve
+	if reserve <= 0 {
+		reserve = 30 * time.Second
+	}
+	k := min(len(older), maxDays/2)
+	order := append(append(append([]td(nil), older[:k]...), today...), older[k:]...)
+	res.Pending = len(order)
+	for i, d := range order {
+		if i >= maxDays || ctx.Err() != nil {
+			res.Left = len(order) - i
+			break
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < reserve {
+			res.Left = len(order) - i
+			break
+		}
+		dr, err := c.CompactDay(ctx, d.tenant, d.date)
+		if err != nil {
+			res.Failed++
+			c.log().ErrorContext(ctx, "compaction failed; the day stays marked", "tenant_id", d.tenant, "date", d.date, "error", err.Error())
+			if perr := c.Store.Put(context.WithoutCancel(ctx), PendingKey(d.tenant, d.date), nil); perr != nil {
+				c.log().ErrorContext(ctx, "compaction mark not restored", "tenant_id", d.tenant, "date", d.date, "error", perr.Error())
+			}
+			continue
+		}
+		if !dr.Skipped {
+			res.Compacted++
+			c.log().InfoContext(ctx, "tenant-day compacted", "tenant_id", d.tenant, "date", d.date, "key", dr.Key, "covers", len(dr.Covers), "events", dr.Events)
+		}
+	}
+	return res, nil
+}
+
+// CompactDay compacts one tenant-day now (whether or not it is marked).
+func (c *Compactor) CompactDay(ctx context.Context, tenant, date string) (DayResult, error) {
+	// Unmark first: a part written after the listing below re-marks the day.
+	if err := c.Store.Delete(ctx, []string{PendingKey(tenant, date)}); err != nil {
+		return DayResult{}, err
+	}
+	r := &Reader{Store: c.Store}
+	p, err := r.plan(ctx, tenant, date)
+	if err != nil {
+		return DayResult{}, err
+	}
+	defer p.close()
+	if len(p.Listed) == 0 {
+		return DayResult{Skipped: true}, nil
+	}
+	if len(p.Listed) == 1 && len(p.compacted) == 1 {
+		return c.ensureRollup(ctx, r, p)
+	}
+
+	covers := make([]string, len(p.Listed))
+	for i, o := range p.Listed {
+		covers[i] = o.Key
+	}
+	sort.Strings(covers)
+	key := CompactedKey(tenant, date, covers)
+	coversJSON, err := json.Marshal(covers)
+	if err != nil {
+		return DayResult{}, err
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, map[string]string{CoversKey: string(coversJSON)})
+	if err != nil {
+		return DayResult{}, err
+	}
+	ru := NewRollup(tenant, date)
+	ru.Object, ru.Objects = key, []string{key}
+	chunk := make([]Row, 0, RowGroupRows)
+	cols, _ := columnIndexes(nil)
+	err = r.mergePlan(ctx, p, cols, 0, 0, nil, false, func(row *Row, _ bool) error {
+		ru.Add(row)
+		chunk = append(chunk, *row)
+		if len(chunk) == RowGroupRows {
+			err := w.Write(chunk)
+			chunk = chunk[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = w.Write(chunk)
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return DayResult{}, fmt.Errorf("compact %s %s: %w", tenant, date, err)
+	}
+	if err := c.Store.Put(ctx, key, buf.Bytes()); err != nil {
+		return DayResult{}, err
+	}
+	if err := c.putRollup(ctx, ru); err != nil {
+		return DayResult{}, err
+	}
+	// Only now, with the new object in place, remove what it covers.
+	if err := c.Store.Delete(ctx, covers); err != nil {
+		return DayResult{}, err
+	}
+	if err := c.remarkIfUnsettled(ctx, tenant, date, key); err != nil {
+		return DayResult{}, err
+	}
+	return DayResult{Key: key, Covers: covers, Events: ru.EventCount}, nil
+}
+
+// ensureRollup writes the rollup of a day that is one compacted object when it is missing
+// or was computed from another object.
+func (c *Compactor) ensureRollup(ctx context.Context, r *Reader, p *dayPlan) (DayResult, error) {
+	key := p.compacted[0].key
+	stored, err := r.ReadRollup(ctx, p.Tenant, p.Date)
+	if err != nil {
+		return DayResult{}, err
+	}
+	if stored != nil && stored.Object == key {
+		return DayResult{Key: key, Skipped: true, Events: stored.EventCount}, nil
+	}
+	ru := NewRollup(p.Tenant, p.Date)
+	ru.Object, ru.Objects = key, []string{key}
+	cols, _ := columnIndexes(RollupColumns)
+	if err := r.mergePlan(ctx, p, cols, 0, 0, nil, false, func(row *Row, _ bool) error {
+		ru.Add(row)
+		return nil
+	}); err != nil {
+		return DayResult{}, err
+	}
+	if err := c.putRollup(ctx, ru); err != nil {
+		return DayResult{}, err
+	}
+	return DayResult{Key: key, Events: ru.EventCount}, nil
+}
+
+func (c *Compactor) putRollup(ctx context.Context, ru *Rollup) error {
+	b, err := ru.Encode()
+	if err != nil {
+		return err
+	}
+	return c.Store.Put(ctx, RollupKey(ru.TenantID, ru.Date), b)
+}
+
+// remarkIfUnsettled marks the day again when anything but key is left in it (a racing
+// compaction's output, or parts archived meanwhile).
+func (c *Compactor) remarkIfUnsettled(ctx context.Context, tenant, date, key string) error {
+	left, err := c.Store.List(ctx, DayPrefix(tenant, date))
+	if err != nil {
+		return err
+	}
+	for _, o := range left {
+		if o.Key != key && (IsPart(o.Key) || IsCompacted(o.Key)) {
+			return c.Store.Put(ctx, PendingKey(tenant, date), nil)
+		}
+	}
+	return nil
+}
