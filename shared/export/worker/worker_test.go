@@ -1,0 +1,290 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/export/files"
+	"github.com/contrail/contrail/shared/export/worker"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+var now = time.Date(2026, 11, 30, 1, 20, 0, 0, time.UTC)
+
+// rowsSource is the test seam: a small CSV of n rows, or an error on the listed attempts.
+type rowsSource struct {
+	mu      sync.Mutex
+	rows    int
+	failOn  map[int]bool
+	calls   int
+	written []byte
+}
+
+func (s *rowsSource) Export(_ context.Context, w io.Writer, j *export.Job) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	var b strings.Builder
+	b.WriteString("Created At,Contact ID,Contact Name,Source,User\r\n")
+	for i := 0; i < s.rows; i++ {
+		fmt.Fprintf(&b, "2026-11-0%dT10:00:00.000Z,c%d,Name %d,manual,Rina\r\n", i%9+1, i, i)
+	}
+	if s.failOn[s.calls] {
+		io.WriteString(w, b.String()[:b.Len()/2])
+		return 0, errors.New("archive object unreadable")
+	}
+	s.written = []byte(b.String())
+	_, err := io.WriteString(w, b.String())
+	return int64(s.rows), err
+}
+
+type fixture struct {
+	w      *worker.Worker
+	db     *dynamodb.Client
+	s3     *s3.Client
+	tables map[string]string
+	bucket string
+	src    *rowsSource
+}
+
+func newFixture(t *testing.T, src *rowsSource) *fixture {
+	t.Helper()
+	db, s3c := stacktest.DynamoDB(t), stacktest.S3(t)
+	tables, bucket := stacktest.Tables(t), stacktest.Bucket(t)
+	clock := func() time.Time { return now }
+	w := worker.New(worker.Config{
+		JobsTable: tables["JobsTable"], AuditTable: tables["AuditTable"], Bucket: bucket,
+		MailFrom: "exports@contrail.example.com", AuditShards: 4, Retention: audit.RetentionDays(400, 400, 400, 30),
+		Timeout: 5 * time.Minute,
+	}, db, s3c, stacktest.SES(t), src)
+	w.Clock, w.IDs = clock, ident.NewGenerator(clock)
+	return &fixture{w: w, db: db, s3: s3c, tables: tables, bucket: bucket, src: src}
+}
+
+func (f *fixture) newJob(t *testing.T, id string, recipients ...string) *export.Job {
+	t.Helper()
+	j := &export.Job{
+		TenantID: "acme", ID: id, Report: "added", From: "2026-11-01T00:00:00.000Z", To: "2026-12-01T00:00:00.000Z",
+		TZ: "UTC", Format: "csv", Recipients: recipients, Status: "pending", CreatedAt: audit.FormatTime(now),
+		CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(export.JobTTL).Unix(),
+	}
+	if created, err := f.w.Jobs.CreateJob(context.Background(), j); err != nil || !created {
+		t.Fatalf("create job: %v %v", created, err)
+	}
+	return j
+}
+
+func (f *fixture) object(t *testing.T, key string) ([]byte, bool) {
+	t.Helper()
+	out, err := f.s3.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(f.bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, false
+	}
+	defer out.Body.Close()
+	b, _ := io.ReadAll(out.Body)
+	return b, true
+}
+
+func (f *fixture) exportedEvents(t *testing.T) []audit.Event {
+	t.Helper()
+	out, err := f.db.Query(context.Background(), &dynamodb.QueryInput{
+		TableName: aws.String(f.tables["AuditTable"]), IndexName: aws.String(audit.IndexByType),
+		KeyConditionExpression: aws.String("typeKey = :k"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":k": &types.AttributeValueMemberS{Value: audit.TypeKey("acme", "REPORT_EXPORTED", "2026-11-30")},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []audit.Event
+	for _, item := range out.Items {
+		ev, err := audit.FromItem(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+`)
+
+func TestWorkerExportsMailsOnce(t *testing.T) {
+	f := newFixture(t, &rowsSource{rows: 3})
+	to := stacktest.Address("rina")
+	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W", to)
+	for i := 0; i < 2; i++ { // the second run is a redelivery of the same stream record
+		if err := f.w.Run(context.Background(), "acme", j.ID); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+	}
+	if f.src.calls != 1 {
+		t.Errorf("the source ran %d times, want once", f.src.calls)
+	}
+	key := "exports/acme/" + j.ID + ".csv"
+	body, ok := f.object(t, key)
+	if !ok || string(body) != string(f.src.written) {
+		t.Errorf("object %s = %q (exists %v), want the source's CSV %q", key, body, ok, f.src.written)
+	}
+
+	got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mails := stacktest.EmailsTo(t, to)
+	if len(mails) != 1 {
+		t.Fatalf("%d mails to %s, want 1", len(mails), to)
+	}
+	rows := int64(3)
+	want := *j
+	want.PK, want.SK, want.Status, want.Rows, want.Key, want.Attempt = export.JobPK("acme", j.ID), "JOB", "done", &rows, key, 1
+	want.StartedAt, want.FinishedAt = audit.FormatTime(now), audit.FormatTime(now)
+	want.MailStatus, want.MailMessageID = "sent", mails[0].MessageID
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("job (-want +got):\n%s", diff)
+	}
+
+	m := mails[0]
+	link := linkRE.FindString(m.Text)
+	wantText := "The export you asked for is ready.\n\nReport: Contact added log\nPeriod: 2026-11-01 to 2026-11-30 (UTC)\nFormat: CSV\nRows: 3\n\n" +
+		"Download (the link works for 15 minutes):\n" + link + "\n\nAfter that, GET /v1/exports/" + j.ID + " gives a fresh link while the file is kept (7 days).\n"
+	if diff := cmp.Diff(stacktest.Email{From: "exports@contrail.example.com", To: []string{to},
+		Subject: "Your export is ready: Contact added log, 2026-11-01 to 2026-11-30 (UTC)", Text: wantText, HTML: m.HTML, MessageID: m.MessageID}, m); diff != "" {
+		t.Errorf("mail (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(m.HTML, `<a href="`+strings.ReplaceAll(link, "&", "&amp;")+`">`) {
+		t.Errorf("HTML %q lacks the escaped link", m.HTML)
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dl, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(dl) != string(f.src.written) {
+		t.Errorf("the mailed link downloads %d %q, want the file", resp.StatusCode, dl)
+	}
+
+	evs := f.exportedEvents(t)
+	if len(evs) != 1 {
+		t.Fatalf("%d REPORT_EXPORTED events, want 1", len(evs))
+	}
+	wantEv := audit.Event{
+		ID: evs[0].ID, TenantID: "acme", OccurredAt: audit.FormatTime(now), RecordedAt: audit.FormatTime(now),
+		Type: "REPORT_EXPORTED", Category: "access", Actor: audit.Actor{Type: "user", ID: "u-1", Name: "Rina Admin"}, Source: "user",
+		Data: map[string]any{"report": "added", "exportId": j.ID, "rows": 3.0,
+			"filters": map[string]any{"from": j.From, "to": j.To, "tz": "UTC", "format": "csv"}},
+		Context: &audit.Context{RequestID: "req-1"},
+	}
+	if diff := cmp.Diff(wantEv, evs[0]); diff != "" {
+		t.Errorf("event (-want +got):\n%s", diff)
+	}
+}
+
+func TestWorkerRetriesThenFails(t *testing.T) {
+	tests := []struct {
+		name       string
+		failOn     map[int]bool
+		wantStatus string
+		wantError  string
+		wantRuns   []bool // error returned per run
+	}{
+		{"a failed attempt is retried", map[int]bool{1: true}, "done", "", []bool{true, false}},
+		{"three failed attempts fail the job", map[int]bool{1: true, 2: true, 3: true}, "failed",
+			"The export failed on our side after 3 attempts; create it again, and contact support with export id 01KB0C9Q2X8V6M3N4P5R7S8T9W if it fails again.",
+			[]bool{true, true, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, &rowsSource{rows: 2, failOn: tt.failOn})
+			j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
+			for i, wantErr := range tt.wantRuns {
+				if err := f.w.Run(context.Background(), "acme", j.ID); (err != nil) != wantErr {
+					t.Errorf("run %d: err = %v, want error %v", i+1, err, wantErr)
+				}
+			}
+			got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tt.wantStatus || got.Error != tt.wantError {
+				t.Errorf("job %s %q, want %s %q", got.Status, got.Error, tt.wantStatus, tt.wantError)
+			}
+			_, exists := f.object(t, "exports/acme/"+j.ID+".csv")
+			if exists != (tt.wantStatus == "done") {
+				t.Errorf("object exists = %v with the job %s", exists, got.Status)
+			}
+			if n := len(f.exportedEvents(t)); n != map[string]int{"done": 1, "failed": 0}[tt.wantStatus] {
+				t.Errorf("%d REPORT_EXPORTED events", n)
+			}
+		})
+	}
+}
+
+func TestHandleStreamRecords(t *testing.T) {
+	f := newFixture(t, &rowsSource{rows: 1, failOn: map[int]bool{1: true}})
+	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
+	img := func(sk, id string) map[string]events.DynamoDBAttributeValue {
+		return map[string]events.DynamoDBAttributeValue{
+			"sk": events.NewStringAttribute(sk), "tenantId": events.NewStringAttribute("acme"), "id": events.NewStringAttribute(id),
+		}
+	}
+	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		{EventID: "1", EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", j.ID)}},
+		{EventID: "2", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("web", "x")}},
+		{EventID: "3", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", j.ID)}},
+		{EventID: "4", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", "01KB0C9Q2X8V6M3N4P5R7S8T9X")}},
+	}}
+	resp, err := f.w.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{{ItemIdentifier: "3"}}}
+	if diff := cmp.Diff(want, resp); diff != "" {
+		t.Errorf("response (-want +got):\n%s", diff)
+	}
+	if f.src.calls != 1 {
+		t.Errorf("source ran %d times, want once (the INSERT of a job only; a missing job is skipped)", f.src.calls)
+	}
+}
+
+func TestFileName(t *testing.T) {
+	tests := []struct {
+		report, format, from, to, tz, want string
+	}{
+		{"added", "csv", "2026-10-31T17:00:00.000Z", "2026-11-30T17:00:00.000Z", "Asia/Jakarta", "contact-added-2026-11-01-2026-12-01.csv"},
+		{"overview", "parquet", "2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "UTC", "contact-overview-2026-11-01-2026-12-01.parquet"},
+		{"audit", "csv", "2026-11-01T00:00:00.000Z", "2026-11-02T00:00:00.000Z", "UTC", "audit-events-2026-11-01-2026-11-02.csv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			got := worker.FileName(&export.Job{Report: tt.report, Format: tt.format, From: tt.from, To: tt.to, TZ: tt.tz})
+			if got != tt.want {
+				t.Errorf("FileName = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+var _ files.S3 = (*s3.Client)(nil)
