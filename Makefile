@@ -38,6 +38,8 @@ build-QueryAuditEventsFunction: ; $(call build_function,query-audit-events,Query
 build-CobrowseSessionFunction: ; $(call build_function,cobrowse-session,CobrowseSessionFunction)
 
 # ---- functions: archive
+build-ArchiverFunction: ; $(call build_function,archiver,ArchiverFunction)
+build-CompactorFunction: ; $(call build_function,compactor,CompactorFunction)
 
 # ---- functions: reports and exports
 build-ContactOverviewFunction: ; $(call build_function,contact-overview,ContactOverviewFunction)

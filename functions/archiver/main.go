@@ -1,0 +1,29 @@
+// Command archiver archives audit events to Parquet on S3: the audit table's stream hands
+// it batches of inserted events; it writes one part per tenant-day and reports the records
+// of any tenant-day it could not write as batch item failures.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/awsclient"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/logging"
+)
+
+func main() {
+	log := logging.Setup()
+	var r env.Reader
+	bucket := r.String("ARCHIVE_BUCKET")
+	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
+	r.Must()
+	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
+	a := &archive.Archiver{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log}
+	// The handler takes *archive.StreamBatch, the stream event's JSON decoded straight into
+	// the attributes archived (see archive.StreamBatch for why not events.DynamoDBEvent).
+	lambda.Start(a.Handle)
+}

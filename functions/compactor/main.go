@@ -1,0 +1,30 @@
+// Command compactor runs on an EventBridge schedule: it merges each marked tenant-day's
+// archive objects into one sorted, de-duplicated object, writes the day's rollup and
+// deletes the objects the new one covers.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/awsclient"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/logging"
+)
+
+func main() {
+	log := logging.Setup()
+	var r env.Reader
+	bucket := r.String("ARCHIVE_BUCKET")
+	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
+	maxDays := r.Int("COMPACT_MAX_DAYS", 1, 10000)
+	r.Must()
+	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
+	c := &archive.Compactor{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log, Clock: ident.SystemClock, MaxDays: maxDays}
+	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (archive.RunResult, error) { return c.Run(ctx) })
+}
