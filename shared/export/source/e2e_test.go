@@ -1,0 +1,356 @@
+package source_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/local/streams"
+	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/export/files"
+	"github.com/contrail/contrail/shared/export/source"
+	"github.com/contrail/contrail/shared/export/worker"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/report"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+// The stack of one test: the API service, the worker run by the local stream poller from
+// template.yaml's mapping, the runner, all on DynamoDB Local, gofakes3 and the SES emulator.
+type stack struct {
+	svc    *export.Service
+	runner *export.Runner
+	worker *worker.Worker
+	engine *report.Engine
+	src    *source.Reports
+	s3     *s3.Client
+	bucket string
+	mu     sync.Mutex
+	now    time.Time
+}
+
+func (st *stack) clock() time.Time {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.now
+}
+
+func (st *stack) setClock(t time.Time) {
+	st.mu.Lock()
+	st.now = t
+	st.mu.Unlock()
+}
+
+// invoker runs the worker in process, as the local runtime would run its binary.
+type invoker struct{ w *worker.Worker }
+
+func (iv invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, err
+	}
+	resp, err := iv.w.Handle(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(resp)
+}
+
+func newStack(t *testing.T, withPoller bool) *stack {
+	t.Helper()
+	db, s3c := stacktest.DynamoDB(t), stacktest.S3(t)
+	tables, bucket := stacktest.Tables(t), stacktest.Bucket(t)
+	st := &stack{s3: s3c, bucket: bucket, now: time.Date(2026, 11, 30, 1, 20, 0, 0, time.UTC)}
+	store := &archive.S3Store{Client: s3c, Bucket: bucket}
+	st.engine = report.NewEngine(store, st.clock)
+	st.src = &source.Reports{Engine: st.engine, Archive: &archive.Reader{Store: store}}
+	st.worker = worker.New(worker.Config{
+		JobsTable: tables["JobsTable"], AuditTable: tables["AuditTable"], Bucket: bucket,
+		MailFrom: "exports@contrail.example.com", AuditShards: 2, Retention: audit.RetentionDays(400, 400, 400, 30), Timeout: time.Minute,
+	}, db, s3c, stacktest.SES(t), st.src)
+	st.worker.Clock, st.worker.IDs = st.clock, ident.NewGenerator(st.clock)
+	jobs := &export.Store{DB: db, Table: tables["JobsTable"]}
+	st.svc = &export.Service{
+		Store: jobs, Idem: &idempotency.Store{DB: db, Table: tables["ContactsTable"], Clock: st.clock},
+		Links: files.NewPresigner(s3c, bucket, export.LinkTTL), Cursors: httpapi.NewCursors("k"),
+		IDs: ident.NewGenerator(st.clock), Clock: st.clock,
+	}
+	st.runner = &export.Runner{Store: jobs, Clock: st.clock}
+	writeArchive(t, s3c, bucket)
+
+	if withPoller {
+		all, err := streams.MappingsFromTemplate(stacktest.Template(t), tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms []streams.Mapping
+		for _, m := range all {
+			if m.Function == "ExportWorkerFunction" {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) != 1 {
+			t.Fatalf("template.yaml maps %d streams to ExportWorkerFunction, want 1", len(ms))
+		}
+		p, err := streams.New(streams.Config{Mappings: ms, Streams: stacktest.DynamoDBStreams(t), Tables: db,
+			Invoker: invoker{st.worker}, PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { p.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		select {
+		case <-p.Ready():
+		case <-time.After(30 * time.Second):
+			t.Fatal("stream poller not ready")
+		}
+	}
+	return st
+}
+
+// The archive: acme's events on 2 and 3 November 2026 (one archived twice, one near
+// midnight in Jakarta), and another tenant's event that no export of acme may show.
+var (
+	rina = audit.Actor{Type: audit.ActorUser, ID: "u-1", Name: "Rina Admin"}
+	adi  = audit.Actor{Type: audit.ActorUser, ID: "u-2", Name: "Adi"}
+)
+
+func ev(id, at, typ string, actor audit.Actor, contactID, name, source, channel string, data map[string]any) audit.Event {
+	if data == nil {
+		data = map[string]any{}
+	}
+	return audit.Event{ID: id, TenantID: "acme", OccurredAt: at, RecordedAt: at, Type: typ, Category: audit.CategoryOf(typ),
+		Actor: actor, Contact: &audit.ContactRef{ID: contactID, Name: name}, Source: source, Channel: channel, Data: data}
+}
+
+var archived = []audit.Event{
+	ev("01KA0000000000000000000001", "2026-11-02T09:00:00.000Z", "CONTACT_ADDED", rina, "c-1", "Budi", "manual", "", map[string]any{"email": "budi@example.com"}),
+	ev("01KA0000000000000000000002", "2026-11-02T16:59:59.999Z", "CONTACT_ADDED", adi, "c-2", "=HYPERLINK(\"x\")", "import", "", nil),
+	ev("01KA0000000000000000000003", "2026-11-02T17:00:00.000Z", "CONTACT_ADDED", adi, "c-3", "Siti, \"S\"", "incoming_message", "whatsapp", nil),
+	ev("01KA0000000000000000000004", "2026-11-03T08:00:00.000Z", "CONTACT_CONNECTED", rina, "c-1", "Budi", "incoming_message", "telegram", map[string]any{"externalId": "tg-1"}),
+	ev("01KA0000000000000000000005", "2026-11-03T09:00:00.000Z", "CONTACT_DELETED", rina, "c-2", "=HYPERLINK(\"x\")", "user", "", nil),
+	ev("01KA0000000000000000000006", "2026-11-03T10:00:00.000Z", "CONTACT_MERGED", rina, "c-1", "Budi", "user", "",
+		map[string]any{"primaryContactId": "c-1", "mergedContactIds": []any{"c-3"}}),
+	ev("01KA0000000000000000000007", "2026-11-03T11:00:00.000Z", "CONTACT_ADDED", rina, "c-4", "Dewi", "api", "", nil),
+}
+
+func writeArchive(t *testing.T, client *s3.Client, bucket string) {
+	t.Helper()
+	other := ev("01KA0000000000000000000008", "2026-11-03T12:00:00.000Z", "CONTACT_ADDED", rina, "g-1", "Globex contact", "manual", "", nil)
+	other.TenantID = "globex"
+	parts := map[string][]audit.Event{ // key: tenant/date/part
+		"acme/2026-11-02/a": archived[0:3],
+		"acme/2026-11-03/a": archived[3:6],
+		"acme/2026-11-03/b": archived[5:7], // the merge arrives twice (at-least-once delivery)
+		"globex/2026-11-03/a": {other},
+	}
+	for name, evs := range parts {
+		var rows []archive.Row
+		var ids []string
+		for i := range evs {
+			r, err := archive.FromEvent(&evs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r)
+			ids = append(ids, r.EventID)
+		}
+		sort.Strings(ids)
+		b, err := archive.Encode(rows, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenant, date := name[:len(name)-13], name[len(name)-12:len(name)-2]
+		key := archive.PartKey(tenant, date, ids)
+		if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func request(method, route, path, body string, params map[string]string) events.APIGatewayV2HTTPRequest {
+	return events.APIGatewayV2HTTPRequest{
+		RouteKey: method + " " + route, RawPath: path, Body: body, PathParameters: params,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "req-e2e",
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"sub": "u-1", "name": "Rina Admin", "custom:tenant_id": "acme", "cognito:groups": "[admin]"},
+			}},
+		},
+	}
+}
+
+func (st *stack) call(t *testing.T, h httpapi.Handler, req events.APIGatewayV2HTTPRequest) (int, map[string]any) {
+	t.Helper()
+	resp, err := httpapi.Route(httpapi.AdminRoles, h)(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return resp.StatusCode, m
+}
+
+// waitDone polls GET /v1/exports/{id} until the job is done (or failed) and returns it.
+func (st *stack) waitDone(t *testing.T, id string, mailed bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, got := st.call(t, st.svc.Get, request("GET", "/v1/exports/{id}", "/v1/exports/"+id, "", map[string]string{"id": id}))
+		j, err := st.svc.Store.Job(context.Background(), "acme", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["status"] == "failed" || (got["status"] == "done" && (!mailed || j.MailStatus == export.MailSent)) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("export %s not done after 60 s: %v", id, got)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+`)
+
+// TestExportEndToEnd: POST /v1/exports, the job's INSERT reaches the worker through the
+// stream mapping of template.yaml, the file lands in S3, GET /v1/exports/{id} links it, and
+// the link is mailed once.
+func TestExportEndToEnd(t *testing.T) {
+	st := newStack(t, true)
+	to := stacktest.Address("e2e")
+	status, created := st.call(t, st.svc.Create, request("POST", "/v1/exports", "/v1/exports",
+		`{"report":"added","from":"2026-11-01","to":"2026-11-04","tz":"Asia/Jakarta","format":"csv","email":"`+to+`"}`, nil))
+	if status != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	got := st.waitDone(t, id, true)
+	url, _ := got["url"].(string)
+	want := map[string]any{"id": id, "status": "done", "rows": 4.0, "url": url, "report": "added", "format": "csv",
+		"from": "2026-10-31T17:00:00.000Z", "to": "2026-11-03T17:00:00.000Z", "tz": "Asia/Jakarta", "createdAt": "2026-11-30T01:20:00.000Z"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("GET (-want +got):\n%s", diff)
+	}
+
+	// The file is the report engine's CSV of the same log and period, and that CSV is what a
+	// straightforward reading of the archived events gives (newest first, each event once,
+	// formula cells neutralised, times in UTC).
+	var engineCSV bytes.Buffer
+	p, _ := httpapi.ParsePeriod("2026-11-01", "2026-11-04", "Asia/Jakarta", st.clock(), 366)
+	if _, err := st.engine.WriteCSV(context.Background(), &engineCSV, "acme", report.Added, p); err != nil {
+		t.Fatal(err)
+	}
+	wantCSV := "\ufeffCreated At,Contact ID,Contact Name,Source,User\r\n" +
+		"2026-11-03T11:00:00.000Z,c-4,Dewi,api,Rina Admin\r\n" +
+		"2026-11-02T17:00:00.000Z,c-3,\"Siti, \"\"S\"\"\",incoming_message,Adi\r\n" +
+		"2026-11-02T16:59:59.999Z,c-2,\"'=HYPERLINK(\"\"x\"\")\",import,Adi\r\n" +
+		"2026-11-02T09:00:00.000Z,c-1,Budi,manual,Rina Admin\r\n"
+	file := download(t, url)
+	if diff := cmp.Diff(wantCSV, engineCSV.String()); diff != "" {
+		t.Errorf("engine CSV (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(engineCSV.String(), string(file)); diff != "" {
+		t.Errorf("exported file vs the engine's CSV (-want +got):\n%s", diff)
+	}
+
+	mails := stacktest.EmailsTo(t, to)
+	if len(mails) != 1 {
+		t.Fatalf("%d mails, want 1", len(mails))
+	}
+	if mailed := download(t, linkRE.FindString(mails[0].Text)); !bytes.Equal(mailed, file) {
+		t.Errorf("the mailed link downloads %q, want the file", mailed)
+	}
+	if want := "Your export is ready: Contact added log, 2026-11-01 to 2026-11-03 (Asia/Jakarta)"; mails[0].Subject != want {
+		t.Errorf("subject %q, want %q", mails[0].Subject, want)
+	}
+}
+
+// TestScheduledExportOncePerPeriod: the runner runs late, then again, for the same day:
+// one job, one file, one email.
+func TestScheduledExportOncePerPeriod(t *testing.T) {
+	st := newStack(t, true)
+	to := stacktest.Address("sched")
+	st.setClock(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC))
+	status, sc := st.call(t, st.svc.PutSchedule, request("PUT", "/v1/export-schedules/{name}", "/v1/export-schedules/daily-added",
+		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
+	if status != http.StatusOK || sc["nextRunAt"] != "2026-11-04T00:00:00.000Z" {
+		t.Fatalf("PUT: %d %v", status, sc)
+	}
+	id := export.ScheduledJobID("acme", "daily-added", time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC))
+	runs := []struct {
+		at   time.Time
+		want export.Result
+	}{
+		{time.Date(2026, 11, 4, 9, 0, 0, 0, time.UTC), export.Result{Due: 1, Created: 1}}, // nine hours late
+		{time.Date(2026, 11, 4, 9, 15, 0, 0, time.UTC), export.Result{}},                  // and again
+	}
+	for _, r := range runs {
+		st.setClock(r.at)
+		got, err := st.runner.Run(context.Background())
+		if err != nil || got != r.want {
+			t.Errorf("Run at %s = %+v, %v; want %+v", r.at, got, err, r.want)
+		}
+	}
+	got := st.waitDone(t, id, true)
+	if got["rows"] != 1.0 || got["schedule"] != "daily-added" {
+		t.Errorf("scheduled export: %v, want 1 row (the one added on 3 November UTC) of schedule daily-added", got)
+	}
+	// A duplicate INSERT delivery (the stream is at least once) changes nothing either.
+	if err := st.worker.Run(context.Background(), "acme", id); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := st.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String("exports/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range objs.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	if diff := cmp.Diff([]string{"exports/acme/" + id + ".csv"}, keys); diff != "" {
+		t.Errorf("export files (-want +got):\n%s", diff)
+	}
+	if mails := stacktest.EmailsTo(t, to); len(mails) != 1 {
+		t.Errorf("%d mails, want 1", len(mails))
+	}
+}
