@@ -159,9 +159,9 @@ func writeArchive(t *testing.T, client *s3.Client, bucket string) {
 	other := ev("01KA0000000000000000000008", "2026-11-03T12:00:00.000Z", "CONTACT_ADDED", rina, "g-1", "Globex contact", "manual", "", nil)
 	other.TenantID = "globex"
 	parts := map[string][]audit.Event{ // key: tenant/date/part
-		"acme/2026-11-02/a": archived[0:3],
-		"acme/2026-11-03/a": archived[3:6],
-		"acme/2026-11-03/b": archived[5:7], // the merge arrives twice (at-least-once delivery)
+		"acme/2026-11-02/a":   archived[0:3],
+		"acme/2026-11-03/a":   archived[3:6],
+		"acme/2026-11-03/b":   archived[5:7], // the merge arrives twice (at-least-once delivery)
 		"globex/2026-11-03/a": {other},
 	}
 	for name, evs := range parts {
