@@ -30,6 +30,8 @@ build-MessageContactFunction: ; $(call build_function,message-contact,MessageCon
 build-ShareContactFunction: ; $(call build_function,share-contact,ShareContactFunction)
 build-CommentContactFunction: ; $(call build_function,comment-contact,CommentContactFunction)
 build-ContactHistoryFunction: ; $(call build_function,contact-history,ContactHistoryFunction)
+build-ImportContactsFunction: ; $(call build_function,import-contacts,ImportContactsFunction)
+build-MailerFunction: ; $(call build_function,mailer,MailerFunction)
 
 # ---- functions: audit log
 build-IngestAuditEventsFunction: ; $(call build_function,ingest-audit-events,IngestAuditEventsFunction)

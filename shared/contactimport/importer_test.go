@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -460,4 +461,39 @@ func TestImportKeyedWhileRunning(t *testing.T) {
 	diff(t, "reused key", []any{409, "idempotency_key_reused"},
 		[]any{got.Status, got.Body.(map[string]any)["error"].(map[string]any)["code"]})
 	diff(t, "contacts", []map[string]any(nil), h.contacts())
+}
+
+// TestSampleEvents: the sample requests in events/ decode, run, and answer as documented.
+func TestSampleEvents(t *testing.T) {
+	tests := []struct {
+		file string
+		want any
+	}{
+		{"import-contacts-csv.json", map[string]any{"imported": float64(2), "failed": []any{
+			map[string]any{"row": float64(2), "line": float64(3), "message": "email: must be one email address, like name@example.com"}}}},
+		{"import-contacts-json.json", map[string]any{"imported": float64(2), "failed": []any{
+			map[string]any{"row": float64(2), "message": "name: is required"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			h := newHarness(t, 2, nil)
+			b, err := os.ReadFile("../../events/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			out, err := httpapi.Route(httpapi.ContactRoles, h.im.Handle)(context.Background(), ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body any
+			if err := json.Unmarshal([]byte(out.Body), &body); err != nil {
+				t.Fatal(err)
+			}
+			diff(t, "response", []any{200, tt.want}, []any{out.StatusCode, body})
+		})
+	}
 }

@@ -1,0 +1,41 @@
+// Command mailer is the outbox of the contact emails: triggered by the audit table's stream
+// (INSERTs of CONTACT_INVITED, MESSAGE_SENT, CONTACT_SHARED), it sends each email once
+// through SES v2 and records EMAIL_DELIVERED or EMAIL_FAILED.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/contrail/contrail/shared/awsclient"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/logging"
+	"github.com/contrail/contrail/shared/mail"
+)
+
+func main() {
+	logging.Setup()
+	var r env.Reader
+	cfg := mail.Config{
+		From:             r.String("MAIL_FROM"),
+		ConfigurationSet: r.Optional("MAIL_CONFIGURATION_SET", ""),
+		ContactsTable:    r.String("CONTACTS_TABLE"),
+		AuditTable:       r.String("AUDIT_TABLE"),
+		AuditShards:      r.Int("AUDIT_WRITE_SHARDS", 1, 32),
+		RetentionDays:    r.Int("RETENTION_CONTACT_DAYS", 1, 36500),
+	}
+	r.Must()
+	if err := cfg.Check(); err != nil {
+		panic(err.Error())
+	}
+	awsCfg := awsclient.Load(context.Background())
+	// The mailer retries SES itself (backoff bounded by the invocation, then redelivery),
+	// so the SDK's own retries would only hide the attempts.
+	ses := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} })
+	m := mail.New(cfg, dynamodb.NewFromConfig(awsCfg), ses)
+	lambda.Start(m.Handle)
+}

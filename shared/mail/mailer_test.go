@@ -1,0 +1,520 @@
+package mail_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/mail"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+func TestMain(m *testing.M) { stacktest.Main(m) }
+
+var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+
+const from = "no-reply@contrail.example.com"
+
+// The agent's name and the contact's are written to be escaped: they reach the HTML part.
+const (
+	agentName   = `Ayu <b>Agent</b> & Co`
+	contactName = `Bob "Bobby" <script>x</script>`
+)
+
+type seq struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *seq) New() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return fmt.Sprintf("ID%04d", s.n)
+}
+
+type harness struct {
+	t      *testing.T
+	db     *dynamodb.Client
+	tables map[string]string
+	svc    *contact.Service
+	mailer *mail.Mailer
+	sleeps []time.Duration
+}
+
+// newHarness builds the contact service and the mailer over fresh tables; ses wraps the
+// emulator's client when set (to inject SES failures).
+func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
+	t.Helper()
+	db := stacktest.DynamoDB(t)
+	tables := stacktest.Tables(t)
+	clock := func() time.Time { return t0 }
+	h := &harness{t: t, db: db, tables: tables}
+	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
+		AuditShards: 4, RetentionDays: 400}, db, clock, &seq{})
+	var sender mail.Sender = stacktest.SES(t)
+	if ses != nil {
+		sender = ses(sender)
+	}
+	h.mailer = mail.New(mail.Config{From: from, ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
+		AuditShards: 4, RetentionDays: 400}, db, sender)
+	h.mailer.Clock = func() time.Time { return t0.Add(time.Minute) }
+	h.mailer.Jitter = func(d time.Duration) time.Duration { return d }
+	h.mailer.Sleep = func(_ context.Context, d time.Duration) error { h.sleeps = append(h.sleeps, d); return nil }
+	return h
+}
+
+// addContact adds a contact through the contact service and returns its id.
+func (h *harness) addContact(in contact.CreateInput) string {
+	h.t.Helper()
+	in.Source = audit.SourceManual
+	c, err := h.svc.Add(context.Background(), contact.Caller{TenantID: "acme", UserID: "u-agent", Name: agentName}, in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// request calls a contact route (invite, messages, share) as the agent; it wants 202.
+func (h *harness) request(route, id, body string) {
+	h.t.Helper()
+	handlers := map[string]httpapi.Handler{"invite": h.svc.Invite, "messages": h.svc.Message, "share": h.svc.Share}
+	path := "/v1/contacts/" + id + "/" + route
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: "POST /v1/contacts/{id}/" + route, RawPath: path, Body: body,
+		Headers:        map[string]string{"content-type": "application/json"},
+		PathParameters: map[string]string{"id": id},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "req-1", RouteKey: "POST /v1/contacts/{id}/" + route,
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, SourceIP: "203.0.113.7", UserAgent: "mail-test/1.0"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
+					"sub": "u-agent", "name": agentName, "custom:tenant_id": "acme", "cognito:groups": "[agent]",
+				}},
+			},
+		},
+	}
+	out, err := httpapi.Route(httpapi.ContactRoles, handlers[route])(context.Background(), ev)
+	if err != nil || out.StatusCode != 202 {
+		h.t.Fatalf("%s: %d %s %v", route, out.StatusCode, out.Body, err)
+	}
+}
+
+// stream reads every record of the audit table's stream from DynamoDB Local, in Lambda's
+// event shape.
+func (h *harness) stream() events.DynamoDBEvent {
+	h.t.Helper()
+	ctx := context.Background()
+	desc, err := h.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(h.tables["AuditTable"])})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st := stacktest.DynamoDBStreams(h.t)
+	sd, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: desc.Table.LatestStreamArn})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	for _, sh := range sd.StreamDescription.Shards {
+		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+			StreamArn: desc.Table.LatestStreamArn, ShardId: sh.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
+		})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		iter := it.ShardIterator
+		for iter != nil {
+			out, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			for _, r := range out.Records {
+				ev.Records = append(ev.Records, lambdaRecord(h.t, r))
+			}
+			if len(out.Records) == 0 {
+				break
+			}
+			iter = out.NextShardIterator
+		}
+	}
+	return ev
+}
+
+// lambdaRecord converts a record read with the streams client into the record Lambda passes.
+func lambdaRecord(t *testing.T, r streamtypes.Record) events.DynamoDBEventRecord {
+	t.Helper()
+	raw := map[string]any{
+		"eventID": aws.ToString(r.EventID), "eventName": string(r.EventName), "eventSource": "aws:dynamodb",
+		"dynamodb": map[string]any{
+			"Keys": attrs(r.Dynamodb.Keys), "NewImage": attrs(r.Dynamodb.NewImage),
+			"SequenceNumber": aws.ToString(r.Dynamodb.SequenceNumber), "StreamViewType": string(r.Dynamodb.StreamViewType),
+		},
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec events.DynamoDBEventRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func attrs(m map[string]streamtypes.AttributeValue) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = attr(v)
+	}
+	return out
+}
+
+func attr(v streamtypes.AttributeValue) any {
+	switch x := v.(type) {
+	case *streamtypes.AttributeValueMemberS:
+		return map[string]any{"S": x.Value}
+	case *streamtypes.AttributeValueMemberN:
+		return map[string]any{"N": x.Value}
+	case *streamtypes.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": x.Value}
+	case *streamtypes.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *streamtypes.AttributeValueMemberM:
+		return map[string]any{"M": attrs(x.Value)}
+	case *streamtypes.AttributeValueMemberL:
+		l := make([]any, len(x.Value))
+		for i, e := range x.Value {
+			l[i] = attr(e)
+		}
+		return map[string]any{"L": l}
+	case *streamtypes.AttributeValueMemberSS:
+		return map[string]any{"SS": x.Value}
+	}
+	panic(fmt.Sprintf("attribute %T", v))
+}
+
+// handle runs the mailer on a batch and returns the sequence numbers it asked to retry.
+func (h *harness) handle(ev events.DynamoDBEvent) []string {
+	h.t.Helper()
+	resp, err := h.mailer.Handle(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("handler error: %v", err)
+	}
+	retry := []string{}
+	for _, f := range resp.BatchItemFailures {
+		retry = append(retry, f.ItemIdentifier)
+	}
+	return retry
+}
+
+// events returns the audit events of a type, oldest first.
+func (h *harness) events(typ string) []audit.Event {
+	h.t.Helper()
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(h.tables["AuditTable"]), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var evs []audit.Event
+	for _, item := range out.Items {
+		ev, err := audit.FromItem(item)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if ev.Type == typ {
+			evs = append(evs, ev)
+		}
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+// claim returns the mail claim of a request event as plain values.
+func (h *harness) claim(requestID string) map[string]any {
+	h.t.Helper()
+	out, err := h.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(h.tables["ContactsTable"]), ConsistentRead: aws.Bool(true),
+		Key: map[string]dbtypes.AttributeValue{"pk": &dbtypes.AttributeValueMemberS{Value: mail.ClaimPK("acme", requestID)}},
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(out.Item, &m); err != nil {
+		h.t.Fatal(err)
+	}
+	return m
+}
+
+func diff(t *testing.T, what string, want, got any) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
+// want is the outcome event the mailer should record for req, written out in full; only
+// the id (a ULID of the outcome time and a hash of the request) is computed.
+func want(t *testing.T, req audit.Event, typ string, data map[string]any) audit.Event {
+	t.Helper()
+	at := audit.FormatTime(t0.Add(time.Minute))
+	derived, err := mail.Outcome(&req, typ == "EMAIL_DELIVERED", "", "", at, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return audit.Event{
+		ID: derived.ID, TenantID: "acme", OccurredAt: at, RecordedAt: at,
+		Type: typ, Category: "email", Actor: audit.Actor{Type: "system", ID: "mailer", Name: "Contrail mailer"},
+		Contact: req.Contact, Source: "system", Channel: "email", Data: data,
+	}
+}
+
+// TestInviteDeliveredOnce: an invite's email lands in the SES emulator with both bodies and
+// every user value escaped, EMAIL_DELIVERED is recorded, and the same batch delivered again
+// sends nothing and records nothing.
+func TestInviteDeliveredOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	to := stacktest.Address("invite")
+	id := h.addContact(contact.CreateInput{Name: contactName})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	batch := h.stream()
+	diff(t, "records in the batch", 2, len(batch.Records)) // CONTACT_ADDED (skipped) and CONTACT_INVITED
+
+	diff(t, "retries", []string{}, h.handle(batch))
+	req := h.events("CONTACT_INVITED")[0]
+	delivered := h.events("EMAIL_DELIVERED")
+	if len(delivered) != 1 {
+		t.Fatalf("%d EMAIL_DELIVERED events, want 1", len(delivered))
+	}
+	messageID, _ := delivered[0].Data["messageId"].(string)
+	diff(t, "EMAIL_DELIVERED", []audit.Event{want(t, req, "EMAIL_DELIVERED", map[string]any{"requestEventId": req.ID, "messageId": messageID})}, delivered)
+
+	diff(t, "emails", []stacktest.Email{{
+		From: from, To: []string{to}, MessageID: messageID,
+		Subject: "You're invited by Ayu <b>Agent</b> & Co",
+		Text: "Hello Bob \"Bobby\" <script>x</script>,\n\nAyu <b>Agent</b> & Co invited you to stay in touch through Contrail.\n" +
+			"Reply to Ayu <b>Agent</b> & Co on the channel you usually use to accept.\n",
+		HTML: `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>You&#39;re invited by Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co</title></head>
+<body style="font-family: sans-serif; line-height: 1.5">
+<p>Hello Bob &#34;Bobby&#34; &lt;script&gt;x&lt;/script&gt;,</p>
+<p>Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co invited you to stay in touch through Contrail.</p>
+<p>Reply to Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co on the channel you usually use to accept.</p>
+</body></html>
+`,
+	}}, stacktest.EmailsTo(t, to))
+	diff(t, "claim", map[string]any{
+		"pk": mail.ClaimPK("acme", req.ID), "itemType": "mail_claim", "tenantId": "acme", "requestEventId": req.ID,
+		"state": "sent", "attempts": float64(1), "leaseUntil": float64(t0.Add(time.Minute + mail.DefaultLease).UnixMilli()),
+		"messageId": messageID, "doneAt": audit.FormatTime(t0.Add(time.Minute)),
+		"expiresAt": float64(t0.Add(time.Minute + mail.ClaimRetention).Unix()),
+	}, h.claim(req.ID))
+
+	// The stream delivers the same batch again (a retry after a timeout, say).
+	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	diff(t, "emails after redelivery", 1, len(stacktest.EmailsTo(t, to)))
+	diff(t, "EMAIL_DELIVERED after redelivery", delivered, h.events("EMAIL_DELIVERED"))
+}
+
+func TestMessageAndShare(t *testing.T) {
+	h := newHarness(t, nil)
+	to := stacktest.Address("message")
+	id := h.addContact(contact.CreateInput{Name: contactName, Email: &to})
+	h.request("messages", id, `{"text":"Hi <Bob>,\nyour order & invoice are \"ready\".\r\nBye"}`)
+
+	shareTo := stacktest.Address("share")
+	phone := "+62 812 3456 7890"
+	shared := h.addContact(contact.CreateInput{Name: "Cici <i>", Email: &to, Phone: &phone, Channel: "whatsapp", ExternalID: "62812<3456>"})
+	h.request("share", shared, `{"email":"`+shareTo+`","note":"Call her <today>\nplease"}`)
+
+	diff(t, "retries", []string{}, h.handle(h.stream()))
+	ids := map[string]string{}
+	for _, ev := range h.events("EMAIL_DELIVERED") {
+		ids[ev.Data["requestEventId"].(string)] = ev.Data["messageId"].(string)
+	}
+	msgReq, shareReq := h.events("MESSAGE_SENT")[0], h.events("CONTACT_SHARED")[0]
+
+	diff(t, "message email", []stacktest.Email{{
+		From: from, To: []string{to}, MessageID: ids[msgReq.ID],
+		Subject: "A message from Ayu <b>Agent</b> & Co",
+		Text:    "Hi <Bob>,\nyour order & invoice are \"ready\".\r\nBye\n\n-- \nAyu <b>Agent</b> & Co, via Contrail\n",
+		HTML: `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>A message from Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co</title></head>
+<body style="font-family: sans-serif; line-height: 1.5">
+<p>Hi &lt;Bob&gt;,<br>your order &amp; invoice are &#34;ready&#34;.<br>Bye</p>
+<p>-- <br>Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co, via Contrail</p>
+</body></html>
+`,
+	}}, stacktest.EmailsTo(t, to))
+
+	diff(t, "share email", []stacktest.Email{{
+		From: from, To: []string{shareTo}, MessageID: ids[shareReq.ID],
+		Subject: "Ayu <b>Agent</b> & Co shared a contact with you: Cici <i>",
+		Text: "Ayu <b>Agent</b> & Co shared the details of a contact with you.\n\n" +
+			"Name: Cici <i>\nEmail: " + to + "\nPhone: +62 812 3456 7890\nChannels: whatsapp 62812<3456>\n" +
+			"\nNote from Ayu <b>Agent</b> & Co:\nCall her <today>\nplease\n",
+		HTML: `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co shared a contact with you: Cici &lt;i&gt;</title></head>
+<body style="font-family: sans-serif; line-height: 1.5">
+<p>Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co shared the details of a contact with you.</p>
+<table cellpadding="4">
+<tr><th align="left">Name</th><td>Cici &lt;i&gt;</td></tr>
+<tr><th align="left">Email</th><td>` + to + `</td></tr>
+<tr><th align="left">Phone</th><td>&#43;62 812 3456 7890</td></tr>
+<tr><th align="left">Channels</th><td>whatsapp 62812&lt;3456&gt;</td></tr>
+</table>
+<p>Note from Ayu &lt;b&gt;Agent&lt;/b&gt; &amp; Co:<br>Call her &lt;today&gt;<br>please</p>
+</body></html>
+`,
+	}}, stacktest.EmailsTo(t, shareTo))
+}
+
+// failingSES answers SendEmail with errs in turn, then passes calls to the emulator.
+type failingSES struct {
+	next  mail.Sender
+	mu    sync.Mutex
+	errs  []error
+	calls int
+}
+
+func (f *failingSES) SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	f.mu.Lock()
+	f.calls++
+	var err error
+	if len(f.errs) > 0 {
+		err, f.errs = f.errs[0], f.errs[1:]
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return f.next.SendEmail(ctx, in, opts...)
+}
+
+func throttled() error {
+	return &sestypes.TooManyRequestsException{Message: aws.String("Maximum sending rate exceeded.")}
+}
+
+// TestThrottlingRetried: throttling is retried with exponential backoff within the delivery.
+func TestThrottlingRetried(t *testing.T) {
+	f := &failingSES{errs: []error{throttled(), throttled()}}
+	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
+	to := stacktest.Address("throttled")
+	id := h.addContact(contact.CreateInput{Name: "Dee"})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	diff(t, "retries", []string{}, h.handle(h.stream()))
+	diff(t, "SES calls", 3, f.calls)
+	diff(t, "backoff", []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, h.sleeps)
+	diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
+	diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
+}
+
+// TestPermanentFailure: SES refusing the email records EMAIL_FAILED with the reason at
+// once, sends nothing, and a redelivery records nothing more.
+func TestPermanentFailure(t *testing.T) {
+	f := &failingSES{errs: []error{&sestypes.MessageRejected{Message: aws.String("Email address is not verified.")}}}
+	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
+	to := stacktest.Address("rejected")
+	id := h.addContact(contact.CreateInput{Name: "Eve"})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	batch := h.stream()
+	diff(t, "retries", []string{}, h.handle(batch))
+	req := h.events("CONTACT_INVITED")[0]
+	failed := []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
+		"reason": "SES refused the email: MessageRejected: Email address is not verified."})}
+	diff(t, "EMAIL_FAILED", failed, h.events("EMAIL_FAILED"))
+	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	diff(t, "SES calls", 1, f.calls)
+	diff(t, "EMAIL_FAILED after redelivery", failed, h.events("EMAIL_FAILED"))
+}
+
+// TestTransientExhausted: a send that keeps being throttled is handed back to the stream
+// (batch item failure) until its last delivery, which records EMAIL_FAILED.
+func TestTransientExhausted(t *testing.T) {
+	f := &failingSES{errs: []error{throttled(), throttled(), throttled(), throttled()}}
+	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
+	h.mailer.Deliveries, h.mailer.Tries = 2, 2
+	to := stacktest.Address("exhausted")
+	id := h.addContact(contact.CreateInput{Name: "Fay"})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	batch := h.stream()
+	invite := batch.Records[1].Change.SequenceNumber
+
+	diff(t, "first delivery retries", []string{invite}, h.handle(batch))
+	diff(t, "events after the first delivery", []audit.Event(nil), h.events("EMAIL_FAILED"))
+	req := h.events("CONTACT_INVITED")[0]
+	diff(t, "claim after the first delivery", []any{"sending", float64(1), float64(0)},
+		[]any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"], h.claim(req.ID)["leaseUntil"]})
+
+	diff(t, "second delivery retries", []string{}, h.handle(batch))
+	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
+		"reason": "gave up after 2 deliveries: send email: TooManyRequestsException: Maximum sending rate exceeded."})},
+		h.events("EMAIL_FAILED"))
+	diff(t, "SES calls", 4, f.calls)
+	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+}
+
+// TestShareOfDeletedContact: the contact is deleted before the mailer runs: nothing is
+// shared, EMAIL_FAILED says why.
+func TestShareOfDeletedContact(t *testing.T) {
+	h := newHarness(t, nil)
+	to := stacktest.Address("gone")
+	id := h.addContact(contact.CreateInput{Name: "Gus"})
+	h.request("share", id, `{"email":"`+to+`"}`)
+	route := httpapi.Route(httpapi.ContactRoles, h.svc.Delete)
+	out, err := route(context.Background(), events.APIGatewayV2HTTPRequest{
+		RouteKey: "DELETE /v1/contacts/{id}", RawPath: "/v1/contacts/" + id, PathParameters: map[string]string{"id": id},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "DELETE"},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"sub": "u-agent", "name": "A", "custom:tenant_id": "acme", "cognito:groups": "[agent]"}}},
+		},
+	})
+	if err != nil || out.StatusCode != 204 {
+		t.Fatalf("delete: %d %s %v", out.StatusCode, out.Body, err)
+	}
+	diff(t, "retries", []string{}, h.handle(h.stream()))
+	req := h.events("CONTACT_SHARED")[0]
+	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
+		"reason": "the contact was deleted before the email was sent"})}, h.events("EMAIL_FAILED"))
+	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+}
+
+// TestSampleEvent: events/mailer-invite.json decodes into a batch holding one invite request.
+func TestSampleEvent(t *testing.T) {
+	b, err := os.ReadFile("../../events/mailer-invite.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	req, err := audit.EventFromStreamImage(ev.Records[0].Change.NewImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mail.IsRequest(req.Type) || req.Data["email"] == nil || !strings.HasPrefix(req.ID, "01") {
+		t.Fatalf("sample request %+v", req)
+	}
+}
