@@ -27,9 +27,10 @@ type Config struct {
 func NewService(cfg aws.Config, c Config) *Service {
 	store := &archive.S3Store{Client: s3.NewFromConfig(cfg, archive.S3Options(c.S3ForcePathStyle)), Bucket: c.ArchiveBucket}
 	ids := ident.NewGenerator(ident.SystemClock)
+	db := dynamodb.NewFromConfig(cfg)
 	return &Service{
-		Engine:     NewEngine(store, ident.SystemClock),
-		DB:         dynamodb.NewFromConfig(cfg),
+		Engine:     NewEngine(store, ident.SystemClock).WithAuditTable(db, c.AuditTable, c.AuditWriteShards),
+		DB:         db,
 		AuditTable: c.AuditTable,
 		Keys:       audit.Keys{Shards: c.AuditWriteShards},
 		Retention:  audit.Retention{audit.CategoryAccess: time.Duration(c.AccessRetentionDays) * 24 * time.Hour},

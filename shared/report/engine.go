@@ -16,6 +16,7 @@ type Engine struct {
 	clock          ident.Clock
 	parallel       int // tenant-days read at once by a page or the overview
 	streamParallel int // tenant-days loaded ahead by Each (each held whole in memory)
+	hot            *hotCheck
 }
 
 // NewEngine returns an engine over store; clock decides "today" (never answered from a rollup).

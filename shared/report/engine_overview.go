@@ -31,8 +31,3 @@ func (e *Engine) Overview(ctx context.Context, tenant string, p Period) (Overvie
 func (e *Engine) countDay(ctx context.Context, tenant, date string, p Period) (*dayCounts, error) {
 	return e.countRaw(ctx, tenant, date, p)
 }
-
-// archivedThrough: see freshness.go.
-func (e *Engine) archivedThrough(ctx context.Context, tenant string) (*string, error) {
-	return nil, nil
-}

@@ -100,12 +100,23 @@ func (e *Engine) page(ctx context.Context, tenant string, k Kind, p Period, afte
 		}
 		return rows, nil
 	}
+	// Read a window of days at a time, growing 1, 2, 4, ... up to e.parallel: a busy log
+	// fills its page from the newest day alone, a sparse one soon reads many days at once.
 	out := make([]Row, 0, want)
-	err := forDays(ctx, newestDates(from, to), e.parallel, load, func(_ string, rows []Row) (bool, error) {
-		n := min(len(rows), want-len(out))
-		out = append(out, rows[:n]...)
-		return len(out) == want, nil
-	})
+	dates := newestDates(from, to)
+	var err error
+	for w := 1; len(dates) > 0 && len(out) < want; w = min(2*w, e.parallel) {
+		n := min(w, len(dates))
+		err = forDays(ctx, dates[:n], n, load, func(_ string, rows []Row) (bool, error) {
+			n := min(len(rows), want-len(out))
+			out = append(out, rows[:n]...)
+			return len(out) == want, nil
+		})
+		if err != nil {
+			break
+		}
+		dates = dates[n:]
+	}
 	if err != nil {
 		return nil, nil, err
 	}

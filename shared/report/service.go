@@ -40,6 +40,7 @@ type Service struct {
 	Retention  audit.Retention
 	Cursors    *httpapi.Cursors
 	IDs        *ident.Generator // its clock is the service's clock
+	MaxCSV     int              // 0 means MaxCSVResponse
 }
 
 // cursorState is what a log cursor carries: the period the first page resolved (so a
@@ -142,7 +143,11 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period) (events.APIGatewayV2HTTPResponse, error) {
 	tooLarge := fault.New(fault.TooLarge, "report_too_large",
 		"This log is too large to download directly (over 6 MB); ask for a shorter period or export it with POST /v1/exports.")
-	buf := &cappedBuffer{max: MaxCSVResponse}
+	limit := s.MaxCSV
+	if limit <= 0 {
+		limit = MaxCSVResponse
+	}
+	buf := &cappedBuffer{max: limit}
 	if _, err := s.Engine.WriteCSV(ctx, buf, r.TenantID, k, p); err != nil {
 		if errors.Is(err, errTooLarge) {
 			return events.APIGatewayV2HTTPResponse{}, tooLarge
@@ -150,7 +155,7 @@ func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period)
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	body := buf.String()
-	if n, err := jsonLen(body); err != nil || n > MaxCSVResponse {
+	if n, err := jsonLen(body); err != nil || n > limit {
 		return events.APIGatewayV2HTTPResponse{}, tooLarge
 	}
 	if err := s.recordView(ctx, r, string(k), p, "csv"); err != nil {
