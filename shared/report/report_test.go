@@ -361,7 +361,7 @@ func TestViewsAreRecorded(t *testing.T) {
 	get(t, ov, "/v1/reports/contacts/overview", query("from", "2026-03-01", "to", "2026-03-08", "tz", "Asia/Jakarta"), "acme", "[admin]")
 	get(t, h, path, query("from", "2026-03-01", "to", "2026-03-08", "format", "csv"), "acme", "[admin]")
 	get(t, h, path, query("from", "2026-03-08", "to", "2026-03-01"), "acme", "[admin]") // 400: not a view
-	get(t, h, path, nil, "acme", "[agent]")                                              // 403: not a view
+	get(t, h, path, nil, "acme", "[agent]")                                             // 403: not a view
 	out, err := s.db.Query(context.Background(), &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
@@ -386,8 +386,8 @@ func TestViewsAreRecorded(t *testing.T) {
 		return audit.Event{
 			TenantID: "acme", OccurredAt: "2026-03-14T20:00:00.000Z", RecordedAt: "2026-03-14T20:00:00.000Z",
 			Type: "REPORT_VIEWED", Category: audit.CategoryAccess, Source: audit.SourceUser,
-			Actor: audit.Actor{Type: audit.ActorUser, ID: "admin-1", Name: "Rina Admin"},
-			Data: map[string]any{"report": report, "filters": map[string]any{"from": from, "to": to, "tz": tz, "format": format}},
+			Actor:   audit.Actor{Type: audit.ActorUser, ID: "admin-1", Name: "Rina Admin"},
+			Data:    map[string]any{"report": report, "filters": map[string]any{"from": from, "to": to, "tz": tz, "format": format}},
 			Context: &audit.Context{IP: "198.51.100.7", UserAgent: "report-test", RequestID: "req-1"},
 		}
 	}
@@ -423,4 +423,3 @@ func TestSafeCell(t *testing.T) {
 		}
 	}
 }
-
