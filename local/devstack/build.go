@@ -1,0 +1,108 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/contrail/contrail/shared/template"
+)
+
+// installEmulators runs `npm ci --prefix local` when local/node_modules is missing or older
+// than local/package-lock.json.
+func installEmulators(ctx context.Context, root string, out io.Writer) error {
+	lock := filepath.Join(root, "local", "package-lock.json")
+	stamp := filepath.Join(root, "local", "node_modules", ".package-lock.json")
+	ls, err := os.Stat(lock)
+	if err != nil {
+		return fmt.Errorf("install emulators: %w", err)
+	}
+	if ss, err := os.Stat(stamp); err == nil && !ss.ModTime().Before(ls.ModTime()) {
+		return nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return errors.New("npm not found: install Node.js 20+ with npm (e.g. apt-get install nodejs npm)")
+	}
+	fmt.Fprintln(out, "Installing the local emulators (npm ci --prefix local)...")
+	cmd := exec.CommandContext(ctx, npm, "ci", "--prefix", filepath.Join(root, "local"), "--no-audit", "--no-fund")
+	cmd.Dir = root
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm ci --prefix local: %w\n%s", err, buf.String())
+	}
+	return nil
+}
+
+// buildFunctions builds the functions for the host into binDir/<LogicalId>, in one go build
+// (fast and cached). A function whose folder is missing, or whose package does not compile
+// while the others do, is left out with a warning, so one half-written function does not
+// stop the stack. It returns LogicalId -> binary.
+func buildFunctions(ctx context.Context, root, binDir string, fns []template.Function, log *slog.Logger) (map[string]string, error) {
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return nil, fmt.Errorf("build functions: %w", err)
+	}
+	var pkgs []template.Function
+	for _, f := range fns {
+		if _, err := os.Stat(filepath.Join(root, "functions", f.Dir, "main.go")); err != nil {
+			log.Warn("function not built: its folder is missing", "function", f.LogicalID, "folder", "functions/"+f.Dir)
+			continue
+		}
+		pkgs = append(pkgs, f)
+	}
+	built := map[string]string{}
+	if len(pkgs) == 0 {
+		return built, nil
+	}
+	if err := goBuild(ctx, root, binDir, pkgs); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Find the broken ones; build the rest.
+		var ok []template.Function
+		for _, f := range pkgs {
+			if err := goBuild(ctx, root, binDir, []template.Function{f}); err != nil {
+				log.Warn("function not built: it does not compile", "function", f.LogicalID, "error", err.Error())
+				continue
+			}
+			ok = append(ok, f)
+		}
+		pkgs = ok
+	}
+	for _, f := range pkgs {
+		dst := filepath.Join(binDir, f.LogicalID)
+		if err := os.Rename(filepath.Join(binDir, f.Dir), dst); err != nil {
+			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+		}
+		built[f.LogicalID] = dst
+	}
+	return built, nil
+}
+
+func goBuild(ctx context.Context, root, binDir string, fns []template.Function) error {
+	goBin := os.Getenv("GO")
+	if goBin == "" {
+		goBin = "go"
+	}
+	// No symbol tables: linking dominates the build of many small binaries.
+	args := []string{"build", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", binDir + string(filepath.Separator)}
+	for _, f := range fns {
+		args = append(args, "./functions/"+f.Dir)
+	}
+	cmd := exec.CommandContext(ctx, goBin, args...)
+	cmd.Dir = root
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(buf.String()))
+	}
+	return nil
+}
