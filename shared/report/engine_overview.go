@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"time"
 
 	"github.com/contrail/contrail/shared/archive"
 )
@@ -27,7 +28,20 @@ func (e *Engine) Overview(ctx context.Context, tenant string, p Period) (Overvie
 	return t.overview(through), nil
 }
 
-// countDay counts one UTC date of the period.
+// countDay counts one UTC date of the period: from its rollup when the whole date lies in
+// the period, from raw rows within the period otherwise (the edges of a local-time period;
+// a rollup's breakdowns by source, channel and user are not split by slot).
 func (e *Engine) countDay(ctx context.Context, tenant, date string, p Period) (*dayCounts, error) {
-	return e.countRaw(ctx, tenant, date, p)
+	day, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return nil, err
+	}
+	if day.Before(p.From) || day.AddDate(0, 0, 1).After(p.To) {
+		return e.countRaw(ctx, tenant, date, p)
+	}
+	ru, err := e.dayRollup(ctx, tenant, date)
+	if err != nil {
+		return nil, err
+	}
+	return countRollup(ru, date, p.TZ), nil
 }

@@ -364,5 +364,57 @@ func (f *fixture) wantOverview(tenant string, from, to time.Time, tz *time.Locat
 	return ov
 }
 
-// writeRollups writes the rollups of some compacted days (the archive's own rollup code).
-func writeRollups(t testing.TB, f *fixture) {}
+// writeRollups writes, with the archive's own rollup code, the rollup of the compacted
+// days that get one (a compacted day without a rollup is counted from raw rows), and a
+// stale rollup, computed from an older compacted object, that must not be used.
+func writeRollups(t testing.TB, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	for date, how := range f.layout {
+		if how != "compacted" && how != "compacted+parts" {
+			continue
+		}
+		day, _ := time.Parse(time.DateOnly, date)
+		listed, err := f.store.List(ctx, archive.DayPrefix("acme", date))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var compacted string
+		for _, o := range listed {
+			if archive.IsCompacted(o.Key) {
+				compacted = o.Key
+			}
+		}
+		b, err := f.store.Get(ctx, compacted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := archive.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ru := archive.NewRollup("acme", date)
+		for i := range rows {
+			ru.Add(&rows[i])
+		}
+		ru.Object = compacted
+		switch {
+		case day.Day()%5 == 3:
+			f.layout[date] += " (no rollup)"
+			continue
+		case day.Day()%5 == 4:
+			ru.Object = archive.CompactedKey("acme", date, []string{"older"})
+			ru.Types[TypeAdded].Total += 1000
+			f.layout[date] += " (stale rollup)"
+		default:
+			f.layout[date] += " (rollup)"
+		}
+		enc, err := ru.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.Put(ctx, archive.RollupKey("acme", date), enc); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
