@@ -196,7 +196,7 @@ func TestQueryRecordsView(t *testing.T) {
 func TestPaging(t *testing.T) {
 	now := time.Date(2026, 3, 11, 6, 0, 0, 0, time.UTC)
 	f := newFixture(t, now)
-	start := time.Date(2026, 3, 10, 22, 0, 0, 0, time.UTC)
+	start := time.Date(2026, 3, 10, 22, 10, 0, 0, time.UTC) // midnight falls inside the second page
 	var want []audit.Event
 	for b := range 3 {
 		var batch []map[string]any
@@ -240,6 +240,15 @@ func TestPaging(t *testing.T) {
 			diffEvents(t, "all pages", newestFirst(want), got)
 			if pages != 5 {
 				t.Errorf("%d pages, want 5", pages)
+			}
+			crossing := 0
+			for i := 0; i+50 <= len(got); i += 50 {
+				if audit.Day(got[i].OccurredAt) != audit.Day(got[i+49].OccurredAt) {
+					crossing++
+				}
+			}
+			if crossing != 1 {
+				t.Errorf("%d pages cross a day, want 1", crossing)
 			}
 		})
 	}
