@@ -333,6 +333,35 @@ func TestInviteDeliveredOnce(t *testing.T) {
 	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
 	diff(t, "emails after redelivery", 1, len(stacktest.EmailsTo(t, to)))
 	diff(t, "EMAIL_DELIVERED after redelivery", delivered, h.events("EMAIL_DELIVERED"))
+	diff(t, "contact history", []string{"EMAIL_DELIVERED", "CONTACT_INVITED", "CONTACT_ADDED"}, h.history(id))
+}
+
+// history returns the types in GET /v1/contacts/{id}/history, newest first.
+func (h *harness) history(id string) []string {
+	h.t.Helper()
+	path := "/v1/contacts/" + id + "/history"
+	out, err := httpapi.Route(httpapi.ContactRoles, h.svc.History)(context.Background(), events.APIGatewayV2HTTPRequest{
+		RouteKey: "GET /v1/contacts/{id}/history", RawPath: path, PathParameters: map[string]string{"id": id},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"sub": "u-agent", "name": "A", "custom:tenant_id": "acme", "cognito:groups": "[agent]"}}},
+		},
+	})
+	if err != nil || out.StatusCode != 200 {
+		h.t.Fatalf("history: %d %s %v", out.StatusCode, out.Body, err)
+	}
+	var page struct {
+		Items []audit.Event `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out.Body), &page); err != nil {
+		h.t.Fatal(err)
+	}
+	types := []string{}
+	for _, ev := range page.Items {
+		types = append(types, ev.Type)
+	}
+	return types
 }
 
 func TestMessageAndShare(t *testing.T) {
