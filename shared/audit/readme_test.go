@@ -1,0 +1,29 @@
+package audit_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+// TestReadmeReference fails when README's event reference differs from the registry: run
+// `make docs` to regenerate it.
+func TestReadmeReference(t *testing.T) {
+	path := filepath.Join(stacktest.Root(t), "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the README: %v", err)
+	}
+	want, err := audit.RewriteReference(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(b)); diff != "" {
+		t.Errorf("README.md's event reference is out of date; run `make docs` (-generated +README):\n%s", diff)
+	}
+}
