@@ -1,0 +1,218 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/local/devauth"
+)
+
+// children returns the pids of this process's child processes.
+func children(t *testing.T) []int {
+	t.Helper()
+	self := os.Getpid()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		rest := string(b[bytes.LastIndexByte(b, ')')+2:])
+		f := strings.Fields(rest)
+		if len(f) > 1 {
+			if ppid, _ := strconv.Atoi(f[1]); ppid == self {
+				kids = append(kids, pid)
+			}
+		}
+	}
+	return kids
+}
+
+type response struct {
+	Status int
+	Body   string
+}
+
+func get(t *testing.T, url, token string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, string(b)}
+}
+
+func start(t *testing.T, o Options) *Stack {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+// TestStackStartsServesAndStopsClean starts the whole stack (DynamoDB Local, S3, the SES
+// emulator, the health function) on free ports in a temporary state folder, calls the API,
+// stops it, checks nothing is left running, and starts it again over the same data.
+func TestStackStartsServesAndStopsClean(t *testing.T) {
+	state := t.TempDir()
+	var logs bytes.Buffer
+	o := Options{StateDir: state, Functions: []string{"HealthFunction", "GetContactFunction"}, Out: &logs, NoSchedules: true}
+	s := start(t, o)
+
+	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, s.URL+"/v1/health", "")); d != "" {
+		t.Errorf("health (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(response{401, `{"error":{"code":"unauthorized","message":"Send a bearer token in the Authorization header (make token ROLE=agent TENANT=demo prints one)."}}`}, get(t, s.URL+"/v1/contacts/x", "")); d != "" {
+		t.Errorf("no token (-want +got):\n%s", d)
+	}
+	tok, err := s.Token(devauth.Claims{Tenant: "acme", Roles: []string{"agent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s.URL+"/v1/contacts/01JD0000000000000000000000", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"contact_not_found"`) {
+		t.Errorf("GET unknown contact = %+v, want 404 contact_not_found from the function", got)
+	}
+	if got := get(t, s.URL+"/v1/nowhere", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"not_found"`) {
+		t.Errorf("unknown route = %+v, want 404 not_found", got)
+	}
+	// A route of a function the stack was not asked to run is not served.
+	if got := get(t, s.URL+"/v1/contacts", tok); got.Status != 404 {
+		t.Errorf("GET /v1/contacts (function not started) = %+v, want 404", got)
+	}
+
+	// Tables, stream, TTL and the bucket come from template.yaml.
+	ctx := context.Background()
+	for _, id := range []string{"ContactsTable", "AuditTable", "JobsTable"} {
+		if s.Tables[id] != "contrail-"+id {
+			t.Errorf("table %s is named %q", id, s.Tables[id])
+		}
+	}
+	desc, err := s.DynamoDB().DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("contrail-AuditTable")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indexes []string
+	for _, g := range desc.Table.GlobalSecondaryIndexes {
+		indexes = append(indexes, aws.ToString(g.IndexName))
+	}
+	sort.Strings(indexes)
+	if d := cmp.Diff([]string{"ByActor", "ByCategory", "ByContact", "BySession", "ByType"}, indexes); d != "" {
+		t.Errorf("audit table indexes (-want +got):\n%s", d)
+	}
+	if desc.Table.StreamSpecification == nil || !aws.ToBool(desc.Table.StreamSpecification.StreamEnabled) {
+		t.Errorf("audit table has no stream")
+	}
+	ttl, err := s.DynamoDB().DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("contrail-AuditTable")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ttl.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(ttl.TimeToLiveDescription.AttributeName) != "expiresAt" {
+		t.Errorf("audit table TTL = %+v", ttl.TimeToLiveDescription)
+	}
+
+	// Data written now must be there after a restart; S3 objects are plain files.
+	_, err = s.DynamoDB().PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String("contrail-ContactsTable"),
+		Item:      map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "restart-check"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("PAR1 not really parquet")
+	_, err = s.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("contrail-archive"), Key: aws.String("events/tenant=acme/date=2026-11-30/part-1.parquet"), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile(filepath.Join(state, "s3", "contrail-archive", "events", "tenant=acme", "date=2026-11-30", "part-1.parquet"))
+	if err != nil {
+		t.Fatalf("object is not a plain file: %v", err)
+	}
+	if !bytes.Equal(onDisk, body) {
+		t.Errorf("file holds %q, want %q", onDisk, body)
+	}
+
+	before := children(t)
+	if len(before) < 3 { // DynamoDB Local, the SES emulator, two function processes
+		t.Errorf("children while running: %v, want the emulators and the functions", before)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if left := children(t); len(left) != 0 {
+		t.Fatalf("processes left after Stop: %v", left)
+	}
+	if resp, err := http.Get(s.URL + "/v1/health"); err == nil {
+		resp.Body.Close()
+		t.Errorf("API still answers after Stop")
+	}
+
+	s2 := start(t, o)
+	item, err := s2.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("contrail-ContactsTable"),
+		Key:       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "restart-check"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item.Item == nil {
+		t.Errorf("the item written before the restart is gone")
+	}
+	obj, err := s2.S3().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("contrail-archive"), Key: aws.String("events/tenant=acme/date=2026-11-30/part-1.parquet")})
+	if err != nil {
+		t.Fatalf("object after restart: %v", err)
+	}
+	got, _ := io.ReadAll(obj.Body)
+	obj.Body.Close()
+	if !bytes.Equal(got, body) {
+		t.Errorf("object after restart = %q, want %q", got, body)
+	}
+	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, s2.URL+"/v1/health", "")); d != "" {
+		t.Errorf("health after restart (-want +got):\n%s", d)
+	}
+	if err := s2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if left := children(t); len(left) != 0 {
+		t.Fatalf("processes left after the second Stop: %v", left)
+	}
+	if t.Failed() {
+		t.Logf("stack output:\n%s", logs.String())
+	}
+}
