@@ -497,3 +497,34 @@ func TestSampleEvents(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkImport1000 imports the largest import (1000 CSV rows) into DynamoDB Local per
+// iteration, with the function's worker pool; ns/op is the time one import takes.
+// go test ./shared/contactimport -run '^$' -bench Import1000 -benchtime 3x
+func BenchmarkImport1000(b *testing.B) {
+	body := csvOf(1000)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		h := newBenchHarness(b)
+		b.StartTimer()
+		res, retryable := h.Import(context.Background(), contact.Caller{TenantID: "acme", UserID: "u-agent", Name: "Ayu Agent"}, mustParse(b, body), nil)
+		if res.Imported != 1000 || retryable {
+			b.Fatalf("imported %d, failed %v", res.Imported, res.Failed)
+		}
+	}
+}
+
+func newBenchHarness(b *testing.B) *contactimport.Importer {
+	db := stacktest.DynamoDB(b)
+	tables := stacktest.Tables(b)
+	cfg := contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"], AuditShards: 4, RetentionDays: 400}
+	return contactimport.New(cfg, db)
+}
+
+func mustParse(b *testing.B, body string) []contactimport.Row {
+	rows, err := contactimport.Parse(contactimport.CSV, []byte(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return rows
+}
