@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/validate"
 )
@@ -86,6 +87,11 @@ func DecodeUpdate(body []byte) (UpdateInput, error) {
 	}
 	in.present = map[string]bool{}
 	for k := range raw {
+		// encoding/json matches names case-insensitively; presence decides what changes,
+		// so only the exact names count and any other spelling is an unknown field.
+		if k != "name" && k != "email" && k != "phone" {
+			return in, fault.InvalidFields("invalid_request", "Remove the unknown field "+k+".", map[string]string{k: "is not a known field"})
+		}
 		in.present[k] = true
 	}
 	p := validate.Problems{}

@@ -61,6 +61,7 @@ func TestUpdate(t *testing.T) {
 		{"null name", `{"name": null}`, fieldsBody("Fix the fields listed in error.fields: name.", map[string]any{"name": "must not be null"})},
 		{"blank name", `{"name": " "}`, fieldsBody("Fix the fields listed in error.fields: name.", map[string]any{"name": "is required"})},
 		{"bad email", `{"email": "a@b"}`, fieldsBody("Fix the fields listed in error.fields: email.", map[string]any{"email": "must be one email address, like name@example.com"})},
+		{"a name spelt in another case", `{"Name": "X"}`, map[string]any{"error": map[string]any{"code": "invalid_request", "message": "Remove the unknown field Name.", "fields": map[string]any{"Name": "is not a known field"}}}},
 		{"status is not updatable", `{"status": "archived"}`, map[string]any{"error": map[string]any{"code": "invalid_request", "message": "Remove the unknown field status.", "fields": map[string]any{"status": "is not a known field"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
