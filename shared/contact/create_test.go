@@ -127,6 +127,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		{"unknown channel", `{"name": "A", "channel": "pigeon"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: channel.", map[string]any{"channel": "must be one of whatsapp, telegram, instagram, messenger, webchat, email, sms"})},
 		{"externalId without channel", `{"name": "A", "externalId": "123"}`, agent, "", 400, invalid("Fix the fields listed in error.fields: channel.", map[string]any{"channel": "is required with externalId"})},
 		{"unknown field", `{"name": "A", "tenantId": "globex"}`, agent, "", 400, invalid("Remove the unknown field tenantId.", map[string]any{"tenantId": "is not a known field"})},
+		{"a field spelt in another case", `{"name": "A", "EMAIL": "a@example.com"}`, agent, "", 400, invalid("Remove the unknown field EMAIL.", map[string]any{"EMAIL": "is not a known field"})},
 		{"wrong type", `{"name": 42}`, agent, "", 400, invalid("Fix the field listed in error.fields: name.", map[string]any{"name": "must be a string"})},
 		{"not JSON", `{"name": `, agent, "", 400, map[string]any{"error": map[string]any{"code": "invalid_json", "message": "The request body is not valid JSON."}}},
 		{"empty body", ``, agent, "", 400, map[string]any{"error": map[string]any{"code": "invalid_body", "message": "Send a JSON object as the request body."}}},

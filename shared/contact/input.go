@@ -2,6 +2,7 @@ package contact
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -56,7 +57,7 @@ func (in *CreateInput) Check(p validate.Problems) {
 // source one of manual (default), api, incoming_message.
 func DecodeCreate(body []byte) (CreateInput, error) {
 	var in CreateInput
-	if err := httpapi.DecodeJSON(body, &in); err != nil {
+	if err := decode(body, &in); err != nil {
 		return in, err
 	}
 	p := validate.Problems{}
@@ -78,7 +79,7 @@ type UpdateInput struct {
 // DecodeUpdate decodes and validates a PATCH body.
 func DecodeUpdate(body []byte) (UpdateInput, error) {
 	var in UpdateInput
-	if err := httpapi.DecodeJSON(body, &in); err != nil {
+	if err := decode(body, &in); err != nil {
 		return in, err
 	}
 	var raw map[string]json.RawMessage
@@ -86,12 +87,7 @@ func DecodeUpdate(body []byte) (UpdateInput, error) {
 		return in, err // DecodeJSON accepted it, so this cannot happen
 	}
 	in.present = map[string]bool{}
-	for k := range raw {
-		// encoding/json matches names case-insensitively; presence decides what changes,
-		// so only the exact names count and any other spelling is an unknown field.
-		if k != "name" && k != "email" && k != "phone" {
-			return in, fault.InvalidFields("invalid_request", "Remove the unknown field "+k+".", map[string]string{k: "is not a known field"})
-		}
+	for k := range raw { // decode let through only the exact names
 		in.present[k] = true
 	}
 	p := validate.Problems{}
@@ -224,4 +220,49 @@ type TextInput struct {
 type ShareInput struct {
 	Email *string `json:"email"`
 	Note  *string `json:"note"`
+}
+
+// decode is httpapi.DecodeJSON plus exact field names: encoding/json matches names
+// case-insensitively, and the contract says an unknown field is a 400, so "Name" or "EMAIL"
+// is refused instead of being taken for name or email.
+func decode(body []byte, v any) error {
+	if err := httpapi.DecodeJSON(body, v); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return fault.New(fault.Invalid, "invalid_body", "Send a JSON object as the request body.")
+	}
+	known := fieldNames(reflect.TypeOf(v).Elem())
+	names := make([]string, 0, len(raw))
+	for k := range raw {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if !known[k] {
+			return fault.InvalidFields("invalid_request", "Remove the unknown field "+k+".", map[string]string{k: "is not a known field"})
+		}
+	}
+	return nil
+}
+
+// fieldNames returns the JSON names of a struct's exported fields.
+func fieldNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
 }
