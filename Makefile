@@ -75,8 +75,9 @@ token:
 
 # ---- test, build, lint, tidy
 # make test: installs the npm stand-ins when local/package-lock.json is newer than the last
-# install, then runs every Go test (DynamoDB Local, gofakes3 and the SES emulator start on
-# demand). One line per package and test; fails on any failed or skipped test.
+# install, then runs every Go test: one DynamoDB Local shared by all test binaries, gofakes3
+# and the SES emulator per binary. One line per package and test; fails on any failed or
+# skipped test.
 TEST_TIMEOUT ?= 5m
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -85,7 +86,7 @@ local/node_modules/.installed: local/package-lock.json local/package.json
 	@touch $@
 
 test: local/node_modules/.installed
-	@set -o pipefail; $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -json ./... | $(GO) run ./local/cmd/testsummary
+	@$(GO) run ./local/cmd/testsummary -dynamodb -- $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -json ./...
 
 # make build: every function of template.yaml for linux/arm64, into .local/build/<LogicalId>/bootstrap.
 build:

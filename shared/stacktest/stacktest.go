@@ -118,7 +118,7 @@ func startProcess(start func(context.Context, emulator.Options) (*emulator.Proce
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 	p, err := start(ctx, emulator.Options{Root: r})
 	if err != nil {
@@ -130,11 +130,21 @@ func startProcess(start func(context.Context, emulator.Options) (*emulator.Proce
 
 var dynamo lazy[*emulator.Process]
 
+// EnvDynamoDBEndpoint names the variable that makes every test binary share one running
+// DynamoDB Local instead of starting its own (make test sets it; tables have unique names,
+// so tests do not see each other's data).
+const EnvDynamoDBEndpoint = "STACKTEST_DYNAMODB_ENDPOINT"
+
 // DynamoDBEndpoint returns the endpoint of DynamoDB Local (also DynamoDB Streams), starting it
 // on first use.
 func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
-	p := dynamo.get(t, func() (*emulator.Process, error) { return startProcess(emulator.StartDynamoDB) })
+	p := dynamo.get(t, func() (*emulator.Process, error) {
+		if ep := os.Getenv(EnvDynamoDBEndpoint); ep != "" {
+			return &emulator.Process{Name: "DynamoDB Local", Endpoint: ep}, nil
+		}
+		return startProcess(emulator.StartDynamoDB)
+	})
 	return p.Endpoint
 }
 

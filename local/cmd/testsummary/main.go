@@ -1,18 +1,32 @@
-// Command testsummary reads `go test -json` on stdin and prints a short report: one line per
-// package and per top-level test, the output of every failed or skipped test, and as its last
-// line "N passed, N failed, N skipped". It exits non-zero when any test failed or was skipped
-// (the project allows no t.Skip) or a package failed to build or run.
+// Command testsummary reads `go test -json` and prints a short report: one line per package
+// and per top-level test, the output of every failed or skipped test, and as its last line
+// "N passed, N failed, N skipped". It exits non-zero when any test failed or was skipped (the
+// project allows no t.Skip) or a package failed to build or run.
 //
-//	set -o pipefail; go test -json ./... | go run ./local/cmd/testsummary
+//	go test -json ./... | go run ./local/cmd/testsummary
+//	go run ./local/cmd/testsummary -dynamodb -- go test -json ./...
+//
+// With a command after --, it runs the command and reads its output. -dynamodb first starts
+// one DynamoDB Local and hands its endpoint to every test binary (STACKTEST_DYNAMODB_ENDPOINT),
+// instead of each package starting its own JVM.
 package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/shared/template"
 )
 
 // event is one line of `go test -json` (cmd/test2json).
@@ -25,16 +39,67 @@ type event struct {
 }
 
 func main() {
-	os.Exit(run())
+	dynamo := flag.Bool("dynamodb", false, "start one DynamoDB Local shared by every test binary (needs a command after --)")
+	flag.Parse()
+	args := flag.Args()
+	if len(args) == 0 {
+		if *dynamo {
+			fmt.Fprintln(os.Stderr, "testsummary: -dynamodb needs the test command after --")
+			os.Exit(2)
+		}
+		os.Exit(summarize(os.Stdin))
+	}
+	os.Exit(runCommand(args, *dynamo))
 }
 
-func run() int {
+// runCommand runs the test command, optionally with a shared DynamoDB Local, and summarizes
+// its output. The command's exit status counts too (e.g. go test could not start).
+func runCommand(args []string, dynamo bool) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = os.Environ()
+	if dynamo {
+		tp, err := template.Find()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testsummary:", err)
+			return 2
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
+		p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: filepath.Dir(tp)})
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testsummary:", err)
+			return 2
+		}
+		defer p.Stop()
+		// The variable is stacktest.EnvDynamoDBEndpoint (not imported: it would link package testing).
+		cmd.Env = append(cmd.Env, "STACKTEST_DYNAMODB_ENDPOINT="+p.Endpoint)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testsummary:", err)
+		return 2
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "testsummary:", err)
+		return 2
+	}
+	code := summarize(out)
+	if err := cmd.Wait(); err != nil && code == 0 {
+		fmt.Fprintf(os.Stderr, "testsummary: %s: %v\n", strings.Join(args, " "), err)
+		code = 1
+	}
+	return code
+}
+
+// summarize reports the test2json stream r and returns the exit status.
+func summarize(r io.Reader) int {
 	var (
 		passed, failed, skipped int
 		badPackages             []string
 		output                  = map[string]*strings.Builder{} // package + "\x00" + test -> output
 	)
-	in := bufio.NewScanner(os.Stdin)
+	in := bufio.NewScanner(r)
 	in.Buffer(make([]byte, 1<<20), 16<<20)
 	for in.Scan() {
 		line := in.Bytes()
