@@ -89,7 +89,7 @@ func (t *Template) resolve(n *yaml.Node, refs map[string]string, vars map[string
 		switch n.Kind {
 		case yaml.ScalarNode:
 			if strings.Contains(n.Value, "{{resolve:") {
-				return t.sub(n.Value, refs, nil)
+				return t.expand(n.Value, refs, nil, false)
 			}
 			return n.Value, nil
 		case yaml.AliasNode:
@@ -109,9 +109,9 @@ func (t *Template) resolve(n *yaml.Node, refs map[string]string, vars map[string
 			if len(arg.Content) != 2 {
 				return "", fmt.Errorf("resolve: !Sub at line %d wants [template, variables]", n.Line)
 			}
-			return t.sub(scalar(arg.Content[0]), refs, mapping(arg.Content[1]))
+			return t.expand(scalar(arg.Content[0]), refs, mapping(arg.Content[1]), true)
 		}
-		return t.sub(scalar(arg), refs, nil)
+		return t.expand(scalar(arg), refs, nil, true)
 	case "Fn::If":
 		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 3 {
 			return "", fmt.Errorf("resolve: !If at line %d wants [condition, then, else]", n.Line)
@@ -181,8 +181,9 @@ func (t *Template) getAtt(name string, refs map[string]string) (string, error) {
 	return "", fmt.Errorf("resolve: no local value for %s (refs[%q])", name, name)
 }
 
-// sub expands a !Sub template; dynamic references inside it are replaced whole (see SecretRef).
-func (t *Template) sub(s string, refs map[string]string, vars map[string]*yaml.Node) (string, error) {
+// expand replaces the dynamic references in s whole (see SecretRef) and, for a !Sub template
+// (sub), its ${...} variables.
+func (t *Template) expand(s string, refs map[string]string, vars map[string]*yaml.Node, sub bool) (string, error) {
 	var b strings.Builder
 	for len(s) > 0 {
 		switch {
@@ -202,6 +203,9 @@ func (t *Template) sub(s string, refs map[string]string, vars map[string]*yaml.N
 			}
 			b.WriteString(v)
 			s = s[end+2:]
+		case !sub:
+			b.WriteByte(s[0])
+			s = s[1:]
 		case strings.HasPrefix(s, "${!"):
 			b.WriteString("${")
 			s = s[3:]

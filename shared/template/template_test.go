@@ -72,6 +72,7 @@ Resources:
           LONG: {"Fn::Sub": "${Files}/${AWS::Region}/${!Literal}/${X}"}
           PICK: !If [NoIssuer, !Sub '${AWS::AccountId}', !Ref Issuer]
           GONE: !Ref AWS::NoValue
+          PLAIN: '${NotSubstituted} {{resolve:ssm:/contrail/key}}'
       Events:
         Get:
           Type: HttpApi
@@ -148,7 +149,7 @@ func TestFunctionsInline(t *testing.T) {
 	}
 	envNames := map[string][]string{
 		"ArchiveEventsFunction": {"SECRET", "SHARED", "TABLE"},
-		"GetItemFunction":       {"BUCKET_ARN", "FROM", "GONE", "LONG", "PICK", "SECRET", "SHARED", "TABLE"},
+		"GetItemFunction":       {"BUCKET_ARN", "FROM", "GONE", "LONG", "PICK", "PLAIN", "SECRET", "SHARED", "TABLE"},
 	}
 	for _, f := range got {
 		var names []string
@@ -171,11 +172,12 @@ func TestFunctionEnvInline(t *testing.T) {
 		t.Fatal("no GetItemFunction")
 	}
 	refs := map[string]string{
-		"ItemsTable":                  "t1-items",
-		"Files":                       "files-bucket",
-		"Files.Arn":                   "arn:aws:s3:::files-bucket",
-		"X":                           "x",
-		SecretRef("Key"):              "local-key",
+		"ItemsTable":     "t1-items",
+		"Files":          "files-bucket",
+		"Files.Arn":      "arn:aws:s3:::files-bucket",
+		"X":              "x",
+		SecretRef("Key"): "local-key",
+		"{{resolve}}:{{resolve:ssm:/contrail/key}}": "ssm-key",
 		"AWS::AccountId":              "123456789012",
 		"unused-keys-are-fine-though": "",
 	}
@@ -191,6 +193,7 @@ func TestFunctionEnvInline(t *testing.T) {
 		"BUCKET_ARN": "arn:aws:s3:::files-bucket",
 		"LONG":       "files-bucket/us-east-1/${Literal}/x",
 		"PICK":       "123456789012",
+		"PLAIN":      "${NotSubstituted} ssm-key",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("FunctionEnv (-want +got):\n%s", d)
@@ -218,6 +221,8 @@ func TestResolveInline(t *testing.T) {
 		{name: "if true branch", env: "PICK", want: "000000000000"},
 		{name: "if false branch", env: "PICK", refs: map[string]string{"Issuer": "https://issuer"}, want: "https://issuer"},
 		{name: "no value", env: "GONE", wantErr: "AWS::NoValue"},
+		{name: "plain scalar with a dynamic reference", env: "PLAIN", refs: map[string]string{"{{resolve}}:{{resolve:ssm:/contrail/key}}": "k"},
+			want: "${NotSubstituted} k"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
