@@ -44,6 +44,12 @@ func TestContractFunctions(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^(build-\w+)\s*:`).FindAllStringSubmatch(string(makefile), -1) {
 		targets[m[1]] = true
 	}
+	for target := range targets {
+		id := strings.TrimPrefix(target, "build-")
+		if _, ok := tp.Function(id); !ok {
+			t.Errorf("Makefile target %s builds %s, which template.yaml does not declare", target, id)
+		}
+	}
 	for _, f := range tp.Functions() {
 		t.Run(f.LogicalID, func(t *testing.T) {
 			main := filepath.Join("functions", f.Dir, "main.go")
