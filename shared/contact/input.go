@@ -2,12 +2,10 @@ package contact
 
 import (
 	"encoding/json"
-	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/contrail/contrail/shared/audit"
-	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/validate"
 )
@@ -222,47 +220,5 @@ type ShareInput struct {
 	Note  *string `json:"note"`
 }
 
-// decode is httpapi.DecodeJSON plus exact field names: encoding/json matches names
-// case-insensitively, and the contract says an unknown field is a 400, so "Name" or "EMAIL"
-// is refused instead of being taken for name or email.
-func decode(body []byte, v any) error {
-	if err := httpapi.DecodeJSON(body, v); err != nil {
-		return err
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return fault.New(fault.Invalid, "invalid_body", "Send a JSON object as the request body.")
-	}
-	known := fieldNames(reflect.TypeOf(v).Elem())
-	names := make([]string, 0, len(raw))
-	for k := range raw {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		if !known[k] {
-			return fault.InvalidFields("invalid_request", "Remove the unknown field "+k+".", map[string]string{k: "is not a known field"})
-		}
-	}
-	return nil
-}
-
-// fieldNames returns the JSON names of a struct's exported fields.
-func fieldNames(t reflect.Type) map[string]bool {
-	names := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		names[name] = true
-	}
-	return names
-}
+// decode reads a body strictly (httpapi.DecodeJSON: exact field names, right types, 256 KiB).
+func decode(body []byte, v any) error { return httpapi.DecodeJSON(body, v) }

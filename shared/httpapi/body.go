@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/contrail/contrail/shared/fault"
@@ -40,7 +42,79 @@ func DecodeJSON(b []byte, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return fault.New(fault.Invalid, "invalid_body", "The request body must hold a single JSON object and nothing after it.")
 	}
+	if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer {
+		if field := inexactName(b, t.Elem(), ""); field != "" {
+			return fault.InvalidFields("invalid_request", "Remove the unknown field "+field+".", map[string]string{field: "is not a known field"})
+		}
+	}
 	return nil
+}
+
+// inexactName returns the path of the first object member whose name matches a struct field
+// only case-insensitively ("" when every name is exact). encoding/json would take "NAME" for
+// name; the contract says an unknown field is a 400, so it must not.
+func inexactName(raw json.RawMessage, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return "" // the type reads its own members
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return ""
+		}
+		fields := jsonFields(t)
+		names := make([]string, 0, len(members))
+		for k := range members {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			ft, ok := fields[k]
+			if !ok {
+				return path + k
+			}
+			if f := inexactName(members[k], ft, path+k+"."); f != "" {
+				return f
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil {
+			return ""
+		}
+		for i, e := range elems {
+			if f := inexactName(e, t.Elem(), fmt.Sprintf("%s[%d].", strings.TrimSuffix(path, "."), i)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonFields maps the JSON names of t's exported fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	return fields
 }
 
 func decodeError(err error) error {
