@@ -74,7 +74,8 @@ const (
 	DefaultBackoff    = 200 * time.Millisecond
 	DefaultMaxBackoff = 5 * time.Second
 	DefaultReserve    = 5 * time.Second    // no SES call starts with less time than this left
-	DefaultLease      = 2 * time.Minute    // a claim in state sending belongs to its worker this long
+	DefaultLease      = 2 * time.Minute    // a claim in state sending is held this long when the invocation has no deadline
+	leaseMargin       = 5 * time.Second    // otherwise until its deadline and this margin
 	ClaimRetention    = 7 * 24 * time.Hour // claims outlive the stream's 24 h record retention
 )
 
@@ -359,6 +360,13 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 	lease := m.Lease
 	if lease <= 0 {
 		lease = DefaultLease
+	}
+	// The claim is held until this invocation can no longer be running: Lambda hands a
+	// shard's records to one invocation at a time, so a redelivery that finds the lease run
+	// out knows the holder died (possibly after SES accepted the email: the one case that
+	// sends twice, preferred to an email that is never sent nor recorded).
+	if d, ok := ctx.Deadline(); ok {
+		lease = time.Until(d) + leaseMargin
 	}
 	pk := ClaimPK(req.TenantID, req.ID)
 	out, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{

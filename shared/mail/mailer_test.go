@@ -547,3 +547,37 @@ func TestSampleEvent(t *testing.T) {
 		t.Fatalf("sample request %+v", req)
 	}
 }
+
+// TestInterruptedDelivery: a claim left "sending" by an invocation that died is waited for
+// while its lease runs, then taken over, so the email is not lost.
+func TestInterruptedDelivery(t *testing.T) {
+	h := newHarness(t, nil)
+	to := stacktest.Address("interrupted")
+	id := h.addContact(contact.CreateInput{Name: "Hana"})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	batch := h.stream()
+	req := h.events("CONTACT_INVITED")[0]
+	now := t0.Add(time.Minute)
+	putClaim := func(leaseUntil time.Time) {
+		item, err := attributevalue.MarshalMap(map[string]any{
+			"pk": mail.ClaimPK("acme", req.ID), "itemType": "mail_claim", "tenantId": "acme", "requestEventId": req.ID,
+			"state": "sending", "attempts": 1, "leaseUntil": leaseUntil.UnixMilli(), "expiresAt": now.Add(mail.ClaimRetention).Unix(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(h.tables["ContactsTable"]), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	putClaim(now.Add(30 * time.Second)) // the dead invocation's lease still runs
+	diff(t, "retries while the lease runs", []string{batch.Records[1].Change.SequenceNumber}, h.handle(batch))
+	diff(t, "emails while the lease runs", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+
+	putClaim(now.Add(-time.Second)) // the lease ran out
+	diff(t, "retries after the lease", []string{}, h.handle(batch))
+	diff(t, "emails after the lease", 1, len(stacktest.EmailsTo(t, to)))
+	diff(t, "claim state and attempts", []any{"sent", float64(2)}, []any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"]})
+	diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
+}
