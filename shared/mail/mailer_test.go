@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -529,22 +528,41 @@ func TestShareOfDeletedContact(t *testing.T) {
 	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
 }
 
-// TestSampleEvent: events/mailer-invite.json decodes into a batch holding one invite request.
-func TestSampleEvent(t *testing.T) {
-	b, err := os.ReadFile("../../events/mailer-invite.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	req, err := audit.EventFromStreamImage(ev.Records[0].Change.NewImage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !mail.IsRequest(req.Type) || req.Data["email"] == nil || !strings.HasPrefix(req.ID, "01") {
-		t.Fatalf("sample request %+v", req)
+// TestSampleEvents: the sample batches in events/ run through the mailer against the stand-ins:
+// the invite and the message go out; the share fails (its contact is not in the table).
+func TestSampleEvents(t *testing.T) {
+	for _, tt := range []struct {
+		file              string
+		delivered, failed int
+		emailsToBudi      int
+	}{
+		{"mailer-invite.json", 1, 0, 1},
+		{"mailer-batch.json", 2, 1, 2},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			h := newHarness(t, nil)
+			b, err := os.ReadFile("../../events/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.DynamoDBEvent
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			before := len(stacktest.EmailsTo(t, "budi@example.com"))
+			diff(t, "retries", []string{}, h.handle(ev))
+			var reasons []string
+			for _, e := range h.events("EMAIL_FAILED") {
+				reasons = append(reasons, e.Data["reason"].(string))
+			}
+			want := []string(nil)
+			if tt.failed > 0 {
+				want = []string{"the contact was not found when the email was sent"}
+			}
+			diff(t, "failures", want, reasons)
+			diff(t, "delivered", tt.delivered, len(h.events("EMAIL_DELIVERED")))
+			diff(t, "emails", tt.emailsToBudi, len(stacktest.EmailsTo(t, "budi@example.com"))-before)
+		})
 	}
 }
 
