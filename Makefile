@@ -62,8 +62,9 @@ build-ExportSchedulerFunction: ; $(call build_function,export-scheduler,ExportSc
 # ---- local stack
 # make run: DynamoDB Local, S3 (in process), the SES emulator, the gateway on :3000 (PORT
 # overrides), the stream poller and the scheduler. Ctrl-C stops everything.
+# Built, then exec'd, so the stack is make's own child and stops when make does.
 run:
-	@$(GO) run ./local/cmd/devstack
+	@$(GO) build -o .local/devstack ./local/cmd/devstack && exec .local/devstack
 
 # make token ROLE=admin|agent|service TENANT=<id> [USER=<id>] [NAME=<display name>]: one
 # development token on stdout. USER and NAME count only when given on the command line

@@ -34,6 +34,14 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Stop cleanly when the parent (make) goes away, e.g. on a SIGTERM sent to make alone.
+	ppid := os.Getppid()
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0); errno != 0 {
+		fail("prctl(PR_SET_PDEATHSIG): " + errno.Error())
+	}
+	if os.Getppid() != ppid {
+		return // the parent died before prctl took effect
+	}
 	if err := devstack.Run(ctx, o); err != nil {
 		fail(err.Error())
 	}
