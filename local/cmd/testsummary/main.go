@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,11 +32,12 @@ import (
 
 // event is one line of `go test -json` (cmd/test2json).
 type event struct {
-	Action  string
-	Package string
-	Test    string
-	Elapsed float64
-	Output  string
+	Action     string
+	ImportPath string // build-output, build-fail: the package that failed to build
+	Package    string
+	Test       string
+	Elapsed    float64
+	Output     string
 }
 
 func main() {
@@ -108,6 +110,11 @@ func summarize(r io.Reader) int {
 			fmt.Println(string(line)) // not test2json: pass through (e.g. a vet or build message)
 			continue
 		}
+		if ev.Package == "" {
+			// "pkg.test" or "pkg [pkg.test]"
+			pkg, _, _ := strings.Cut(ev.ImportPath, " ")
+			ev.Package = strings.TrimSuffix(pkg, ".test")
+		}
 		key := ev.Package + "\x00" + ev.Test
 		switch ev.Action {
 		case "output", "build-output":
@@ -158,6 +165,7 @@ func summarize(r io.Reader) int {
 			badPackages = append(badPackages, ev.Package)
 			fmt.Printf("FAIL %s [build failed]\n", ev.Package)
 			printOutput(output[key])
+			delete(output, key)
 		}
 	}
 	if err := in.Err(); err != nil {
@@ -166,6 +174,7 @@ func summarize(r io.Reader) int {
 	}
 	if len(badPackages) > 0 {
 		sort.Strings(badPackages)
+		badPackages = slices.Compact(badPackages)
 		fmt.Printf("failed packages: %s\n", strings.Join(badPackages, " "))
 	}
 	fmt.Printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped)
