@@ -123,13 +123,17 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		err  error
 	}
 	buildDone := make(chan buildResult, 1)
+	buildCtx, cancelBuild := context.WithCancel(ctx)
+	defer cancelBuild()
 	go func() {
-		bins, err := buildFunctions(ctx, o.Root, filepath.Join(o.StateDir, "bin"), fns, log)
+		bins, err := buildFunctions(buildCtx, o.Root, filepath.Join(o.StateDir, "bin"), fns, log)
 		buildDone <- buildResult{bins, err}
 	}()
+	// On a failure before the build is collected, stop it rather than wait for it.
+	abandon := func() { cancelBuild(); <-buildDone }
 
 	if err := s.startAWS(ctx, o); err != nil {
-		<-buildDone
+		abandon()
 		return nil, err
 	}
 	for _, tb := range tpl.Tables() {
@@ -141,18 +145,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	db := dynamodb.NewFromConfig(s.aws, func(opt *dynamodb.Options) { opt.BaseEndpoint = aws.String(s.DynamoDBEndpoint) })
 	s3c := s3.NewFromConfig(s.aws, func(opt *s3.Options) { opt.BaseEndpoint, opt.UsePathStyle = aws.String(s.S3Endpoint), true })
 	if err := ensureTables(ctx, db, tpl, s.Tables); err != nil {
-		<-buildDone
+		abandon()
 		return nil, err
 	}
 	for _, name := range s.Buckets {
 		if err := ensureBucket(ctx, s3c, name); err != nil {
-			<-buildDone
+			abandon()
 			return nil, err
 		}
 	}
 	refs, err := s.refs(ctx, tpl, db)
 	if err != nil {
-		<-buildDone
+		abandon()
 		return nil, err
 	}
 
@@ -317,6 +321,9 @@ func (s *Stack) startAWS(ctx context.Context, o Options) error {
 		s.DynamoDBEndpoint, s.S3Endpoint, s.SESEndpoint = o.Endpoint, o.Endpoint, o.Endpoint
 		s.aws = emulator.Config(o.Endpoint)
 		return nil
+	}
+	if err := checkPrerequisites(ctx); err != nil {
+		return err
 	}
 	if err := installEmulators(ctx, o.Root, o.Out); err != nil {
 		return err
