@@ -228,9 +228,9 @@ func TestDelivery(t *testing.T) {
 			m := tc.mapping
 			m.Function, m.Table, m.StartingPosition = "ArchiverFunction", table, "TRIM_HORIZON"
 			start(t, m, fn, "")
-			got := fn.wait(t, len(tc.want))
+			fn.wait(t, len(tc.want))
 			time.Sleep(100 * time.Millisecond) // let an unexpected extra invoke show up
-			got = fn.wait(t, len(tc.want))
+			got := fn.wait(t, len(tc.want))
 			if d := cmp.Diff(tc.want, got); d != "" {
 				t.Errorf("invocations (-want +got):\n%s", d)
 			}
