@@ -77,10 +77,15 @@ func buildFunctions(ctx context.Context, root, binDir string, fns []template.Fun
 		}
 		pkgs = ok
 	}
+	// The binaries keep their folder names, so the next go build finds them up to date and
+	// skips linking; <LogicalId> is a symlink to each.
 	for _, f := range pkgs {
 		dst := filepath.Join(binDir, f.LogicalID)
-		if err := os.Rename(filepath.Join(binDir, f.Dir), dst); err != nil {
-			return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+		if target, err := os.Readlink(dst); err != nil || target != f.Dir {
+			_ = os.Remove(dst)
+			if err := os.Symlink(f.Dir, dst); err != nil {
+				return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
+			}
 		}
 		built[f.LogicalID] = dst
 	}
