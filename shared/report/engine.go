@@ -21,7 +21,7 @@ type Engine struct {
 
 // NewEngine returns an engine over store; clock decides "today" (never answered from a rollup).
 func NewEngine(store archive.Store, clock ident.Clock) *Engine {
-	return &Engine{store: store, reader: &archive.Reader{Store: store, Parallel: 4}, clock: clock, parallel: 16, streamParallel: 4}
+	return &Engine{store: store, reader: &archive.Reader{Store: store, Parallel: 4}, clock: clock, parallel: 24, streamParallel: 4}
 }
 
 // Each calls fn for every row of log k in period p, newest first, holding one UTC day of

@@ -48,6 +48,7 @@ func countRollup(ru *archive.Rollup, date string, tz *time.Location) *dayCounts 
 		tz = time.UTC
 	}
 	last := day.AddDate(0, 0, 1).UnixMilli() - 1 // names seen "at the end of the day"
+	var slotDate [archive.SlotsPerDay]string     // local date of each slot, filled on first use
 	for _, typ := range overviewTypes {
 		tc := ru.Types[typ]
 		if tc == nil || tc.Total == 0 {
@@ -76,10 +77,13 @@ func countRollup(ru *archive.Rollup, date string, tz *time.Location) *dayCounts 
 			d.byUser[k] = us
 		}
 		for i, n := range tc.BySlot {
-			if n != 0 {
-				local := day.Add(time.Duration(i) * archive.SlotMinutes * time.Minute).In(tz).Format(time.DateOnly)
-				d.addDaily(local, typ, n)
+			if n == 0 || i >= archive.SlotsPerDay {
+				continue
 			}
+			if slotDate[i] == "" {
+				slotDate[i] = day.Add(time.Duration(i) * archive.SlotMinutes * time.Minute).In(tz).Format(time.DateOnly)
+			}
+			d.addDaily(slotDate[i], typ, n)
 		}
 	}
 	return d
