@@ -2,10 +2,13 @@ package worker_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -288,3 +291,26 @@ func TestFileName(t *testing.T) {
 }
 
 var _ files.S3 = (*s3.Client)(nil)
+
+// TestSampleStreamEvent runs events/export-worker-job-inserted.json (a job's INSERT as the
+// stream delivers it) through Handle.
+func TestSampleStreamEvent(t *testing.T) {
+	f := newFixture(t, &rowsSource{rows: 1})
+	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", "export-worker-job-inserted.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
+	resp, err := f.w.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v", resp, err)
+	}
+	got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+	if err != nil || got.Status != "done" {
+		t.Errorf("job %+v (%v), want done", got, err)
+	}
+}

@@ -1,0 +1,49 @@
+package export_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/stacktest"
+)
+
+// TestSampleEvents runs the API functions' sample events (events/*.json, what
+// `sam local invoke -e` would send) through their handlers.
+func TestSampleEvents(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		file       string
+		h          httpapi.Handler
+		wantStatus int
+	}{
+		{"create-export-added-csv.json", f.svc.Create, http.StatusAccepted},
+		{"create-export-agent-forbidden.json", f.svc.Create, http.StatusForbidden},
+		{"put-export-schedule-weekly.json", f.svc.PutSchedule, http.StatusOK},
+		{"list-export-schedules-first-page.json", f.svc.ListSchedules, http.StatusOK},
+		{"delete-export-schedule-ok.json", f.svc.DeleteSchedule, http.StatusNoContent},
+		{"get-export-done.json", f.svc.Get, http.StatusNotFound}, // no such job in a fresh table
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := httpapi.Route(httpapi.AdminRoles, tt.h)(context.Background(), ev)
+			if err != nil || resp.StatusCode != tt.wantStatus {
+				t.Errorf("status %d %s (err %v), want %d", resp.StatusCode, resp.Body, err, tt.wantStatus)
+			}
+		})
+	}
+}
