@@ -135,7 +135,16 @@ func (i *instance) kill() {
 	_ = i.srv.Close()
 }
 
-func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Duration) ([]byte, error) {
+// invoke hands payload to the process and waits for its answer. release is called once the
+// process is free again: before invoke returns, or later when the caller gave up (ctx) while
+// the function was still running, since Lambda lets an invocation finish.
+func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Duration, release func()) ([]byte, error) {
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
 	inv := &invocation{id: newRequestID(), payload: payload, done: make(chan result, 1)}
 	// The clock starts when the runtime takes the invocation, as Lambda's does after init;
 	// init itself gets Lambda's 10 s.
@@ -159,11 +168,12 @@ func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Dura
 	}
 	i.served = true
 	timer := time.NewTimer(timeout)
-	defer timer.Stop()
 	select {
 	case r := <-inv.done:
+		timer.Stop()
 		return r.payload, r.err
 	case <-i.exited:
+		timer.Stop()
 		// The answer may have been posted just before the exit (a panic reports, then exits).
 		select {
 		case r := <-inv.done:
@@ -176,9 +186,19 @@ func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Dura
 		i.kill()
 		return nil, fmt.Errorf("%s after %s: %w", i.fn.Name, i.fn.Timeout, ErrTimeout)
 	case <-ctx.Done():
-		// The caller left; the process finishes the invoke and is reused afterwards... unless it
-		// never answers, so treat it as a timeout for safety.
-		i.kill()
+		// The caller left (a client hung up, the stack is stopping): the invocation runs to its
+		// end or its timeout, as on Lambda, and the process is reused afterwards.
+		released = true
+		go func() {
+			defer timer.Stop()
+			select {
+			case <-inv.done:
+			case <-i.exited:
+			case <-timer.C:
+				i.kill()
+			}
+			release()
+		}()
 		return nil, ctx.Err()
 	}
 }

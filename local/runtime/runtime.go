@@ -151,8 +151,7 @@ func (p *pool) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := inst.invoke(ctx, payload, p.fn.Timeout)
-		p.release(inst)
+		out, err := inst.invoke(ctx, payload, p.fn.Timeout, func() { p.release(inst) })
 		if err != errExitedIdle {
 			return out, err
 		}

@@ -220,3 +220,30 @@ func TestUnknownFunction(t *testing.T) {
 		t.Errorf("error = %v, want ErrUnknownFunction", err)
 	}
 }
+
+func TestCallerLeavingLetsTheInvocationFinish(t *testing.T) {
+	rt, _ := newRuntime(t, Function{MaxInstances: 1})
+	first, err := invoke(t, rt, `{"action":"echo"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := rt.Invoke(ctx, "ProbeFunction", []byte(`{"action":"sleep","sleepMs":300}`))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the sleep start
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	// The only instance is busy until the sleep ends, then serves the next invoke: same process.
+	after, err := invoke(t, rt, `{"action":"echo"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Pid != first.Pid {
+		t.Errorf("process %d replaced by %d: a caller leaving must not kill the function", first.Pid, after.Pid)
+	}
+}
