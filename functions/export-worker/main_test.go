@@ -111,7 +111,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		results = append(results, string(out))
 	}
-	if d := cmp.Diff([]string{`{"due":1,"created":1,"skipped":0}`, `{"due":0,"created":0,"skipped":0}`}, results); d != "" {
+	if d := cmp.Diff([]string{`{"due":1,"created":1,"skipped":0,"abandoned":0}`, `{"due":0,"created":0,"skipped":0,"abandoned":0}`}, results); d != "" {
 		t.Errorf("scheduler runs (-want +got):\n%s", d)
 	}
 	mails = waitMails(t, s.SESEndpoint, sched, 1)

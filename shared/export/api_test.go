@@ -260,7 +260,7 @@ func TestGetExport(t *testing.T) {
 		{"not an id", getCall("../SCHEDULE", "acme"), nil, http.StatusNotFound, notFound},
 		{"done, with a link", getCall(id, "acme"), func(t *testing.T) {
 			j := f.job(t, "acme", id)
-			if err := f.svc.Store.Claim(context.Background(), j, now, now); err != nil {
+			if err := f.svc.Store.Claim(context.Background(), j, now, time.Minute); err != nil {
 				t.Fatal(err)
 			}
 			if err := f.svc.Store.Finish(context.Background(), j, 42, export.ObjectKey("acme", id, "csv"), now); err != nil {

@@ -6,7 +6,8 @@
 //
 // Jobs table items:
 //
-//	export job   pk T#<tenant>#EXPORT#<id>   sk JOB      (its INSERT on the stream starts the worker)
+//	export job   pk T#<tenant>#EXPORT#<id>   sk JOB      (its INSERT on the stream starts the worker;
+//	                                                     while running: dueKey RUNNING, nextRunAt = lease end)
 //	schedule     pk T#<tenant>#SCHEDULE      sk <name>   dueKey SCHEDULE, nextRunAt (GSI ByDue)
 package export
 
@@ -63,11 +64,13 @@ const (
 	// KeyPrefix is where export files go in the archive bucket (a lifecycle rule expires them).
 	KeyPrefix = "exports/"
 
-	skJob     = "JOB"
-	dueKey    = "SCHEDULE"
-	indexDue  = "ByDue"
-	timeStamp = audit.TimeLayout
+	skJob      = "JOB"
+	dueKey     = "SCHEDULE" // ByDue partition of schedules
+	dueRunning = "RUNNING"  // ByDue partition of running jobs, by the end of their lease
 )
+
+// IndexByDue is the jobs table's GSI of schedules by nextRunAt (as declared in template.yaml).
+const IndexByDue = "ByDue"
 
 // Job is an export job as the jobs table stores it.
 type Job struct {
@@ -98,7 +101,11 @@ type Job struct {
 	MailStatus    string `dynamodbav:"mailStatus,omitempty"`
 	MailMessageID string `dynamodbav:"mailMessageId,omitempty"`
 	MailError     string `dynamodbav:"mailError,omitempty"`
-	ExpiresAt     int64  `dynamodbav:"expiresAt"` // TTL, epoch seconds
+	// DueKey and LeaseEnd are set while the job runs (GSI ByDue: dueKey RUNNING, nextRunAt
+	// = the end of the worker's lease), so the runner finds a job whose worker died.
+	DueKey    string `dynamodbav:"dueKey,omitempty"`
+	LeaseEnd  string `dynamodbav:"nextRunAt,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"` // TTL, epoch seconds
 }
 
 // JobPK is the partition key of a tenant's export job.

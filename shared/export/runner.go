@@ -15,7 +15,8 @@ import (
 // (and logged), so a long outage does not flood the recipients.
 const MaxCatchUp = 7
 
-// Runner runs the export schedules that are due: for each, it creates the export job of
+// Runner runs the export schedules that are due, and fails the jobs whose worker died. For
+// each due schedule, it creates the export job of
 // every ended period (the previous full day, week or month in the schedule's time zone) and
 // advances nextRunAt. Job ids are derived from tenant, schedule and period, created with
 // attribute_not_exists, and nextRunAt moves with a conditional update, so a run that is late
@@ -30,7 +31,13 @@ type Result struct {
 	Due     int `json:"due"`     // schedules found due
 	Created int `json:"created"` // export jobs created
 	Skipped int `json:"skipped"` // periods skipped beyond MaxCatchUp
+	// Abandoned counts running jobs whose worker died (its lease ran out without a word):
+	// they are marked failed, so nobody waits on them for ever.
+	Abandoned int `json:"abandoned"`
 }
+
+// abandonedReason is the error of a job whose worker died.
+const abandonedReason = "The export stopped before it finished; create it again (a shorter period finishes sooner)."
 
 // Run runs every due schedule. One schedule's failure does not stop the others; the
 // errors are joined and returned (the scheduled invoke then fails and is retried).
@@ -47,6 +54,20 @@ func (rn *Runner) Run(ctx context.Context) (Result, error) {
 			slog.ErrorContext(ctx, "export schedule failed", "tenant_id", sc.TenantID, "schedule", sc.Name, "error", err.Error())
 			errs = append(errs, err)
 		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	err = rn.Store.Stuck(ctx, now, func(j *Job) error {
+		if err := rn.Store.Fail(ctx, j, abandonedReason, now); errors.Is(err, ErrChanged) {
+			return nil // it finished (or was taken over) meanwhile
+		} else if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		res.Abandoned++
+		slog.WarnContext(ctx, "export job abandoned by its worker; marked failed", "tenant_id", j.TenantID, "export_id", j.ID, "attempt", j.Attempt)
 		return nil
 	})
 	if err != nil {

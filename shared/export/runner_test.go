@@ -150,3 +150,48 @@ func TestRunnerBoundsCatchUp(t *testing.T) {
 		t.Errorf("jobs: the latest %d days (-want +got):\n%s", export.MaxCatchUp, diff)
 	}
 }
+
+func TestRunnerFailsAbandonedJobs(t *testing.T) {
+	f := newFixture(t)
+	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}
+	mk := func(id string) *export.Job {
+		j := &export.Job{TenantID: "acme", ID: id, Report: "added", Format: "csv", Status: "pending",
+			From: "2026-11-01T00:00:00.000Z", To: "2026-11-02T00:00:00.000Z", TZ: "UTC", CreatedAt: "2026-11-30T01:20:00.000Z"}
+		if _, err := f.svc.Store.CreateJob(context.Background(), j); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.Store.Claim(context.Background(), j, now, 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	dead, alive, finished := mk("01KB0C9Q2X8V6M3N4P5R7S8T90"), mk("01KB0C9Q2X8V6M3N4P5R7S8T91"), mk("01KB0C9Q2X8V6M3N4P5R7S8T92")
+	if err := f.svc.Store.Finish(context.Background(), finished, 1, "k", now); err != nil {
+		t.Fatal(err)
+	}
+	// alive's worker took it over again later, with a fresh lease.
+	*f.clock = now.Add(11 * time.Minute)
+	if err := f.svc.Store.Claim(context.Background(), alive, *f.clock, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rn.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (export.Result{Abandoned: 1}); got != want {
+		t.Errorf("Run = %+v, want %+v", got, want)
+	}
+	var states [][3]string
+	for _, j := range []*export.Job{dead, alive, finished} {
+		s := f.job(t, "acme", j.ID)
+		states = append(states, [3]string{s.Status, s.Error, s.DueKey})
+	}
+	want := [][3]string{
+		{"failed", "The export stopped before it finished; create it again (a shorter period finishes sooner).", ""},
+		{"running", "", "RUNNING"},
+		{"done", "", ""},
+	}
+	if diff := cmp.Diff(want, states); diff != "" {
+		t.Errorf("jobs (status, error, dueKey) (-want +got):\n%s", diff)
+	}
+}

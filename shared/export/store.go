@@ -123,19 +123,22 @@ func (st *Store) Job(ctx context.Context, tenant, id string) (*Job, error) {
 	return &j, nil
 }
 
-// Claim moves a pending job to running (or takes over a running one whose worker has been
-// silent since before stale), so one worker runs it. ErrChanged: someone else has it, or
-// it is finished.
-func (st *Store) Claim(ctx context.Context, j *Job, now, stale time.Time) error {
+// Claim moves a pending job to running for lease (or takes over a running one whose lease
+// ran out), so one worker runs it. While running, the job is in GSI ByDue under dueKey
+// RUNNING until its lease ends, so the runner can find a job whose worker died. ErrChanged:
+// someone else has it, or it is finished.
+func (st *Store) Claim(ctx context.Context, j *Job, now time.Time, lease time.Duration) error {
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.Table),
-		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :running, startedAt = :now, attempt = if_not_exists(attempt, :zero) + :one"),
+		TableName: aws.String(st.Table),
+		Key:       jobKey(j.TenantID, j.ID),
+		UpdateExpression: aws.String("SET #st = :running, startedAt = :now, attempt = if_not_exists(attempt, :zero) + :one, " +
+			"dueKey = :runningKey, nextRunAt = :leaseEnd"),
 		ConditionExpression:      aws.String("#st = :pending OR (#st = :running AND startedAt < :stale)"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":running": s(StatusRunning), ":pending": s(StatusPending), ":now": s(formatTime(now)),
-			":stale": s(formatTime(stale)), ":zero": n(0), ":one": n(1),
+			":stale": s(formatTime(now.Add(-lease))), ":zero": n(0), ":one": n(1),
+			":runningKey": s(dueRunning), ":leaseEnd": s(formatTime(now.Add(lease))),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
@@ -150,7 +153,7 @@ func (st *Store) Release(ctx context.Context, j *Job) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :pending"),
+		UpdateExpression:         aws.String("SET #st = :pending REMOVE dueKey, nextRunAt"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -160,12 +163,12 @@ func (st *Store) Release(ctx context.Context, j *Job) error {
 	if err != nil {
 		return convert("release export job "+j.ID, err)
 	}
-	j.Status = StatusPending
+	j.Status, j.DueKey, j.LeaseEnd = StatusPending, "", ""
 	return nil
 }
 
 // IsNotFound reports whether err says the job does not exist.
-func IsNotFound(err error) bool { return fault.KindOf(err) == fault.NotFound && err != nil }
+func IsNotFound(err error) bool { return fault.KindOf(err) == fault.NotFound }
 
 // Finish marks the job j (claimed as j.Attempt) done with its rows and file, in one
 // transaction with extra (the REPORT_EXPORTED event). ErrChanged: the claim was lost.
@@ -173,7 +176,7 @@ func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now
 	upd := types.TransactWriteItem{Update: &types.Update{
 		TableName:                aws.String(st.Table),
 		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :done, #rows = :rows, #key = :key, finishedAt = :now"),
+		UpdateExpression:         aws.String("SET #st = :done, #rows = :rows, #key = :key, finishedAt = :now REMOVE dueKey, nextRunAt"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status", "#rows": "rows", "#key": "key"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -187,7 +190,7 @@ func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now
 	if err := cancelledByCondition(err); err != nil {
 		return convert("finish export job "+j.ID, err)
 	}
-	j.Status, j.Rows, j.Key, j.FinishedAt = StatusDone, &rows, key, formatTime(now)
+	j.Status, j.Rows, j.Key, j.FinishedAt, j.DueKey, j.LeaseEnd = StatusDone, &rows, key, formatTime(now), "", ""
 	return nil
 }
 
@@ -210,7 +213,7 @@ func (st *Store) Fail(ctx context.Context, j *Job, reason string, now time.Time)
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now"),
+		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -221,7 +224,7 @@ func (st *Store) Fail(ctx context.Context, j *Job, reason string, now time.Time)
 	if err != nil {
 		return convert("fail export job "+j.ID, err)
 	}
-	j.Status, j.Error = StatusFailed, reason
+	j.Status, j.Error, j.DueKey, j.LeaseEnd = StatusFailed, reason, "", ""
 	return nil
 }
 
@@ -357,23 +360,41 @@ func (st *Store) Schedules(ctx context.Context, tenant string, limit int, after 
 // Due calls fn for every schedule, of any tenant, whose nextRunAt is at or before now
 // (GSI ByDue: a query, never a scan), oldest first.
 func (st *Store) Due(ctx context.Context, now time.Time, fn func(*Schedule) error) error {
+	return st.queryDue(ctx, dueKey, now, func(item map[string]types.AttributeValue) error {
+		var sc Schedule
+		if err := attributevalue.UnmarshalMap(item, &sc); err != nil {
+			return fmt.Errorf("decode export schedule: %w", err)
+		}
+		return fn(&sc)
+	})
+}
+
+// Stuck calls fn for every running job, of any tenant, whose lease ended at or before now:
+// its worker died without reporting back.
+func (st *Store) Stuck(ctx context.Context, now time.Time, fn func(*Job) error) error {
+	return st.queryDue(ctx, dueRunning, now, func(item map[string]types.AttributeValue) error {
+		var j Job
+		if err := attributevalue.UnmarshalMap(item, &j); err != nil {
+			return fmt.Errorf("decode export job: %w", err)
+		}
+		return fn(&j)
+	})
+}
+
+func (st *Store) queryDue(ctx context.Context, key string, now time.Time, fn func(map[string]types.AttributeValue) error) error {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
-		IndexName:                 aws.String(indexDue),
+		IndexName:                 aws.String(IndexByDue),
 		KeyConditionExpression:    aws.String("dueKey = :due AND nextRunAt <= :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(dueKey), ":now": s(formatTime(now))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":due": s(key), ":now": s(formatTime(now))},
 	}
 	for {
 		out, err := st.DB.Query(ctx, in)
 		if err != nil {
-			return convert("query due export schedules", err)
+			return convert("query "+key+" in "+IndexByDue, err)
 		}
 		for _, item := range out.Items {
-			var sc Schedule
-			if err := attributevalue.UnmarshalMap(item, &sc); err != nil {
-				return fmt.Errorf("decode export schedule: %w", err)
-			}
-			if err := fn(&sc); err != nil {
+			if err := fn(item); err != nil {
 				return err
 			}
 		}

@@ -96,7 +96,7 @@ func (w *Worker) Run(ctx context.Context, tenant, id string) error {
 	}
 	if j.Status == export.StatusPending || j.Status == export.StatusRunning {
 		now := w.Clock()
-		if err := w.Jobs.Claim(ctx, j, now, now.Add(-w.Stale)); errors.Is(err, export.ErrChanged) {
+		if err := w.Jobs.Claim(ctx, j, now, w.Stale); errors.Is(err, export.ErrChanged) {
 			slog.InfoContext(ctx, "export job taken by another worker", "tenant_id", tenant, "export_id", id)
 			return nil
 		} else if err != nil {
@@ -134,11 +134,7 @@ func (w *Worker) run(ctx context.Context, j *export.Job) error {
 	if err != nil {
 		return w.failed(ctx, j, err, errors.Is(work.Err(), context.DeadlineExceeded))
 	}
-	ev, err := w.event(j, rows, now)
-	if err != nil {
-		return err
-	}
-	put, err := w.Keys.PutTx(w.AuditTable, ev, w.Retention)
+	put, err := w.Keys.PutTx(w.AuditTable, w.event(j, rows, now), w.Retention)
 	if err != nil {
 		return err
 	}
@@ -177,7 +173,7 @@ func (w *Worker) failed(ctx context.Context, j *export.Job, cause error, timedOu
 
 // event is the REPORT_EXPORTED event of a finished job: the user who asked for it, or the
 // system for a schedule's job.
-func (w *Worker) event(j *export.Job, rows int64, now time.Time) (*audit.Event, error) {
+func (w *Worker) event(j *export.Job, rows int64, now time.Time) *audit.Event {
 	filters := map[string]any{"from": j.From, "to": j.To, "tz": j.TZ, "format": j.Format}
 	if j.Schedule != "" {
 		filters["schedule"] = j.Schedule
@@ -196,7 +192,7 @@ func (w *Worker) event(j *export.Job, rows int64, now time.Time) (*audit.Event, 
 	if j.RequestID != "" {
 		ev.Context = &audit.Context{RequestID: j.RequestID}
 	}
-	return ev, nil
+	return ev
 }
 
 // mail sends the link once: the claim is a conditional write on the job; a send that may
