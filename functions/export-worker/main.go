@@ -41,8 +41,10 @@ func main() {
 	r.Must()
 	aws := awsclient.Load(context.Background())
 	s3c := s3.NewFromConfig(aws, archive.S3Options(pathStyle))
+	db := dynamodb.NewFromConfig(aws)
 	store := &archive.S3Store{Client: s3c, Bucket: cfg.Bucket}
-	src := &source.Reports{Engine: report.NewEngine(store, ident.SystemClock), Archive: &archive.Reader{Store: store}}
-	w := worker.New(cfg, dynamodb.NewFromConfig(aws), s3c, sesv2.NewFromConfig(aws), src)
+	engine := report.NewEngine(store, ident.SystemClock).WithAuditTable(db, cfg.AuditTable, cfg.AuditShards)
+	src := &source.Reports{Engine: engine, Archive: &archive.Reader{Store: store}}
+	w := worker.New(cfg, db, s3c, sesv2.NewFromConfig(aws), src)
 	lambda.Start(w.Handle)
 }
