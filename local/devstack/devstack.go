@@ -106,6 +106,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			s.Stop()
 		}
 	}()
+	// Take the API's port first: a busy port fails in a second, not after every start-up.
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
+	if err != nil {
+		return nil, fmt.Errorf("serve the API on %s:%d: %w (set PORT to use another port)", o.Host, o.Port, err)
+	}
+	s.closers = append(s.closers, func() error { ln.Close(); return nil })
 	tpl, err := template.Load(filepath.Join(o.Root, template.FileName))
 	if err != nil {
 		return nil, err
@@ -243,10 +249,6 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		go func() { defer s.wg.Done(); sch.Run(runCtx) }()
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
-	if err != nil {
-		return nil, fmt.Errorf("serve the API on %s:%d: %w (set PORT to use another port)", o.Host, o.Port, err)
-	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	s.URL = "http://" + ln.Addr().String()
 	s.wg.Add(1)
