@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,28 +175,38 @@ func TestInitFailureIsACrash(t *testing.T) {
 }
 
 func TestConcurrentInvokesUseSeveralProcesses(t *testing.T) {
-	rt, _ := newRuntime(t, Function{MaxInstances: 2})
-	// Two sleeping invokes at once must both be served, by two processes.
-	var wg sync.WaitGroup
-	pids := make([]int, 2)
-	errs := make([]error, 2)
-	for i := range 2 {
-		wg.Add(1)
+	rt, _ := newRuntime(t, Function{MaxInstances: 2, Timeout: time.Minute})
+	// Two invokes that block until both are running: only two processes can serve them.
+	dir := t.TempDir()
+	ev := fmt.Sprintf(`{"action":"block","dir":%q}`, dir)
+	errs := make(chan error, 2)
+	for range 2 {
 		go func() {
-			defer wg.Done()
-			var r probeReply
-			r, errs[i] = invoke(t, rt, `{"action":"sleep","sleepMs":300}`)
-			pids[i] = r.Pid
+			_, err := rt.Invoke(context.Background(), "ProbeFunction", []byte(ev))
+			errs <- err
 		}()
 	}
-	wg.Wait()
-	for _, err := range errs {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(entries) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 invokes running after a minute: concurrent invokes are not served by two processes", len(entries))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	if pids[0] == pids[1] {
-		t.Errorf("both invokes ran in process %d; want two processes", pids[0])
+	if err := os.WriteFile(filepath.Join(dir, "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

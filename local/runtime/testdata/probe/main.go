@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -15,6 +17,7 @@ type event struct {
 	Action string   `json:"action"`
 	Sleep  int      `json:"sleepMs"`
 	Env    []string `json:"env"`
+	Dir    string   `json:"dir"`
 }
 
 type reply struct {
@@ -42,6 +45,15 @@ func main() {
 			os.Exit(3)
 		case "sleep":
 			time.Sleep(time.Duration(ev.Sleep) * time.Millisecond)
+		case "block":
+			// Say which process holds this invoke, then wait for the test's go-ahead.
+			_ = os.WriteFile(filepath.Join(ev.Dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+			for {
+				if _, err := os.Stat(filepath.Join(ev.Dir, "release")); err == nil {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 		case "env":
 			r.Env = map[string]string{}
 			for _, k := range ev.Env {
