@@ -95,11 +95,11 @@ func TestInvokeOutcomes(t *testing.T) {
 		{name: "handler error", event: `{"action":"error"}`, wantFErr: &FunctionError{Type: "errorString", Message: "boom"}, sameProc: true},
 		{name: "panic reports then exits", event: `{"action":"panic"}`, wantFErr: &FunctionError{Type: "string", Message: "kaboom"}},
 		{name: "exit crashes", event: `{"action":"exit"}`, wantErr: ErrCrashed},
-		{name: "timeout kills", event: `{"action":"sleep","sleepMs":5000}`, wantErr: ErrTimeout, timeoutMs: 300},
+		{name: "timeout kills", event: `{"action":"sleep","sleepMs":60000}`, wantErr: ErrTimeout, timeoutMs: 2000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			to := 2 * time.Second
+			to := 10 * time.Second
 			if tc.timeoutMs > 0 {
 				to = time.Duration(tc.timeoutMs) * time.Millisecond
 			}
