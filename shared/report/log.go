@@ -35,11 +35,6 @@ func (p Position) before(at int64, id string) bool {
 	return at < p.At || (at == p.At && id < p.ID)
 }
 
-// newer reports whether row a sorts before row b newest first.
-func newer(aAt int64, aID string, bAt int64, bID string) bool {
-	return aAt > bAt || (aAt == bAt && aID > bID)
-}
-
 // AddedItem is an item of the Added and Deleted logs.
 type AddedItem struct {
 	CreatedAt   string `json:"createdAt"`

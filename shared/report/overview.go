@@ -193,21 +193,6 @@ func (t *tally) user(typ, id, name string, at int64, n int64) {
 	u.add(typ, n)
 }
 
-// at counts n events of typ at time ms in the daily series.
-func (t *tally) at(typ string, ms int64, n int64) {
-	if !logged(typ) {
-		return
-	}
-	tz := t.p.TZ
-	if tz == nil {
-		tz = time.UTC
-	}
-	d := time.UnixMilli(ms).In(tz).Format(time.DateOnly)
-	if i, ok := t.dayIndex[d]; ok {
-		t.daily[i].add(typ, n)
-	}
-}
-
 func (t *tally) overview(archivedThrough *string) Overview {
 	tz := "UTC"
 	if t.p.TZ != nil {

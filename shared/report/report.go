@@ -81,17 +81,6 @@ const MaxLogDays = 366
 // MaxOverviewDays is the longest period the overview may cover: two years of rollups.
 const MaxOverviewDays = 732
 
-// utcDates returns the UTC dates (YYYY-MM-DD) whose days intersect [from, to), oldest first.
-func utcDates(from, to time.Time) []string {
-	var out []string
-	d := dayStart(from)
-	for d.Before(to) {
-		out = append(out, d.Format(time.DateOnly))
-		d = d.AddDate(0, 0, 1)
-	}
-	return out
-}
-
 // dayStart returns UTC midnight of t's UTC date.
 func dayStart(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
