@@ -1,8 +1,11 @@
 package archive
 
 import (
+	"bytes"
 	"encoding/json"
+	"math"
 	"sort"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,4 +122,44 @@ func TestNumberText(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
+}
+
+// The data column's string quoting is byte-for-byte encoding/json's (HTML escaping off).
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "<&>", "\"\\\n\r\t\b\f\x00\x1f", "\u2028\u2029", "é🌺", "\xff\xfe broken", "a\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var std bytes.Buffer
+		enc := json.NewEncoder(&std)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(std.Bytes(), []byte("\n"))
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Errorf("appendJSONString(%q) = %s, encoding/json = %s", s, got, want)
+		}
+	})
+}
+
+// A DynamoDB number is written as the float64 it parses to, as encoding/json spells it.
+func FuzzNumberText(f *testing.F) {
+	for _, s := range []string{"0", "-1", "12.50", "1E+21", "0.0000001", "123456789012345678", "-0.5e-3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+			return
+		}
+		got, err := appendNumberText(nil, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(v)
+		if !bytes.Equal(got, want) {
+			t.Errorf("appendNumberText(%q) = %s, encoding/json = %s", s, got, want)
+		}
+	})
 }
