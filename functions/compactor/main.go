@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -26,5 +27,15 @@ func main() {
 	r.Must()
 	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
 	c := &archive.Compactor{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log, Clock: ident.SystemClock, MaxDays: maxDays}
-	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (archive.RunResult, error) { return c.Run(ctx) })
+	// A scheduled event runs one compaction; {"detail": {"sweep": true}} (an operator's
+	// invoke) first marks every unsettled day by listing the whole archive.
+	lambda.Start(func(ctx context.Context, ev events.EventBridgeEvent) (archive.RunResult, error) {
+		var d struct{ Sweep bool }
+		if json.Unmarshal(ev.Detail, &d) == nil && d.Sweep {
+			if _, err := c.Sweep(ctx); err != nil {
+				return archive.RunResult{}, err
+			}
+		}
+		return c.Run(ctx)
+	})
 }

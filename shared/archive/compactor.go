@@ -239,3 +239,39 @@ func (c *Compactor) remarkIfUnsettled(ctx context.Context, tenant, date, key str
 	}
 	return nil
 }
+
+// Sweep marks every tenant-day that holds anything but one compacted object, by listing all
+// of events/ (slow on a large archive: a recovery tool, e.g. after restoring objects or for
+// parts written before markers existed). It returns the number of days marked.
+func (c *Compactor) Sweep(ctx context.Context) (int, error) {
+	objs, err := c.Store.List(ctx, EventsPrefix)
+	if err != nil {
+		return 0, err
+	}
+	type td struct{ tenant, date string }
+	count := map[td]int{}
+	parts := map[td]bool{}
+	for _, o := range objs {
+		t, d, ok := ParseTenantDay(o.Key)
+		if !ok {
+			continue
+		}
+		k := td{t, d}
+		if IsPart(o.Key) {
+			parts[k] = true
+		}
+		if IsPart(o.Key) || IsCompacted(o.Key) {
+			count[k]++
+		}
+	}
+	marked := 0
+	for k, n := range count {
+		if n > 1 || parts[k] {
+			if err := c.Store.Put(ctx, PendingKey(k.tenant, k.date), nil); err != nil {
+				return marked, err
+			}
+			marked++
+		}
+	}
+	return marked, nil
+}

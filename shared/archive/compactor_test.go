@@ -382,3 +382,23 @@ func TestRollupJSONShape(t *testing.T) {
 		t.Errorf("rollup = %s", b)
 	}
 }
+
+// Sweep marks the days with parts (even without a marker) and leaves settled days alone.
+func TestSweepMarksUnsettledDays(t *testing.T) {
+	st := s3Store(t)
+	rows := rowsOf(t, sampleEvents(t, 16, "acme", "2026-11-28", 50))
+	smallParts(t, st, "acme", "2026-11-28", rows, 3)
+	if _, err := (&Compactor{Store: st}).CompactDay(context.Background(), "acme", "2026-11-28"); err != nil {
+		t.Fatal(err)
+	}
+	putPart(t, st, "acme", "2026-11-29", rowsOf(t, sampleEvents(t, 17, "acme", "2026-11-29", 5)))
+	putPart(t, st, "globex", "2026-11-29", rowsOf(t, sampleEvents(t, 18, "globex", "2026-11-29", 5)))
+	n, err := (&Compactor{Store: st}).Sweep(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{PendingKey("acme", "2026-11-29"), PendingKey("globex", "2026-11-29")}
+	if d := cmp.Diff(want, keysUnder(t, st, PendingPrefix)); d != "" || n != 2 {
+		t.Errorf("marked %d (-want +got):\n%s", n, d)
+	}
+}
