@@ -27,7 +27,7 @@ import (
 // processed independently; the newest recordedAt archived says nothing about a lagging
 // shard). So the check asks the source: for each of the tenant's audit table partitions of
 // today and yesterday (pk T#<tenant>#D#<day>#<shard>, one per write shard), it reads the
-// newest items (id and recordedAt only) newest first and stops at the first one the archive
+// newest items (key, id and recordedAt only) newest first and stops at the first one the archive
 // holds. A partition's items reach the stream in write order and the archiver acknowledges
 // them in order, so everything older in that partition is archived too. The unarchived items
 // seen are the events still in flight; archivedThrough is just before the oldest of them,
@@ -73,15 +73,10 @@ func (e *Engine) archivedThrough(ctx context.Context, tenant string) (*string, e
 	today := dayStart(now)
 	days := []time.Time{today.AddDate(0, 0, -1), today}
 
-	// The archive's event ids of both days (event_id only: a small read).
-	archived := map[string]struct{}{}
-	err := e.reader.Scan(ctx, archive.Query{Tenant: tenant, From: days[0], To: today.AddDate(0, 0, 1), Columns: []string{"event_id"}}, func(r *archive.Row) error {
-		archived[strings.Clone(r.EventID)] = struct{}{}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("archivedThrough of %s: %w", tenant, err)
-	}
+	// The archive's event ids, read lazily from the newest back to the oldest hot item that
+	// needs checking (event_id only, row groups skipped by time): a busy tenant's check reads
+	// minutes of ids, not two days.
+	archived := &archivedIDs{e: e, tenant: tenant, floor: days[0], from: today.AddDate(0, 0, 1), to: today.AddDate(0, 0, 1), ids: map[string]struct{}{}}
 
 	var (
 		mu     sync.Mutex
@@ -125,19 +120,56 @@ func (e *Engine) archivedThrough(ctx context.Context, tenant string) (*string, e
 	return &s, nil
 }
 
+// archivedIDs knows the archive's event ids of a tenant for occurred_at in [from, to) and
+// extends the range back on demand, never below floor.
+type archivedIDs struct {
+	e        *Engine
+	tenant   string
+	floor    time.Time
+	mu       sync.Mutex
+	from, to time.Time
+	ids      map[string]struct{}
+}
+
+// has reports whether the archive holds event id, which occurred at at.
+func (a *archivedIDs) has(ctx context.Context, id string, at time.Time) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if at.Before(a.from) && a.from.After(a.floor) {
+		// at least double the range at each step, so a long walk reads O(log n) times
+		from := a.to.Add(-2 * a.to.Sub(a.from))
+		if at.Before(from) {
+			from = at.Truncate(time.Minute)
+		}
+		if from.Before(a.floor) {
+			from = a.floor
+		}
+		err := a.e.reader.Scan(ctx, archive.Query{Tenant: a.tenant, From: from, To: a.from, Columns: []string{"event_id"}}, func(r *archive.Row) error {
+			a.ids[strings.Clone(r.EventID)] = struct{}{}
+			return nil
+		})
+		if err != nil {
+			return false, err
+		}
+		a.from = from
+	}
+	_, ok := a.ids[id]
+	return ok, nil
+}
+
 // oldestUnarchived walks partition pk newest first until an archived item and returns the
 // oldest recordedAt (ms) of the unarchived items before it, -1 when there is none.
-func (h *hotCheck) oldestUnarchived(ctx context.Context, pk string, archived map[string]struct{}) (int64, error) {
+func (h *hotCheck) oldestUnarchived(ctx context.Context, pk string, archived *archivedIDs) (int64, error) {
 	oldest := int64(-1)
 	seen := 0
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(h.table),
 		KeyConditionExpression:   aws.String("pk = :pk"),
-		ExpressionAttributeNames: map[string]string{"#id": "id", "#r": "recordedAt"},
+		ExpressionAttributeNames: map[string]string{"#id": "id", "#r": "recordedAt", "#sk": "sk"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: pk},
 		},
-		ProjectionExpression: aws.String("#id, #r"),
+		ProjectionExpression: aws.String("#id, #r, #sk"),
 		ScanIndexForward:     aws.Bool(false),
 		Limit:                aws.Int32(100),
 	}
@@ -149,10 +181,20 @@ func (h *hotCheck) oldestUnarchived(ctx context.Context, pk string, archived map
 		for _, item := range out.Items {
 			id, _ := item["id"].(*types.AttributeValueMemberS)
 			rec, _ := item["recordedAt"].(*types.AttributeValueMemberS)
-			if id == nil || rec == nil {
+			sk, _ := item["sk"].(*types.AttributeValueMemberS)
+			if id == nil || rec == nil || sk == nil {
 				continue // not an event item
 			}
-			if _, ok := archived[id.Value]; ok {
+			occ, _, _ := strings.Cut(sk.Value, "#") // sk = <occurredAt>#<id>
+			at, err := audit.ParseTime(occ)
+			if err != nil {
+				continue
+			}
+			ok, err := archived.has(ctx, id.Value, at)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
 				return oldest, nil
 			}
 			t, err := audit.ParseTime(rec.Value)
