@@ -148,6 +148,7 @@ func TestCreateExport(t *testing.T) {
 		From: "2026-10-31T17:00:00.000Z", To: "2026-11-30T17:00:00.000Z", TZ: "Asia/Jakarta", Format: "csv",
 		Recipients: []string{"rina@acme.example.com"}, Status: "pending", CreatedAt: "2026-11-30T01:20:00.000Z",
 		CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(7 * 24 * time.Hour).Unix(),
+		DueKey: "OPEN", Deadline: "2026-11-30T02:20:00.000Z", // a worker must start it within the hour
 	}
 	if diff := cmp.Diff(want, f.job(t, "acme", id)); diff != "" {
 		t.Errorf("stored job (-want +got):\n%s", diff)

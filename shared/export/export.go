@@ -7,7 +7,7 @@
 // Jobs table items:
 //
 //	export job   pk T#<tenant>#EXPORT#<id>   sk JOB      (its INSERT on the stream starts the worker;
-//	                                                     while running: dueKey RUNNING, nextRunAt = lease end)
+//	                                                     until finished: dueKey OPEN, nextRunAt = deadline)
 //	schedule     pk T#<tenant>#SCHEDULE      sk <name>   dueKey SCHEDULE, nextRunAt (GSI ByDue)
 package export
 
@@ -59,14 +59,16 @@ const (
 	MaxPeriodDays = 366
 	// JobTTL is how long a job (and its file, by the bucket's lifecycle rule) is kept.
 	JobTTL = 7 * 24 * time.Hour
+	// StartWithin is how long a pending job may wait for a worker before the runner fails it.
+	StartWithin = time.Hour
 	// LinkTTL is how long a presigned download link works.
 	LinkTTL = 15 * time.Minute
 	// KeyPrefix is where export files go in the archive bucket (a lifecycle rule expires them).
 	KeyPrefix = "exports/"
 
-	skJob      = "JOB"
-	dueKey     = "SCHEDULE" // ByDue partition of schedules
-	dueRunning = "RUNNING"  // ByDue partition of running jobs, by the end of their lease
+	skJob   = "JOB"
+	dueKey  = "SCHEDULE" // ByDue partition of schedules
+	dueOpen = "OPEN"     // ByDue partition of unfinished jobs, by their deadline
 )
 
 // IndexByDue is the jobs table's GSI of schedules by nextRunAt (as declared in template.yaml).
@@ -101,10 +103,11 @@ type Job struct {
 	MailStatus    string `dynamodbav:"mailStatus,omitempty"`
 	MailMessageID string `dynamodbav:"mailMessageId,omitempty"`
 	MailError     string `dynamodbav:"mailError,omitempty"`
-	// DueKey and LeaseEnd are set while the job runs (GSI ByDue: dueKey RUNNING, nextRunAt
-	// = the end of the worker's lease), so the runner finds a job whose worker died.
+	// DueKey and Deadline are set while the job is unfinished (GSI ByDue: dueKey OPEN,
+	// nextRunAt = when it must have started, or the end of its worker's lease), so the
+	// runner finds a job that never started or whose worker died.
 	DueKey    string `dynamodbav:"dueKey,omitempty"`
-	LeaseEnd  string `dynamodbav:"nextRunAt,omitempty"`
+	Deadline  string `dynamodbav:"nextRunAt,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"` // TTL, epoch seconds
 }
 

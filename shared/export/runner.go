@@ -31,13 +31,16 @@ type Result struct {
 	Due     int `json:"due"`     // schedules found due
 	Created int `json:"created"` // export jobs created
 	Skipped int `json:"skipped"` // periods skipped beyond MaxCatchUp
-	// Abandoned counts running jobs whose worker died (its lease ran out without a word):
-	// they are marked failed, so nobody waits on them for ever.
+	// Abandoned counts jobs that never started (within StartWithin) or whose worker died
+	// (its lease ran out without a word): they are marked failed, so nobody waits for ever.
 	Abandoned int `json:"abandoned"`
 }
 
-// abandonedReason is the error of a job whose worker died.
-const abandonedReason = "The export stopped before it finished; create it again (a shorter period finishes sooner)."
+// Errors of abandoned jobs.
+const (
+	diedReason       = "The export stopped before it finished; create it again (a shorter period finishes sooner)."
+	notStartedReason = "The export did not start in time; create it again."
+)
 
 // Run runs every due schedule. One schedule's failure does not stop the others; the
 // errors are joined and returned (the scheduled invoke then fails and is retried).
@@ -60,14 +63,18 @@ func (rn *Runner) Run(ctx context.Context) (Result, error) {
 		errs = append(errs, err)
 	}
 	err = rn.Store.Stuck(ctx, now, func(j *Job) error {
-		if err := rn.Store.Fail(ctx, j, abandonedReason, now); errors.Is(err, ErrChanged) {
+		reason := diedReason
+		if j.Status == StatusPending {
+			reason = notStartedReason
+		}
+		if err := rn.Store.Abandon(ctx, j, reason, now); errors.Is(err, ErrChanged) {
 			return nil // it finished (or was taken over) meanwhile
 		} else if err != nil {
 			errs = append(errs, err)
 			return nil
 		}
 		res.Abandoned++
-		slog.WarnContext(ctx, "export job abandoned by its worker; marked failed", "tenant_id", j.TenantID, "export_id", j.ID, "attempt", j.Attempt)
+		slog.WarnContext(ctx, "export job abandoned; marked failed", "tenant_id", j.TenantID, "export_id", j.ID, "status", j.Status, "attempt", j.Attempt)
 		return nil
 	})
 	if err != nil {

@@ -68,9 +68,20 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 		check func(t *testing.T)
 	}{
 		{"before the day ends nothing is due", "2026-11-30T16:59:00Z", export.Result{}, nil, "2026-11-30T17:00:00.000Z", nil},
-		{"just after the day ends its job is created", "2026-11-30T17:05:00Z", export.Result{Due: 1, Created: 1}, []period{nov30}, "2026-12-01T17:00:00.000Z", nil},
+		{"just after the day ends its job is created", "2026-11-30T17:05:00Z", export.Result{Due: 1, Created: 1}, []period{nov30}, "2026-12-01T17:00:00.000Z", func(t *testing.T) {
+			want := export.Job{
+				PK: export.JobPK("acme", nov30.ID), SK: "JOB", TenantID: "acme", ID: nov30.ID, Report: "added",
+				From: nov30.From, To: nov30.To, TZ: "Asia/Jakarta", Format: "csv", Recipients: []string{"ops@acme.example.com"},
+				Schedule: "daily", Status: "pending", CreatedAt: "2026-11-30T17:05:00.000Z",
+				ExpiresAt: utc("2026-11-30T17:05:00Z").Add(export.JobTTL).Unix(), DueKey: "OPEN", Deadline: "2026-11-30T18:05:00.000Z",
+			}
+			if diff := cmp.Diff([]export.Job{want}, f.jobs(t)); diff != "" {
+				t.Errorf("scheduled job (-want +got):\n%s", diff)
+			}
+		}},
 		{"running again for the same period does nothing", "2026-11-30T17:20:00Z", export.Result{}, []period{nov30}, "2026-12-01T17:00:00.000Z", nil},
-		{"running three days late exports each missed day once", "2026-12-04T02:00:00Z", export.Result{Due: 1, Created: 3}, []period{nov30,
+		// (No worker runs here: the first job, pending for days, is failed as never started.)
+		{"running three days late exports each missed day once", "2026-12-04T02:00:00Z", export.Result{Due: 1, Created: 3, Abandoned: 1}, []period{nov30,
 			dailyPeriod("acme", "daily", "2026-11-30T17:00:00.000Z", "2026-12-01T17:00:00.000Z"),
 			dailyPeriod("acme", "daily", "2026-12-01T17:00:00.000Z", "2026-12-02T17:00:00.000Z"),
 			dailyPeriod("acme", "daily", "2026-12-02T17:00:00.000Z", "2026-12-03T17:00:00.000Z"),
@@ -96,6 +107,9 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 			if sc.NextRunAt != st.next {
 				t.Errorf("nextRunAt = %s, want %s", sc.NextRunAt, st.next)
 			}
+			if st.check != nil {
+				st.check(t)
+			}
 		})
 	}
 
@@ -105,7 +119,7 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 		stale := &export.Schedule{TenantID: "acme", Name: "daily", Report: "added", Frequency: "daily", Format: "csv",
 			Recipients: []string{"ops@acme.example.com"}, TZ: "Asia/Jakarta", NextRunAt: "2026-12-01T17:00:00.000Z"}
 		created, err := f.svc.Store.CreateJob(context.Background(), &export.Job{TenantID: "acme",
-			ID: export.ScheduledJobID("acme", "daily", utc("2026-11-30T17:00:00Z"), utc("2026-12-01T17:00:00Z")), Status: "pending"})
+			ID: export.ScheduledJobID("acme", "daily", utc("2026-11-30T17:00:00Z"), utc("2026-12-01T17:00:00Z")), Status: "pending", CreatedAt: "2026-12-04T02:00:00.000Z"})
 		if err != nil || created {
 			t.Errorf("CreateJob of an existing period: created=%v err=%v, want false, nil", created, err)
 		}
@@ -117,16 +131,6 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 		}
 	})
 
-	job := f.jobs(t)[0]
-	want := export.Job{
-		PK: export.JobPK("acme", nov30.ID), SK: "JOB", TenantID: "acme", ID: nov30.ID, Report: "added",
-		From: nov30.From, To: nov30.To, TZ: "Asia/Jakarta", Format: "csv", Recipients: []string{"ops@acme.example.com"},
-		Schedule: "daily", Status: "pending", CreatedAt: "2026-11-30T17:05:00.000Z",
-		ExpiresAt: utc("2026-11-30T17:05:00Z").Add(export.JobTTL).Unix(),
-	}
-	if diff := cmp.Diff(want, job); diff != "" {
-		t.Errorf("scheduled job (-want +got):\n%s", diff)
-	}
 }
 
 func TestRunnerBoundsCatchUp(t *testing.T) {
@@ -154,18 +158,24 @@ func TestRunnerBoundsCatchUp(t *testing.T) {
 func TestRunnerFailsAbandonedJobs(t *testing.T) {
 	f := newFixture(t)
 	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}
-	mk := func(id string) *export.Job {
+	mk := func(id, createdAt string, claim bool) *export.Job {
 		j := &export.Job{TenantID: "acme", ID: id, Report: "added", Format: "csv", Status: "pending",
-			From: "2026-11-01T00:00:00.000Z", To: "2026-11-02T00:00:00.000Z", TZ: "UTC", CreatedAt: "2026-11-30T01:20:00.000Z"}
+			From: "2026-11-01T00:00:00.000Z", To: "2026-11-02T00:00:00.000Z", TZ: "UTC", CreatedAt: createdAt}
 		if _, err := f.svc.Store.CreateJob(context.Background(), j); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.Store.Claim(context.Background(), j, now, 10*time.Minute); err != nil {
-			t.Fatal(err)
+		if claim {
+			if err := f.svc.Store.Claim(context.Background(), j, now, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return j
 	}
-	dead, alive, finished := mk("01KB0C9Q2X8V6M3N4P5R7S8T90"), mk("01KB0C9Q2X8V6M3N4P5R7S8T91"), mk("01KB0C9Q2X8V6M3N4P5R7S8T92")
+	dead := mk("01KB0C9Q2X8V6M3N4P5R7S8T90", "2026-11-30T01:20:00.000Z", true)
+	alive := mk("01KB0C9Q2X8V6M3N4P5R7S8T91", "2026-11-30T01:20:00.000Z", true)
+	finished := mk("01KB0C9Q2X8V6M3N4P5R7S8T92", "2026-11-30T01:20:00.000Z", true)
+	waiting := mk("01KB0C9Q2X8V6M3N4P5R7S8T93", "2026-11-30T01:20:00.000Z", false)      // within its hour
+	neverStarted := mk("01KB0C9Q2X8V6M3N4P5R7S8T94", "2026-11-30T00:20:00.000Z", false) // its hour is over
 	if err := f.svc.Store.Finish(context.Background(), finished, 1, "k", now); err != nil {
 		t.Fatal(err)
 	}
@@ -178,18 +188,20 @@ func TestRunnerFailsAbandonedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (export.Result{Abandoned: 1}); got != want {
+	if want := (export.Result{Abandoned: 2}); got != want {
 		t.Errorf("Run = %+v, want %+v", got, want)
 	}
 	var states [][3]string
-	for _, j := range []*export.Job{dead, alive, finished} {
+	for _, j := range []*export.Job{dead, alive, finished, waiting, neverStarted} {
 		s := f.job(t, "acme", j.ID)
 		states = append(states, [3]string{s.Status, s.Error, s.DueKey})
 	}
 	want := [][3]string{
 		{"failed", "The export stopped before it finished; create it again (a shorter period finishes sooner).", ""},
-		{"running", "", "RUNNING"},
+		{"running", "", "OPEN"},
 		{"done", "", ""},
+		{"pending", "", "OPEN"},
+		{"failed", "The export did not start in time; create it again.", ""},
 	}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Errorf("jobs (status, error, dueKey) (-want +got):\n%s", diff)

@@ -98,6 +98,13 @@ func (st *Store) CreateJob(ctx context.Context, j *Job) (created bool, err error
 
 func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
 	j.PK, j.SK = JobPK(j.TenantID, j.ID), skJob
+	if j.Status == StatusPending && j.DueKey == "" {
+		created, err := time.Parse(time.RFC3339Nano, j.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("export job %s: createdAt %q: %w", j.ID, j.CreatedAt, err)
+		}
+		j.DueKey, j.Deadline = dueOpen, formatTime(created.Add(StartWithin))
+	}
 	item, err := attributevalue.MarshalMap(j)
 	if err != nil {
 		return nil, fmt.Errorf("encode export job %s: %w", j.ID, err)
@@ -124,21 +131,20 @@ func (st *Store) Job(ctx context.Context, tenant, id string) (*Job, error) {
 }
 
 // Claim moves a pending job to running for lease (or takes over a running one whose lease
-// ran out), so one worker runs it. While running, the job is in GSI ByDue under dueKey
-// RUNNING until its lease ends, so the runner can find a job whose worker died. ErrChanged:
-// someone else has it, or it is finished.
+// ran out), so one worker runs it. Its deadline in GSI ByDue becomes the lease's end, so the
+// runner can find a job whose worker died. ErrChanged: someone else has it, or it is finished.
 func (st *Store) Claim(ctx context.Context, j *Job, now time.Time, lease time.Duration) error {
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table),
 		Key:       jobKey(j.TenantID, j.ID),
 		UpdateExpression: aws.String("SET #st = :running, startedAt = :now, attempt = if_not_exists(attempt, :zero) + :one, " +
-			"dueKey = :runningKey, nextRunAt = :leaseEnd"),
+			"dueKey = :openKey, nextRunAt = :leaseEnd"),
 		ConditionExpression:      aws.String("#st = :pending OR (#st = :running AND startedAt < :stale)"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":running": s(StatusRunning), ":pending": s(StatusPending), ":now": s(formatTime(now)),
 			":stale": s(formatTime(now.Add(-lease))), ":zero": n(0), ":one": n(1),
-			":runningKey": s(dueRunning), ":leaseEnd": s(formatTime(now.Add(lease))),
+			":openKey": s(dueOpen), ":leaseEnd": s(formatTime(now.Add(lease))),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
@@ -148,22 +154,24 @@ func (st *Store) Claim(ctx context.Context, j *Job, now time.Time, lease time.Du
 	return attributevalue.UnmarshalMap(out.Attributes, j)
 }
 
-// Release gives a claimed job back (pending) after an attempt that may succeed when retried.
-func (st *Store) Release(ctx context.Context, j *Job) error {
+// Release gives a claimed job back (pending) after an attempt that may succeed when
+// retried; it must start again within StartWithin.
+func (st *Store) Release(ctx context.Context, j *Job, now time.Time) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
 		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :pending REMOVE dueKey, nextRunAt"),
+		UpdateExpression:         aws.String("SET #st = :pending, nextRunAt = :deadline"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pending": s(StatusPending), ":running": s(StatusRunning), ":attempt": n(int64(j.Attempt)),
+			":deadline": s(formatTime(now.Add(StartWithin))),
 		},
 	})
 	if err != nil {
 		return convert("release export job "+j.ID, err)
 	}
-	j.Status, j.DueKey, j.LeaseEnd = StatusPending, "", ""
+	j.Status, j.Deadline = StatusPending, formatTime(now.Add(StartWithin))
 	return nil
 }
 
@@ -190,7 +198,7 @@ func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now
 	if err := cancelledByCondition(err); err != nil {
 		return convert("finish export job "+j.ID, err)
 	}
-	j.Status, j.Rows, j.Key, j.FinishedAt, j.DueKey, j.LeaseEnd = StatusDone, &rows, key, formatTime(now), "", ""
+	j.Status, j.Rows, j.Key, j.FinishedAt, j.DueKey, j.Deadline = StatusDone, &rows, key, formatTime(now), "", ""
 	return nil
 }
 
@@ -224,7 +232,28 @@ func (st *Store) Fail(ctx context.Context, j *Job, reason string, now time.Time)
 	if err != nil {
 		return convert("fail export job "+j.ID, err)
 	}
-	j.Status, j.Error, j.DueKey, j.LeaseEnd = StatusFailed, reason, "", ""
+	j.Status, j.Error, j.DueKey, j.Deadline = StatusFailed, reason, "", ""
+	return nil
+}
+
+// Abandon fails a stuck job (see Stuck) if it is still as it was read: unfinished, with
+// the same deadline. ErrChanged: it moved on meanwhile.
+func (st *Store) Abandon(ctx context.Context, j *Job, reason string, now time.Time) error {
+	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.Table),
+		Key:                      jobKey(j.TenantID, j.ID),
+		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
+		ConditionExpression:      aws.String("(#st = :pending OR #st = :running) AND nextRunAt = :deadline"),
+		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":failed": s(StatusFailed), ":reason": s(reason), ":now": s(formatTime(now)),
+			":pending": s(StatusPending), ":running": s(StatusRunning), ":deadline": s(j.Deadline),
+		},
+	})
+	if err != nil {
+		return convert("abandon export job "+j.ID, err)
+	}
+	j.Status, j.Error, j.DueKey, j.Deadline = StatusFailed, reason, "", ""
 	return nil
 }
 
@@ -369,10 +398,10 @@ func (st *Store) Due(ctx context.Context, now time.Time, fn func(*Schedule) erro
 	})
 }
 
-// Stuck calls fn for every running job, of any tenant, whose lease ended at or before now:
-// its worker died without reporting back.
+// Stuck calls fn for every unfinished job, of any tenant, whose deadline is at or before
+// now: it never started, or its worker died without reporting back.
 func (st *Store) Stuck(ctx context.Context, now time.Time, fn func(*Job) error) error {
-	return st.queryDue(ctx, dueRunning, now, func(item map[string]types.AttributeValue) error {
+	return st.queryDue(ctx, dueOpen, now, func(item map[string]types.AttributeValue) error {
 		var j Job
 		if err := attributevalue.UnmarshalMap(item, &j); err != nil {
 			return fmt.Errorf("decode export job: %w", err)

@@ -155,7 +155,7 @@ func (w *Worker) failed(ctx context.Context, j *export.Job, cause error, timedOu
 	now := w.Clock()
 	if !timedOut && j.Attempt < MaxAttempts {
 		log.WarnContext(ctx, "export attempt failed; will retry", "error", cause.Error())
-		if err := w.Jobs.Release(ctx, j); err != nil && !errors.Is(err, export.ErrChanged) {
+		if err := w.Jobs.Release(ctx, j, now); err != nil && !errors.Is(err, export.ErrChanged) {
 			return errors.Join(cause, err)
 		}
 		return cause
