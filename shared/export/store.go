@@ -71,6 +71,7 @@ func convert(what string, err error) error {
 }
 
 // PutJobTx returns the transaction item that creates j once (it fails if the id exists).
+// A pending job gets its start deadline in GSI ByDue (createdAt + StartWithin).
 func (st *Store) PutJobTx(j *Job) (types.TransactWriteItem, error) {
 	item, err := st.jobItem(j)
 	if err != nil {
@@ -81,15 +82,13 @@ func (st *Store) PutJobTx(j *Job) (types.TransactWriteItem, error) {
 	}}, nil
 }
 
-// CreateJob writes j unless a job with its id exists; created is false when it did.
+// CreateJob is PutJobTx on its own; created is false when a job with j's id exists.
 func (st *Store) CreateJob(ctx context.Context, j *Job) (created bool, err error) {
-	item, err := st.jobItem(j)
+	tx, err := st.PutJobTx(j)
 	if err != nil {
 		return false, err
 	}
-	_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
+	_, err = st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: tx.Put.TableName, Item: tx.Put.Item, ConditionExpression: tx.Put.ConditionExpression})
 	if err = convert("create export job "+j.ID, err); errors.Is(err, ErrChanged) {
 		return false, nil
 	}
