@@ -354,3 +354,5 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 		t.Errorf("%d mails, want 1", len(mails))
 	}
 }
+
+var _ worker.Source = (*source.Reports)(nil)

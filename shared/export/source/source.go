@@ -41,7 +41,7 @@ type Reports struct {
 	Archive *archive.Reader
 }
 
-// Export implements Source.
+// Export implements worker.Source.
 func (s *Reports) Export(ctx context.Context, w io.Writer, j *export.Job) (int64, error) {
 	from, to, loc, err := j.Period()
 	if err != nil {
