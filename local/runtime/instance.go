@@ -66,9 +66,7 @@ func startInstance(fn Function, out io.Writer, log *slog.Logger) (*instance, err
 	cmd.Dir = os.TempDir()
 	w := newPrefixWriter(out, fn.Name)
 	cmd.Stdout, cmd.Stderr = w, w
-	// Its own process group (a Ctrl-C in the terminal reaches only the stack, which then kills
-	// the group), and killed by the kernel if the stack dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		_ = i.srv.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", fn.Name, fn.Path, err)

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/contrail/contrail/local/devstack"
 )
@@ -34,17 +35,33 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// Stop cleanly when the parent (make) goes away, e.g. on a SIGTERM sent to make alone.
-	ppid := os.Getppid()
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0); errno != 0 {
-		fail("prctl(PR_SET_PDEATHSIG): " + errno.Error())
-	}
-	if os.Getppid() != ppid {
-		return // the parent died before prctl took effect
-	}
+	ctx = stopWithParent(ctx)
 	if err := devstack.Run(ctx, o); err != nil {
 		fail(err.Error())
 	}
+}
+
+// stopWithParent ends ctx when the parent process (make) goes away, e.g. on a SIGTERM sent
+// to make alone: the stack is then re-parented, which Getppid shows.
+func stopWithParent(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	ppid := os.Getppid()
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if os.Getppid() != ppid {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx
 }
 
 func fail(msg string) {
