@@ -3,6 +3,8 @@ package devstack
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/contrail/contrail/shared/template"
 )
@@ -18,6 +21,17 @@ import (
 // installEmulators runs `npm ci --prefix local` when local/node_modules is missing or older
 // than local/package-lock.json.
 func installEmulators(ctx context.Context, root string, out io.Writer) error {
+	// Test binaries of several packages may start stacks at once: one npm ci at a time.
+	sum := sha256.Sum256([]byte(root))
+	lf, err := os.OpenFile(filepath.Join(os.TempDir(), "contrail-npm-"+hex.EncodeToString(sum[:8])+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("install emulators: %w", err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("install emulators: lock: %w", err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
 	lock := filepath.Join(root, "local", "package-lock.json")
 	stamp := filepath.Join(root, "local", "node_modules", ".package-lock.json")
 	ls, err := os.Stat(lock)
