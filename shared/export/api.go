@@ -147,26 +147,38 @@ func (sv *Service) Create(ctx context.Context, r *httpapi.Request) (events.APIGa
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	tx := []types.TransactWriteItem{put}
-	if call != nil {
-		ip, err := sv.Idem.PutTx(call, resp)
-		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
-		}
-		tx = append(tx, ip)
-	}
-	_, err = sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	if call != nil && isCancelledAt(err, 1) {
-		// A twin request with the same key committed first: answer as it was answered.
-		if again, rerr := sv.Idem.Replay(ctx, call); again != nil || rerr != nil {
-			return deref(again), rerr
-		}
-	}
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, convert("create export job", err)
+	if twin, err := sv.commit(ctx, call, resp, put); twin != nil || err != nil {
+		return deref(twin), err
 	}
 	slog.InfoContext(ctx, "export requested", "tenant_id", j.TenantID, "export_id", j.ID, "report", j.Report, "format", j.Format)
 	return resp, nil
+}
+
+// commit writes item and, when the request carries an Idempotency-Key, the record that
+// resp answers it, in one transaction. When a twin request with the same key committed
+// first, it returns the twin's response instead. A cancelled transaction comes back as it
+// is (isCancelledAt(err, 0): item's condition failed), so the caller can say why.
+func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, item types.TransactWriteItem) (*events.APIGatewayV2HTTPResponse, error) {
+	tx := []types.TransactWriteItem{item}
+	if call != nil {
+		ip, err := sv.Idem.PutTx(call, resp)
+		if err != nil {
+			return nil, err
+		}
+		tx = append(tx, ip)
+	}
+	_, err := sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	switch {
+	case err == nil:
+		return nil, nil
+	case call != nil && isCancelledAt(err, 1):
+		if twin, rerr := sv.Idem.Replay(ctx, call); twin != nil || rerr != nil {
+			return twin, rerr
+		}
+	case isCancelledAt(err, 0):
+		return nil, err
+	}
+	return nil, convert("commit", err)
 }
 
 // isCancelledAt reports whether err is a transaction cancelled by the condition of item i.
@@ -391,25 +403,12 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 		return deref(resp), err
 	}
 	resp := httpapi.NoContent()
-	tx := []types.TransactWriteItem{sv.Store.DeleteScheduleTx(r.TenantID, name)}
-	if call != nil {
-		ip, err := sv.Idem.PutTx(call, resp)
-		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
-		}
-		tx = append(tx, ip)
-	}
-	_, err = sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	switch {
-	case call != nil && isCancelledAt(err, 1):
-		if again, rerr := sv.Idem.Replay(ctx, call); again != nil || rerr != nil {
-			return deref(again), rerr
-		}
-		return events.APIGatewayV2HTTPResponse{}, convert("delete export schedule", err)
-	case isCancelledAt(err, 0):
+	twin, err := sv.commit(ctx, call, resp, sv.Store.DeleteScheduleTx(r.TenantID, name))
+	if isCancelledAt(err, 0) {
 		return events.APIGatewayV2HTTPResponse{}, notFound
-	case err != nil:
-		return events.APIGatewayV2HTTPResponse{}, convert("delete export schedule", err)
+	}
+	if twin != nil || err != nil {
+		return deref(twin), err
 	}
 	slog.InfoContext(ctx, "export schedule deleted", "tenant_id", r.TenantID, "schedule", name)
 	return resp, nil

@@ -215,44 +215,34 @@ func cancelledByCondition(err error) error {
 	return err
 }
 
-// Fail marks the job failed with a reason a person can act on.
+// Fail marks the job failed with a reason a person can act on, if its worker still holds
+// it (running, same attempt). ErrChanged: the claim was lost.
 func (st *Store) Fail(ctx context.Context, j *Job, reason string, now time.Time) error {
-	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.Table),
-		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
-		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
-		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": s(StatusFailed), ":reason": s(reason), ":now": s(formatTime(now)),
-			":running": s(StatusRunning), ":attempt": n(int64(j.Attempt)),
-		},
-	})
-	if err != nil {
-		return convert("fail export job "+j.ID, err)
-	}
-	j.Status, j.Error, j.DueKey, j.Deadline = StatusFailed, reason, "", ""
-	return nil
+	return st.fail(ctx, j, reason, now, "#st = :running AND attempt = :attempt",
+		map[string]types.AttributeValue{":running": s(StatusRunning), ":attempt": n(int64(j.Attempt))})
 }
 
 // Abandon fails a stuck job (see Stuck) if it is still as it was read: unfinished, with
 // the same deadline. ErrChanged: it moved on meanwhile.
 func (st *Store) Abandon(ctx context.Context, j *Job, reason string, now time.Time) error {
+	return st.fail(ctx, j, reason, now, "(#st = :pending OR #st = :running) AND nextRunAt = :deadline",
+		map[string]types.AttributeValue{":pending": s(StatusPending), ":running": s(StatusRunning), ":deadline": s(j.Deadline)})
+}
+
+func (st *Store) fail(ctx context.Context, j *Job, reason string, now time.Time, cond string, vals map[string]types.AttributeValue) error {
+	vals[":failed"], vals[":reason"], vals[":now"] = s(StatusFailed), s(reason), s(formatTime(now))
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.Table),
-		Key:                      jobKey(j.TenantID, j.ID),
-		UpdateExpression:         aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
-		ConditionExpression:      aws.String("(#st = :pending OR #st = :running) AND nextRunAt = :deadline"),
-		ExpressionAttributeNames: map[string]string{"#st": "status", "#err": "error"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":failed": s(StatusFailed), ":reason": s(reason), ":now": s(formatTime(now)),
-			":pending": s(StatusPending), ":running": s(StatusRunning), ":deadline": s(j.Deadline),
-		},
+		TableName:                 aws.String(st.Table),
+		Key:                       jobKey(j.TenantID, j.ID),
+		UpdateExpression:          aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status", "#err": "error"},
+		ExpressionAttributeValues: vals,
 	})
 	if err != nil {
-		return convert("abandon export job "+j.ID, err)
+		return convert("fail export job "+j.ID, err)
 	}
-	j.Status, j.Error, j.DueKey, j.Deadline = StatusFailed, reason, "", ""
+	j.Status, j.Error, j.FinishedAt, j.DueKey, j.Deadline = StatusFailed, reason, formatTime(now), "", ""
 	return nil
 }
 
