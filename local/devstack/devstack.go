@@ -385,6 +385,36 @@ func (s *Stack) refs(ctx context.Context, tpl *template.Template, db *dynamodb.C
 		refs[id+".Arn"] = "arn:aws:s3:::" + name
 		refs[id+".DomainName"] = name + ".s3.amazonaws.com"
 	}
+	// Plausible local values for what a function's environment might name but no stand-in
+	// serves, so one such reference does not stop the whole stack.
+	fallback := map[string]func(id string) (ref, arn string){
+		"AWS::SQS::Queue": func(id string) (string, string) {
+			return "http://sqs.us-east-1.localhost/000000000000/contrail-" + id, "arn:aws:sqs:us-east-1:000000000000:contrail-" + id
+		},
+		"AWS::SNS::Topic": func(id string) (string, string) {
+			arn := "arn:aws:sns:us-east-1:000000000000:contrail-" + id
+			return arn, arn
+		},
+		"AWS::Athena::WorkGroup": func(id string) (string, string) { return "contrail-" + id, "" },
+		"AWS::Glue::Database":    func(id string) (string, string) { return "contrail_" + template.Dir(id), "" },
+		"AWS::Glue::Table":       func(id string) (string, string) { return template.Dir(id), "" },
+		"AWS::Cognito::UserPool": func(string) (string, string) {
+			return "us-east-1_local", "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_local"
+		},
+		"AWS::Cognito::UserPoolClient": func(string) (string, string) { return "local-client", "" },
+		"AWS::Serverless::Function": func(id string) (string, string) {
+			return id, "arn:aws:lambda:us-east-1:000000000000:function:" + id
+		},
+	}
+	for typ, f := range fallback {
+		for _, id := range tpl.ResourcesOfType(typ) {
+			ref, arn := f(id)
+			refs[id] = ref
+			if arn != "" {
+				refs[id+".Arn"] = arn
+			}
+		}
+	}
 	for _, id := range tpl.ResourcesOfType("AWS::SecretsManager::Secret") {
 		v, err := secret(filepath.Join(s.StateDir, "secrets"), id)
 		if err != nil {
