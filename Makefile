@@ -111,3 +111,21 @@ tidy:
 .PHONY: docs
 docs:
 	$(GO) run ./shared/audit/cmd/eventref -readme README.md
+
+# ---- bench: Contrail side by side with DuckDB on the same files, threads and machine.
+# bench/ is a Go module of its own (DuckDB is cgo; the Lambda functions never link it).
+# make bench: builds every function (sizes), generates the data set into .local/bench/ on
+# first use (cached after), prints the table. make bench-smoke: the same program on a tiny
+# data set, answers checked, times not judged. BENCH_FLAGS passes flags (e.g. -only overview
+# -cpuprofile cpu.prof -profile-case overview).
+.PHONY: bench bench-smoke
+BENCH_BIN := .local/bench/bin/bench
+BENCH_FLAGS ?=
+
+bench: build local/node_modules/.installed
+	@cd bench && $(GO) build -o ../$(BENCH_BIN) .
+	@$(BENCH_BIN) -root . -scale full $(BENCH_FLAGS)
+
+bench-smoke: local/node_modules/.installed
+	@cd bench && $(GO) build -o ../$(BENCH_BIN) .
+	@$(BENCH_BIN) -root . -scale smoke $(BENCH_FLAGS)
