@@ -258,6 +258,14 @@ func TestSampleStreamEvent(t *testing.T) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		t.Fatal(err)
 	}
+	// A caller holding an events.DynamoDBEvent gets the same batch through BatchFromEvent.
+	viaEvent, err := BatchFromEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(decodeBatch(t, raw), viaEvent); d != "" {
+		t.Errorf("BatchFromEvent (-decoded +converted):\n%s", d)
+	}
 	want := map[string]audit.Event{}
 	dates := map[string]bool{}
 	tenant := ""
