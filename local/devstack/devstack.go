@@ -49,6 +49,8 @@ type Options struct {
 	// Host and Port of the API; "" = 127.0.0.1, 0 = a free port.
 	Host string
 	Port int
+	// Ports of DynamoDB Local, the S3 server and the SES emulator; 0 = a free port.
+	DynamoDBPort, S3Port, SESPort int
 	// Functions limits the stack to these LogicalIds (their routes, streams and schedules);
 	// nil = every function of the template.
 	Functions []string
@@ -336,11 +338,11 @@ func (s *Stack) startAWS(ctx context.Context, o Options) error {
 	}
 	ddbc, sesc := make(chan started, 1), make(chan started, 1)
 	go func() {
-		p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: o.Root, DBPath: filepath.Join(o.StateDir, "dynamodb"), StartTimeout: startTimeout})
+		p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: o.Root, Port: o.DynamoDBPort, DBPath: filepath.Join(o.StateDir, "dynamodb"), StartTimeout: startTimeout})
 		ddbc <- started{p, err}
 	}()
 	go func() {
-		p, err := emulator.StartSES(ctx, emulator.Options{Root: o.Root, StartTimeout: startTimeout})
+		p, err := emulator.StartSES(ctx, emulator.Options{Root: o.Root, Port: o.SESPort, StartTimeout: startTimeout})
 		sesc <- started{p, err}
 	}()
 	ddb, ses := <-ddbc, <-sesc
@@ -355,7 +357,7 @@ func (s *Stack) startAWS(ctx context.Context, o Options) error {
 	if ses.err != nil {
 		return ses.err
 	}
-	s3srv, err := startS3(filepath.Join(o.StateDir, "s3"), "127.0.0.1", 0, s.log)
+	s3srv, err := startS3(filepath.Join(o.StateDir, "s3"), "127.0.0.1", o.S3Port, s.log)
 	if err != nil {
 		return err
 	}
@@ -502,3 +504,14 @@ func (s *Stack) Stop() error {
 // startTimeout bounds each emulator's start: generous, since a loaded two-core machine can
 // take a minute to start a JVM.
 const startTimeout = 3 * time.Minute
+
+// PortIfFree returns port when nothing listens on it at 127.0.0.1 now, else 0 (a free port
+// is then chosen): make run's fixed ports for the stand-ins, when they are available.
+func PortIfFree(port int) int {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return 0
+	}
+	ln.Close()
+	return port
+}

@@ -18,7 +18,10 @@ import (
 )
 
 func main() {
-	o := devstack.Options{Port: 3000, Endpoint: os.Getenv("AWS_ENDPOINT_URL"), LogLevel: os.Getenv("LOG_LEVEL")}
+	o := devstack.Options{Port: 3000, Endpoint: os.Getenv("AWS_ENDPOINT_URL"), LogLevel: os.Getenv("LOG_LEVEL"),
+		// The usual ports, so `aws --endpoint-url http://127.0.0.1:8000 dynamodb scan ...` and the
+		// mail viewer's address stay the same from run to run; any free port when taken.
+		DynamoDBPort: devstack.PortIfFree(8000), S3Port: devstack.PortIfFree(4569), SESPort: devstack.PortIfFree(8005)}
 	if p := os.Getenv("PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
