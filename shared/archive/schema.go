@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
-
 	"github.com/contrail/contrail/shared/audit"
 )
 
@@ -27,7 +25,7 @@ var Columns = []string{
 	"is_agent", "data", "ip", "user_agent", "request_id",
 }
 
-// Column indexes into Columns (and into the Parquet/arrow schema).
+// Column indexes into Columns (and into the Parquet schema's top-level fields).
 const (
 	ColEventID = iota
 	ColTenantID
@@ -61,34 +59,29 @@ var HiveTypes = []string{
 	"boolean", "string", "string", "string", "string",
 }
 
-var tsUTC = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
-
-// Schema is the arrow schema of an archive object. Required columns are not nullable;
-// optional strings are null when empty, so Athena sees NULL rather than ”.
-var Schema = func() *arrow.Schema {
-	str := arrow.BinaryTypes.String
-	f := func(name string, t arrow.DataType, nullable bool) arrow.Field {
-		return arrow.Field{Name: name, Type: t, Nullable: nullable}
+// archiveColumns is the Parquet schema of an archive object. Required columns are never
+// null; optional strings are null when empty, so Athena sees NULL rather than an empty string.
+var archiveColumns = func() []TableColumn {
+	str := func(name string, required bool) TableColumn { return TableColumn{name, StringColumn, required} }
+	cols := []TableColumn{
+		str("event_id", true), str("tenant_id", true),
+		{"occurred_at", TimestampColumn, true}, {"recorded_at", TimestampColumn, true},
+		str("type", true), str("category", true),
+		str("actor_type", true), str("actor_id", false), str("actor_name", false),
+		str("contact_id", false), str("contact_name", false),
+		str("primary_contact_id", false),
+		{"merged_contact_ids", StringListColumn, false},
+		str("source", false), str("channel", false), str("session_id", false),
+		{"is_agent", BoolColumn, false},
+		str("data", true),
+		str("ip", false), str("user_agent", false), str("request_id", false),
 	}
-	fields := []arrow.Field{
-		f("event_id", str, false), f("tenant_id", str, false),
-		f("occurred_at", tsUTC, false), f("recorded_at", tsUTC, false),
-		f("type", str, false), f("category", str, false),
-		f("actor_type", str, false), f("actor_id", str, true), f("actor_name", str, true),
-		f("contact_id", str, true), f("contact_name", str, true),
-		f("primary_contact_id", str, true),
-		f("merged_contact_ids", arrow.ListOfField(arrow.Field{Name: "element", Type: str, Nullable: false}), true),
-		f("source", str, true), f("channel", str, true), f("session_id", str, true),
-		f("is_agent", arrow.FixedWidthTypes.Boolean, true),
-		f("data", str, false),
-		f("ip", str, true), f("user_agent", str, true), f("request_id", str, true),
-	}
-	for i, fl := range fields {
-		if fl.Name != Columns[i] {
-			panic("archive: schema and Columns disagree at " + fl.Name)
+	for i, c := range cols {
+		if c.Name != Columns[i] {
+			panic("archive: schema and Columns disagree at " + c.Name)
 		}
 	}
-	return arrow.NewSchema(fields, nil)
+	return cols
 }()
 
 // Row is one archived event, the envelope flattened. Times are Unix milliseconds, UTC.

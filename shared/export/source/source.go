@@ -12,12 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/compress"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
@@ -35,7 +31,7 @@ import (
 //   - overview: one table of section, key, name and the counts (rows: total; source, channel
 //     and user breakdowns; one per day), CSV or Parquet.
 //   - audit: every archived event of the period, oldest first, each once; Parquet has the
-//     archive's own columns (archive.Schema), CSV the same columns with data as JSON.
+//     archive's own columns (archive.Columns), CSV the same columns with data as JSON.
 type Reports struct {
 	Engine  *report.Engine
 	Archive *archive.Reader
@@ -133,40 +129,34 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func writeTable(w io.Writer, format string, t *table) (int64, error) {
 	if format == export.FormatParquet {
-		fields := make([]arrow.Field, len(t.columns))
+		cols := make([]archive.TableColumn, len(t.columns))
 		for i, c := range t.columns {
-			typ := arrow.DataType(arrow.BinaryTypes.String)
+			cols[i] = archive.TableColumn{Name: c, Type: archive.StringColumn}
 			if t.ints[i] {
-				typ = arrow.PrimitiveTypes.Int64
+				cols[i].Type = archive.Int64Column
 			}
-			fields[i] = arrow.Field{Name: c, Type: typ, Nullable: true}
 		}
-		pw, err := newParquet(w, arrow.NewSchema(fields, nil))
+		pw, err := newParquet(w, cols)
 		if err != nil {
 			return 0, err
 		}
 		for _, row := range t.rows {
 			for i, v := range row {
-				switch b := pw.b.Field(i).(type) {
-				case *array.Int64Builder:
-					if v.valid {
-						b.Append(v.n)
-					} else {
-						b.AppendNull()
-					}
-				case *array.StringBuilder:
-					if v.valid {
-						b.Append(v.s)
-					} else {
-						b.AppendNull()
-					}
+				switch {
+				case !v.valid:
+					pw.Null(i)
+				case t.ints[i]:
+					pw.Int64(i, v.n)
+				default:
+					pw.String(i, v.s)
 				}
 			}
-			if err := pw.row(); err != nil {
-				return 0, err
+			if err := pw.EndRow(); err != nil {
+				pw.Close()
+				return pw.Rows(), err
 			}
 		}
-		return pw.close()
+		return closeParquet(pw)
 	}
 	cw, err := newCSV(w, t.titles)
 	if err != nil {
@@ -236,75 +226,36 @@ func (c *csvOut) close() (int64, error) {
 // batchRows is the rows per row group of an export's Parquet file: a bounded buffer.
 const batchRows = 16 * 1024
 
-type parquetOut struct {
-	fw      *pqarrow.FileWriter
-	b       *array.RecordBuilder
-	pending int
-	rows    int64
-}
-
-func newParquet(w io.Writer, sch *arrow.Schema) (*parquetOut, error) {
+// newParquet starts an export's Parquet file (written with archive.TableWriter, the
+// low-level Parquet writer that keeps arrow's compute and flight packages out of the worker).
+func newParquet(w io.Writer, cols []archive.TableColumn) (*archive.TableWriter, error) {
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithStats(true),
 		parquet.WithCreatedBy("contrail export"))
-	fw, err := pqarrow.NewFileWriter(sch, w, props, pqarrow.DefaultWriterProps())
-	if err != nil {
-		return nil, fmt.Errorf("start parquet writer: %w", err)
-	}
-	return &parquetOut{fw: fw, b: array.NewRecordBuilder(memory.DefaultAllocator, sch)}, nil
+	return archive.NewTableWriter(w, cols, props, nil, batchRows)
 }
 
-// row counts the row just appended to the builder and writes a row group when full.
-func (p *parquetOut) row() error {
-	p.pending++
-	p.rows++
-	if p.pending >= batchRows {
-		return p.flush()
+func closeParquet(pw *archive.TableWriter) (int64, error) {
+	if err := pw.Close(); err != nil {
+		return pw.Rows(), err
 	}
-	return nil
+	return pw.Rows(), nil
 }
 
-func (p *parquetOut) flush() error {
-	if p.pending == 0 {
-		return nil
+// logSchema is the Parquet schema of log k: the seed's columns in snake_case, created_at a
+// UTC millisecond timestamp.
+func logSchema(k report.Kind) []archive.TableColumn {
+	s := func(name string) archive.TableColumn {
+		return archive.TableColumn{Name: name, Type: archive.StringColumn}
 	}
-	rec := p.b.NewRecord()
-	defer rec.Release()
-	p.pending = 0
-	if err := p.fw.Write(rec); err != nil {
-		return fmt.Errorf("write parquet row group: %w", err)
-	}
-	return nil
-}
-
-func (p *parquetOut) close() (int64, error) {
-	defer p.b.Release()
-	if err := p.flush(); err != nil {
-		p.fw.Close()
-		return p.rows, err
-	}
-	if err := p.fw.Close(); err != nil {
-		return p.rows, fmt.Errorf("finish parquet file: %w", err)
-	}
-	return p.rows, nil
-}
-
-var tsUTC = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
-
-// logSchema is the Parquet schema of log k: the seed's columns in snake_case.
-func logSchema(k report.Kind) *arrow.Schema {
-	f := func(name string, t arrow.DataType) arrow.Field {
-		return arrow.Field{Name: name, Type: t, Nullable: true}
-	}
-	s := arrow.BinaryTypes.String
-	at := arrow.Field{Name: "created_at", Type: tsUTC}
+	at := archive.TableColumn{Name: "created_at", Type: archive.TimestampColumn, Required: true}
 	switch k {
 	case report.Connected:
-		return arrow.NewSchema([]arrow.Field{at, f("contact_id", s), f("contact_name", s), f("source", s), f("user", s), f("channel", s)}, nil)
+		return []archive.TableColumn{at, s("contact_id"), s("contact_name"), s("source"), s("user"), s("channel")}
 	case report.Merged:
-		return arrow.NewSchema([]arrow.Field{at, f("primary_contact_id", s), f("contact_name", s),
-			f("merged_contact_ids", arrow.ListOf(s)), f("source", s), f("user", s)}, nil)
+		return []archive.TableColumn{at, s("primary_contact_id"), s("contact_name"),
+			{Name: "merged_contact_ids", Type: archive.StringListColumn}, s("source"), s("user")}
 	default:
-		return arrow.NewSchema([]arrow.Field{at, f("contact_id", s), f("contact_name", s), f("source", s), f("user", s)}, nil)
+		return []archive.TableColumn{at, s("contact_id"), s("contact_name"), s("source"), s("user")}
 	}
 }
 
@@ -313,37 +264,35 @@ func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant string, k 
 	if err != nil {
 		return 0, err
 	}
-	b := pw.b
-	strAt := func(i int, v string) { b.Field(i).(*array.StringBuilder).Append(v) }
 	err = s.Engine.Each(ctx, tenant, k, p, func(r report.Row) error {
-		b.Field(0).(*array.TimestampBuilder).Append(arrow.Timestamp(r.OccurredAt.UnixMilli()))
+		pw.Timestamp(0, r.OccurredAt.UnixMilli())
 		switch k {
 		case report.Merged:
-			strAt(1, r.PrimaryContactID)
-			strAt(2, r.ContactName)
-			lb := b.Field(3).(*array.ListBuilder)
-			lb.Append(true)
-			for _, id := range r.MergedContactIDs {
-				lb.ValueBuilder().(*array.StringBuilder).Append(id)
+			pw.String(1, r.PrimaryContactID)
+			pw.String(2, r.ContactName)
+			ids := r.MergedContactIDs
+			if ids == nil {
+				ids = []string{} // an empty list, not null
 			}
-			strAt(4, r.Source)
-			strAt(5, r.UserName)
+			pw.Strings(3, ids)
+			pw.String(4, r.Source)
+			pw.String(5, r.UserName)
 		default:
-			strAt(1, r.ContactID)
-			strAt(2, r.ContactName)
-			strAt(3, r.Source)
-			strAt(4, r.UserName)
+			pw.String(1, r.ContactID)
+			pw.String(2, r.ContactName)
+			pw.String(3, r.Source)
+			pw.String(4, r.UserName)
 			if k == report.Connected {
-				strAt(5, r.Channel)
+				pw.String(5, r.Channel)
 			}
 		}
-		return pw.row()
+		return pw.EndRow()
 	})
 	if err != nil {
-		pw.b.Release()
-		return pw.rows, err
+		pw.Close()
+		return pw.Rows(), err
 	}
-	return pw.close()
+	return closeParquet(pw)
 }
 
 // ---------------------------------------------------------------- audit events
