@@ -65,10 +65,12 @@ var scales = map[string]scale{
 // End is "now" in the generated world: the last day runs up to it and is not compacted.
 var End = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-// dataDir is the cache folder of a data set: a new generator version, seed or scale gets a
-// new folder, so a stale archive is never read.
+// dataDir is the cache folder of a data set: a new generator version, seed, scale or
+// archive layout (columns, rollup version) gets a new folder, so a stale archive is never read.
 func dataDir(root string, sc scale, seed uint64) string {
-	return filepath.Join(root, ".local", "bench", fmt.Sprintf("data-v%d-seed%d-%s", genVersion, seed, sc.Name))
+	h := fnv.New32a()
+	fmt.Fprint(h, archive.Columns, archive.HiveTypes, archive.RollupVersion)
+	return filepath.Join(root, ".local", "bench", fmt.Sprintf("data-v%d-seed%d-%s-%08x", genVersion, seed, sc.Name, h.Sum32()))
 }
 
 // manifest is written last: its presence means the folder is complete.

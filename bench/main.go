@@ -47,7 +47,8 @@ func main() {
 	flag.IntVar(&o.coldRuns, "cold-runs", 7, "process starts per function in the cold-start case")
 	flag.StringVar(&only, "only", "", "comma-separated cases to run: archive,overview,log,write,cold (default all)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Contrail's side of -profile-case here")
-	flag.StringVar(&o.profCase, "profile-case", "overview", "case whose Contrail runs are profiled")
+	flag.StringVar(&o.profCase, "profile-case", "overview", "case whose Contrail runs are profiled (a prefix of its name; \"generate\" profiles the data generator)")
+	printDir := flag.Bool("print-data-dir", false, "print the data set's cache folder and exit")
 	flag.Parse()
 	sc, ok := scales[scaleName]
 	if !ok {
@@ -68,6 +69,10 @@ func main() {
 		fatalf("%v", err)
 	}
 	o.root = root
+	if *printDir {
+		fmt.Println(dataDir(o.root, o.scale, o.seed))
+		return
+	}
 	runtime.GOMAXPROCS(o.threads)
 	if err := run(context.Background(), o); err != nil {
 		fatalf("%v", err)
