@@ -340,4 +340,3 @@ func untype(av *archive.AttributeValue) any {
 	}
 	return nil
 }
-
