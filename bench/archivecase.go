@@ -183,7 +183,7 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 		}
 		logf("archive %s (%d records, %.1f MB): both outputs hold the same %d rows", tc.name, tc.n, float64(len(payload))/(1<<20), tc.n)
 		name := fmt.Sprintf("1. archive a stream batch: %s (%d rec, %.1f MB)", tc.name, tc.n, float64(len(payload))/(1<<20))
-		c, d, err := b.pair("archive "+tc.name, b.o.runs, contrail, peer)
+		c, d, err := b.pair("archive "+tc.name, 3*b.o.runs, contrail, peer) // short runs, noisy: three times as many
 		if err != nil {
 			return err
 		}
