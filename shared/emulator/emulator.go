@@ -109,6 +109,11 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	args := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
 		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar, "-port", strconv.Itoa(port)}
 	if o.DBPath != "" {
+		abs, err := filepath.Abs(o.DBPath) // it also becomes the working folder, below
+		if err != nil {
+			return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+		}
+		o.DBPath = abs
 		if err := os.MkdirAll(o.DBPath, 0o755); err != nil {
 			return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 		}
@@ -116,8 +121,15 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	} else {
 		args = append(args, "-inMemory")
 	}
+	// DynamoDB Local writes dynamodb-local-metadata.json into its working folder: run it in
+	// its data folder, or in the system temp folder when in memory, never in the repository.
+	run := o
+	run.Root = o.DBPath
+	if run.Root == "" {
+		run.Root = os.TempDir()
+	}
 	// DynamoDB Local listens on every interface; host only names the endpoint.
-	p, err := start(ctx, "DynamoDB Local", java, args, "http://"+net.JoinHostPort(host, strconv.Itoa(port)), o)
+	p, err := start(ctx, "DynamoDB Local", java, args, "http://"+net.JoinHostPort(host, strconv.Itoa(port)), run)
 	if err != nil {
 		return nil, err
 	}
