@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,8 +53,8 @@ func batchRecords(sc scale, seed uint64, want int) ([][]byte, error) {
 			"eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/contrail-AuditTable/stream/2026-11-30T00:00:00.000",
 			"dynamodb": map[string]any{
 				"ApproximateCreationDateTime": 1.7964e9, "SequenceNumber": fmt.Sprintf("%021d", 1000+i),
-				"Keys":     map[string]any{"pk": streamAV(item["pk"]), "sk": streamAV(item["sk"])},
-				"NewImage": streamImage(item), "SizeBytes": 900, "StreamViewType": "NEW_IMAGE",
+				"Keys":     audit.ToStreamImage(map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]}),
+				"NewImage": audit.ToStreamImage(item), "SizeBytes": 900, "StreamViewType": "NEW_IMAGE",
 			},
 		}
 		b, err := json.Marshal(rec)
@@ -65,42 +64,6 @@ func batchRecords(sc scale, seed uint64, want int) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-func streamAV(av types.AttributeValue) map[string]any {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
-	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
-	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
-	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *types.AttributeValueMemberB:
-		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}
-	case *types.AttributeValueMemberSS:
-		return map[string]any{"SS": v.Value}
-	case *types.AttributeValueMemberNS:
-		return map[string]any{"NS": v.Value}
-	case *types.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, x := range v.Value {
-			l[i] = streamAV(x)
-		}
-		return map[string]any{"L": l}
-	case *types.AttributeValueMemberM:
-		return map[string]any{"M": streamImage(v.Value)}
-	}
-	panic(fmt.Sprintf("unsupported attribute value %T", av))
-}
-
-func streamImage(item map[string]types.AttributeValue) map[string]any {
-	m := make(map[string]any, len(item))
-	for k, v := range item {
-		m[k] = streamAV(v)
-	}
-	return m
 }
 
 // batchJSON is the invocation payload of the records.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/base64"
 	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -69,4 +70,49 @@ func streamValue(v events.DynamoDBAttributeValue) (types.AttributeValue, error) 
 	default:
 		return nil, fmt.Errorf("unsupported stream attribute type %v", v.DataType())
 	}
+}
+
+// ToStreamImage renders an item the way a DynamoDB stream record carries it (the JSON of
+// NewImage: {"attr": {"S": "..."}, ...}): the inverse of FromStreamImage, for building real
+// stream events from real items in tests, samples and benchmarks.
+func ToStreamImage(item map[string]types.AttributeValue) map[string]any {
+	m := make(map[string]any, len(item))
+	for k, v := range item {
+		m[k] = toStreamValue(v)
+	}
+	return m
+}
+
+func toStreamValue(av types.AttributeValue) map[string]any {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return map[string]any{"S": v.Value}
+	case *types.AttributeValueMemberN:
+		return map[string]any{"N": v.Value}
+	case *types.AttributeValueMemberBOOL:
+		return map[string]any{"BOOL": v.Value}
+	case *types.AttributeValueMemberNULL:
+		return map[string]any{"NULL": true}
+	case *types.AttributeValueMemberB:
+		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}
+	case *types.AttributeValueMemberSS:
+		return map[string]any{"SS": v.Value}
+	case *types.AttributeValueMemberNS:
+		return map[string]any{"NS": v.Value}
+	case *types.AttributeValueMemberBS:
+		bs := make([]string, len(v.Value))
+		for i, b := range v.Value {
+			bs[i] = base64.StdEncoding.EncodeToString(b)
+		}
+		return map[string]any{"BS": bs}
+	case *types.AttributeValueMemberL:
+		l := make([]any, len(v.Value))
+		for i, x := range v.Value {
+			l[i] = toStreamValue(x)
+		}
+		return map[string]any{"L": l}
+	case *types.AttributeValueMemberM:
+		return map[string]any{"M": ToStreamImage(v.Value)}
+	}
+	panic(fmt.Sprintf("audit: unsupported attribute value %T", av))
 }

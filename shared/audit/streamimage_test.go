@@ -49,6 +49,23 @@ func TestFromStreamImage(t *testing.T) {
 	if d := cmp.Diff(want, got, opts); d != "" {
 		t.Errorf("item (-want +got):\n%s", d)
 	}
+
+	// ToStreamImage is the inverse: rendered as stream JSON, the item reads back the same.
+	b, err := json.Marshal(ToStreamImage(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again map[string]events.DynamoDBAttributeValue
+	if err := json.Unmarshal(b, &again); err != nil {
+		t.Fatal(err)
+	}
+	back, err := FromStreamImage(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, back, opts); d != "" {
+		t.Errorf("ToStreamImage round trip (-want +got):\n%s", d)
+	}
 }
 
 func TestEventFromStreamImage(t *testing.T) {
