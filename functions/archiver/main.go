@@ -23,7 +23,7 @@ func main() {
 	r.Must()
 	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
 	a := &archive.Archiver{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log}
-	// The handler takes *archive.StreamBatch, the stream event's JSON decoded straight into
-	// the attributes archived (see archive.StreamBatch for why not events.DynamoDBEvent).
-	lambda.Start(a.Handle)
+	// The Archiver is a lambda.Handler: it gets the raw stream event and decodes it with
+	// archive.DecodeStreamBatch (no reflection), then runs Handle.
+	lambda.StartHandler(a)
 }
