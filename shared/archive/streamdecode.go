@@ -58,6 +58,7 @@ type streamDecoder struct {
 	data  []byte
 	pos   int
 	depth int
+	seen  [maxFastDepth + 1]uint64 // fields seen in the object open at each depth
 }
 
 func (d *streamDecoder) batch() (b *StreamBatch, ok bool) {
@@ -335,7 +336,9 @@ func (d *streamDecoder) object(fn func(key []byte, seen *uint64)) {
 	}
 	d.enter()
 	d.pos++
-	var seen uint64
+	// One slot per depth in the decoder: a local would escape through fn.
+	seen := &d.seen[d.depth]
+	*seen = 0
 	if d.peek() == '}' {
 		d.pos++
 		d.depth--
@@ -350,7 +353,7 @@ func (d *streamDecoder) object(fn func(key []byte, seen *uint64)) {
 			panic(errFallback)
 		}
 		d.pos++
-		fn(key, &seen)
+		fn(key, seen)
 		switch d.peek() {
 		case ',':
 			d.pos++
