@@ -114,12 +114,12 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 		}
 		cOut, dOut := filepath.Join(dir, "contrail"), filepath.Join(dir, "duckdb")
 		arch := &archive.Archiver{Store: &archive.DirStore{Dir: cOut}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		contrail := func() error {
-			var batch archive.StreamBatch
-			if err := json.Unmarshal(payload, &batch); err != nil {
+		contrail := func() error { // what the archiver function runs: raw payload in, response out
+			batch, err := archive.DecodeStreamBatch(payload)
+			if err != nil {
 				return err
 			}
-			resp, err := arch.Handle(ctx, &batch)
+			resp, err := arch.Handle(ctx, batch)
 			if err != nil {
 				return err
 			}
@@ -154,11 +154,11 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 		if tc.n != 10_000 {
 			// Where the time goes: the same batch already decoded (Handle alone: rows,
 			// grouping, Parquet, zstd, files) against DuckDB's whole run.
-			var batch archive.StreamBatch
-			if err := json.Unmarshal(payload, &batch); err != nil {
+			batch, err := archive.DecodeStreamBatch(payload)
+			if err != nil {
 				return err
 			}
-			handle := func() error { _, err := arch.Handle(ctx, &batch); return err }
+			handle := func() error { _, err := arch.Handle(ctx, batch); return err }
 			hc, hd, err := b.pair("archive handle "+tc.name, 3*b.o.runs, handle, peer)
 			if err != nil {
 				return err
