@@ -41,7 +41,6 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db := stacktest.DynamoDB(t)
 	tables := stacktest.Tables(t)
-	stacktest.WithoutTTL(t, tables["JobsTable"], tables["ContactsTable"]) // the clock is fixed in the past
 	f := &fixture{db: db, tables: tables}
 	at := now
 	f.clock = &at

@@ -74,7 +74,6 @@ func newFixture(t *testing.T, src *rowsSource) *fixture {
 	t.Helper()
 	db, s3c := stacktest.DynamoDB(t), stacktest.S3(t)
 	tables, bucket := stacktest.Tables(t), stacktest.Bucket(t)
-	stacktest.WithoutTTL(t, tables["JobsTable"], tables["AuditTable"]) // the clock is fixed in the past
 	clock := func() time.Time { return now }
 	w := worker.New(worker.Config{
 		JobsTable: tables["JobsTable"], AuditTable: tables["AuditTable"], Bucket: bucket,
