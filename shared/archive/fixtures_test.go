@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -102,43 +101,6 @@ func items(t testing.TB, evs []audit.Event) []map[string]types.AttributeValue {
 	return out
 }
 
-// streamAV renders an SDK attribute value as DynamoDB stream JSON.
-func streamAV(av types.AttributeValue) map[string]any {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
-	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
-	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
-	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *types.AttributeValueMemberB:
-		return map[string]any{"B": base64.StdEncoding.EncodeToString(v.Value)}
-	case *types.AttributeValueMemberSS:
-		return map[string]any{"SS": v.Value}
-	case *types.AttributeValueMemberNS:
-		return map[string]any{"NS": v.Value}
-	case *types.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, x := range v.Value {
-			l[i] = streamAV(x)
-		}
-		return map[string]any{"L": l}
-	case *types.AttributeValueMemberM:
-		return map[string]any{"M": streamImage(v.Value)}
-	}
-	panic(fmt.Sprintf("unsupported %T", av))
-}
-
-func streamImage(item map[string]types.AttributeValue) map[string]any {
-	m := make(map[string]any, len(item))
-	for k, v := range item {
-		m[k] = streamAV(v)
-	}
-	return m
-}
-
 // streamRecord is one record of a Lambda DynamoDB stream event.
 type streamRecord struct {
 	Name  string // INSERT, MODIFY, REMOVE
@@ -152,13 +114,13 @@ func streamJSON(t testing.TB, recs []streamRecord) []byte {
 	t.Helper()
 	out := make([]any, len(recs))
 	for i, r := range recs {
-		keys := map[string]any{"pk": streamAV(r.Item["pk"]), "sk": streamAV(r.Item["sk"])}
+		keys := audit.ToStreamImage(map[string]types.AttributeValue{"pk": r.Item["pk"], "sk": r.Item["sk"]})
 		ddb := map[string]any{
 			"ApproximateCreationDateTime": 1.7643e9, "Keys": keys, "SequenceNumber": r.Seq,
 			"SizeBytes": 512, "StreamViewType": "NEW_IMAGE",
 		}
 		if r.Name != "REMOVE" {
-			ddb["NewImage"] = streamImage(r.Item)
+			ddb["NewImage"] = audit.ToStreamImage(r.Item)
 		}
 		rec := map[string]any{
 			"eventID": fmt.Sprintf("%032x", i), "eventName": r.Name, "eventVersion": "1.1",
