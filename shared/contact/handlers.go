@@ -83,7 +83,7 @@ func (s *Service) Connect(ctx context.Context, r *httpapi.Request) (response, er
 		return deref(replayed), err
 	}
 	var in ConnectInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return response{}, err
 	}
 	if err := in.check(); err != nil {
@@ -128,7 +128,7 @@ func (s *Service) Merge(ctx context.Context, r *httpapi.Request) (response, erro
 		return deref(replayed), err
 	}
 	var in MergeInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return response{}, err
 	}
 	if err := in.check(); err != nil {
@@ -145,7 +145,7 @@ func (s *Service) Invite(ctx context.Context, r *httpapi.Request) (response, err
 		return deref(replayed), err
 	}
 	var in EmailInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return response{}, err
 	}
 	p := validate.Problems{}
@@ -185,7 +185,7 @@ func (s *Service) Share(ctx context.Context, r *httpapi.Request) (response, erro
 		return deref(replayed), err
 	}
 	var in ShareInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return response{}, err
 	}
 	p := validate.Problems{}
@@ -225,7 +225,7 @@ func (s *Service) AddComment(ctx context.Context, r *httpapi.Request) (response,
 
 func decodeText(body []byte) (TextInput, error) {
 	var in TextInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return in, err
 	}
 	p := validate.Problems{}
@@ -240,7 +240,7 @@ func (s *Service) beginEmpty(ctx context.Context, r *httpapi.Request) (*idempote
 		return nil, replayed, err
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
-		if err := decode(body, &struct{}{}); err != nil {
+		if err := httpapi.DecodeJSON(body, &struct{}{}); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -55,7 +55,7 @@ func (in *CreateInput) Check(p validate.Problems) {
 // source one of manual (default), api, incoming_message.
 func DecodeCreate(body []byte) (CreateInput, error) {
 	var in CreateInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return in, err
 	}
 	p := validate.Problems{}
@@ -77,7 +77,7 @@ type UpdateInput struct {
 // DecodeUpdate decodes and validates a PATCH body.
 func DecodeUpdate(body []byte) (UpdateInput, error) {
 	var in UpdateInput
-	if err := decode(body, &in); err != nil {
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return in, err
 	}
 	var raw map[string]json.RawMessage
@@ -219,6 +219,3 @@ type ShareInput struct {
 	Email *string `json:"email"`
 	Note  *string `json:"note"`
 }
-
-// decode reads a body strictly (httpapi.DecodeJSON: exact field names, right types, 256 KiB).
-func decode(body []byte, v any) error { return httpapi.DecodeJSON(body, v) }
