@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +58,7 @@ type Process struct {
 	Name     string // "DynamoDB Local" or "SES emulator"
 	Endpoint string // http://host:port, for BaseEndpoint / AWS_ENDPOINT_URL_<SERVICE>
 
+	port int
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process exited
 	err  error         // exit status, valid after done
@@ -100,14 +103,10 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	if _, err := os.Stat(jar); err != nil {
 		return nil, fmt.Errorf("DynamoDB Local not installed: run `npm ci --prefix local` (make test does): %s is missing", jar)
 	}
-	host, port, err := hostPort(o)
-	if err != nil {
-		return nil, err
-	}
 	// C1-only JIT and the serial collector: a quicker start and less CPU on small machines,
 	// which matter more here than peak throughput.
-	args := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar, "-port", strconv.Itoa(port)}
+	base := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar}
 	if o.DBPath != "" {
 		abs, err := filepath.Abs(o.DBPath) // it also becomes the working folder, below
 		if err != nil {
@@ -117,9 +116,9 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 		if err := os.MkdirAll(o.DBPath, 0o755); err != nil {
 			return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 		}
-		args = append(args, "-dbPath", o.DBPath)
+		base = append(base, "-dbPath", o.DBPath)
 	} else {
-		args = append(args, "-inMemory")
+		base = append(base, "-inMemory")
 	}
 	// DynamoDB Local writes dynamodb-local-metadata.json into its working folder: run it in
 	// its data folder, or in the system temp folder when in memory, never in the repository.
@@ -129,22 +128,22 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 		run.Root = os.TempDir()
 	}
 	// DynamoDB Local listens on every interface; host only names the endpoint.
-	p, err := start(ctx, "DynamoDB Local", java, args, "http://"+net.JoinHostPort(host, strconv.Itoa(port)), run)
-	if err != nil {
-		return nil, err
-	}
-	// No SDK retries while polling: waitReady is the retry loop.
-	client := dynamodb.NewFromConfig(Config(p.Endpoint), func(o *dynamodb.Options) {
-		o.Retryer = aws.NopRetryer{}
-		o.DisableValidateResponseChecksum = true
+	return launch(ctx, "DynamoDB Local", o, func(endpoint string, port int) (*Process, error) {
+		args := append(slices.Clip(base), "-port", strconv.Itoa(port))
+		p, err := start("DynamoDB Local", java, args, endpoint, port, run)
+		if err != nil {
+			return nil, err
+		}
+		// No SDK retries while polling: waitReady is the retry loop.
+		client := dynamodb.NewFromConfig(Config(endpoint), func(o *dynamodb.Options) {
+			o.Retryer = aws.NopRetryer{}
+			o.DisableValidateResponseChecksum = true
+		})
+		return p, p.waitReady(ctx, o, func(ctx context.Context) error {
+			_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
+			return err
+		})
 	})
-	if err := p.waitReady(ctx, o, func(ctx context.Context) error {
-		_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // StartSES starts the SES v2 emulator and waits until it answers /health-check.
@@ -158,59 +157,102 @@ func StartSES(ctx context.Context, o Options) (*Process, error) {
 	if _, err := os.Stat(cli); err != nil {
 		return nil, fmt.Errorf("SES emulator not installed: run `npm ci --prefix local` (make test does): %s is missing", cli)
 	}
-	host, port, err := hostPort(o)
-	if err != nil {
-		return nil, err
-	}
-	endpoint := "http://" + net.JoinHostPort(host, strconv.Itoa(port))
-	p, err := start(ctx, "SES emulator", node, []string{cli, "--host", host, "--port", strconv.Itoa(port)}, endpoint, o)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.waitReady(ctx, o, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/health-check", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("health check: %s", resp.Status)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func hostPort(o Options) (string, int, error) {
 	host := o.Host
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	if o.Port != 0 {
-		return host, o.Port, nil
-	}
-	port, err := FreePort()
-	return host, port, err
+	return launch(ctx, "SES emulator", o, func(endpoint string, port int) (*Process, error) {
+		p, err := start("SES emulator", node, []string{cli, "--host", host, "--port", strconv.Itoa(port)}, endpoint, port, o)
+		if err != nil {
+			return nil, err
+		}
+		return p, p.waitReady(ctx, o, func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/health-check", nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("health check: %s", resp.Status)
+			}
+			return nil
+		})
+	})
 }
 
-// FreePort returns a TCP port nothing listens on right now.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+// launchAttempts bounds the retries when a chosen port turns out to be taken.
+const launchAttempts = 5
+
+// launch runs one start-and-wait attempt on o.Port, or on a port it picks when o.Port is 0.
+// A picked port can be taken between the check and the child's bind (by a parallel test
+// binary's emulator, say): when the child reports the port in use, launch stops it and tries
+// another port, instead of waiting out the start timeout or talking to someone else's server.
+func launch(ctx context.Context, name string, o Options, attempt func(endpoint string, port int) (*Process, error)) (*Process, error) {
+	host := o.Host
+	if host == "" {
+		host = "127.0.0.1"
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for i := 1; ; i++ {
+		port := o.Port
+		if port == 0 {
+			var err error
+			if port, err = pickPort(); err != nil {
+				return nil, fmt.Errorf("start %s: %w", name, err)
+			}
+		}
+		p, err := attempt("http://"+net.JoinHostPort(host, strconv.Itoa(port)), port)
+		if err == nil {
+			return p, nil
+		}
+		if p != nil {
+			_ = p.Stop()
+		}
+		if o.Port != 0 || p == nil || !p.portTaken() || i == launchAttempts {
+			return nil, err
+		}
+	}
 }
 
-func start(ctx context.Context, name, bin string, args []string, endpoint string, o Options) (*Process, error) {
-	p := &Process{Name: name, Endpoint: endpoint, done: make(chan struct{}), out: &tail{max: 8 << 10}}
+// pickLow and pickHigh bound the ports PickPort chooses from: below Linux's ephemeral range
+// (32768-60999), which the kernel hands to every listen on port 0 and to every outgoing
+// connection, so a port chosen here is not given away again between the check and the bind.
+const pickLow, pickHigh = 20000, 32767
+
+// pickPort is PickPort; tests replace it to hand out a taken port.
+var pickPort = PickPort
+
+// PickPort returns a random port in 20000-32767 that nothing listens on right now.
+func PickPort() (int, error) {
+	for range 100 {
+		port := pickLow + rand.IntN(pickHigh-pickLow+1)
+		// Checked on every interface: DynamoDB Local binds 0.0.0.0.
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port, nil
+	}
+	return 0, errors.New("find a free port: 100 random ports in 20000-32767 were all taken")
+}
+
+func (p *Process) bindFailure() error {
+	return fmt.Errorf("%s could not listen on %s (the port is in use); output:\n%s", p.Name, p.Endpoint, p.out.String())
+}
+
+// portTaken reports whether the process said its port was in use (Jetty's "Failed to bind",
+// Node's EADDRINUSE).
+func (p *Process) portTaken() bool {
+	out := p.out.String()
+	return strings.Contains(out, "Address already in use") || strings.Contains(out, "EADDRINUSE")
+}
+
+func start(name, bin string, args []string, endpoint string, port int, o Options) (*Process, error) {
+	p := &Process{Name: name, Endpoint: endpoint, port: port, done: make(chan struct{}), out: &tail{max: 8 << 10}}
 	// Not CommandContext: the process must outlive ctx (which only bounds start-up).
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = o.Root
@@ -245,10 +287,23 @@ func (p *Process) waitReady(ctx context.Context, o Options, ready func(context.C
 		last = ready(attempt)
 		cancelAttempt()
 		if last == nil {
-			return nil
+			// Whoever answered must be our process, not another server on a reused port.
+			var mine bool
+			if mine, last = listens(p.cmd.Process.Pid, p.port); mine {
+				return nil
+			}
+			if last == nil {
+				last = fmt.Errorf("port %d answers, but not from %s (pid %d)", p.port, p.Name, p.cmd.Process.Pid)
+			}
+		}
+		if p.portTaken() {
+			return p.bindFailure()
 		}
 		select {
 		case <-p.done:
+			if p.portTaken() {
+				return p.bindFailure()
+			}
 			return fmt.Errorf("%s exited before answering (%v); output:\n%s", p.Name, p.err, p.out.String())
 		case <-ctx.Done():
 			_ = p.Stop()
