@@ -246,16 +246,16 @@ func (st *Store) fail(ctx context.Context, j *Job, reason string, now time.Time,
 	return nil
 }
 
-// ClaimMail marks a done job's mail as being sent, once: ErrChanged when it was claimed
-// already (sent, failed for good, or being sent by another worker).
+// ClaimMail marks a finished (done or failed) job's mail as being sent, once: ErrChanged
+// when it was claimed already (sent, failed for good, or being sent by another worker).
 func (st *Store) ClaimMail(ctx context.Context, j *Job) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
 		Key:                       jobKey(j.TenantID, j.ID),
 		UpdateExpression:          aws.String("SET mailStatus = :sending"),
-		ConditionExpression:       aws.String("attribute_not_exists(mailStatus) AND #st = :done"),
+		ConditionExpression:       aws.String("attribute_not_exists(mailStatus) AND #st IN (:done, :failed)"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": s(MailSending), ":done": s(StatusDone)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": s(MailSending), ":done": s(StatusDone), ":failed": s(StatusFailed)},
 	})
 	if err != nil {
 		return convert("claim export mail "+j.ID, err)

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,7 @@ type stack struct {
 	bucket string
 	mu     sync.Mutex
 	now    time.Time
+	calls  atomic.Int64 // worker invocations by the stream poller
 }
 
 func (st *stack) clock() time.Time {
@@ -59,10 +61,15 @@ func (st *stack) setClock(t time.Time) {
 	st.mu.Unlock()
 }
 
-// invoker runs the worker in process, as the local runtime would run its binary.
-type invoker struct{ w *worker.Worker }
+// invoker runs the worker in process, as the local runtime would run its binary, and
+// counts the invocations.
+type invoker struct {
+	w     *worker.Worker
+	calls *atomic.Int64
+}
 
 func (iv invoker) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	defer iv.calls.Add(1)
 	var ev events.DynamoDBEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return nil, err
@@ -111,7 +118,7 @@ func newStack(t *testing.T, withPoller bool) *stack {
 			t.Fatalf("template.yaml maps %d streams to ExportWorkerFunction, want 1", len(ms))
 		}
 		p, err := streams.New(streams.Config{Mappings: ms, Streams: stacktest.DynamoDBStreams(t), Tables: db,
-			Invoker: invoker{st.worker}, PollInterval: 50 * time.Millisecond})
+			Invoker: invoker{st.worker, &st.calls}, PollInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,6 +359,60 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 	}
 	if mails := stacktest.EmailsTo(t, to); len(mails) != 1 {
 		t.Errorf("%d mails, want 1", len(mails))
+	}
+}
+
+// TestAbandonedScheduledExportMailed: a schedule's job whose worker died is failed by the
+// runner, and that change reaches the worker through template.yaml's stream filters, which
+// mails the recipients once what failed and what to do.
+func TestAbandonedScheduledExportMailed(t *testing.T) {
+	st := newStack(t, true)
+	to := stacktest.Address("abandoned")
+	started := st.clock()
+	j := &export.Job{
+		TenantID: "acme", ID: export.ScheduledJobID("acme", "daily-added", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)),
+		Report: "added", Format: "csv", From: "2026-11-29T00:00:00.000Z", To: "2026-11-30T00:00:00.000Z", TZ: "UTC",
+		Recipients: []string{to}, Schedule: "daily-added", CreatedAt: audit.FormatTime(started), ExpiresAt: started.Add(export.JobTTL).Unix(),
+		// Claimed by a worker that then died: running, its lease ending in two minutes.
+		Status: "running", Attempt: 1, StartedAt: audit.FormatTime(started), DueKey: "OPEN", Deadline: audit.FormatTime(started.Add(2 * time.Minute)),
+	}
+	if created, err := st.svc.Store.CreateJob(context.Background(), j); err != nil || !created {
+		t.Fatalf("create job: %v %v", created, err)
+	}
+	// The INSERT reaches the worker, which leaves a job with a live lease alone.
+	for deadline := time.Now().Add(30 * time.Second); st.calls.Load() == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the job's INSERT did not reach the worker in 30 s")
+		}
+	}
+	st.setClock(started.Add(3 * time.Minute))
+	if got, err := st.runner.Run(context.Background()); err != nil || got != (export.Result{Abandoned: 1}) {
+		t.Fatalf("runner: %+v, %v; want 1 job abandoned", got, err)
+	}
+	got := st.waitDone(t, j.ID, false)
+	reason := "The export stopped before it finished; create it again (a shorter period finishes sooner)."
+	if got["status"] != "failed" || got["error"] != reason {
+		t.Fatalf("GET: %v, want failed: %s", got, reason)
+	}
+	var mails []stacktest.Email
+	for deadline := time.Now().Add(30 * time.Second); len(mails) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no failure mail 30 s after the job was failed")
+		}
+		mails = stacktest.EmailsTo(t, to)
+	}
+	wantText := "The scheduled export \"daily-added\" failed.\n\nReport: Contact added log\nPeriod: 2026-11-29 (UTC)\nFormat: CSV\nExport id: " + j.ID + "\n\n" + reason + "\n"
+	if diff := cmp.Diff(stacktest.Email{From: "exports@contrail.example.com", To: []string{to},
+		Subject: "Your export failed: Contact added log, 2026-11-29 (UTC)", Text: wantText, HTML: mails[0].HTML, MessageID: mails[0].MessageID}, mails[0]); diff != "" {
+		t.Errorf("mail (-want +got):\n%s", diff)
+	}
+	// The mail's own job updates and a redelivery send nothing more.
+	time.Sleep(time.Second)
+	if err := st.worker.Run(context.Background(), "acme", j.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(stacktest.EmailsTo(t, to)); n != 1 {
+		t.Errorf("%d mails, want 1", n)
 	}
 }
 

@@ -40,9 +40,8 @@ type PermanentError struct {
 func (e *PermanentError) Error() string { return e.Reason + ": " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// SendLink mails the download link of job j.
-func (m *Mailer) SendLink(ctx context.Context, j *export.Job, url string) (string, error) {
-	subject, text, htmlBody := LinkMessage(j, url)
+// Send mails a message about job j to its recipients.
+func (m *Mailer) Send(ctx context.Context, j *export.Job, subject, text, htmlBody string) (string, error) {
 	in := &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(m.From),
 		Destination:      &types.Destination{ToAddresses: j.Recipients},
@@ -81,7 +80,7 @@ func classify(err error) error {
 	case errors.As(err, &bad), errors.As(err, &nf):
 		return &PermanentError{Reason: "SES refused the request", Err: err}
 	}
-	return fmt.Errorf("send export link: %w", err)
+	return fmt.Errorf("send export mail: %w", err)
 }
 
 var reportTitles = map[string]string{
@@ -93,11 +92,10 @@ var reportTitles = map[string]string{
 	export.ReportAudit:     "Audit events",
 }
 
-// LinkMessage returns the subject, text and HTML of a job's link email. Every value put
-// into the HTML is escaped.
+// LinkMessage returns the subject, text and HTML of a done job's email, with its link.
+// Every value put into the HTML is escaped.
 func LinkMessage(j *export.Job, url string) (subject, text, htmlBody string) {
-	title := reportTitles[j.Report]
-	period := periodText(j)
+	title, period := reportTitles[j.Report], periodText(j)
 	subject = fmt.Sprintf("Your export is ready: %s, %s", title, period)
 	intro := "The export you asked for is ready."
 	if j.Schedule != "" {
@@ -108,28 +106,50 @@ func LinkMessage(j *export.Job, url string) (subject, text, htmlBody string) {
 	if j.Rows != nil {
 		rows = *j.Rows
 	}
-	var t strings.Builder
-	fmt.Fprintf(&t, "%s\n\n", intro)
-	fmt.Fprintf(&t, "Report: %s\nPeriod: %s\nFormat: %s\nRows: %d\n\n", title, period, strings.ToUpper(j.Format), rows)
-	fmt.Fprintf(&t, "Download (the link works for %d minutes):\n%s\n\n", mins, url)
-	fmt.Fprintf(&t, "After that, GET /v1/exports/%s gives a fresh link while the file is kept (7 days).\n", j.ID)
-	text = t.String()
-
+	t, h := messageStart(intro, j, [][2]string{{"Rows", fmt.Sprint(rows)}})
+	fmt.Fprintf(t, "Download (the link works for %d minutes):\n%s\n\n", mins, url)
+	fmt.Fprintf(t, "After that, GET /v1/exports/%s gives a fresh link while the file is kept (7 days).\n", j.ID)
 	e := html.EscapeString
-	var h strings.Builder
-	h.WriteString("<!DOCTYPE html><html><body>")
-	fmt.Fprintf(&h, "<p>%s</p>", e(intro))
-	fmt.Fprintf(&h, "<table><tr><th align=\"left\">Report</th><td>%s</td></tr><tr><th align=\"left\">Period</th><td>%s</td></tr>"+
-		"<tr><th align=\"left\">Format</th><td>%s</td></tr><tr><th align=\"left\">Rows</th><td>%d</td></tr></table>",
-		e(title), e(period), e(strings.ToUpper(j.Format)), rows)
-	fmt.Fprintf(&h, "<p><a href=\"%s\">Download the file</a> (the link works for %d minutes).</p>", e(url), mins)
-	fmt.Fprintf(&h, "<p>After that, GET /v1/exports/%s gives a fresh link while the file is kept (7 days).</p>", e(j.ID))
+	fmt.Fprintf(h, "<p><a href=\"%s\">Download the file</a> (the link works for %d minutes).</p>", e(url), mins)
+	fmt.Fprintf(h, "<p>After that, GET /v1/exports/%s gives a fresh link while the file is kept (7 days).</p>", e(j.ID))
 	h.WriteString("</body></html>")
-	return subject, text, h.String()
+	return subject, t.String(), h.String()
+}
+
+// FailureMessage returns the subject, text and HTML of a failed job's email: what failed
+// and the job's error, which says what to do. Every value put into the HTML is escaped.
+func FailureMessage(j *export.Job) (subject, text, htmlBody string) {
+	title, period := reportTitles[j.Report], periodText(j)
+	subject = fmt.Sprintf("Your export failed: %s, %s", title, period)
+	intro := "The export you asked for failed."
+	if j.Schedule != "" {
+		intro = fmt.Sprintf("The scheduled export %q failed.", j.Schedule)
+	}
+	t, h := messageStart(intro, j, [][2]string{{"Export id", j.ID}})
+	fmt.Fprintf(t, "%s\n", j.Error)
+	fmt.Fprintf(h, "<p>%s</p></body></html>", html.EscapeString(j.Error))
+	return subject, t.String(), h.String()
+}
+
+// messageStart writes the opening every export email shares, as text and as HTML: the
+// intro line and a table of the report, period, format and extra rows.
+func messageStart(intro string, j *export.Job, extra [][2]string) (text, htmlBody *strings.Builder) {
+	rows := append([][2]string{{"Report", reportTitles[j.Report]}, {"Period", periodText(j)}, {"Format", strings.ToUpper(j.Format)}}, extra...)
+	text, htmlBody = &strings.Builder{}, &strings.Builder{}
+	e := html.EscapeString
+	fmt.Fprintf(text, "%s\n\n", intro)
+	fmt.Fprintf(htmlBody, "<!DOCTYPE html><html><body><p>%s</p><table>", e(intro))
+	for _, r := range rows {
+		fmt.Fprintf(text, "%s: %s\n", r[0], r[1])
+		fmt.Fprintf(htmlBody, "<tr><th align=\"left\">%s</th><td>%s</td></tr>", e(r[0]), e(r[1]))
+	}
+	text.WriteString("\n")
+	htmlBody.WriteString("</table>")
+	return text, htmlBody
 }
 
 // periodText is the period as dates in its time zone: "2026-01-01 to 2026-01-31 (Asia/Jakarta)",
-// the last day inclusive when the period ends at midnight.
+// the last day inclusive when the period ends at midnight; one whole day is "2026-01-01 (UTC)".
 func periodText(j *export.Job) string {
 	from, to, loc, err := j.Period()
 	if err != nil {
@@ -141,6 +161,9 @@ func periodText(j *export.Job) string {
 		layout = "2006-01-02 15:04"
 	} else {
 		t = t.AddDate(0, 0, -1)
+	}
+	if layout == time.DateOnly && f.Equal(t) { // one day, as a daily schedule exports
+		return fmt.Sprintf("%s (%s)", f.Format(layout), loc.String())
 	}
 	return fmt.Sprintf("%s to %s (%s)", f.Format(layout), t.Format(layout), loc.String())
 }

@@ -28,9 +28,9 @@ type Source interface {
 	Export(ctx context.Context, w io.Writer, j *export.Job) (rows int64, err error)
 }
 
-// Sender sends the link email (Mailer on SES v2 is the real one).
+// Sender sends a job's email to its recipients (Mailer on SES v2 is the real one).
 type Sender interface {
-	SendLink(ctx context.Context, j *export.Job, url string) (messageID string, err error)
+	Send(ctx context.Context, j *export.Job, subject, text, htmlBody string) (messageID string, err error)
 }
 
 // MaxAttempts is how many times a job is tried before it is marked failed.
@@ -57,15 +57,16 @@ type Worker struct {
 	Margin time.Duration
 }
 
-// Handle is the stream handler: each job INSERT is run; a record that should be retried is
-// reported as a batch item failure, never failing the whole batch.
+// Handle is the stream handler: a job's INSERT is run, and a job that turned failed (the
+// worker gave up, or the runner abandoned it) gets its failure mailed. A record that should
+// be retried is reported as a batch item failure, never failing the whole batch.
 func (w *Worker) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	var resp events.DynamoDBEventResponse
 	for _, rec := range ev.Records {
-		img := rec.Change.NewImage
-		if rec.EventName != string(events.DynamoDBOperationTypeInsert) || attr(img, "sk") != "JOB" {
+		if !wanted(rec) {
 			continue
 		}
+		img := rec.Change.NewImage
 		tenant, id := attr(img, "tenantId"), attr(img, "id")
 		if err := w.Run(ctx, tenant, id); err != nil {
 			slog.ErrorContext(ctx, "export job will be retried", "tenant_id", tenant, "export_id", id, "error", err.Error())
@@ -73,6 +74,23 @@ func (w *Worker) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		}
 	}
 	return resp, nil
+}
+
+// wanted says what the template's filters on the jobs stream let through: a job's INSERT,
+// or a job's change from pending or running to failed.
+func wanted(rec events.DynamoDBEventRecord) bool {
+	newImg, oldImg := rec.Change.NewImage, rec.Change.OldImage
+	if attr(newImg, "sk") != "JOB" {
+		return false
+	}
+	switch rec.EventName {
+	case string(events.DynamoDBOperationTypeInsert):
+		return true
+	case string(events.DynamoDBOperationTypeModify):
+		was := attr(oldImg, "status")
+		return attr(newImg, "status") == export.StatusFailed && (was == export.StatusPending || was == export.StatusRunning)
+	}
+	return false
 }
 
 func attr(img map[string]events.DynamoDBAttributeValue, name string) string {
@@ -83,8 +101,9 @@ func attr(img map[string]events.DynamoDBAttributeValue, name string) string {
 	return v.String()
 }
 
-// Run brings one job to its end: runs it if nobody else is, then mails its link if it
-// has recipients and the link has not gone out. An error means: try again later.
+// Run brings one job to its end: runs it if nobody else is, then, if it has recipients and
+// nothing went out yet, mails them its link (done) or what went wrong (failed). An error
+// means: try again later.
 func (w *Worker) Run(ctx context.Context, tenant, id string) error {
 	j, err := w.Jobs.Job(ctx, tenant, id)
 	if export.IsNotFound(err) {
@@ -106,7 +125,8 @@ func (w *Worker) Run(ctx context.Context, tenant, id string) error {
 			return err
 		}
 	}
-	if j.Status == export.StatusDone && len(j.Recipients) > 0 && j.MailStatus == "" {
+	finished := j.Status == export.StatusDone || j.Status == export.StatusFailed
+	if finished && len(j.Recipients) > 0 && j.MailStatus == "" {
 		return w.mail(ctx, j)
 	}
 	return nil
@@ -195,20 +215,27 @@ func (w *Worker) event(j *export.Job, rows int64, now time.Time) *audit.Event {
 	return ev
 }
 
-// mail sends the link once: the claim is a conditional write on the job; a send that may
-// succeed on a retry gives the claim back, one that cannot is recorded as failed.
+// mail sends a finished job's mail once (its link, or its failure): the claim is a
+// conditional write on the job; a send that may succeed on a retry gives the claim back,
+// one that cannot is recorded as failed.
 func (w *Worker) mail(ctx context.Context, j *export.Job) error {
-	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID)
+	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID, "status", j.Status)
 	if err := w.Jobs.ClaimMail(ctx, j); errors.Is(err, export.ErrChanged) {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	url, err := w.Links.Link(ctx, j.Key)
-	if err != nil {
-		return errors.Join(err, w.Jobs.ReleaseMail(context.WithoutCancel(ctx), j))
+	var subject, text, htmlBody string
+	if j.Status == export.StatusDone {
+		url, err := w.Links.Link(ctx, j.Key)
+		if err != nil {
+			return errors.Join(err, w.Jobs.ReleaseMail(context.WithoutCancel(ctx), j))
+		}
+		subject, text, htmlBody = LinkMessage(j, url)
+	} else {
+		subject, text, htmlBody = FailureMessage(j)
 	}
-	msgID, err := w.Mail.SendLink(ctx, j, url)
+	msgID, err := w.Mail.Send(ctx, j, subject, text, htmlBody)
 	if err != nil {
 		var perm *PermanentError
 		if errors.As(err, &perm) {

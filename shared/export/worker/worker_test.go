@@ -222,7 +222,8 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, &rowsSource{rows: 2, failOn: tt.failOn})
-			j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
+			to := stacktest.Address("retries")
+			j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W", to)
 			for i, wantErr := range tt.wantRuns {
 				if err := f.w.Run(context.Background(), "acme", j.ID); (err != nil) != wantErr {
 					t.Errorf("run %d: err = %v, want error %v", i+1, err, wantErr)
@@ -242,6 +243,25 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 			if n := len(f.exportedEvents(t)); n != map[string]int{"done": 1, "failed": 0}[tt.wantStatus] {
 				t.Errorf("%d REPORT_EXPORTED events", n)
 			}
+			// One mail either way: the link, or what failed and what to do.
+			mails := stacktest.EmailsTo(t, to)
+			if len(mails) != 1 || got.MailStatus != "sent" || got.MailMessageID != mails[0].MessageID {
+				t.Fatalf("%d mails, job mail %s %s; want 1, sent", len(mails), got.MailStatus, got.MailMessageID)
+			}
+			if tt.wantStatus == "failed" {
+				want := stacktest.Email{From: "exports@contrail.example.com", To: []string{to},
+					Subject: "Your export failed: Contact added log, 2026-11-01 to 2026-11-30 (UTC)",
+					Text: "The export you asked for failed.\n\nReport: Contact added log\nPeriod: 2026-11-01 to 2026-11-30 (UTC)\nFormat: CSV\n" +
+						"Export id: " + j.ID + "\n\n" + tt.wantError + "\n",
+					HTML: "<!DOCTYPE html><html><body><p>The export you asked for failed.</p><table>" +
+						"<tr><th align=\"left\">Report</th><td>Contact added log</td></tr><tr><th align=\"left\">Period</th><td>2026-11-01 to 2026-11-30 (UTC)</td></tr>" +
+						"<tr><th align=\"left\">Format</th><td>CSV</td></tr><tr><th align=\"left\">Export id</th><td>" + j.ID + "</td></tr></table>" +
+						"<p>" + tt.wantError + "</p></body></html>",
+					MessageID: mails[0].MessageID}
+				if diff := cmp.Diff(want, mails[0]); diff != "" {
+					t.Errorf("failure mail (-want +got):\n%s", diff)
+				}
+			}
 		})
 	}
 }
@@ -249,16 +269,32 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 func TestHandleStreamRecords(t *testing.T) {
 	f := newFixture(t, &rowsSource{rows: 1, failOn: map[int]bool{1: true}})
 	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
-	img := func(sk, id string) map[string]events.DynamoDBAttributeValue {
-		return map[string]events.DynamoDBAttributeValue{
+	to := stacktest.Address("abandoned")
+	abandoned := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9Y", to)
+	if err := f.w.Jobs.Abandon(context.Background(), abandoned, "The export did not start in time; create it again.", now); err != nil {
+		t.Fatal(err)
+	}
+	img := func(sk, id, status string) map[string]events.DynamoDBAttributeValue {
+		m := map[string]events.DynamoDBAttributeValue{
 			"sk": events.NewStringAttribute(sk), "tenantId": events.NewStringAttribute("acme"), "id": events.NewStringAttribute(id),
 		}
+		if status != "" {
+			m["status"] = events.NewStringAttribute(status)
+		}
+		return m
+	}
+	rec := func(eventID, name string, oldImg, newImg map[string]events.DynamoDBAttributeValue) events.DynamoDBEventRecord {
+		return events.DynamoDBEventRecord{EventID: eventID, EventName: name, Change: events.DynamoDBStreamRecord{OldImage: oldImg, NewImage: newImg}}
 	}
 	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
-		{EventID: "1", EventName: "MODIFY", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", j.ID)}},
-		{EventID: "2", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("web", "x")}},
-		{EventID: "3", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", j.ID)}},
-		{EventID: "4", EventName: "INSERT", Change: events.DynamoDBStreamRecord{NewImage: img("JOB", "01KB0C9Q2X8V6M3N4P5R7S8T9X")}},
+		rec("1", "MODIFY", img("JOB", j.ID, "pending"), img("JOB", j.ID, "running")),                                              // a claim: not a new job
+		rec("2", "INSERT", nil, img("web", "x", "")),                                                                              // not a job
+		rec("3", "INSERT", nil, img("JOB", j.ID, "pending")),                                                                      // runs, fails, is retried
+		rec("4", "INSERT", nil, img("JOB", "01KB0C9Q2X8V6M3N4P5R7S8T9X", "pending")),                                              // gone: skipped
+		rec("5", "MODIFY", img("JOB", abandoned.ID, "pending"), img("JOB", abandoned.ID, "failed")),                               // abandoned: mailed
+		rec("6", "MODIFY", img("JOB", abandoned.ID, "failed"), img("JOB", abandoned.ID, "failed")),                                // its mail claim: nothing
+		rec("7", "MODIFY", img("JOB", abandoned.ID, "pending"), img("JOB", abandoned.ID, "failed")),                               // redelivered: nothing
+		rec("8", "MODIFY", img("JOB", "01KB0C9Q2X8V6M3N4P5R7S8T9Z", "running"), img("JOB", "01KB0C9Q2X8V6M3N4P5R7S8T9Z", "done")), // done: its INSERT mails it
 	}}
 	resp, err := f.w.Handle(context.Background(), ev)
 	if err != nil {
@@ -270,6 +306,10 @@ func TestHandleStreamRecords(t *testing.T) {
 	}
 	if f.src.calls != 1 {
 		t.Errorf("source ran %d times, want once (the INSERT of a job only; a missing job is skipped)", f.src.calls)
+	}
+	mails := stacktest.EmailsTo(t, to)
+	if len(mails) != 1 || mails[0].Subject != "Your export failed: Contact added log, 2026-11-01 to 2026-11-30 (UTC)" {
+		t.Errorf("mails to the abandoned job's recipient: %+v, want its failure mail once", mails)
 	}
 }
 
@@ -293,25 +333,52 @@ func TestFileName(t *testing.T) {
 
 var _ files.S3 = (*s3.Client)(nil)
 
-// TestSampleStreamEvent runs events/export-worker-job-inserted.json (a job's INSERT as the
-// stream delivers it) through Handle.
-func TestSampleStreamEvent(t *testing.T) {
-	f := newFixture(t, &rowsSource{rows: 1})
-	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", "export-worker-job-inserted.json"))
-	if err != nil {
-		t.Fatal(err)
+// TestSampleStreamEvents runs the sample events of the export worker (a job's INSERT, and
+// a job's change to failed, as the stream delivers them) through Handle.
+func TestSampleStreamEvents(t *testing.T) {
+	tests := []struct {
+		file       string
+		prepare    func(f *fixture, j *export.Job) // the job's state when the record arrives
+		wantStatus string
+		wantMail   string // subject of the one mail to the job's recipient; "" = none
+	}{
+		{"export-worker-job-inserted.json", func(*fixture, *export.Job) {}, "done", ""},
+		{"export-worker-job-failed.json", func(f *fixture, j *export.Job) {
+			if err := f.w.Jobs.Abandon(context.Background(), j, "The export did not start in time; create it again.", now); err != nil {
+				t.Fatal(err)
+			}
+		}, "failed", "Your export failed: Contact added log, 2026-11-01 to 2026-11-30 (UTC)"},
 	}
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W")
-	resp, err := f.w.Handle(context.Background(), ev)
-	if err != nil || len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("Handle = %+v, %v", resp, err)
-	}
-	got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
-	if err != nil || got.Status != "done" {
-		t.Errorf("job %+v (%v), want done", got, err)
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f := newFixture(t, &rowsSource{rows: 1})
+			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.DynamoDBEvent
+			if err := json.Unmarshal(b, &ev); err != nil {
+				t.Fatal(err)
+			}
+			var to []string
+			if tt.wantMail != "" {
+				to = []string{stacktest.Address("sample")}
+			}
+			j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W", to...)
+			tt.prepare(f, j)
+			resp, err := f.w.Handle(context.Background(), ev)
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("Handle = %+v, %v", resp, err)
+			}
+			got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+			if err != nil || got.Status != tt.wantStatus {
+				t.Errorf("job %+v (%v), want %s", got, err, tt.wantStatus)
+			}
+			if tt.wantMail != "" {
+				if mails := stacktest.EmailsTo(t, to[0]); len(mails) != 1 || mails[0].Subject != tt.wantMail {
+					t.Errorf("mails %+v, want one: %s", mails, tt.wantMail)
+				}
+			}
+		})
 	}
 }
