@@ -34,17 +34,11 @@ type dayGroup struct {
 // too (after the retries, the on-failure destination records it). It never returns an
 // error: a failed invocation would retry the whole batch.
 func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.DynamoDBEventResponse, error) {
-	log := a.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	var failures []events.DynamoDBBatchItemFailure
-	fail := func(seq string) {
-		failures = append(failures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
-	}
-	groups := map[tenantDay]*dayGroup{}
-	var order []tenantDay
+	log := a.log()
+	var failed []string
 	ignored := 0
+	rows := make([]Row, 0, len(batch.Records))
+	seqs := make([]string, 0, len(batch.Records))
 	for i := range batch.Records {
 		rec := &batch.Records[i]
 		if !rec.IsEvent() {
@@ -54,9 +48,31 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 		row, err := rec.DynamoDB.NewImage.Row()
 		if err != nil {
 			log.ErrorContext(ctx, "audit event cannot be archived", "sequence_number", rec.DynamoDB.SequenceNumber, "event_id", rec.DynamoDB.NewImage.ID.S, "error", err.Error())
-			fail(rec.DynamoDB.SequenceNumber)
+			failed = append(failed, rec.DynamoDB.SequenceNumber)
 			continue
 		}
+		rows = append(rows, row)
+		seqs = append(seqs, rec.DynamoDB.SequenceNumber)
+	}
+	parts, notWritten := a.Write(ctx, rows, seqs)
+	failed = append(failed, notWritten...)
+	sort.Strings(failed)
+	var failures []events.DynamoDBBatchItemFailure
+	for _, seq := range failed {
+		failures = append(failures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+	}
+	log.InfoContext(ctx, "stream batch archived", "records", len(batch.Records), "ignored", ignored, "parts", parts, "failed_records", len(failures))
+	return events.DynamoDBEventResponse{BatchItemFailures: failures}, nil
+}
+
+// Write archives rows, one part per tenant-day, and returns how many parts it wrote and
+// the ids (ids[i] names rows[i]: a stream sequence number) of the rows whose tenant-day
+// could not be written.
+func (a *Archiver) Write(ctx context.Context, rows []Row, ids []string) (parts int, failed []string) {
+	log := a.log()
+	groups := map[tenantDay]*dayGroup{}
+	var order []tenantDay
+	for i, row := range rows {
 		k := tenantDay{row.TenantID, row.Date()}
 		g := groups[k]
 		if g == nil {
@@ -65,7 +81,7 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 			order = append(order, k)
 		}
 		g.rows = append(g.rows, row)
-		g.seqs = append(g.seqs, rec.DynamoDB.SequenceNumber)
+		g.seqs = append(g.seqs, ids[i])
 	}
 
 	parallel := a.Parallel
@@ -75,7 +91,6 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, parallel)
-	written := 0
 	for _, k := range order {
 		g := groups[k]
 		wg.Add(1)
@@ -88,19 +103,22 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 			defer mu.Unlock()
 			if err != nil {
 				log.ErrorContext(ctx, "archive part not written; its records will be retried", "tenant_id", k.tenant, "date", k.date, "records", len(g.seqs), "error", err.Error())
-				for _, s := range g.seqs {
-					fail(s)
-				}
+				failed = append(failed, g.seqs...)
 				return
 			}
-			written++
+			parts++
 			log.DebugContext(ctx, "archive part written", "tenant_id", k.tenant, "date", k.date, "key", key, "events", len(g.rows))
 		}()
 	}
 	wg.Wait()
-	sort.Slice(failures, func(i, j int) bool { return failures[i].ItemIdentifier < failures[j].ItemIdentifier })
-	log.InfoContext(ctx, "stream batch archived", "records", len(batch.Records), "ignored", ignored, "parts", written, "failed_records", len(failures))
-	return events.DynamoDBEventResponse{BatchItemFailures: failures}, nil
+	return parts, failed
+}
+
+func (a *Archiver) log() *slog.Logger {
+	if a.Log == nil {
+		return slog.Default()
+	}
+	return a.Log
 }
 
 // writePart writes one tenant-day's rows and marks the day for compaction.
