@@ -42,6 +42,7 @@ build-CobrowseSessionFunction: ; $(call build_function,cobrowse-session,Cobrowse
 # ---- functions: archive
 build-ArchiverFunction: ; $(call build_function,archiver,ArchiverFunction)
 build-CompactorFunction: ; $(call build_function,compactor,CompactorFunction)
+build-ArchiveReplayFunction: ; $(call build_function,archive-replay,ArchiveReplayFunction)
 
 # ---- functions: reports and exports
 build-ContactOverviewFunction: ; $(call build_function,contact-overview,ContactOverviewFunction)

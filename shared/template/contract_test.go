@@ -63,8 +63,13 @@ func TestContractFunctions(t *testing.T) {
 			if len(samples) == 0 {
 				t.Errorf("%s has no sample event events/%s-<case>.json", f.LogicalID, f.Dir)
 			}
-			if len(f.Routes)+len(f.Streams)+len(f.Schedules) == 0 {
-				t.Errorf("%s has no HttpApi, DynamoDB or Schedule event", f.LogicalID)
+			if len(f.Routes)+len(f.Streams)+len(f.Schedules)+len(f.Queues) == 0 {
+				t.Errorf("%s has no HttpApi, DynamoDB, Schedule or SQS event", f.LogicalID)
+			}
+			for _, q := range f.Queues {
+				if tp.ResourceType(q.Queue) != "AWS::SQS::Queue" {
+					t.Errorf("%s reads the queue %q, which is not a queue of template.yaml", f.LogicalID, q.Queue)
+				}
 			}
 			for _, s := range f.Streams {
 				if tp.ResourceType(s.Table) != "AWS::DynamoDB::Table" {

@@ -61,6 +61,7 @@ type Function struct {
 	Routes     []Route          // HttpApi (and Api) events
 	Streams    []Stream         // DynamoDB events
 	Schedules  []Schedule       // Schedule and ScheduleV2 events
+	Queues     []Queue          // SQS events
 	Timeout    int              // seconds
 	MemorySize int              // MB
 }
@@ -82,6 +83,13 @@ type Stream struct {
 	BisectOnError            bool
 	ReportBatchItemFailures  bool     // FunctionResponseTypes contains ReportBatchItemFailures
 	Filters                  []string // FilterCriteria.Filters[].Pattern, as written
+}
+
+// Queue is one SQS event source mapping of a function.
+type Queue struct {
+	Queue                   string // logical id of the queue it reads
+	BatchSize               int
+	ReportBatchItemFailures bool // FunctionResponseTypes contains ReportBatchItemFailures
 }
 
 // Schedule is one EventBridge schedule of a function.
@@ -234,15 +242,14 @@ func (t *Template) function(id string) Function {
 				StartingPosition:         scalar(get(ep, "StartingPosition")),
 				BisectOnError:            scalar(get(ep, "BisectBatchOnFunctionError")) == "true",
 			}
-			for _, rt := range seq(get(ep, "FunctionResponseTypes")) {
-				if scalar(rt) == "ReportBatchItemFailures" {
-					s.ReportBatchItemFailures = true
-				}
-			}
+			s.ReportBatchItemFailures = reportsItemFailures(ep)
 			for _, fl := range seq(get(get(ep, "FilterCriteria"), "Filters")) {
 				s.Filters = append(s.Filters, scalar(get(fl, "Pattern")))
 			}
 			f.Streams = append(f.Streams, s)
+		case "SQS":
+			f.Queues = append(f.Queues, Queue{Queue: refTarget(get(ep, "Queue")), BatchSize: intOr(get(ep, "BatchSize"), 10),
+				ReportBatchItemFailures: reportsItemFailures(ep)})
 		case "Schedule", "ScheduleV2":
 			s := Schedule{Expression: scalar(get(ep, "Schedule")), Input: scalar(get(ep, "Input")), Enabled: true}
 			if s.Expression == "" {
@@ -285,6 +292,17 @@ func Dir(logicalID string) string {
 }
 
 // refTarget returns the logical id a !Ref / !GetAtt / !Sub value points at ("" if none).
+// reportsItemFailures tells whether an event source mapping's FunctionResponseTypes
+// contains ReportBatchItemFailures.
+func reportsItemFailures(props *yaml.Node) bool {
+	for _, rt := range seq(get(props, "FunctionResponseTypes")) {
+		if scalar(rt) == "ReportBatchItemFailures" {
+			return true
+		}
+	}
+	return false
+}
+
 func refTarget(n *yaml.Node) string {
 	fn, arg, ok := intrinsic(n)
 	if !ok {

@@ -109,6 +109,12 @@ Resources:
         Off:
           Type: ScheduleV2
           Properties: {ScheduleExpression: rate(1 hour), State: DISABLED}
+        Failures:
+          Type: SQS
+          Properties: {Queue: !GetAtt Failed.Arn, BatchSize: 1, FunctionResponseTypes: [ReportBatchItemFailures]}
+        Plain:
+          Type: SQS
+          Properties: {Queue: {"Fn::GetAtt": [Other, Arn]}}
 `
 
 func mustParse(t *testing.T, text string) *Template {
@@ -136,6 +142,7 @@ func TestFunctionsInline(t *testing.T) {
 				{Expression: "cron(0 3 * * ? *)", Input: `{"k":"v"}`, Enabled: true},
 				{Expression: "rate(1 hour)", Enabled: false},
 			},
+			Queues:  []Queue{{Queue: "Failed", BatchSize: 1, ReportBatchItemFailures: true}, {Queue: "Other", BatchSize: 10}},
 			Timeout: 10, MemorySize: 1024,
 		},
 		{
