@@ -32,6 +32,7 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/gateway"
+	"github.com/contrail/contrail/local/queues"
 	"github.com/contrail/contrail/local/runtime"
 	"github.com/contrail/contrail/local/schedule"
 	"github.com/contrail/contrail/local/streams"
@@ -215,7 +216,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			mappings = append(mappings, m)
 		}
 	}
+	// The SQS queues that feed functions: the archiver's on-failure queue feeds the replay.
+	qs := queues.New(runCtx, queues.Config{Queues: queues.FromTemplate(tpl, running), Invoker: s.rt, Log: log})
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); <-runCtx.Done(); qs.Wait() }()
 	poller, err := streams.New(streams.Config{
+		Destinations:  qs,
 		Mappings:      mappings,
 		Streams:       dynamodbstreams.NewFromConfig(s.aws, func(opt *dynamodbstreams.Options) { opt.BaseEndpoint = aws.String(s.DynamoDBEndpoint) }),
 		Tables:        db,

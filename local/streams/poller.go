@@ -64,6 +64,7 @@ type Mapping struct {
 	BisectOnError           bool
 	ReportBatchItemFailures bool
 	Filters                 []string // FilterCriteria patterns
+	OnFailure               string   // the on-failure destination (a queue's logical id); "" = none
 }
 
 // MappingsFromTemplate returns every DynamoDB event of every function in t, with table
@@ -86,6 +87,7 @@ func MappingsFromTemplate(t *template.Template, tables map[string]string) ([]Map
 				BisectOnError:           s.BisectOnError,
 				ReportBatchItemFailures: s.ReportBatchItemFailures,
 				Filters:                 s.Filters,
+				OnFailure:               s.OnFailure,
 			})
 		}
 	}
@@ -98,6 +100,8 @@ type Config struct {
 	Streams  StreamsAPI
 	Tables   TablesAPI
 	Invoker  Invoker
+	// Destinations gets the on-failure records of mappings with OnFailure (nil = dropped).
+	Destinations Destinations
 	// CheckpointDir keeps shard positions across restarts ("" = none: every start is a first).
 	CheckpointDir string
 	Log           *slog.Logger
@@ -424,16 +428,33 @@ func (r *runner) process(ctx context.Context, shardID string, batch []Record) {
 			remaining = remaining[failed:]
 		}
 		if r.m.MaxRetryAttempts >= 0 && attempt >= r.m.MaxRetryAttempts {
-			r.log.Error("stream records dropped after retries (on-failure destination)", "shard", shardID,
-				"first_sequence_number", remaining[0].DynamoDB.SequenceNumber,
-				"last_sequence_number", remaining[len(remaining)-1].DynamoDB.SequenceNumber,
-				"records", len(remaining), "attempts", attempt+1, "error", errString(err))
+			r.exhausted(ctx, shardID, remaining, attempt+1, err)
 			return
 		}
 		r.log.Warn("stream batch failed; retrying", "shard", shardID, "records", len(remaining), "attempt", attempt+1, "error", errString(err))
 		sleep(ctx, delay)
 		delay = min(delay*2, 5*time.Second)
 	}
+}
+
+// exhausted hands a batch that used up its retries to the mapping's on-failure destination,
+// or drops it with an error line when there is none.
+func (r *runner) exhausted(ctx context.Context, shardID string, batch []Record, invokes int, err error) {
+	log := r.log.With("shard", shardID, "first_sequence_number", batch[0].DynamoDB.SequenceNumber,
+		"last_sequence_number", batch[len(batch)-1].DynamoDB.SequenceNumber, "records", len(batch), "attempts", invokes, "error", errString(err))
+	if r.m.OnFailure == "" || r.cfg.Destinations == nil {
+		log.Error("stream records dropped after retries (no on-failure destination)")
+		return
+	}
+	body, ferr := newFailureRecord(r.m.Function, r.arn, shardID, batch, invokes, err, time.Now())
+	if ferr == nil {
+		ferr = r.cfg.Destinations.Send(ctx, r.m.OnFailure, body)
+	}
+	if ferr != nil {
+		log.Error("stream records dropped after retries: the on-failure destination failed", "destination", r.m.OnFailure, "destination_error", ferr.Error())
+		return
+	}
+	log.Error("stream records sent to the on-failure destination after retries", "destination", r.m.OnFailure)
 }
 
 func errString(err error) string {

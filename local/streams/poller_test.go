@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/stacktest"
 )
 
@@ -119,16 +120,15 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // start runs a poller on one mapping of the contacts table until the test ends.
 func start(t *testing.T, m Mapping, inv Invoker, dir string) (stop func()) {
 	t.Helper()
-	p, err := New(Config{
-		Mappings:      []Mapping{m},
-		Streams:       stacktest.DynamoDBStreams(t),
-		Tables:        stacktest.DynamoDB(t),
-		Invoker:       inv,
-		CheckpointDir: dir,
-		Log:           quiet(),
-		PollInterval:  20 * time.Millisecond,
-		RetryDelay:    5 * time.Millisecond,
-	})
+	return startConfig(t, Config{Mappings: []Mapping{m}, Invoker: inv, CheckpointDir: dir})
+}
+
+// startConfig runs a poller with c (on DynamoDB Local, quiet, polling fast) until the test ends.
+func startConfig(t *testing.T, c Config) (stop func()) {
+	t.Helper()
+	c.Streams, c.Tables, c.Log = stacktest.DynamoDBStreams(t), stacktest.DynamoDB(t), quiet()
+	c.PollInterval, c.RetryDelay = 20*time.Millisecond, 5*time.Millisecond
+	p, err := New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +265,81 @@ func TestDelivery(t *testing.T) {
 				t.Errorf("invocations (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+type sent struct {
+	destination string
+	body        []byte
+}
+
+// capture is an on-failure destination that keeps what it is sent.
+type capture chan sent
+
+func (c capture) Send(_ context.Context, destination string, body []byte) error {
+	c <- sent{destination, body}
+	return nil
+}
+
+// A batch that exhausts its retries goes to the mapping's on-failure destination as Lambda's
+// on-failure record, which the archive's replay reads; the next batch goes on.
+func TestOnFailureDestination(t *testing.T) {
+	table := contactsTable(t)
+	put(t, table, "a", "b", "c")
+	fn := newScripted(func(pks, seqs []string, call int) (string, error) {
+		if pks[0] == "a" {
+			return "", errors.New("boom")
+		}
+		return "null", nil
+	})
+	dest := make(capture, 4)
+	m := Mapping{Function: "ArchiverFunction", Table: table, StartingPosition: "TRIM_HORIZON", BatchSize: 2, MaxRetryAttempts: 1,
+		OnFailure: "ArchiveFailureQueue"}
+	startConfig(t, Config{Mappings: []Mapping{m}, Invoker: fn, Destinations: dest})
+	if d := cmp.Diff([][]string{{"a", "b"}, {"a", "b"}, {"c"}}, fn.wait(t, 3)); d != "" {
+		t.Errorf("invocations (-want +got):\n%s", d)
+	}
+	var got sent
+	select {
+	case got = <-dest:
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing sent to the on-failure destination")
+	}
+	if got.destination != "ArchiveFailureQueue" {
+		t.Errorf("sent to %q, want ArchiveFailureQueue", got.destination)
+	}
+	var rec failureRecord
+	if err := json.Unmarshal(got.body, &rec); err != nil {
+		t.Fatal(err)
+	}
+	fn.mu.Lock()
+	failed := fn.events[0].Records
+	fn.mu.Unlock()
+	arrival := func(r events.DynamoDBEventRecord) string {
+		return r.Change.ApproximateCreationDateTime.UTC().Format(time.RFC3339)
+	}
+	var want failureRecord
+	want.RequestContext.RequestID = rec.RequestContext.RequestID
+	want.RequestContext.FunctionArn = "arn:aws:lambda:us-east-1:000000000000:function:ArchiverFunction"
+	want.RequestContext.Condition, want.RequestContext.ApproximateInvokeCount = "RetryAttemptsExhausted", 2
+	want.ResponseContext.StatusCode, want.ResponseContext.ExecutedVersion, want.ResponseContext.FunctionError = 200, "$LATEST", "Unhandled"
+	want.Version, want.Timestamp = "1.0", rec.Timestamp
+	want.DDBStreamBatchInfo = batchInfo{ShardID: rec.DDBStreamBatchInfo.ShardID,
+		StartSequenceNumber: failed[0].Change.SequenceNumber, EndSequenceNumber: failed[1].Change.SequenceNumber,
+		ApproximateArrivalOfFirstRecord: arrival(failed[0]), ApproximateArrivalOfLastRecord: arrival(failed[1]),
+		BatchSize: 2, StreamArn: failed[0].EventSourceArn}
+	if d := cmp.Diff(want, rec); d != "" {
+		t.Errorf("on-failure record (-want +got):\n%s", d)
+	}
+	if len(rec.RequestContext.RequestID) != 32 || !strings.HasPrefix(rec.DDBStreamBatchInfo.ShardID, "shardId-") {
+		t.Errorf("request id %q, shard %q: want 32 hex digits and a shard id", rec.RequestContext.RequestID, rec.DDBStreamBatchInfo.ShardID)
+	}
+	if _, err := time.Parse(time.RFC3339, rec.Timestamp); err != nil {
+		t.Errorf("timestamp: %v", err)
+	}
+	// The consumer, the archive's replay, reads it.
+	if _, err := replay.Parse(string(got.body)); err != nil {
+		t.Errorf("replay.Parse: %v", err)
 	}
 }
 

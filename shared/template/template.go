@@ -83,6 +83,7 @@ type Stream struct {
 	BisectOnError            bool
 	ReportBatchItemFailures  bool     // FunctionResponseTypes contains ReportBatchItemFailures
 	Filters                  []string // FilterCriteria.Filters[].Pattern, as written
+	OnFailure                string   // logical id of DestinationConfig.OnFailure.Destination, "" when none
 }
 
 // Queue is one SQS event source mapping of a function.
@@ -179,6 +180,12 @@ func (t *Template) Parameter(name string) (string, bool) {
 	return scalar(get(p, "Default")), true
 }
 
+// MaxReceiveCount returns how many times the SQS queue logicalID delivers a message before
+// its RedrivePolicy moves it to the dead-letter queue; 0 when it has no redrive policy.
+func (t *Template) MaxReceiveCount(logicalID string) int {
+	return intOr(get(get(get(t.resources[logicalID], "Properties"), "RedrivePolicy"), "maxReceiveCount"), 0)
+}
+
 // Buckets returns the logical ids of every AWS::S3::Bucket, sorted.
 func (t *Template) Buckets() []string { return t.ResourcesOfType("AWS::S3::Bucket") }
 
@@ -243,6 +250,7 @@ func (t *Template) function(id string) Function {
 				BisectOnError:            scalar(get(ep, "BisectBatchOnFunctionError")) == "true",
 			}
 			s.ReportBatchItemFailures = reportsItemFailures(ep)
+			s.OnFailure = refTarget(get(get(get(ep, "DestinationConfig"), "OnFailure"), "Destination"))
 			for _, fl := range seq(get(get(ep, "FilterCriteria"), "Filters")) {
 				s.Filters = append(s.Filters, scalar(get(fl, "Pattern")))
 			}

@@ -33,6 +33,10 @@ Globals:
 Resources:
   Key: {Type: AWS::SecretsManager::Secret}
   Files: {Type: AWS::S3::Bucket}
+  Failed:
+    Type: AWS::SQS::Queue
+    Properties: {RedrivePolicy: {deadLetterTargetArn: !GetAtt FailedDLQ.Arn, maxReceiveCount: 3}}
+  FailedDLQ: {Type: AWS::SQS::Queue}
   Other: {Type: AWS::S3::Bucket}
   ItemsTable:
     Type: AWS::DynamoDB::Table
@@ -98,6 +102,8 @@ Resources:
             FilterCriteria:
               Filters:
                 - Pattern: '{"eventName": ["INSERT"]}'
+            DestinationConfig:
+              OnFailure: {Type: SQS, Destination: !GetAtt Failed.Arn}
         Long:
           Type: DynamoDB
           Properties:
@@ -136,7 +142,7 @@ func TestFunctionsInline(t *testing.T) {
 				{Table: "PlainTable", BatchSize: 100, MaxRetryAttempts: -1, StartingPosition: "LATEST"},
 				{Table: "ItemsTable", BatchSize: 500, MaxBatchingWindowSeconds: 5, MaxRetryAttempts: 3,
 					StartingPosition: "TRIM_HORIZON", BisectOnError: true, ReportBatchItemFailures: true,
-					Filters: []string{`{"eventName": ["INSERT"]}`}},
+					Filters: []string{`{"eventName": ["INSERT"]}`}, OnFailure: "Failed"},
 			},
 			Schedules: []Schedule{
 				{Expression: "cron(0 3 * * ? *)", Input: `{"k":"v"}`, Enabled: true},
@@ -169,6 +175,18 @@ func TestFunctionsInline(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got, cmpopts.IgnoreFields(Function{}, "Env")); d != "" {
 		t.Errorf("Functions (-want +got):\n%s", d)
+	}
+}
+
+func TestMaxReceiveCount(t *testing.T) {
+	tp := mustParse(t, inline)
+	for queue, want := range map[string]int{"Failed": 3, "FailedDLQ": 0, "Nothing": 0} {
+		if got := tp.MaxReceiveCount(queue); got != want {
+			t.Errorf("MaxReceiveCount(%s) = %d, want %d", queue, got, want)
+		}
+	}
+	if got := loadRepo(t).MaxReceiveCount("ArchiveFailureQueue"); got != 5 {
+		t.Errorf("template.yaml: ArchiveFailureQueue's maxReceiveCount = %d, want 5", got)
 	}
 }
 

@@ -1,0 +1,77 @@
+package streams
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Destinations receives the on-failure records of mappings that name an on-failure
+// destination (a queue's logical id): what Lambda sends there for a batch that exhausted
+// its retries. local/queues is the local one.
+type Destinations interface {
+	Send(ctx context.Context, destination string, body []byte) error
+}
+
+// failureRecord is the message Lambda sends to a stream mapping's on-failure destination:
+// where the batch is in the stream, not the records themselves.
+type failureRecord struct {
+	RequestContext struct {
+		RequestID              string `json:"requestId"`
+		FunctionArn            string `json:"functionArn"`
+		Condition              string `json:"condition"`
+		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
+	} `json:"requestContext"`
+	ResponseContext struct {
+		StatusCode      int    `json:"statusCode"`
+		ExecutedVersion string `json:"executedVersion"`
+		FunctionError   string `json:"functionError,omitempty"`
+	} `json:"responseContext"`
+	Version            string    `json:"version"`
+	Timestamp          string    `json:"timestamp"`
+	DDBStreamBatchInfo batchInfo `json:"DDBStreamBatchInfo"`
+}
+
+type batchInfo struct {
+	ShardID                         string `json:"shardId"`
+	StartSequenceNumber             string `json:"startSequenceNumber"`
+	EndSequenceNumber               string `json:"endSequenceNumber"`
+	ApproximateArrivalOfFirstRecord string `json:"approximateArrivalOfFirstRecord"`
+	ApproximateArrivalOfLastRecord  string `json:"approximateArrivalOfLastRecord"`
+	BatchSize                       int    `json:"batchSize"`
+	StreamArn                       string `json:"streamArn"`
+}
+
+// newFailureRecord describes batch, which failed invokes times (the last with err; nil
+// means it reported batch item failures), as Lambda's on-failure record does.
+func newFailureRecord(function, streamARN, shardID string, batch []Record, invokes int, err error, now time.Time) ([]byte, error) {
+	var f failureRecord
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	f.RequestContext.RequestID = hex.EncodeToString(id[:])
+	f.RequestContext.FunctionArn = "arn:aws:lambda:us-east-1:000000000000:function:" + function
+	f.RequestContext.Condition = "RetryAttemptsExhausted"
+	f.RequestContext.ApproximateInvokeCount = invokes
+	f.ResponseContext.StatusCode = 200
+	f.ResponseContext.ExecutedVersion = "$LATEST"
+	if err != nil {
+		f.ResponseContext.FunctionError = "Unhandled"
+	}
+	f.Version, f.Timestamp = "1.0", now.UTC().Format("2006-01-02T15:04:05.000Z")
+	first, last := batch[0].DynamoDB, batch[len(batch)-1].DynamoDB
+	arrival := func(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }
+	f.DDBStreamBatchInfo = batchInfo{
+		ShardID: shardID, StartSequenceNumber: first.SequenceNumber, EndSequenceNumber: last.SequenceNumber,
+		ApproximateArrivalOfFirstRecord: arrival(first.ApproximateCreationDateTime),
+		ApproximateArrivalOfLastRecord:  arrival(last.ApproximateCreationDateTime),
+		BatchSize:                       len(batch), StreamArn: streamARN,
+	}
+	b, mErr := json.Marshal(f)
+	if mErr != nil {
+		return nil, fmt.Errorf("encode on-failure record: %w", mErr)
+	}
+	return b, nil
+}
