@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/contrail/contrail/shared/onfailure"
 )
 
 // Destinations receives the on-failure records of mappings that name an on-failure
@@ -16,39 +18,10 @@ type Destinations interface {
 	Send(ctx context.Context, destination string, body []byte) error
 }
 
-// failureRecord is the message Lambda sends to a stream mapping's on-failure destination:
-// where the batch is in the stream, not the records themselves.
-type failureRecord struct {
-	RequestContext struct {
-		RequestID              string `json:"requestId"`
-		FunctionArn            string `json:"functionArn"`
-		Condition              string `json:"condition"`
-		ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-	} `json:"requestContext"`
-	ResponseContext struct {
-		StatusCode      int    `json:"statusCode"`
-		ExecutedVersion string `json:"executedVersion"`
-		FunctionError   string `json:"functionError,omitempty"`
-	} `json:"responseContext"`
-	Version            string    `json:"version"`
-	Timestamp          string    `json:"timestamp"`
-	DDBStreamBatchInfo batchInfo `json:"DDBStreamBatchInfo"`
-}
-
-type batchInfo struct {
-	ShardID                         string `json:"shardId"`
-	StartSequenceNumber             string `json:"startSequenceNumber"`
-	EndSequenceNumber               string `json:"endSequenceNumber"`
-	ApproximateArrivalOfFirstRecord string `json:"approximateArrivalOfFirstRecord"`
-	ApproximateArrivalOfLastRecord  string `json:"approximateArrivalOfLastRecord"`
-	BatchSize                       int    `json:"batchSize"`
-	StreamArn                       string `json:"streamArn"`
-}
-
 // newFailureRecord describes batch, which failed invokes times (the last with err; nil
 // means it reported batch item failures), as Lambda's on-failure record does.
 func newFailureRecord(function, streamARN, shardID string, batch []Record, invokes int, err error, now time.Time) ([]byte, error) {
-	var f failureRecord
+	var f onfailure.Record
 	var id [16]byte
 	_, _ = rand.Read(id[:])
 	f.RequestContext.RequestID = hex.EncodeToString(id[:])
@@ -63,7 +36,7 @@ func newFailureRecord(function, streamARN, shardID string, batch []Record, invok
 	f.Version, f.Timestamp = "1.0", now.UTC().Format("2006-01-02T15:04:05.000Z")
 	first, last := batch[0].DynamoDB, batch[len(batch)-1].DynamoDB
 	arrival := func(sec int64) string { return time.Unix(sec, 0).UTC().Format(time.RFC3339) }
-	f.DDBStreamBatchInfo = batchInfo{
+	f.DDBStreamBatchInfo = &onfailure.BatchInfo{
 		ShardID: shardID, StartSequenceNumber: first.SequenceNumber, EndSequenceNumber: last.SequenceNumber,
 		ApproximateArrivalOfFirstRecord: arrival(first.ApproximateCreationDateTime),
 		ApproximateArrivalOfLastRecord:  arrival(last.ApproximateCreationDateTime),

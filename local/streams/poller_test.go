@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/archive/replay"
+	"github.com/contrail/contrail/shared/onfailure"
 	"github.com/contrail/contrail/shared/stacktest"
 )
 
@@ -308,7 +309,7 @@ func TestOnFailureDestination(t *testing.T) {
 	if got.destination != "ArchiveFailureQueue" {
 		t.Errorf("sent to %q, want ArchiveFailureQueue", got.destination)
 	}
-	var rec failureRecord
+	var rec onfailure.Record
 	if err := json.Unmarshal(got.body, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -318,13 +319,13 @@ func TestOnFailureDestination(t *testing.T) {
 	arrival := func(r events.DynamoDBEventRecord) string {
 		return r.Change.ApproximateCreationDateTime.UTC().Format(time.RFC3339)
 	}
-	var want failureRecord
+	var want onfailure.Record
 	want.RequestContext.RequestID = rec.RequestContext.RequestID
 	want.RequestContext.FunctionArn = "arn:aws:lambda:us-east-1:000000000000:function:ArchiverFunction"
 	want.RequestContext.Condition, want.RequestContext.ApproximateInvokeCount = "RetryAttemptsExhausted", 2
 	want.ResponseContext.StatusCode, want.ResponseContext.ExecutedVersion, want.ResponseContext.FunctionError = 200, "$LATEST", "Unhandled"
 	want.Version, want.Timestamp = "1.0", rec.Timestamp
-	want.DDBStreamBatchInfo = batchInfo{ShardID: rec.DDBStreamBatchInfo.ShardID,
+	want.DDBStreamBatchInfo = &onfailure.BatchInfo{ShardID: rec.DDBStreamBatchInfo.ShardID,
 		StartSequenceNumber: failed[0].Change.SequenceNumber, EndSequenceNumber: failed[1].Change.SequenceNumber,
 		ApproximateArrivalOfFirstRecord: arrival(failed[0]), ApproximateArrivalOfLastRecord: arrival(failed[1]),
 		BatchSize: 2, StreamArn: failed[0].EventSourceArn}

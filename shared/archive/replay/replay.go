@@ -25,6 +25,7 @@ import (
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/onfailure"
 )
 
 // Streams is the part of the DynamoDB Streams API a replay reads with.
@@ -40,29 +41,16 @@ type Replayer struct {
 	Log      *slog.Logger
 }
 
-// BatchInfo is the DDBStreamBatchInfo of an on-failure record: where the failed batch is.
-type BatchInfo struct {
-	ShardID                         string `json:"shardId"`
-	StartSequenceNumber             string `json:"startSequenceNumber"`
-	EndSequenceNumber               string `json:"endSequenceNumber"`
-	ApproximateArrivalOfFirstRecord string `json:"approximateArrivalOfFirstRecord"`
-	ApproximateArrivalOfLastRecord  string `json:"approximateArrivalOfLastRecord"`
-	BatchSize                       int    `json:"batchSize"`
-	StreamArn                       string `json:"streamArn"`
-}
-
 // Parse reads the on-failure record Lambda sends to the destination queue.
-func Parse(body string) (BatchInfo, error) {
-	var rec struct {
-		Info *BatchInfo `json:"DDBStreamBatchInfo"`
-	}
+func Parse(body string) (onfailure.BatchInfo, error) {
+	var rec onfailure.Record
 	if err := json.Unmarshal([]byte(body), &rec); err != nil {
-		return BatchInfo{}, fmt.Errorf("read on-failure record: %w", err)
+		return onfailure.BatchInfo{}, fmt.Errorf("read on-failure record: %w", err)
 	}
-	if rec.Info == nil {
-		return BatchInfo{}, errors.New("read on-failure record: no DDBStreamBatchInfo (not a DynamoDB stream failure)")
+	if rec.DDBStreamBatchInfo == nil {
+		return onfailure.BatchInfo{}, errors.New("read on-failure record: no DDBStreamBatchInfo (not a DynamoDB stream failure)")
 	}
-	info := *rec.Info
+	info := *rec.DDBStreamBatchInfo
 	var missing []string
 	for name, v := range map[string]string{"shardId": info.ShardID, "startSequenceNumber": info.StartSequenceNumber,
 		"endSequenceNumber": info.EndSequenceNumber, "streamArn": info.StreamArn} {
@@ -72,12 +60,12 @@ func Parse(body string) (BatchInfo, error) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return BatchInfo{}, fmt.Errorf("read on-failure record: DDBStreamBatchInfo lacks %s", strings.Join(missing, ", "))
+		return onfailure.BatchInfo{}, fmt.Errorf("read on-failure record: DDBStreamBatchInfo lacks %s", strings.Join(missing, ", "))
 	}
 	start, ok1 := seqNumber(info.StartSequenceNumber)
 	end, ok2 := seqNumber(info.EndSequenceNumber)
 	if !ok1 || !ok2 || start.Cmp(end) > 0 {
-		return BatchInfo{}, fmt.Errorf("read on-failure record: sequence range %s..%s is not a range of decimal numbers", info.StartSequenceNumber, info.EndSequenceNumber)
+		return onfailure.BatchInfo{}, fmt.Errorf("read on-failure record: sequence range %s..%s is not a range of decimal numbers", info.StartSequenceNumber, info.EndSequenceNumber)
 	}
 	return info, nil
 }
@@ -114,7 +102,7 @@ func (r *Replayer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 
 // Replay reads the batch's records back from the stream and archives its inserted audit
 // events. An error means some were not archived; replaying again is safe.
-func (r *Replayer) Replay(ctx context.Context, info BatchInfo) (Result, error) {
+func (r *Replayer) Replay(ctx context.Context, info onfailure.BatchInfo) (Result, error) {
 	recs, err := r.read(ctx, info)
 	if err != nil {
 		return Result{}, err
@@ -171,7 +159,7 @@ func eventRow(rec types.Record) (row archive.Row, ok bool, err error) {
 const maxEmptyReads = 10
 
 // read returns the records of the shard from the start to the end sequence number.
-func (r *Replayer) read(ctx context.Context, info BatchInfo) ([]types.Record, error) {
+func (r *Replayer) read(ctx context.Context, info onfailure.BatchInfo) ([]types.Record, error) {
 	start, _ := seqNumber(info.StartSequenceNumber)
 	end, _ := seqNumber(info.EndSequenceNumber)
 	where := fmt.Sprintf("shard %s of %s, %s..%s", info.ShardID, info.StreamArn, info.StartSequenceNumber, info.EndSequenceNumber)

@@ -22,6 +22,7 @@ import (
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/onfailure"
 	"github.com/contrail/contrail/shared/stacktest"
 )
 
@@ -41,21 +42,21 @@ func TestParse(t *testing.T) {
 	arn := "arn:aws:dynamodb:us-east-1:000000000000:table/AuditTable/stream/2026-11-30T00:00:00.000"
 	tests := []struct {
 		name, body string
-		want       replay.BatchInfo
+		want       onfailure.BatchInfo
 		wantErr    string
 	}{
 		{"a stream batch", failureRecord("shardId-00000001795914000000-1a2b3c4d", "4421584500000000017450439091", "4421584500000000017450439200", arn, 12),
-			replay.BatchInfo{ShardID: "shardId-00000001795914000000-1a2b3c4d", StartSequenceNumber: "4421584500000000017450439091",
+			onfailure.BatchInfo{ShardID: "shardId-00000001795914000000-1a2b3c4d", StartSequenceNumber: "4421584500000000017450439091",
 				EndSequenceNumber: "4421584500000000017450439200", ApproximateArrivalOfFirstRecord: "2026-11-30T01:20:00Z",
 				ApproximateArrivalOfLastRecord: "2026-11-30T01:20:01Z", BatchSize: 12, StreamArn: arn}, ""},
-		{"not JSON", "archive failed", replay.BatchInfo{}, "read on-failure record: invalid character 'a' looking for beginning of value"},
-		{"another source", `{"requestContext":{"condition":"RetryAttemptsExhausted"},"KinesisBatchInfo":{}}`, replay.BatchInfo{},
+		{"not JSON", "archive failed", onfailure.BatchInfo{}, "read on-failure record: invalid character 'a' looking for beginning of value"},
+		{"another source", `{"requestContext":{"condition":"RetryAttemptsExhausted"},"KinesisBatchInfo":{}}`, onfailure.BatchInfo{},
 			"read on-failure record: no DDBStreamBatchInfo (not a DynamoDB stream failure)"},
-		{"fields missing", `{"DDBStreamBatchInfo":{"shardId":"s","startSequenceNumber":"1"}}`, replay.BatchInfo{},
+		{"fields missing", `{"DDBStreamBatchInfo":{"shardId":"s","startSequenceNumber":"1"}}`, onfailure.BatchInfo{},
 			"read on-failure record: DDBStreamBatchInfo lacks endSequenceNumber, streamArn"},
-		{"range reversed", failureRecord("s", "20", "10", arn, 1), replay.BatchInfo{},
+		{"range reversed", failureRecord("s", "20", "10", arn, 1), onfailure.BatchInfo{},
 			"read on-failure record: sequence range 20..10 is not a range of decimal numbers"},
-		{"not numbers", failureRecord("s", "1e3", "2000", arn, 1), replay.BatchInfo{},
+		{"not numbers", failureRecord("s", "1e3", "2000", arn, 1), onfailure.BatchInfo{},
 			"read on-failure record: sequence range 1e3..2000 is not a range of decimal numbers"},
 	}
 	for _, tt := range tests {
@@ -188,7 +189,7 @@ func TestReplayFromTheStream(t *testing.T) {
 			t.Errorf("archive after replay %d (-want +got):\n%s", i+1, diff)
 		}
 	}
-	res, err := rp.Replay(ctx, replay.BatchInfo{ShardID: shard, StartSequenceNumber: seq(1), EndSequenceNumber: seq(5), StreamArn: arn})
+	res, err := rp.Replay(ctx, onfailure.BatchInfo{ShardID: shard, StartSequenceNumber: seq(1), EndSequenceNumber: seq(5), StreamArn: arn})
 	if err != nil || res != (replay.Result{Records: 5, Events: 3, Parts: 3}) {
 		t.Errorf("Replay = %+v, %v; want 5 records, 3 events, 3 parts", res, err)
 	}
@@ -267,7 +268,7 @@ func TestSampleEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := replay.BatchInfo{ShardID: "shardId-00000001795914000000-1a2b3c4d", StartSequenceNumber: "4421584500000000017450439091",
+	want := onfailure.BatchInfo{ShardID: "shardId-00000001795914000000-1a2b3c4d", StartSequenceNumber: "4421584500000000017450439091",
 		EndSequenceNumber: "4421584500000000017450439200", ApproximateArrivalOfFirstRecord: "2026-11-30T01:20:00Z",
 		ApproximateArrivalOfLastRecord: "2026-11-30T01:20:01Z", BatchSize: 12,
 		StreamArn: "arn:aws:dynamodb:us-east-1:123456789012:table/contrail-AuditTable-1ABCDEF2GHIJ/stream/2026-11-01T00:00:00.000"}
