@@ -94,6 +94,10 @@ func TestContractRoutes(t *testing.T) {
 			if other, dup := seen[key]; dup {
 				t.Errorf("route %s is declared twice: by %s and by %s", key, other, f.LogicalID)
 			}
+			// An HTTP API integration is cut off at 30 s: a function behind a route must answer first.
+			if f.Timeout > 29 {
+				t.Errorf("%s serves %s with a %d s timeout; the HTTP API gives up after 30 s (use at most 29)", f.LogicalID, key, f.Timeout)
+			}
 			seen[key] = f.LogicalID
 		}
 	}
