@@ -16,12 +16,16 @@ import (
 //	pk          T#<tenant>#D#<UTC day of occurredAt>#<shard>   spreads one tenant's writes
 //	sk          <occurredAt>#<id>                               time order within a partition
 //	contactKey  T#<tenant>#C#<contactId>                        GSI ByContact  (history)
-//	typeKey     T#<tenant>#Y#<type>#<day>                       GSI ByType     (?type=)
-//	actorKey    T#<tenant>#A#<actorId>#<day>                    GSI ByActor    (?actorId=)
-//	categoryKey T#<tenant>#G#<category>#<day>                   GSI ByCategory (?category=)
+//	typeKey     T#<tenant>#Y#<type>#<day>#<shard>               GSI ByType     (?type=)
+//	actorKey    T#<tenant>#A#<actorId>#<day>#<shard>            GSI ByActor    (?actorId=)
+//	categoryKey T#<tenant>#G#<category>#<day>#<shard>           GSI ByCategory (?category=)
 //	sessionKey  T#<tenant>#S#<sessionId>                        GSI BySession  (co-browsing)
 //	expiresAt   epoch seconds: occurredAt + the category's hot retention (TTL)
 //	itemType    "event": what the archiver archives
+//
+// The shard is the event's write shard (Keys.Shard) in pk and in the day-bucketed GSI keys
+// alike: a GSI partition that took every event of a busy tenant's type or category in a day
+// would throttle the index, and with it the table's writes.
 const ItemType = "event"
 
 // Table index names, as declared in template.yaml.
@@ -61,12 +65,14 @@ func SK(occurredAt, id string) string { return occurredAt + "#" + id }
 
 // ContactKey, TypeKey, ActorKey, CategoryKey and SessionKey are the GSI partition keys.
 func ContactKey(tenant, contactID string) string { return "T#" + tenant + "#C#" + contactID }
-func TypeKey(tenant, typ, day string) string     { return "T#" + tenant + "#Y#" + typ + "#" + day }
-func ActorKey(tenant, actorID, day string) string {
-	return "T#" + tenant + "#A#" + actorID + "#" + day
+func TypeKey(tenant, typ, day string, shard int) string {
+	return "T#" + tenant + "#Y#" + typ + "#" + day + "#" + strconv.Itoa(shard)
 }
-func CategoryKey(tenant, category, day string) string {
-	return "T#" + tenant + "#G#" + category + "#" + day
+func ActorKey(tenant, actorID, day string, shard int) string {
+	return "T#" + tenant + "#A#" + actorID + "#" + day + "#" + strconv.Itoa(shard)
+}
+func CategoryKey(tenant, category, day string, shard int) string {
+	return "T#" + tenant + "#G#" + category + "#" + day + "#" + strconv.Itoa(shard)
 }
 func SessionKey(tenant, sessionID string) string { return "T#" + tenant + "#S#" + sessionID }
 
@@ -103,17 +109,17 @@ func (k Keys) Item(e *Event, r Retention) (map[string]types.AttributeValue, erro
 	if err != nil {
 		return nil, fmt.Errorf("marshal event %s: %w", e.ID, err)
 	}
-	day := Day(e.OccurredAt)
+	day, shard := Day(e.OccurredAt), k.Shard(e.ID)
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-	item["pk"] = s(PK(e.TenantID, day, k.Shard(e.ID)))
+	item["pk"] = s(PK(e.TenantID, day, shard))
 	item["sk"] = s(SK(e.OccurredAt, e.ID))
-	item["typeKey"] = s(TypeKey(e.TenantID, e.Type, day))
-	item["categoryKey"] = s(CategoryKey(e.TenantID, e.Category, day))
+	item["typeKey"] = s(TypeKey(e.TenantID, e.Type, day, shard))
+	item["categoryKey"] = s(CategoryKey(e.TenantID, e.Category, day, shard))
 	if e.Contact != nil && e.Contact.ID != "" {
 		item["contactKey"] = s(ContactKey(e.TenantID, e.Contact.ID))
 	}
 	if e.Actor.ID != "" {
-		item["actorKey"] = s(ActorKey(e.TenantID, e.Actor.ID, day))
+		item["actorKey"] = s(ActorKey(e.TenantID, e.Actor.ID, day, shard))
 	}
 	if e.SessionID != "" {
 		item["sessionKey"] = s(SessionKey(e.TenantID, e.SessionID))

@@ -92,9 +92,9 @@ func (r *Reader) History(ctx context.Context, tenant string, contactIDs []string
 // the range it bounds:
 //
 //	contactId -> GSI ByContact (one partition, whole period)
-//	actorId   -> GSI ByActor, one partition per UTC day
-//	type      -> GSI ByType, one partition per type per UTC day, merged
-//	category  -> GSI ByCategory, one partition per UTC day
+//	actorId   -> GSI ByActor, one partition per write shard per UTC day, merged
+//	type      -> GSI ByType, one partition per type per write shard per UTC day, merged
+//	category  -> GSI ByCategory, one partition per write shard per UTC day, merged
 //	none      -> the table, one partition per write shard per UTC day, merged
 //
 // Days are walked newest to oldest, in windows of days queried at once, and the walk stops
@@ -132,28 +132,39 @@ func (r *Reader) Log(ctx context.Context, tenant string, f Filter, after string,
 		return evs, next, nil
 	}
 
+	// Every day-bucketed partition has Keys.Shards write shards: a day is their merge.
+	n := max(r.Keys.Shards, 1)
 	var perDay func(day string) []*stream
 	switch {
 	case f.ActorID != "":
 		fx.types(types)
 		fx.category(f.Category)
 		perDay = func(day string) []*stream {
-			return []*stream{r.stream(IndexByActor, "actorKey", ActorKey(tenant, f.ActorID, day), lo, hi, true, &fx)}
+			ss := make([]*stream, n)
+			for i := range n {
+				ss[i] = r.stream(IndexByActor, "actorKey", ActorKey(tenant, f.ActorID, day, i), lo, hi, true, &fx)
+			}
+			return ss
 		}
 	case len(types) > 0:
 		perDay = func(day string) []*stream {
-			ss := make([]*stream, len(types))
-			for i, t := range types {
-				ss[i] = r.stream(IndexByType, "typeKey", TypeKey(tenant, t, day), lo, hi, true, nil)
+			ss := make([]*stream, 0, len(types)*n)
+			for _, t := range types {
+				for i := range n {
+					ss = append(ss, r.stream(IndexByType, "typeKey", TypeKey(tenant, t, day, i), lo, hi, true, nil))
+				}
 			}
 			return ss
 		}
 	case f.Category != "":
 		perDay = func(day string) []*stream {
-			return []*stream{r.stream(IndexByCategory, "categoryKey", CategoryKey(tenant, f.Category, day), lo, hi, true, nil)}
+			ss := make([]*stream, n)
+			for i := range n {
+				ss[i] = r.stream(IndexByCategory, "categoryKey", CategoryKey(tenant, f.Category, day, i), lo, hi, true, nil)
+			}
+			return ss
 		}
 	default:
-		n := max(r.Keys.Shards, 1)
 		perDay = func(day string) []*stream {
 			ss := make([]*stream, n)
 			for i := range n {

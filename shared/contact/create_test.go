@@ -29,9 +29,9 @@ func wantEvent(id, typ, contactID, contactName, source, channel string, data map
 		"data":        data,
 		"context":     map[string]any{"ip": "203.0.113.7", "userAgent": "contact-test/1.0", "requestId": "req-1"},
 		"contactKey":  "T#" + by.tenant + "#C#" + contactID,
-		"typeKey":     "T#" + by.tenant + "#Y#" + typ + "#2026-11-30",
-		"categoryKey": "T#" + by.tenant + "#G#" + category + "#2026-11-30",
-		"actorKey":    "T#" + by.tenant + "#A#" + by.sub + "#2026-11-30",
+		"typeKey":     fmt.Sprintf("T#%s#Y#%s#2026-11-30#%d", by.tenant, typ, shard),
+		"categoryKey": fmt.Sprintf("T#%s#G#%s#2026-11-30#%d", by.tenant, category, shard),
+		"actorKey":    fmt.Sprintf("T#%s#A#%s#2026-11-30#%d", by.tenant, by.sub, shard),
 		"itemType":    "event",
 		"expiresAt":   expires0,
 	}

@@ -177,17 +177,18 @@ func wantEvent(c imported, at string) map[string]any {
 	if c.phone != "" {
 		data["phone"] = c.phone
 	}
-	day := at[:10]
+	day, shard := at[:10], audit.Keys{Shards: 4}.Shard(c.eventID)
 	return map[string]any{
-		"pk": fmt.Sprintf("T#acme#D#%s#%d", day, audit.Keys{Shards: 4}.Shard(c.eventID)), "sk": at + "#" + c.eventID,
+		"pk": fmt.Sprintf("T#acme#D#%s#%d", day, shard), "sk": at + "#" + c.eventID,
 		"id": c.eventID, "tenantId": "acme", "occurredAt": at, "recordedAt": at,
 		"type": "CONTACT_ADDED", "category": "contact", "source": "import",
-		"actor":   map[string]any{"type": "user", "id": "u-agent", "name": "Ayu Agent"},
-		"contact": map[string]any{"id": c.id, "name": c.name},
-		"data":    data,
-		"context": map[string]any{"ip": "203.0.113.7", "userAgent": "import-test/1.0", "requestId": "req-1"},
-		"typeKey": "T#acme#Y#CONTACT_ADDED#" + day, "categoryKey": "T#acme#G#contact#" + day,
-		"contactKey": "T#acme#C#" + c.id, "actorKey": "T#acme#A#u-agent#" + day,
+		"actor":       map[string]any{"type": "user", "id": "u-agent", "name": "Ayu Agent"},
+		"contact":     map[string]any{"id": c.id, "name": c.name},
+		"data":        data,
+		"context":     map[string]any{"ip": "203.0.113.7", "userAgent": "import-test/1.0", "requestId": "req-1"},
+		"typeKey":     fmt.Sprintf("T#acme#Y#CONTACT_ADDED#%s#%d", day, shard),
+		"categoryKey": fmt.Sprintf("T#acme#G#contact#%s#%d", day, shard),
+		"contactKey":  "T#acme#C#" + c.id, "actorKey": fmt.Sprintf("T#acme#A#u-agent#%s#%d", day, shard),
 		"itemType": "event", "expiresAt": float64(t0.Add(400 * 24 * time.Hour).Unix()),
 	}
 }

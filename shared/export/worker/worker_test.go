@@ -110,23 +110,25 @@ func (f *fixture) object(t *testing.T, key string) ([]byte, bool) {
 
 func (f *fixture) exportedEvents(t *testing.T) []audit.Event {
 	t.Helper()
-	out, err := f.db.Query(context.Background(), &dynamodb.QueryInput{
-		TableName: aws.String(f.tables["AuditTable"]), IndexName: aws.String(audit.IndexByType),
-		KeyConditionExpression: aws.String("typeKey = :k"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":k": &types.AttributeValueMemberS{Value: audit.TypeKey("acme", "REPORT_EXPORTED", "2026-11-30")},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var evs []audit.Event
-	for _, item := range out.Items {
-		ev, err := audit.FromItem(item)
+	for shard := range 4 { // the worker's AuditShards
+		out, err := f.db.Query(context.Background(), &dynamodb.QueryInput{
+			TableName: aws.String(f.tables["AuditTable"]), IndexName: aws.String(audit.IndexByType),
+			KeyConditionExpression: aws.String("typeKey = :k"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":k": &types.AttributeValueMemberS{Value: audit.TypeKey("acme", "REPORT_EXPORTED", "2026-11-30", shard)},
+			},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs = append(evs, ev)
+		for _, item := range out.Items {
+			ev, err := audit.FromItem(item)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs = append(evs, ev)
+		}
 	}
 	return evs
 }
