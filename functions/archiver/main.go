@@ -23,7 +23,7 @@ func main() {
 	r.Must()
 	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
 	a := &archive.Archiver{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log}
-	// The Archiver is a lambda.Handler: it gets the raw stream event and decodes it with
-	// archive.DecodeStreamBatch (no reflection), then runs Handle.
-	lambda.StartHandler(a)
+	// The Archiver is a lambda.Handler, which lambda.Start runs as is: it gets the raw
+	// stream event, decodes it with archive.DecodeStreamBatch (no reflection), then runs Handle.
+	lambda.Start(a)
 }

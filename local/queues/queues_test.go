@@ -41,7 +41,6 @@ type script struct {
 	fns    []string
 	events []events.SQSEvent
 	reply  func(id string, receive int) (string, error)
-	done   chan struct{}
 }
 
 func (s *script) Invoke(_ context.Context, fn string, payload []byte) ([]byte, error) {
