@@ -101,7 +101,8 @@ func (r *Replayer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 }
 
 // Replay reads the batch's records back from the stream and archives its inserted audit
-// events. An error means some were not archived; replaying again is safe.
+// events, every one it can: a record that cannot be converted does not hold back the
+// others. An error means some were not archived; replaying again is safe.
 func (r *Replayer) Replay(ctx context.Context, info onfailure.BatchInfo) (Result, error) {
 	recs, err := r.read(ctx, info)
 	if err != nil {
@@ -110,10 +111,12 @@ func (r *Replayer) Replay(ctx context.Context, info onfailure.BatchInfo) (Result
 	res := Result{Records: len(recs)}
 	rows := make([]archive.Row, 0, len(recs))
 	ids := make([]string, 0, len(recs))
+	var unreadable []error // records that cannot become rows: the others are archived anyway
 	for _, rec := range recs {
 		row, ok, err := eventRow(rec)
 		if err != nil {
-			return res, err
+			unreadable = append(unreadable, err)
+			continue
 		}
 		if ok {
 			rows = append(rows, row)
@@ -123,9 +126,15 @@ func (r *Replayer) Replay(ctx context.Context, info onfailure.BatchInfo) (Result
 	res.Events = len(rows)
 	var failed []string
 	res.Parts, failed = r.Archiver.Write(ctx, rows, ids)
+	var errs []error
 	if len(failed) > 0 {
-		return res, fmt.Errorf("replay %s..%s: %d of %d events not archived (their tenant-days could not be written)",
-			info.StartSequenceNumber, info.EndSequenceNumber, len(failed), len(rows))
+		errs = append(errs, fmt.Errorf("%d of %d events not archived (their tenant-days could not be written)", len(failed), len(rows)))
+	}
+	if len(unreadable) > 0 {
+		errs = append(errs, fmt.Errorf("%d records cannot be archived: %w", len(unreadable), errors.Join(unreadable...)))
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("replay %s..%s: %w", info.StartSequenceNumber, info.EndSequenceNumber, errors.Join(errs...))
 	}
 	return res, nil
 }

@@ -276,3 +276,56 @@ func TestSampleEvent(t *testing.T) {
 		t.Errorf("BatchInfo (-want +got):\n%s", diff)
 	}
 }
+
+// A record that cannot be archived (here an event item whose occurredAt is not a time) keeps
+// the message in the queue, but does not hold back the other events of the batch.
+func TestReplayArchivesWhatItCan(t *testing.T) {
+	ctx := context.Background()
+	db, tables := stacktest.DynamoDB(t), stacktest.Tables(t)
+	table := tables["AuditTable"]
+	keys := audit.Keys{Shards: 2}
+	good := event("01KB0000000000000000000011", "acme", "2026-11-30T01:00:00.000Z", "LOGGED_IN")
+	bad := event("01KB0000000000000000000012", "acme", "2026-11-30T01:01:00.000Z", "LOGGED_IN")
+	for _, e := range []*audit.Event{&good, &bad} {
+		item, err := keys.Item(e, audit.RetentionDays(400, 400, 400, 30))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e == &bad {
+			item["occurredAt"] = &ddbtypes.AttributeValueMemberS{Value: "yesterday"}
+		}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streams := stacktest.DynamoDBStreams(t)
+	arn, shard, recs := readStream(t, db, streams, table)
+	if len(recs) != 2 {
+		t.Fatalf("%d stream records, want 2", len(recs))
+	}
+	s3c, bucket := stacktest.S3(t), stacktest.Bucket(t)
+	store := &archive.S3Store{Client: s3c, Bucket: bucket}
+	rp := &replay.Replayer{Streams: streams, Archiver: &archive.Archiver{Store: store}}
+	info := onfailure.BatchInfo{ShardID: shard, StreamArn: arn,
+		StartSequenceNumber: aws.ToString(recs[0].Dynamodb.SequenceNumber), EndSequenceNumber: aws.ToString(recs[1].Dynamodb.SequenceNumber)}
+	res, err := rp.Replay(ctx, info)
+	wantErr := fmt.Sprintf("replay %s..%s: 1 records cannot be archived: stream record %s: archive event %s: occurredAt: ",
+		info.StartSequenceNumber, info.EndSequenceNumber, info.EndSequenceNumber, bad.ID)
+	if err == nil || !strings.HasPrefix(err.Error(), wantErr) {
+		t.Fatalf("Replay error = %v, want it to start with %q", err, wantErr)
+	}
+	if res != (replay.Result{Records: 2, Events: 1, Parts: 1}) {
+		t.Errorf("Replay = %+v, want 2 records, 1 event, 1 part", res)
+	}
+	want, err := archive.FromEvent(&good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []archive.Row
+	if err := (&archive.Reader{Store: store}).ScanDay(ctx, "acme", "2026-11-30", nil, func(r *archive.Row) error { got = append(got, *r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]archive.Row{want}, got); diff != "" {
+		t.Errorf("archive (-want +got):\n%s", diff)
+	}
+}
