@@ -157,10 +157,7 @@ func StartSES(ctx context.Context, o Options) (*Process, error) {
 	if _, err := os.Stat(cli); err != nil {
 		return nil, fmt.Errorf("SES emulator not installed: run `npm ci --prefix local` (make test does): %s is missing", cli)
 	}
-	host := o.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
+	host := o.host()
 	return launch(ctx, "SES emulator", o, func(endpoint string, port int) (*Process, error) {
 		p, err := start("SES emulator", node, []string{cli, "--host", host, "--port", strconv.Itoa(port)}, endpoint, port, o)
 		if err != nil {
@@ -184,6 +181,14 @@ func StartSES(ctx context.Context, o Options) (*Process, error) {
 	})
 }
 
+// host is the host the endpoint names: o.Host, or 127.0.0.1.
+func (o Options) host() string {
+	if o.Host == "" {
+		return "127.0.0.1"
+	}
+	return o.Host
+}
+
 // launchAttempts bounds the retries when a chosen port turns out to be taken.
 const launchAttempts = 5
 
@@ -192,10 +197,7 @@ const launchAttempts = 5
 // binary's emulator, say): when the child reports the port in use, launch stops it and tries
 // another port, instead of waiting out the start timeout or talking to someone else's server.
 func launch(ctx context.Context, name string, o Options, attempt func(endpoint string, port int) (*Process, error)) (*Process, error) {
-	host := o.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
+	host := o.host()
 	for i := 1; ; i++ {
 		port := o.Port
 		if port == 0 {
