@@ -21,6 +21,7 @@ import (
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // genVersion changes whenever the generator's output changes; it keys the cached archive.
@@ -29,7 +30,7 @@ const genVersion = 1
 // tenantSpec is one generated tenant: how many events over the whole period, how many
 // users act, the time zone its business hours follow.
 type tenantSpec struct {
-	ID     string
+	ID     tenant.ID
 	Events int
 	Users  int
 	TZ     string
@@ -212,7 +213,7 @@ func contactName(n int) string {
 
 // dayEvents returns the events of tenant t on UTC day d (index di), unsorted.
 func (g gen) dayEvents(t tenantSpec, di int, d time.Time, n int, contactsBefore int) []audit.Event {
-	r := g.rng(t.ID, d.Format(time.DateOnly))
+	r := g.rng(t.ID.String(), d.Format(time.DateOnly))
 	loc, err := time.LoadLocation(t.TZ)
 	if err != nil {
 		panic(err)
@@ -242,7 +243,7 @@ func (g gen) dayEvents(t tenantSpec, di int, d time.Time, n int, contactsBefore 
 		ui := r.IntN(r.IntN(t.Users) + 1) // a few users do most of the work
 		e := audit.Event{
 			ID:         ulid.MustNew(ulid.Timestamp(at), entropy).String(),
-			TenantID:   t.ID,
+			TenantID:   tenant.ID(t.ID),
 			OccurredAt: audit.FormatTime(at),
 			RecordedAt: audit.FormatTime(at.Add(time.Duration(20+r.IntN(400)) * time.Millisecond)),
 			Type:       typ,
@@ -440,7 +441,7 @@ func generate(ctx context.Context, dir string, sc scale, seed uint64, log func(s
 				}
 				mu.Lock()
 				m.Parts += parts
-				m.Events[j.t.ID] += distinct
+				m.Events[j.t.ID.String()] += distinct
 				done++
 				if done%200 == 0 {
 					log("generated %d/%d tenant-days (%s)", done, len(jobs), time.Since(start).Round(time.Second))
@@ -492,7 +493,7 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 			return 0, 0, err
 		}
 	}
-	r := g.rng("dup", t.ID, d.Format(time.DateOnly))
+	r := g.rng("dup", t.ID.String(), d.Format(time.DateOnly))
 	const partRows = 4000
 	date := d.Format(time.DateOnly)
 	for lo := 0; lo < len(rows); lo += partRows {
@@ -514,10 +515,18 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 		if err != nil {
 			return 0, 0, err
 		}
-		if err := st.Put(ctx, archive.PartKey(t.ID, date, ids), body); err != nil {
+		key, err := archive.PartKey(t.ID, date, ids)
+		if err != nil {
 			return 0, 0, err
 		}
-		if err := st.Put(ctx, archive.PendingKey(t.ID, date), nil); err != nil {
+		mark, err := archive.PendingKey(t.ID, date)
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := st.Put(ctx, key, body); err != nil {
+			return 0, 0, err
+		}
+		if err := st.Put(ctx, mark, nil); err != nil {
 			return 0, 0, err
 		}
 		parts++

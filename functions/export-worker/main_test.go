@@ -147,7 +147,7 @@ func putPart(t *testing.T, client *s3.Client, bucket string, day time.Time, evs 
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := archive.PartKey("acme", day.Format(time.DateOnly), ids)
+	key := mustKey(archive.PartKey("acme", day.Format(time.DateOnly), ids))
 	if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +223,12 @@ func download(t *testing.T, url string) []byte {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return b
+}
+
+// mustKey returns an archive key built from values the test knows are valid.
+func mustKey(key string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return key
 }

@@ -2,11 +2,16 @@ package archive
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Archiver writes the audit events of a stream batch to the archive: one part per
@@ -18,9 +23,14 @@ type Archiver struct {
 	Log   *slog.Logger
 	// Parallel is how many tenant-days are encoded and written at once; 0 means 8.
 	Parallel int
+	// Clock dates the records set aside; nil means time.Now.
+	Clock func() time.Time
 }
 
-type tenantDay struct{ tenant, date string }
+type tenantDay struct {
+	tenant tenant.ID
+	date   string
+}
 
 type dayGroup struct {
 	rows []Row
@@ -30,12 +40,15 @@ type dayGroup struct {
 // Handle archives a batch. Records that are not inserted audit events (TTL expiries,
 // modifications, other item types) are ignored. When the write of a tenant-day fails, the
 // sequence numbers of exactly that tenant-day's records are reported as batch item
-// failures, so Lambda retries from there; a record that cannot be converted is reported
-// too (after the retries, the on-failure destination records it). It never returns an
+// failures, so Lambda retries from there. A record that can never be archived (it does not
+// convert to a row: a tenant id no partition may hold, a bad time) is set aside at once
+// under rejected/ with its reason (SetAside), so it holds back neither its shard nor any
+// tenant's reports; it is retried only while setting it aside fails. It never returns an
 // error: a failed invocation would retry the whole batch.
 func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.DynamoDBEventResponse, error) {
 	log := a.log()
 	var failed []string
+	var rejected []Rejected
 	ignored := 0
 	rows := make([]Row, 0, len(batch.Records))
 	seqs := make([]string, 0, len(batch.Records))
@@ -47,12 +60,25 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 		}
 		row, err := rec.DynamoDB.NewImage.Row()
 		if err != nil {
-			log.ErrorContext(ctx, "audit event cannot be archived", "sequence_number", rec.DynamoDB.SequenceNumber, "event_id", rec.DynamoDB.NewImage.ID.S, "error", err.Error())
-			failed = append(failed, rec.DynamoDB.SequenceNumber)
+			rejected = append(rejected, Rejected{Record: *rec, Reason: err.Error()})
 			continue
 		}
 		rows = append(rows, row)
 		seqs = append(seqs, rec.DynamoDB.SequenceNumber)
+	}
+	if len(rejected) > 0 {
+		key, err := a.SetAside(ctx, rejected)
+		if err != nil {
+			log.ErrorContext(ctx, "audit events cannot be archived nor set aside; they will be retried", "records", len(rejected), "error", err.Error())
+			for _, r := range rejected {
+				failed = append(failed, r.Record.DynamoDB.SequenceNumber)
+			}
+		} else {
+			for _, r := range rejected {
+				log.ErrorContext(ctx, "audit event cannot be archived; set aside for an operator", "sequence_number", r.Record.DynamoDB.SequenceNumber,
+					"event_id", r.Record.DynamoDB.NewImage.ID.S, "reason", r.Reason, "key", key)
+			}
+		}
 	}
 	parts, notWritten := a.Write(ctx, rows, seqs)
 	failed = append(failed, notWritten...)
@@ -61,8 +87,50 @@ func (a *Archiver) Handle(ctx context.Context, batch *StreamBatch) (events.Dynam
 	for _, seq := range failed {
 		failures = append(failures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
 	}
-	log.InfoContext(ctx, "stream batch archived", "records", len(batch.Records), "ignored", ignored, "parts", parts, "failed_records", len(failures))
+	log.InfoContext(ctx, "stream batch archived", "records", len(batch.Records), "ignored", ignored, "parts", parts,
+		"set_aside", len(rejected), "failed_records", len(failures))
 	return events.DynamoDBEventResponse{BatchItemFailures: failures}, nil
+}
+
+// Rejected is a stream record the archiver set aside, with why.
+type Rejected struct {
+	Record StreamRecord
+	Reason string
+}
+
+// RejectedBatch is the body of an object under rejected/: a stream batch in the shape Lambda
+// delivers (so an operator who fixed the cause can invoke ArchiverFunction with it as the
+// payload) plus, per sequence number, why each record was set aside.
+type RejectedBatch struct {
+	Records    []StreamRecord    `json:"Records"`
+	Reasons    map[string]string `json:"reasons"`
+	RejectedAt string            `json:"rejectedAt"`
+}
+
+// SetAside writes records that can never be archived to one object under rejected/ and
+// returns its key. The key is a digest of their sequence numbers, so a retry rewrites it.
+func (a *Archiver) SetAside(ctx context.Context, rs []Rejected) (string, error) {
+	now := time.Now
+	if a.Clock != nil {
+		now = a.Clock
+	}
+	b := RejectedBatch{Reasons: map[string]string{}, RejectedAt: now().UTC().Format(time.RFC3339)}
+	seqs := make([]string, len(rs))
+	for i, r := range rs {
+		b.Records = append(b.Records, r.Record)
+		b.Reasons[r.Record.DynamoDB.SequenceNumber] = r.Reason
+		seqs[i] = r.Record.DynamoDB.SequenceNumber
+	}
+	sort.Strings(seqs)
+	body, err := json.Marshal(b)
+	if err != nil {
+		return "", fmt.Errorf("encode rejected records: %w", err)
+	}
+	key := RejectedKey(now().UTC().Format(time.DateOnly), seqs)
+	if err := a.Store.Put(ctx, key, body); err != nil {
+		return "", fmt.Errorf("set aside %d records at %s: %w", len(rs), key, err)
+	}
+	return key, nil
 }
 
 // Write archives rows, one part per tenant-day, and returns how many parts it wrote and
@@ -73,7 +141,7 @@ func (a *Archiver) Write(ctx context.Context, rows []Row, ids []string) (parts i
 	groups := map[tenantDay]*dayGroup{}
 	var order []tenantDay
 	for i, row := range rows {
-		k := tenantDay{row.TenantID, row.Date()}
+		k := tenantDay{tenant.ID(row.TenantID), row.Date()} // PartKey checks it again
 		g := groups[k]
 		if g == nil {
 			g = &dayGroup{}
@@ -133,13 +201,20 @@ func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (stri
 	if err != nil {
 		return "", err
 	}
-	key := PartKey(k.tenant, k.date, ids)
+	key, err := PartKey(k.tenant, k.date, ids)
+	if err != nil {
+		return "", err
+	}
+	mark, err := PendingKey(k.tenant, k.date)
+	if err != nil {
+		return "", err
+	}
 	if err := a.Store.Put(ctx, key, body); err != nil {
 		return "", err
 	}
 	// The marker goes after the part: a compactor that deleted it before listing the day
 	// either saw this part or finds the marker again on its next run.
-	if err := a.Store.Put(ctx, PendingKey(k.tenant, k.date), nil); err != nil {
+	if err := a.Store.Put(ctx, mark, nil); err != nil {
 		return "", err
 	}
 	return key, nil

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
@@ -63,7 +66,7 @@ func wantEvents(t testing.TB, its []map[string]types.AttributeValue) map[string]
 
 // archived returns every event the reader sees for tenant on dates, by id, failing on a
 // duplicate.
-func archived(t testing.TB, st Store, tenant string, dates ...string) map[string]audit.Event {
+func archived(t testing.TB, st Store, tenant tenant.ID, dates ...string) map[string]audit.Event {
 	t.Helper()
 	r := &Reader{Store: st}
 	out := map[string]audit.Event{}
@@ -104,11 +107,11 @@ func keysUnder(t testing.TB, st Store, prefix string) []string {
 func mixedBatch(t testing.TB) (recs []streamRecord, its map[string][]map[string]types.AttributeValue) {
 	its = map[string][]map[string]types.AttributeValue{}
 	n := 1
-	for _, tenant := range []string{"acme", "globex"} {
+	for _, tenant := range []tenant.ID{"acme", "globex"} {
 		for i, day := range []string{"2026-11-28", "2026-11-29"} {
 			evs := sampleEvents(t, uint64(len(tenant)*10+i), tenant, day, 40)
 			group := items(t, evs)
-			its[tenant+"/"+day] = group
+			its[tenant.String()+"/"+day] = group
 			recs = append(recs, inserts(group, n)...)
 			n += len(group)
 		}
@@ -143,15 +146,15 @@ func TestArchiverWritesOnePartPerTenantDay(t *testing.T) {
 	parts := keysUnder(t, st, EventsPrefix)
 	var wantParts []string
 	for k, group := range its {
-		tenant, day, _ := strings.Cut(k, "/")
+		tenantName, day, _ := strings.Cut(k, "/")
 		evs := wantEvents(t, group)
 		ids := make([]string, 0, len(evs))
 		for id := range evs {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
-		wantParts = append(wantParts, PartKey(tenant, day, ids))
-		if d := cmp.Diff(evs, archived(t, st, tenant, day)); d != "" {
+		wantParts = append(wantParts, mustKey(PartKey(tenant.ID(tenantName), day, ids)))
+		if d := cmp.Diff(evs, archived(t, st, tenant.ID(tenantName), day)); d != "" {
 			t.Errorf("%s: archived events (-items +archive):\n%s", k, d)
 		}
 	}
@@ -159,7 +162,7 @@ func TestArchiverWritesOnePartPerTenantDay(t *testing.T) {
 	if d := cmp.Diff(wantParts, parts); d != "" {
 		t.Errorf("objects (-want +got):\n%s", d)
 	}
-	wantMarks := []string{PendingKey("acme", "2026-11-28"), PendingKey("acme", "2026-11-29"), PendingKey("globex", "2026-11-28"), PendingKey("globex", "2026-11-29")}
+	wantMarks := []string{mustKey(PendingKey("acme", "2026-11-28")), mustKey(PendingKey("acme", "2026-11-29")), mustKey(PendingKey("globex", "2026-11-28")), mustKey(PendingKey("globex", "2026-11-29"))}
 	if d := cmp.Diff(wantMarks, keysUnder(t, st, PendingPrefix)); d != "" {
 		t.Errorf("pending marks (-want +got):\n%s", d)
 	}
@@ -196,8 +199,8 @@ func TestArchiverRedeliveryLeavesEachEventOnce(t *testing.T) {
 		}
 	}
 	for k, group := range its {
-		tenant, day, _ := strings.Cut(k, "/")
-		if d := cmp.Diff(wantEvents(t, group), archived(t, st, tenant, day)); d != "" {
+		tenantName, day, _ := strings.Cut(k, "/")
+		if d := cmp.Diff(wantEvents(t, group), archived(t, st, tenant.ID(tenantName), day)); d != "" {
 			t.Errorf("%s: archived events (-items +archive):\n%s", k, d)
 		}
 	}
@@ -205,9 +208,10 @@ func TestArchiverRedeliveryLeavesEachEventOnce(t *testing.T) {
 
 func TestArchiverReportsOnlyTheFailedTenantDay(t *testing.T) {
 	good := s3Store(t)
-	st := &S3Store{Client: failingPuts{S3API: good.Client, prefix: DayPrefix("globex", "2026-11-29")}, Bucket: good.Bucket}
+	st := &S3Store{Client: failingPuts{S3API: good.Client, prefix: mustKey(DayPrefix("globex", "2026-11-29"))}, Bucket: good.Bucket}
 	recs, its := mixedBatch(t)
-	// One record that is an event but cannot be archived (a broken time).
+	// One record that is an event but can never be archived (a broken time): set aside, not
+	// reported (TestArchiverSetsAsideWhatCanNeverBeArchived).
 	broken := items(t, sampleEvents(t, 5, "acme", "2026-11-29", 1))[0]
 	broken["occurredAt"] = &types.AttributeValueMemberS{Value: "yesterday"}
 	recs = append(recs, streamRecord{Name: "INSERT", Seq: seq(900), Item: broken})
@@ -225,7 +229,7 @@ func TestArchiverReportsOnlyTheFailedTenantDay(t *testing.T) {
 		if r.Name != "INSERT" {
 			continue
 		}
-		if id, ok := r.Item["id"].(*types.AttributeValueMemberS); ok && failedIDs[id.Value] || r.Seq == seq(900) {
+		if id, ok := r.Item["id"].(*types.AttributeValueMemberS); ok && failedIDs[id.Value] {
 			want = append(want, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Seq})
 		}
 	}
@@ -236,9 +240,131 @@ func TestArchiverReportsOnlyTheFailedTenantDay(t *testing.T) {
 		t.Errorf("failed tenant-day has %d events archived", len(got))
 	}
 	for _, k := range []string{"acme/2026-11-28", "acme/2026-11-29", "globex/2026-11-28"} {
-		tenant, day, _ := strings.Cut(k, "/")
-		if d := cmp.Diff(wantEvents(t, its[k]), archived(t, good, tenant, day)); d != "" {
+		tenantName, day, _ := strings.Cut(k, "/")
+		if d := cmp.Diff(wantEvents(t, its[k]), archived(t, good, tenant.ID(tenantName), day)); d != "" {
 			t.Errorf("%s: archived events (-items +archive):\n%s", k, d)
+		}
+	}
+}
+
+// A record that can never be archived — a tenant id that would name another tenant's
+// partition or a parent folder, a '#', a broken time — is set aside under rejected/ at once
+// with its reason, holds back none of the batch, and writes nothing under events/ or pending/.
+func TestArchiverSetsAsideWhatCanNeverBeArchived(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	good := items(t, sampleEvents(t, 7, "acme", "2026-11-29", 3))
+	recs := []streamRecord{}
+	for i, it := range good {
+		recs = append(recs, streamRecord{Name: "INSERT", Seq: seq(i + 1), Item: it})
+	}
+	hostile := map[string]string{ // sequence number -> tenantId or occurredAt
+		seq(901): "victim/date=2026-12-06/x",
+		seq(902): "../victim",
+		seq(903): "a#b",
+	}
+	wantReasons := map[string]string{}
+	for i, sq := range []string{seq(901), seq(902), seq(903)} {
+		it := items(t, sampleEvents(t, uint64(20+i), "acme", "2026-11-29", 1))[0]
+		it["tenantId"] = &types.AttributeValueMemberS{Value: hostile[sq]}
+		recs = append(recs, streamRecord{Name: "INSERT", Seq: sq, Item: it})
+		_, perr := tenant.Parse(hostile[sq])
+		wantReasons[sq] = fmt.Sprintf("event %s: %v", it["id"].(*types.AttributeValueMemberS).Value, perr)
+	}
+	broken := items(t, sampleEvents(t, 30, "acme", "2026-11-29", 1))[0]
+	broken["occurredAt"] = &types.AttributeValueMemberS{Value: "yesterday"}
+	recs = append(recs, streamRecord{Name: "INSERT", Seq: seq(904), Item: broken})
+	brokenID := broken["id"].(*types.AttributeValueMemberS).Value
+	wantReasons[seq(904)] = "event " + brokenID + `: occurredAt: parsing time "yesterday" as "2006-01-02T15:04:05.999999999Z07:00": cannot parse "yesterday" as "2006"`
+	batch := decodeBatch(t, streamJSON(t, recs))
+
+	t.Run("set aside", func(t *testing.T) {
+		st := s3Store(t)
+		resp, err := (&Archiver{Store: st, Clock: func() time.Time { return now }}).Handle(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(events.DynamoDBEventResponse{}, resp); d != "" {
+			t.Errorf("response (-want +got):\n%s", d)
+		}
+		wantKey := RejectedKey("2026-12-06", []string{seq(901), seq(902), seq(903), seq(904)})
+		if d := cmp.Diff([]string{wantKey}, keysUnder(t, st, RejectedPrefix)); d != "" {
+			t.Fatalf("rejected/ (-want +got):\n%s", d)
+		}
+		raw, err := st.Get(context.Background(), wantKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got RejectedBatch
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := RejectedBatch{Records: batch.Records[len(good):], Reasons: wantReasons, RejectedAt: "2026-12-06T10:00:00Z"}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("rejected batch (-want +got):\n%s", d)
+		}
+		// The object is a stream batch an operator can hand back to the archiver.
+		if d := cmp.Diff(batch.Records[len(good):], decodeBatch(t, raw).Records); d != "" {
+			t.Errorf("rejected object as a stream batch (-want +got):\n%s", d)
+		}
+		wantParts := []string{mustKey(PartKey("acme", "2026-11-29", sortedIDs(wantEvents(t, good))))}
+		if d := cmp.Diff(wantParts, keysUnder(t, st, EventsPrefix)); d != "" {
+			t.Errorf("events/ (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff([]string{mustKey(PendingKey("acme", "2026-11-29"))}, keysUnder(t, st, PendingPrefix)); d != "" {
+			t.Errorf("pending/ (-want +got):\n%s", d)
+		}
+	})
+
+	t.Run("setting aside fails", func(t *testing.T) {
+		base := s3Store(t)
+		st := &S3Store{Client: failingPuts{S3API: base.Client, prefix: RejectedPrefix}, Bucket: base.Bucket}
+		resp, err := (&Archiver{Store: st, Clock: func() time.Time { return now }}).Handle(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{
+			{ItemIdentifier: seq(901)}, {ItemIdentifier: seq(902)}, {ItemIdentifier: seq(903)}, {ItemIdentifier: seq(904)},
+		}}
+		if d := cmp.Diff(want, resp); d != "" {
+			t.Errorf("response (-want +got):\n%s", d)
+		}
+		if d := cmp.Diff(wantEvents(t, good), archived(t, base, "acme", "2026-11-29")); d != "" {
+			t.Errorf("the good events (-want +got):\n%s", d)
+		}
+	})
+}
+
+func sortedIDs(evs map[string]audit.Event) []string {
+	ids := make([]string, 0, len(evs))
+	for id := range evs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// No archive key is ever built from a tenant id or date that could name another place.
+func TestKeysRefuseInvalidPartitions(t *testing.T) {
+	for _, tc := range []struct {
+		tenant tenant.ID
+		date   string
+	}{
+		{"victim/date=2026-12-06/x", "2026-12-06"}, {"../victim", "2026-12-06"}, {"a#b", "2026-12-06"}, {"", "2026-12-06"},
+		{"acme", "2026-12-06/../x"}, {"acme", "2026-13-01"}, {"acme", ""},
+	} {
+		for name, build := range map[string]func() (string, error){
+			"DayPrefix":    func() (string, error) { return DayPrefix(tc.tenant, tc.date) },
+			"PartKey":      func() (string, error) { return PartKey(tc.tenant, tc.date, []string{"e1"}) },
+			"CompactedKey": func() (string, error) { return CompactedKey(tc.tenant, tc.date, []string{"k"}) },
+			"RollupKey":    func() (string, error) { return RollupKey(tc.tenant, tc.date) },
+			"PendingKey":   func() (string, error) { return PendingKey(tc.tenant, tc.date) },
+		} {
+			if key, err := build(); !errors.Is(err, ErrInvalidPartition) {
+				t.Errorf("%s(%q, %q) = %q, %v; want ErrInvalidPartition", name, tc.tenant, tc.date, key, err)
+			}
+		}
+		if _, _, ok := ParseTenantDay("pending/tenant=" + string(tc.tenant) + "/date=" + tc.date); ok && tc.date != "" {
+			t.Errorf("ParseTenantDay accepted tenant %q date %q", tc.tenant, tc.date)
 		}
 	}
 }
@@ -268,7 +394,7 @@ func TestSampleStreamEvent(t *testing.T) {
 	}
 	want := map[string]audit.Event{}
 	dates := map[string]bool{}
-	tenant := ""
+	var tenant tenant.ID
 	for _, r := range ev.Records {
 		if r.EventName != "INSERT" {
 			continue

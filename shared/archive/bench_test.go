@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // benchBatch builds a stream batch of realistic audit items (three tenants, two days),
@@ -23,7 +24,7 @@ import (
 func benchBatch(b *testing.B, maxBytes, maxRecords int) (raw []byte, records int) {
 	b.Helper()
 	var its []map[string]types.AttributeValue
-	for i, tenant := range []string{"acme", "globex", "initech"} {
+	for i, tenant := range []tenant.ID{"acme", "globex", "initech"} {
 		for j, day := range []string{"2026-11-29", "2026-11-30"} {
 			its = append(its, items(b, sampleEvents(b, uint64(i*10+j), tenant, day, 4000))...)
 		}

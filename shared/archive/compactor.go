@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sort"
 	"time"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Compactor merges each tenant-day's objects into one sorted, de-duplicated compacted
@@ -62,22 +64,35 @@ func (c *Compactor) Run(ctx context.Context) (RunResult, error) {
 	if err != nil {
 		return res, err
 	}
-	type td struct{ tenant, date string }
+	type td struct {
+		tenant tenant.ID
+		date   string
+	}
 	var older, today []td
 	now := time.Now
 	if c.Clock != nil {
 		now = c.Clock
 	}
 	todayDate := now().UTC().Format(time.DateOnly)
+	var stray []string
 	for _, m := range marks {
 		t, d, ok := ParseTenantDay(m.Key)
 		if !ok {
+			stray = append(stray, m.Key)
 			continue
 		}
 		if d == todayDate {
 			today = append(today, td{t, d})
 		} else {
 			older = append(older, td{t, d})
+		}
+	}
+	if len(stray) > 0 {
+		// No archiver writes such a marker (PendingKey refuses to): it names no tenant-day that
+		// could be compacted, so it is removed once rather than failing every run.
+		c.log().WarnContext(ctx, "compaction markers that name no valid tenant-day removed", "keys", stray)
+		if err := c.Store.Delete(ctx, stray); err != nil {
+			return res, err
 		}
 	}
 	sort.SliceStable(older, func(i, j int) bool { return older[i].date < older[j].date })
@@ -105,7 +120,7 @@ func (c *Compactor) Run(ctx context.Context) (RunResult, error) {
 		if err != nil {
 			res.Failed++
 			c.log().ErrorContext(ctx, "compaction failed; the day stays marked", "tenant_id", d.tenant, "date", d.date, "error", err.Error())
-			if perr := c.Store.Put(context.WithoutCancel(ctx), PendingKey(d.tenant, d.date), nil); perr != nil {
+			if perr := c.mark(context.WithoutCancel(ctx), d.tenant, d.date); perr != nil {
 				c.log().ErrorContext(ctx, "compaction mark not restored", "tenant_id", d.tenant, "date", d.date, "error", perr.Error())
 			}
 			continue
@@ -119,9 +134,13 @@ func (c *Compactor) Run(ctx context.Context) (RunResult, error) {
 }
 
 // CompactDay compacts one tenant-day now (whether or not it is marked).
-func (c *Compactor) CompactDay(ctx context.Context, tenant, date string) (DayResult, error) {
+func (c *Compactor) CompactDay(ctx context.Context, tenant tenant.ID, date string) (DayResult, error) {
 	// Unmark first: a part written after the listing below re-marks the day.
-	if err := c.Store.Delete(ctx, []string{PendingKey(tenant, date)}); err != nil {
+	mark, err := PendingKey(tenant, date)
+	if err != nil {
+		return DayResult{}, err
+	}
+	if err := c.Store.Delete(ctx, []string{mark}); err != nil {
 		return DayResult{}, err
 	}
 	r := &Reader{Store: c.Store}
@@ -142,7 +161,10 @@ func (c *Compactor) CompactDay(ctx context.Context, tenant, date string) (DayRes
 		covers[i] = o.Key
 	}
 	sort.Strings(covers)
-	key := CompactedKey(tenant, date, covers)
+	key, err := CompactedKey(tenant, date, covers)
+	if err != nil {
+		return DayResult{}, err
+	}
 	coversJSON, err := json.Marshal(covers)
 	if err != nil {
 		return DayResult{}, err
@@ -222,22 +244,39 @@ func (c *Compactor) putRollup(ctx context.Context, ru *Rollup) error {
 	if err != nil {
 		return err
 	}
-	return c.Store.Put(ctx, RollupKey(ru.TenantID, ru.Date), b)
+	key, err := RollupKey(ru.TenantID, ru.Date)
+	if err != nil {
+		return err
+	}
+	return c.Store.Put(ctx, key, b)
 }
 
 // remarkIfUnsettled marks the day again when anything but key is left in it (a racing
 // compaction's output, or parts archived meanwhile).
-func (c *Compactor) remarkIfUnsettled(ctx context.Context, tenant, date, key string) error {
-	left, err := c.Store.List(ctx, DayPrefix(tenant, date))
+func (c *Compactor) remarkIfUnsettled(ctx context.Context, tenant tenant.ID, date, key string) error {
+	prefix, err := DayPrefix(tenant, date)
+	if err != nil {
+		return err
+	}
+	left, err := c.Store.List(ctx, prefix)
 	if err != nil {
 		return err
 	}
 	for _, o := range left {
 		if o.Key != key && (IsPart(o.Key) || IsCompacted(o.Key)) {
-			return c.Store.Put(ctx, PendingKey(tenant, date), nil)
+			return c.mark(ctx, tenant, date)
 		}
 	}
 	return nil
+}
+
+// mark marks a tenant-day for compaction.
+func (c *Compactor) mark(ctx context.Context, t tenant.ID, date string) error {
+	key, err := PendingKey(t, date)
+	if err != nil {
+		return err
+	}
+	return c.Store.Put(ctx, key, nil)
 }
 
 // Sweep marks every tenant-day that holds anything but one compacted object, by listing all
@@ -248,7 +287,10 @@ func (c *Compactor) Sweep(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type td struct{ tenant, date string }
+	type td struct {
+		tenant tenant.ID
+		date   string
+	}
 	count := map[td]int{}
 	parts := map[td]bool{}
 	for _, o := range objs {
@@ -267,7 +309,7 @@ func (c *Compactor) Sweep(ctx context.Context) (int, error) {
 	marked := 0
 	for k, n := range count {
 		if n > 1 || parts[k] {
-			if err := c.Store.Put(ctx, PendingKey(k.tenant, k.date), nil); err != nil {
+			if err := c.mark(ctx, k.tenant, k.date); err != nil {
 				return marked, err
 			}
 			marked++

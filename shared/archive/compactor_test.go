@@ -13,10 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // plainRollup counts events the straightforward way, for comparison with Rollup.
-func plainRollup(tenant, date string, evs map[string]audit.Event) *Rollup {
+func plainRollup(tenant tenant.ID, date string, evs map[string]audit.Event) *Rollup {
 	r := &Rollup{Version: RollupVersion, TenantID: tenant, Date: date, Types: map[string]*TypeCounts{}, Others: map[string]int64{}}
 	report := map[string]bool{}
 	for _, t := range ReportTypes {
@@ -72,14 +73,14 @@ func eventsOf(t testing.TB, rows []Row) map[string]audit.Event {
 }
 
 // smallParts archives rows as n overlapping parts (some events in two parts).
-func smallParts(t testing.TB, st Store, tenant, date string, rows []Row, n int) {
+func smallParts(t testing.TB, st Store, tenant tenant.ID, date string, rows []Row, n int) {
 	t.Helper()
 	size := len(rows)/n + 1
 	for i := 0; i < len(rows); i += size {
 		end := min(len(rows), i+size+size/4) // overlap into the next part
 		putPart(t, st, tenant, date, rows[i:end])
 	}
-	if err := st.Put(context.Background(), PendingKey(tenant, date), nil); err != nil {
+	if err := st.Put(context.Background(), mustKey(PendingKey(tenant, date)), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -90,7 +91,7 @@ func TestCompactionMergesPartsIntoOne(t *testing.T) {
 	rows := rowsOf(t, sampleEvents(t, 11, tenant, date, 1500))
 	smallParts(t, st, tenant, date, rows, 40)
 	want := eventsOf(t, rows)
-	before := keysUnder(t, st, DayPrefix(tenant, date))
+	before := keysUnder(t, st, mustKey(DayPrefix(tenant, date)))
 
 	c := &Compactor{Store: st, Clock: func() time.Time { return time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC) }}
 	res, err := c.Run(context.Background())
@@ -100,8 +101,8 @@ func TestCompactionMergesPartsIntoOne(t *testing.T) {
 	if d := cmp.Diff(RunResult{Pending: 1, Compacted: 1}, res); d != "" {
 		t.Errorf("run (-want +got):\n%s", d)
 	}
-	key := CompactedKey(tenant, date, before)
-	if d := cmp.Diff([]string{key}, keysUnder(t, st, DayPrefix(tenant, date))); d != "" {
+	key := mustKey(CompactedKey(tenant, date, before))
+	if d := cmp.Diff([]string{key}, keysUnder(t, st, mustKey(DayPrefix(tenant, date)))); d != "" {
 		t.Errorf("objects after compaction (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff([]string{}, keysUnder(t, st, PendingPrefix)); d != "" {
@@ -252,13 +253,13 @@ func TestRacingCompactions(t *testing.T) {
 	if d := cmp.Diff(want, archived(t, base, tenant, date)); d != "" {
 		t.Errorf("after both (-raw +archive):\n%s", d)
 	}
-	if d := cmp.Diff([]string{PendingKey(tenant, date)}, keysUnder(t, base, PendingPrefix)); d != "" {
+	if d := cmp.Diff([]string{mustKey(PendingKey(tenant, date))}, keysUnder(t, base, PendingPrefix)); d != "" {
 		t.Errorf("pending marks (-want +got):\n%s", d)
 	}
 	if _, err := (&Compactor{Store: base}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(keysUnder(t, base, DayPrefix(tenant, date))); n != 1 {
+	if n := len(keysUnder(t, base, mustKey(DayPrefix(tenant, date)))); n != 1 {
 		t.Errorf("objects after the next run = %d, want 1", n)
 	}
 	if d := cmp.Diff(want, archived(t, base, tenant, date)); d != "" {
@@ -295,7 +296,7 @@ func TestConcurrentCompactions(t *testing.T) {
 	if _, err := (&Compactor{Store: st}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(keysUnder(t, st, DayPrefix(tenant, date))); n != 1 {
+	if n := len(keysUnder(t, st, mustKey(DayPrefix(tenant, date)))); n != 1 {
 		t.Errorf("objects after a settling run = %d, want 1", n)
 	}
 }
@@ -326,7 +327,7 @@ func TestReadersDuringCompaction(t *testing.T) {
 	rows := rowsOf(t, sampleEvents(t, 15, tenant, date, 700))
 	smallParts(t, base, tenant, date, rows, 8)
 	want := eventsOf(t, rows)
-	old, err := base.List(context.Background(), DayPrefix(tenant, date))
+	old, err := base.List(context.Background(), mustKey(DayPrefix(tenant, date)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,8 +398,42 @@ func TestSweepMarksUnsettledDays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{PendingKey("acme", "2026-11-29"), PendingKey("globex", "2026-11-29")}
+	want := []string{mustKey(PendingKey("acme", "2026-11-29")), mustKey(PendingKey("globex", "2026-11-29"))}
 	if d := cmp.Diff(want, keysUnder(t, st, PendingPrefix)); d != "" || n != 2 {
 		t.Errorf("marked %d (-want +got):\n%s", n, d)
+	}
+}
+
+// A marker that names no valid tenant-day (left by an archiver before tenant ids were
+// checked, or put by hand) is removed once instead of failing every run.
+func TestCompactorRemovesStrayMarkers(t *testing.T) {
+	st := s3Store(t)
+	smallParts(t, st, "acme", "2026-11-29", rowsOf(t, sampleEvents(t, 19, "acme", "2026-11-29", 20)), 4)
+	stray := []string{
+		PendingPrefix + "tenant=victim/date=2026-12-06/x/date=2026-12-06",
+		PendingPrefix + "tenant=../victim/date=2026-12-06",
+		PendingPrefix + "tenant=a#b/date=2026-12-06",
+	}
+	for _, k := range stray {
+		if err := st.Put(context.Background(), k, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &Compactor{Store: st, Clock: func() time.Time { return time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC) }}
+	for run := 1; run <= 2; run++ {
+		res, err := c.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := RunResult{}
+		if run == 1 {
+			want = RunResult{Pending: 1, Compacted: 1}
+		}
+		if d := cmp.Diff(want, res); d != "" {
+			t.Errorf("run %d (-want +got):\n%s", run, d)
+		}
+		if keys := keysUnder(t, st, PendingPrefix); len(keys) != 0 {
+			t.Errorf("run %d left markers %q", run, keys)
+		}
 	}
 }

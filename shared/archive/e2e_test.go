@@ -22,6 +22,7 @@ import (
 	"github.com/contrail/contrail/local/devstack"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // On the local stack (make run's devstack): contact actions through the API reach the
@@ -150,7 +151,7 @@ func TestEndToEndOnLocalStack(t *testing.T) {
 	}
 }
 
-func auditEvents(t *testing.T, ctx context.Context, db *dynamodb.Client, table, tenant string) map[string]audit.Event {
+func auditEvents(t *testing.T, ctx context.Context, db *dynamodb.Client, table string, tenant tenant.ID) map[string]audit.Event {
 	t.Helper()
 	out := map[string]audit.Event{}
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
@@ -165,7 +166,7 @@ func auditEvents(t *testing.T, ctx context.Context, db *dynamodb.Client, table, 
 				TenantID string `dynamodbav:"tenantId"`
 			}
 			attributevalue.UnmarshalMap(it, &head)
-			if head.ItemType != audit.ItemType || head.TenantID != tenant {
+			if head.ItemType != audit.ItemType || head.TenantID != tenant.String() {
 				continue
 			}
 			e, err := audit.FromItem(it)
@@ -178,7 +179,7 @@ func auditEvents(t *testing.T, ctx context.Context, db *dynamodb.Client, table, 
 	return out
 }
 
-func readArchive(t *testing.T, st archive.Store, tenant string, dates map[string]bool) map[string]audit.Event {
+func readArchive(t *testing.T, st archive.Store, tenant tenant.ID, dates map[string]bool) map[string]audit.Event {
 	t.Helper()
 	var ds []string
 	for d := range dates {

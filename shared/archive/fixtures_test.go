@@ -16,13 +16,14 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 var retention = audit.RetentionDays(400, 400, 400, 30)
 
 // sampleEvents returns n realistic events of tenant, spread over the UTC day `day` (and
 // over every kind of envelope: contact, merge, co-browsing, platform, system).
-func sampleEvents(t testing.TB, seed uint64, tenant, day string, n int) []audit.Event {
+func sampleEvents(t testing.TB, seed uint64, tenant tenant.ID, day string, n int) []audit.Event {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 7))
 	base, err := time.Parse(time.DateOnly, day)

@@ -3,7 +3,12 @@ package archive
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Object layout in the archive bucket:
@@ -14,12 +19,16 @@ import (
 //	    digest = hash of the sorted keys it covers (listed in its metadata under CoversKey)
 //	rollups/tenant=<t>/date=<YYYY-MM-DD>/rollup.json                the day's counts (Rollup)
 //	pending/tenant=<t>/date=<YYYY-MM-DD>                            marker: the day has parts to compact
+//	rejected/date=<YYYY-MM-DD>/<digest>.json                        stream records set aside: they can never
+//	    be archived (a tenant id or time no partition can hold); a stream batch holding them, with the reasons
 //
 // The date is the UTC date of occurred_at. Only events/ is Parquet (the Glue table's location).
 const (
 	EventsPrefix  = "events/"
 	RollupsPrefix = "rollups/"
 	PendingPrefix = "pending/"
+	// RejectedPrefix holds the stream records the archiver set aside (RejectedKey).
+	RejectedPrefix = "rejected/"
 
 	partPrefix      = "part-"
 	compactedPrefix = "compacted-"
@@ -30,29 +39,57 @@ const (
 	CoversKey = "contrail.covers"
 )
 
+// ErrInvalidPartition says a tenant id or date cannot name a place in the archive. It is
+// permanent: no retry can write or read such a partition.
+var ErrInvalidPartition = errors.New("invalid archive partition")
+
+// partition returns "tenant=<t>/date=<d>/" after checking both parts again, whatever the
+// caller checked: a tenant id that is not tenant.Valid (a '/', "..", '=' ...) or a date that
+// is not YYYY-MM-DD could name another tenant's partition, so no key is built from one.
+func partition(t tenant.ID, date string) (string, error) {
+	if !t.Valid() {
+		return "", fmt.Errorf("%w: tenant id %q is not valid", ErrInvalidPartition, string(t))
+	}
+	if d, err := time.Parse(time.DateOnly, date); err != nil || d.Format(time.DateOnly) != date {
+		return "", fmt.Errorf("%w: date %q is not YYYY-MM-DD", ErrInvalidPartition, date)
+	}
+	return "tenant=" + t.String() + "/date=" + date, nil
+}
+
 // DayPrefix is the key prefix of one tenant-day's Parquet objects.
-func DayPrefix(tenant, date string) string {
-	return EventsPrefix + "tenant=" + tenant + "/date=" + date + "/"
+func DayPrefix(t tenant.ID, date string) (string, error) {
+	p, err := partition(t, date)
+	return EventsPrefix + p + "/", err
 }
 
 // PartKey is the key of the part holding exactly the events with these ids (sorted).
-func PartKey(tenant, date string, sortedIDs []string) string {
-	return DayPrefix(tenant, date) + partPrefix + digest(sortedIDs) + parquetSuffix
+func PartKey(t tenant.ID, date string, sortedIDs []string) (string, error) {
+	p, err := DayPrefix(t, date)
+	return p + partPrefix + digest(sortedIDs) + parquetSuffix, err
 }
 
 // CompactedKey is the key of the compacted object covering these keys (sorted).
-func CompactedKey(tenant, date string, sortedCovers []string) string {
-	return DayPrefix(tenant, date) + compactedPrefix + digest(sortedCovers) + parquetSuffix
+func CompactedKey(t tenant.ID, date string, sortedCovers []string) (string, error) {
+	p, err := DayPrefix(t, date)
+	return p + compactedPrefix + digest(sortedCovers) + parquetSuffix, err
 }
 
 // RollupKey is the key of a tenant-day's rollup.
-func RollupKey(tenant, date string) string {
-	return RollupsPrefix + "tenant=" + tenant + "/date=" + date + "/rollup.json"
+func RollupKey(t tenant.ID, date string) (string, error) {
+	p, err := partition(t, date)
+	return RollupsPrefix + p + "/rollup.json", err
 }
 
 // PendingKey is the marker that a tenant-day has parts waiting for compaction.
-func PendingKey(tenant, date string) string {
-	return PendingPrefix + "tenant=" + tenant + "/date=" + date
+func PendingKey(t tenant.ID, date string) (string, error) {
+	p, err := partition(t, date)
+	return PendingPrefix + p, err
+}
+
+// RejectedKey is where the records a batch set aside on date (the UTC date they were set
+// aside) go, keyed by a digest of their sequence numbers so a retried batch rewrites its own.
+func RejectedKey(date string, sortedSeqs []string) string {
+	return RejectedPrefix + "date=" + date + "/" + digest(sortedSeqs) + ".json"
 }
 
 // IsPart and IsCompacted classify an object key of a day.
@@ -73,22 +110,32 @@ func objectKind(key string) string {
 	return ""
 }
 
-// ParseTenantDay reads tenant and date back from a key under events/, rollups/ or pending/.
-func ParseTenantDay(key string) (tenant, date string, ok bool) {
-	i := strings.Index(key, "tenant=")
-	if i < 0 {
+// ParseTenantDay reads tenant and date back from a key that PendingKey, RollupKey or
+// DayPrefix (plus one object name) built. ok is false for anything else, including a valid
+// tenant-day followed by more folders (a key written by something else, or by hand).
+func ParseTenantDay(key string) (t tenant.ID, date string, ok bool) {
+	var rest string
+	for _, prefix := range []string{EventsPrefix, RollupsPrefix, PendingPrefix} {
+		if r, found := strings.CutPrefix(key, prefix+"tenant="); found {
+			rest = r
+			break
+		}
+	}
+	raw, rest, found := strings.Cut(rest, "/date=")
+	if !found || len(rest) < len(time.DateOnly) {
 		return "", "", false
 	}
-	rest := key[i+len("tenant="):]
-	j := strings.Index(rest, "/date=")
-	if j <= 0 {
+	t, date, rest = tenant.ID(raw), rest[:len(time.DateOnly)], rest[len(time.DateOnly):]
+	if _, err := partition(t, date); err != nil {
 		return "", "", false
 	}
-	tenant, rest = rest[:j], rest[j+len("/date="):]
-	if len(rest) < 10 {
-		return "", "", false
+	if rest != "" { // "/<object name>": one segment
+		name, found := strings.CutPrefix(rest, "/")
+		if !found || name == "" || strings.Contains(name, "/") {
+			return "", "", false
+		}
 	}
-	return tenant, rest[:10], true
+	return t, date, true
 }
 
 func digest(sorted []string) string {

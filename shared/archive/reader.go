@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Reader reads the archive the way every consumer must: for each tenant-day it reads the
@@ -28,7 +30,8 @@ type Reader struct {
 
 // Day is what a reader must read for one tenant-day right now.
 type Day struct {
-	Tenant, Date string
+	Tenant tenant.ID
+	Date   string
 	// Compacted are the compacted objects no other listed compacted object covers:
 	// normally none or one; two only while racing compactions settle.
 	Compacted []ObjectInfo
@@ -40,7 +43,7 @@ type Day struct {
 
 // Query selects rows.
 type Query struct {
-	Tenant string
+	Tenant tenant.ID
 	// From and To bound occurred_at to [From, To); both are required. The UTC dates they
 	// span are the partitions read (a local-time day can span two UTC dates).
 	From, To time.Time
@@ -104,7 +107,7 @@ func (r *Reader) Scan(ctx context.Context, q Query, fn func(*Row) error) error {
 }
 
 // ScanDay is Scan over one UTC date, every row of it.
-func (r *Reader) ScanDay(ctx context.Context, tenant, date string, columns []string, fn func(*Row) error) error {
+func (r *Reader) ScanDay(ctx context.Context, tenant tenant.ID, date string, columns []string, fn func(*Row) error) error {
 	cols, err := columnIndexes(columns)
 	if err != nil {
 		return err
@@ -113,7 +116,7 @@ func (r *Reader) ScanDay(ctx context.Context, tenant, date string, columns []str
 }
 
 // scanDay merges a day, restarting after a listed object vanished (a compaction finished).
-func (r *Reader) scanDay(ctx context.Context, tenant, date string, cols []int, from, to int64, types []string, desc bool, fn func(*Row) error) error {
+func (r *Reader) scanDay(ctx context.Context, tenant tenant.ID, date string, cols []int, from, to int64, types []string, desc bool, fn func(*Row) error) error {
 	var last Row
 	emitted := false
 	for attempt := 0; ; attempt++ {
@@ -162,7 +165,7 @@ func (p *dayPlan) close() {
 }
 
 // Day lists a tenant-day and tells which objects hold it right now.
-func (r *Reader) Day(ctx context.Context, tenant, date string) (Day, error) {
+func (r *Reader) Day(ctx context.Context, tenant tenant.ID, date string) (Day, error) {
 	p, err := r.plan(ctx, tenant, date)
 	if err != nil {
 		return Day{}, err
@@ -171,8 +174,12 @@ func (r *Reader) Day(ctx context.Context, tenant, date string) (Day, error) {
 	return p.Day, nil
 }
 
-func (r *Reader) plan(ctx context.Context, tenant, date string) (*dayPlan, error) {
-	listed, err := r.Store.List(ctx, DayPrefix(tenant, date))
+func (r *Reader) plan(ctx context.Context, tenant tenant.ID, date string) (*dayPlan, error) {
+	prefix, err := DayPrefix(tenant, date)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := r.Store.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 func rowsOf(t testing.TB, evs []audit.Event) []Row {
@@ -27,7 +28,7 @@ func rowsOf(t testing.TB, evs []audit.Event) []Row {
 }
 
 // putPart writes rows as the archiver would (one part per call).
-func putPart(t testing.TB, st Store, tenant, date string, rows []Row) string {
+func putPart(t testing.TB, st Store, tenant tenant.ID, date string, rows []Row) string {
 	t.Helper()
 	rows = append([]Row(nil), rows...)
 	sort.Slice(rows, func(i, j int) bool { return Less(&rows[i], &rows[j]) })
@@ -40,7 +41,7 @@ func putPart(t testing.TB, st Store, tenant, date string, rows []Row) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := PartKey(tenant, date, ids)
+	key := mustKey(PartKey(tenant, date, ids))
 	if err := st.Put(context.Background(), key, b); err != nil {
 		t.Fatal(err)
 	}
@@ -158,3 +159,11 @@ func TestRowGroupsSkippedByTime(t *testing.T) {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// mustKey returns an archive key built from values the test knows are valid.
+func mustKey(key string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return key
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // ReportTypes are the event types the contact reports count in detail.
@@ -38,9 +39,9 @@ var RollupColumns = []string{"event_id", "occurred_at", "recorded_at", "type", "
 // edge dates need the raw rows (Reader.Scan with the period as From/To), since they are not
 // split by slot. MaxRecordedAt tells how fresh the archive of the day is (archivedThrough).
 type Rollup struct {
-	Version  int    `json:"version"`
-	TenantID string `json:"tenantId"`
-	Date     string `json:"date"`
+	Version  int       `json:"version"`
+	TenantID tenant.ID `json:"tenantId"`
+	Date     string    `json:"date"`
 	// EventCount is the number of distinct events of the day, every type.
 	EventCount int64 `json:"eventCount"`
 	// MaxRecordedAt is the newest recordedAt among them (audit.TimeLayout), "" when none.
@@ -81,7 +82,7 @@ type ActorCount struct {
 const RollupVersion = 1
 
 // NewRollup returns an empty rollup of a tenant-day.
-func NewRollup(tenant, date string) *Rollup {
+func NewRollup(tenant tenant.ID, date string) *Rollup {
 	r := &Rollup{Version: RollupVersion, TenantID: tenant, Date: date, Objects: []string{}, Types: map[string]*TypeCounts{}, Others: map[string]int64{}}
 	for _, t := range ReportTypes {
 		r.Types[t] = newTypeCounts()
@@ -202,8 +203,12 @@ func (r *Rollup) Encode() ([]byte, error) {
 }
 
 // ReadRollup returns the stored rollup of a tenant-day, or nil when there is none.
-func ReadRollup(ctx context.Context, st Store, tenant, date string) (*Rollup, error) {
-	b, err := st.Get(ctx, RollupKey(tenant, date))
+func ReadRollup(ctx context.Context, st Store, tenant tenant.ID, date string) (*Rollup, error) {
+	key, err := RollupKey(tenant, date)
+	if err != nil {
+		return nil, err
+	}
+	b, err := st.Get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
@@ -238,7 +243,7 @@ func ReadRollup(ctx context.Context, st Store, tenant, date string) (*Rollup, er
 
 // ReadRollup returns the stored rollup of a tenant-day, or nil when there is none. It may
 // be behind the archive (parts written since); DayRollup is exact.
-func (r *Reader) ReadRollup(ctx context.Context, tenant, date string) (*Rollup, error) {
+func (r *Reader) ReadRollup(ctx context.Context, tenant tenant.ID, date string) (*Rollup, error) {
 	return ReadRollup(ctx, r.Store, tenant, date)
 }
 
@@ -247,7 +252,7 @@ func (r *Reader) ReadRollup(ctx context.Context, tenant, date string) (*Rollup, 
 // events of the parts archived since (those already in the compacted object dropped, by
 // reading only its event ids in the row groups overlapping the parts' times); otherwise
 // counts computed from the day's objects.
-func (r *Reader) DayRollup(ctx context.Context, tenant, date string) (*Rollup, error) {
+func (r *Reader) DayRollup(ctx context.Context, tenant tenant.ID, date string) (*Rollup, error) {
 	for attempt := 0; ; attempt++ {
 		ru, err := r.dayRollup(ctx, tenant, date)
 		if err == nil {
@@ -260,7 +265,7 @@ func (r *Reader) DayRollup(ctx context.Context, tenant, date string) (*Rollup, e
 	}
 }
 
-func (r *Reader) dayRollup(ctx context.Context, tenant, date string) (*Rollup, error) {
+func (r *Reader) dayRollup(ctx context.Context, tenant tenant.ID, date string) (*Rollup, error) {
 	p, err := r.plan(ctx, tenant, date)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Columns are the Parquet column names, in file order. The Glue table in template.yaml
@@ -155,7 +156,7 @@ func FromEvent(e *audit.Event) (Row, error) {
 		data = append(data[:0], "{}"...)
 	}
 	r := Row{
-		EventID: e.ID, TenantID: e.TenantID,
+		EventID: e.ID, TenantID: e.TenantID.String(),
 		OccurredAt: occ.UnixMilli(), RecordedAt: rec.UnixMilli(),
 		Type: e.Type, Category: e.Category,
 		ActorType: e.Actor.Type, ActorID: e.Actor.ID, ActorName: e.Actor.Name,
@@ -191,7 +192,7 @@ func FromEvent(e *audit.Event) (Row, error) {
 // as float64, as they do from DynamoDB (audit.FromItem).
 func (r *Row) ToEvent() (audit.Event, error) {
 	e := audit.Event{
-		ID: r.EventID, TenantID: r.TenantID,
+		ID: r.EventID, TenantID: tenant.ID(r.TenantID),
 		OccurredAt: audit.FormatTime(time.UnixMilli(r.OccurredAt)),
 		RecordedAt: audit.FormatTime(time.UnixMilli(r.RecordedAt)),
 		Type:       r.Type, Category: r.Category,

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // StreamBatch is a DynamoDB stream batch as Lambda delivers it (the JSON of
@@ -86,6 +87,19 @@ type AttributeValue struct {
 	BS   [][]byte                   `json:"BS,omitempty"`
 }
 
+// MarshalJSON writes the value as DynamoDB JSON, keeping an empty map or list ({"M":{}},
+// {"L":[]}) that omitempty would drop: a record set aside must read back as it came.
+func (a AttributeValue) MarshalJSON() ([]byte, error) {
+	switch {
+	case a.M != nil && len(a.M) == 0:
+		return []byte(`{"M":{}}`), nil
+	case a.L != nil && len(a.L) == 0:
+		return []byte(`{"L":[]}`), nil
+	}
+	type plain AttributeValue // the same fields without this method
+	return json.Marshal(plain(a))
+}
+
 // IsEvent reports whether the record is the insert of an audit event: the only records
 // the archive keeps (TTL expiries are REMOVEs; other items have another itemType).
 func (r *StreamRecord) IsEvent() bool {
@@ -104,6 +118,9 @@ func (im *EventImage) Row() (Row, error) {
 	}
 	if im.ID.S == "" || im.TenantID.S == "" || im.Type.S == "" {
 		return Row{}, fmt.Errorf("event %q: id, tenantId and type are required", im.ID.S)
+	}
+	if _, err := tenant.Parse(im.TenantID.S); err != nil {
+		return Row{}, fmt.Errorf("event %s: %w", im.ID.S, err)
 	}
 	r := Row{
 		EventID: im.ID.S, TenantID: im.TenantID.S,

@@ -94,11 +94,16 @@ func TestGlueTableMatchesParquetSchema(t *testing.T) {
 	for k, v := range map[string]string{
 		"projection.enabled": "true", "projection.tenant.type": "injected",
 		"projection.date.type": "date", "projection.date.format": "yyyy-MM-dd",
-		"storage.location.template": "s3://${ArchiveBucket}/" + DayPrefix("${!tenant}", "${!date}"),
+		"storage.location.template": "s3://${ArchiveBucket}/" + EventsPrefix + "tenant=${!tenant}/date=${!date}/",
 	} {
 		if params[k] != v {
 			t.Errorf("table parameter %s = %q, want %q", k, params[k], v)
 		}
+	}
+	// The template's location is what DayPrefix builds, with the partition values put in.
+	wantPrefix := strings.NewReplacer("s3://${ArchiveBucket}/", "", "${!tenant}", "acme", "${!date}", "2026-11-29").Replace(params["storage.location.template"])
+	if got := mustKey(DayPrefix("acme", "2026-11-29")); got != wantPrefix {
+		t.Errorf("DayPrefix = %q, the template's location gives %q", got, wantPrefix)
 	}
 	if got := node(table, "StorageDescriptor", "SerdeInfo", "SerializationLibrary").Value; got != "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" {
 		t.Errorf("serde = %s", got)

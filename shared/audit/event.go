@@ -4,6 +4,8 @@ package audit
 
 import (
 	"time"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // TimeLayout is how event times are written: UTC, millisecond precision, fixed width, so
@@ -49,7 +51,7 @@ var Channels = []string{"whatsapp", "telegram", "instagram", "messenger", "webch
 // Event is one immutable audit event, as the API returns it and the audit table stores it.
 type Event struct {
 	ID         string         `json:"id" dynamodbav:"id"`
-	TenantID   string         `json:"tenantId" dynamodbav:"tenantId"`
+	TenantID   tenant.ID      `json:"tenantId" dynamodbav:"tenantId"`
 	OccurredAt string         `json:"occurredAt" dynamodbav:"occurredAt"` // TimeLayout
 	RecordedAt string         `json:"recordedAt" dynamodbav:"recordedAt"` // TimeLayout
 	Type       string         `json:"type" dynamodbav:"type"`

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // The audit table's key design (see README, "Keys"):
@@ -56,25 +58,29 @@ func (k Keys) Shard(id string) int {
 }
 
 // PK is the base-table partition of tenant, day and shard.
-func PK(tenant, day string, shard int) string {
-	return "T#" + tenant + "#D#" + day + "#" + strconv.Itoa(shard)
+func PK(tenant tenant.ID, day string, shard int) string {
+	return "T#" + tenant.String() + "#D#" + day + "#" + strconv.Itoa(shard)
 }
 
 // SK is the sort key: time, then id.
 func SK(occurredAt, id string) string { return occurredAt + "#" + id }
 
 // ContactKey, TypeKey, ActorKey, CategoryKey and SessionKey are the GSI partition keys.
-func ContactKey(tenant, contactID string) string { return "T#" + tenant + "#C#" + contactID }
-func TypeKey(tenant, typ, day string, shard int) string {
-	return "T#" + tenant + "#Y#" + typ + "#" + day + "#" + strconv.Itoa(shard)
+func ContactKey(tenant tenant.ID, contactID string) string {
+	return "T#" + tenant.String() + "#C#" + contactID
 }
-func ActorKey(tenant, actorID, day string, shard int) string {
-	return "T#" + tenant + "#A#" + actorID + "#" + day + "#" + strconv.Itoa(shard)
+func TypeKey(tenant tenant.ID, typ, day string, shard int) string {
+	return "T#" + tenant.String() + "#Y#" + typ + "#" + day + "#" + strconv.Itoa(shard)
 }
-func CategoryKey(tenant, category, day string, shard int) string {
-	return "T#" + tenant + "#G#" + category + "#" + day + "#" + strconv.Itoa(shard)
+func ActorKey(tenant tenant.ID, actorID, day string, shard int) string {
+	return "T#" + tenant.String() + "#A#" + actorID + "#" + day + "#" + strconv.Itoa(shard)
 }
-func SessionKey(tenant, sessionID string) string { return "T#" + tenant + "#S#" + sessionID }
+func CategoryKey(tenant tenant.ID, category, day string, shard int) string {
+	return "T#" + tenant.String() + "#G#" + category + "#" + day + "#" + strconv.Itoa(shard)
+}
+func SessionKey(tenant tenant.ID, sessionID string) string {
+	return "T#" + tenant.String() + "#S#" + sessionID
+}
 
 // Retention is the hot retention in DynamoDB per category; the archive keeps everything.
 type Retention map[string]time.Duration

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // QueryAPI is the part of the DynamoDB client the reader uses.
@@ -61,7 +63,7 @@ type Filter struct {
 // of the period and position), read newest first and merged. The type filter is a
 // FilterExpression on that already bounded range: a contact's history is small, and reading
 // it through ByType instead would cost one query per type per day.
-func (r *Reader) History(ctx context.Context, tenant string, contactIDs []string, types []string, from, to time.Time, after string, limit int) ([]Event, string, error) {
+func (r *Reader) History(ctx context.Context, tenant tenant.ID, contactIDs []string, types []string, from, to time.Time, after string, limit int) ([]Event, string, error) {
 	lo, hi, ok := descBounds(from, to, after)
 	if !ok || len(contactIDs) == 0 {
 		return []Event{}, "", nil
@@ -99,7 +101,7 @@ func (r *Reader) History(ctx context.Context, tenant string, contactIDs []string
 //
 // Days are walked newest to oldest, in windows of days queried at once, and the walk stops
 // as soon as the page is full.
-func (r *Reader) Log(ctx context.Context, tenant string, f Filter, after string, limit int) ([]Event, string, error) {
+func (r *Reader) Log(ctx context.Context, tenant tenant.ID, f Filter, after string, limit int) ([]Event, string, error) {
 	if f.From.IsZero() || f.To.IsZero() {
 		return nil, "", fmt.Errorf("read audit log: the filter needs a period")
 	}
@@ -213,7 +215,7 @@ func (r *Reader) Log(ctx context.Context, tenant string, f Filter, after string,
 // Session returns the events of a co-browsing session, oldest first, strictly after
 // position after, at most limit, and the position to continue from ("" when there is no
 // more). It reads GSI BySession, one partition per session.
-func (r *Reader) Session(ctx context.Context, tenant, sessionID, after string, limit int) ([]Event, string, error) {
+func (r *Reader) Session(ctx context.Context, tenant tenant.ID, sessionID, after string, limit int) ([]Event, string, error) {
 	s := r.stream(IndexBySession, "sessionKey", SessionKey(tenant, sessionID), after, "", false, nil)
 	evs, err := merge(ctx, r.DB, []*stream{s}, false, limit+1, after)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 var retention = audit.RetentionDays(400, 400, 400, 30)
@@ -33,7 +34,7 @@ func put(t testing.TB, db *dynamodb.Client, table string, keys audit.Keys, evs [
 	}
 }
 
-func event(tenant, id, typ string, at time.Time, contactID string, data map[string]any) audit.Event {
+func event(tenant tenant.ID, id, typ string, at time.Time, contactID string, data map[string]any) audit.Event {
 	e := audit.Event{
 		ID: id, TenantID: tenant, OccurredAt: audit.FormatTime(at), RecordedAt: audit.FormatTime(at),
 		Type: typ, Category: audit.CategoryOf(typ),
@@ -66,7 +67,7 @@ func TestHistory(t *testing.T) {
 	pad := strings.Repeat("x", 90_000) // 12 of these exceed one 1 MB page
 
 	var all []audit.Event
-	add := func(tenant, contact, typ string, at time.Time, data map[string]any) audit.Event {
+	add := func(tenant tenant.ID, contact, typ string, at time.Time, data map[string]any) audit.Event {
 		e := event(tenant, fmt.Sprintf("01J%023d", len(all)), typ, at, contact, data)
 		all = append(all, e)
 		return e
@@ -92,7 +93,7 @@ func TestHistory(t *testing.T) {
 	put(t, db, table, keys, all)
 	r := &audit.Reader{DB: db, Table: table, Keys: keys}
 
-	want := func(tenant string, contacts, types []string, from, to time.Time) []audit.Event {
+	want := func(tenant tenant.ID, contacts, types []string, from, to time.Time) []audit.Event {
 		var out []audit.Event
 		for _, e := range all {
 			if e.TenantID == tenant && slices.Contains(contacts, e.Contact.ID) && (len(types) == 0 || slices.Contains(types, e.Type)) &&

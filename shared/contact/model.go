@@ -5,6 +5,8 @@ package contact
 
 import (
 	"slices"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Statuses of a contact. Only active and archived contacts are visible through the API;
@@ -27,7 +29,7 @@ type Contact struct {
 	PK         string    `dynamodbav:"pk"`
 	ItemType   string    `dynamodbav:"itemType"`
 	ID         string    `dynamodbav:"id"`
-	TenantID   string    `dynamodbav:"tenantId"`
+	TenantID   tenant.ID `dynamodbav:"tenantId"`
 	Name       string    `dynamodbav:"name"`
 	Email      string    `dynamodbav:"email,omitempty"`
 	Phone      string    `dynamodbav:"phone,omitempty"`
@@ -55,13 +57,13 @@ type Channel struct {
 // Identity is the uniqueness item of a channel identity (pk = T#<tenant>#CH#<channel>#<externalId>):
 // its conditional put is what makes a (channel, externalId) belong to one live contact.
 type Identity struct {
-	PK          string `dynamodbav:"pk"`
-	ItemType    string `dynamodbav:"itemType"`
-	TenantID    string `dynamodbav:"tenantId"`
-	Channel     string `dynamodbav:"channel"`
-	ExternalID  string `dynamodbav:"externalId"`
-	ContactID   string `dynamodbav:"contactId"`
-	ConnectedAt string `dynamodbav:"connectedAt"`
+	PK          string    `dynamodbav:"pk"`
+	ItemType    string    `dynamodbav:"itemType"`
+	TenantID    tenant.ID `dynamodbav:"tenantId"`
+	Channel     string    `dynamodbav:"channel"`
+	ExternalID  string    `dynamodbav:"externalId"`
+	ContactID   string    `dynamodbav:"contactId"`
+	ConnectedAt string    `dynamodbav:"connectedAt"`
 }
 
 // View is a contact as the API returns it. Absent email and phone are null.
@@ -77,15 +79,15 @@ type View struct {
 }
 
 // ContactPK is the contacts-table key of a contact.
-func ContactPK(tenant, id string) string { return "T#" + tenant + "#C#" + id }
+func ContactPK(tenant tenant.ID, id string) string { return "T#" + tenant.String() + "#C#" + id }
 
 // IdentityPK is the contacts-table key of a channel identity's uniqueness item.
-func IdentityPK(tenant, channel, externalID string) string {
-	return "T#" + tenant + "#CH#" + channel + "#" + externalID
+func IdentityPK(tenant tenant.ID, channel, externalID string) string {
+	return "T#" + tenant.String() + "#CH#" + channel + "#" + externalID
 }
 
 // StatusKey is the ByStatus partition of a tenant's contacts in status.
-func StatusKey(tenant, status string) string { return "T#" + tenant + "#" + status }
+func StatusKey(tenant tenant.ID, status string) string { return "T#" + tenant.String() + "#" + status }
 
 // CreatedKey is the ByStatus sort key: creation time, then id.
 func CreatedKey(createdAt, id string) string { return createdAt + "#" + id }

@@ -13,6 +13,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Config is what a contact function reads from its environment (named in its main.go).
@@ -35,7 +36,7 @@ type IDs interface{ New() string }
 
 // HistoryReader reads a contact's history (audit.Reader).
 type HistoryReader interface {
-	History(ctx context.Context, tenant string, contactIDs []string, types []string, from, to time.Time, after string, limit int) ([]audit.Event, string, error)
+	History(ctx context.Context, tenant tenant.ID, contactIDs []string, types []string, from, to time.Time, after string, limit int) ([]audit.Event, string, error)
 }
 
 // Service decides the contact actions. Every action that changes something writes the new
@@ -77,7 +78,7 @@ func NewWith(cfg Config, db Client, clock ident.Clock, ids IDs) *Service {
 
 // Caller is who acts and from where: the event's actor and context.
 type Caller struct {
-	TenantID  string
+	TenantID  tenant.ID
 	UserID    string
 	Name      string
 	Admin     bool
@@ -116,7 +117,7 @@ func (s *Service) event(by Caller, typ string, c *Contact, now time.Time, source
 // Load returns a live contact of the tenant: 404 contact_not_found when there is none or it
 // was deleted, 404 contact_merged with mergedInto (the live contact it ended up in) when it
 // was merged.
-func (s *Service) Load(ctx context.Context, tenant, id string) (*Contact, error) {
+func (s *Service) Load(ctx context.Context, tenant tenant.ID, id string) (*Contact, error) {
 	c, ok, err := s.Store.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err

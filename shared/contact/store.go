@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // DB is the part of the DynamoDB client the contact store uses.
@@ -52,7 +53,7 @@ type txItem struct {
 }
 
 // Get reads a contact with a consistent read; ok is false when there is none.
-func (s *Store) Get(ctx context.Context, tenant, id string) (*Contact, bool, error) {
+func (s *Store) Get(ctx context.Context, tenant tenant.ID, id string) (*Contact, bool, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Table),
 		Key:            key(ContactPK(tenant, id)),
@@ -134,7 +135,7 @@ func (s *Store) moveIdentity(id *Identity, from string) (txItem, error) {
 
 // releaseIdentity deletes the uniqueness item held by contactID (delete), so the identity
 // can be connected to another contact afterwards.
-func (s *Store) releaseIdentity(tenant string, ch Channel, contactID string) txItem {
+func (s *Store) releaseIdentity(tenant tenant.ID, ch Channel, contactID string) txItem {
 	return txItem{write: types.TransactWriteItem{Delete: &types.Delete{
 		TableName:                 aws.String(s.Table),
 		Key:                       key(IdentityPK(tenant, ch.Channel, ch.ExternalID)),
@@ -213,7 +214,7 @@ func translate(err error) error {
 }
 
 // ListByStatus reads one page of a tenant's contacts in status, newest first.
-func (s *Store) ListByStatus(ctx context.Context, tenant, status string, limit int, start map[string]types.AttributeValue) ([]Contact, map[string]types.AttributeValue, error) {
+func (s *Store) ListByStatus(ctx context.Context, tenant tenant.ID, status string, limit int, start map[string]types.AttributeValue) ([]Contact, map[string]types.AttributeValue, error) {
 	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		IndexName:                 aws.String(IndexByStatus),

@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Adder writes one new contact and its CONTACT_ADDED event in one transaction: the contact
@@ -313,20 +314,20 @@ func newULID(at time.Time, entropy [10]byte) ulid.ULID {
 
 // run is the record of a keyed import: when it first started and what it was.
 type run struct {
-	PK        string `dynamodbav:"pk"`
-	ItemType  string `dynamodbav:"itemType"`
-	TenantID  string `dynamodbav:"tenantId"`
-	Hash      string `dynamodbav:"hash"`
-	StartedAt string `dynamodbav:"startedAt"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
+	PK        string    `dynamodbav:"pk"`
+	ItemType  string    `dynamodbav:"itemType"`
+	TenantID  tenant.ID `dynamodbav:"tenantId"`
+	Hash      string    `dynamodbav:"hash"`
+	StartedAt string    `dynamodbav:"startedAt"`
+	ExpiresAt int64     `dynamodbav:"expiresAt"`
 }
 
 // startRun records the first attempt of a keyed import, or reads the record an earlier
 // attempt left, and returns the ids the rows derive from it. The same key with another body
 // is 409 idempotency_key_reused, as idempotency.Replay answers once the response is stored.
-func (im *Importer) startRun(ctx context.Context, tenant string, call *idempotency.Call) (*runIDs, error) {
+func (im *Importer) startRun(ctx context.Context, tenant tenant.ID, call *idempotency.Call) (*runIDs, error) {
 	sum := sha256.Sum256([]byte(call.PK))
-	pk := "T#" + tenant + "#IMPORT#" + hex.EncodeToString(sum[:16])
+	pk := "T#" + tenant.String() + "#IMPORT#" + hex.EncodeToString(sum[:16])
 	now := im.Clock()
 	rec := run{PK: pk, ItemType: "import_run", TenantID: tenant, Hash: call.Hash,
 		StartedAt: audit.FormatTime(now), ExpiresAt: now.Add(idempotency.Window).Unix()}

@@ -19,6 +19,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 	"github.com/contrail/contrail/shared/validate"
 )
 
@@ -89,7 +90,7 @@ type View struct {
 }
 
 // NewJob validates a create request and returns the pending job it asks for.
-func NewJob(in CreateRequest, tenant string, now time.Time) (*Job, error) {
+func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 	p := validate.Problems{}
 	p.OneOf("report", &in.Report, "", Reports...)
 	p.OneOf("format", &in.Format, "", Formats...)

@@ -19,6 +19,7 @@ import (
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // now is the fixed clock of these tests: Monday 30 November 2026, 01:20 UTC.
@@ -111,7 +112,7 @@ func createCall(body string) call {
 	return call{method: "POST", route: "/v1/exports", path: "/v1/exports", body: body}
 }
 
-func (f *fixture) job(t *testing.T, tenant, id string) *export.Job {
+func (f *fixture) job(t *testing.T, tenant tenant.ID, id string) *export.Job {
 	t.Helper()
 	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(f.tables["JobsTable"]),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Reports that can be exported: the overview, the four logs, and every audit event.
@@ -76,24 +77,24 @@ const IndexByDue = "ByDue"
 
 // Job is an export job as the jobs table stores it.
 type Job struct {
-	PK         string   `dynamodbav:"pk"`
-	SK         string   `dynamodbav:"sk"`
-	TenantID   string   `dynamodbav:"tenantId"`
-	ID         string   `dynamodbav:"id"`
-	Report     string   `dynamodbav:"report"`
-	From       string   `dynamodbav:"from"` // audit.TimeLayout, UTC, inclusive
-	To         string   `dynamodbav:"to"`   // exclusive
-	TZ         string   `dynamodbav:"tz"`   // IANA name of the report's day boundaries
-	Format     string   `dynamodbav:"format"`
-	Recipients []string `dynamodbav:"recipients,omitempty"` // POST's email, or a schedule's recipients
-	Schedule   string   `dynamodbav:"schedule,omitempty"`   // the schedule that made it
-	Status     string   `dynamodbav:"status"`
-	Rows       *int64   `dynamodbav:"rows,omitempty"`
-	Key        string   `dynamodbav:"key,omitempty"` // S3 object key, set when done
-	Error      string   `dynamodbav:"error,omitempty"`
-	Attempt    int      `dynamodbav:"attempt"`
-	CreatedAt  string   `dynamodbav:"createdAt"`
-	CreatedBy  string   `dynamodbav:"createdBy,omitempty"` // user id; empty for a schedule's job
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"`
+	TenantID   tenant.ID `dynamodbav:"tenantId"`
+	ID         string    `dynamodbav:"id"`
+	Report     string    `dynamodbav:"report"`
+	From       string    `dynamodbav:"from"` // audit.TimeLayout, UTC, inclusive
+	To         string    `dynamodbav:"to"`   // exclusive
+	TZ         string    `dynamodbav:"tz"`   // IANA name of the report's day boundaries
+	Format     string    `dynamodbav:"format"`
+	Recipients []string  `dynamodbav:"recipients,omitempty"` // POST's email, or a schedule's recipients
+	Schedule   string    `dynamodbav:"schedule,omitempty"`   // the schedule that made it
+	Status     string    `dynamodbav:"status"`
+	Rows       *int64    `dynamodbav:"rows,omitempty"`
+	Key        string    `dynamodbav:"key,omitempty"` // S3 object key, set when done
+	Error      string    `dynamodbav:"error,omitempty"`
+	Attempt    int       `dynamodbav:"attempt"`
+	CreatedAt  string    `dynamodbav:"createdAt"`
+	CreatedBy  string    `dynamodbav:"createdBy,omitempty"` // user id; empty for a schedule's job
 	// CreatedByName and RequestID describe the request that asked for it, for the
 	// REPORT_EXPORTED event.
 	CreatedByName string `dynamodbav:"createdByName,omitempty"`
@@ -112,11 +113,11 @@ type Job struct {
 }
 
 // JobPK is the partition key of a tenant's export job.
-func JobPK(tenant, id string) string { return "T#" + tenant + "#EXPORT#" + id }
+func JobPK(tenant tenant.ID, id string) string { return "T#" + tenant.String() + "#EXPORT#" + id }
 
 // ObjectKey is where a job's file goes: exports/<tenant>/<id>.<format>.
-func ObjectKey(tenant, id, format string) string {
-	return KeyPrefix + tenant + "/" + id + "." + format
+func ObjectKey(tenant tenant.ID, id, format string) string {
+	return KeyPrefix + tenant.String() + "/" + id + "." + format
 }
 
 // Period returns the job's period.

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/export"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // jobs returns every export job of the jobs table, by id.
@@ -45,7 +46,7 @@ func periodsOf(js []export.Job) []period {
 	return ps
 }
 
-func dailyPeriod(tenant, schedule, from, to string) period {
+func dailyPeriod(tenant tenant.ID, schedule, from, to string) period {
 	return period{from, to, export.ScheduledJobID(tenant, schedule, utc(from), utc(to))}
 }
 

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Frequencies of a schedule.
@@ -21,26 +23,26 @@ var Frequencies = []string{Daily, Weekly, Monthly}
 // next period to export (UTC, audit.TimeLayout): the runner queries ByDue for
 // nextRunAt <= now, so finding due schedules never scans.
 type Schedule struct {
-	PK         string   `dynamodbav:"pk"`
-	SK         string   `dynamodbav:"sk"` // the name
-	TenantID   string   `dynamodbav:"tenantId"`
-	Name       string   `dynamodbav:"name"`
-	Report     string   `dynamodbav:"report"`
-	Frequency  string   `dynamodbav:"frequency"`
-	Format     string   `dynamodbav:"format"`
-	Recipients []string `dynamodbav:"recipients"`
-	TZ         string   `dynamodbav:"tz"`
-	DueKey     string   `dynamodbav:"dueKey"`
-	NextRunAt  string   `dynamodbav:"nextRunAt"`
-	LastExport string   `dynamodbav:"lastExportId,omitempty"`
-	CreatedAt  string   `dynamodbav:"createdAt"`
-	UpdatedAt  string   `dynamodbav:"updatedAt"`
-	CreatedBy  string   `dynamodbav:"createdBy"`
-	UpdatedBy  string   `dynamodbav:"updatedBy"`
+	PK         string    `dynamodbav:"pk"`
+	SK         string    `dynamodbav:"sk"` // the name
+	TenantID   tenant.ID `dynamodbav:"tenantId"`
+	Name       string    `dynamodbav:"name"`
+	Report     string    `dynamodbav:"report"`
+	Frequency  string    `dynamodbav:"frequency"`
+	Format     string    `dynamodbav:"format"`
+	Recipients []string  `dynamodbav:"recipients"`
+	TZ         string    `dynamodbav:"tz"`
+	DueKey     string    `dynamodbav:"dueKey"`
+	NextRunAt  string    `dynamodbav:"nextRunAt"`
+	LastExport string    `dynamodbav:"lastExportId,omitempty"`
+	CreatedAt  string    `dynamodbav:"createdAt"`
+	UpdatedAt  string    `dynamodbav:"updatedAt"`
+	CreatedBy  string    `dynamodbav:"createdBy"`
+	UpdatedBy  string    `dynamodbav:"updatedBy"`
 }
 
 // SchedulePK is the partition of a tenant's schedules.
-func SchedulePK(tenant string) string { return "T#" + tenant + "#SCHEDULE" }
+func SchedulePK(tenant tenant.ID) string { return "T#" + tenant.String() + "#SCHEDULE" }
 
 // PeriodOf returns the period of frequency freq that contains t, in loc: a calendar day,
 // a Monday-to-Sunday week, or a calendar month, from midnight to midnight.
@@ -81,9 +83,9 @@ func DueEnds(freq string, nextRunAt, now time.Time, loc *time.Location) []time.T
 // and period always give the same id, so creating the job with attribute_not_exists makes a
 // period run once however often the runner runs. It is shaped as a ULID whose time is the
 // period's end.
-func ScheduledJobID(tenant, schedule string, from, to time.Time) string {
+func ScheduledJobID(tenant tenant.ID, schedule string, from, to time.Time) string {
 	h := sha256.New()
-	for _, s := range []string{tenant, schedule, formatTime(from), formatTime(to)} {
+	for _, s := range []string{tenant.String(), schedule, formatTime(from), formatTime(to)} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

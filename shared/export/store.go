@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // DB is the part of the DynamoDB client the store uses.
@@ -41,7 +42,7 @@ func n(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-func jobKey(tenant, id string) map[string]types.AttributeValue {
+func jobKey(tenant tenant.ID, id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(JobPK(tenant, id)), "sk": s(skJob)}
 }
 
@@ -112,7 +113,7 @@ func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
 }
 
 // Job reads a tenant's job; a missing one (or another tenant's) is a NotFound fault.
-func (st *Store) Job(ctx context.Context, tenant, id string) (*Job, error) {
+func (st *Store) Job(ctx context.Context, tenant tenant.ID, id string) (*Job, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(st.Table), Key: jobKey(tenant, id), ConsistentRead: aws.Bool(true),
 	})
@@ -302,12 +303,12 @@ func (st *Store) ReleaseMail(ctx context.Context, j *Job) error {
 
 // ---------------------------------------------------------------- schedules
 
-func scheduleKey(tenant, name string) map[string]types.AttributeValue {
+func scheduleKey(tenant tenant.ID, name string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(SchedulePK(tenant)), "sk": s(name)}
 }
 
 // Schedule reads a tenant's schedule, or nil when there is none.
-func (st *Store) Schedule(ctx context.Context, tenant, name string) (*Schedule, error) {
+func (st *Store) Schedule(ctx context.Context, tenant tenant.ID, name string) (*Schedule, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name), ConsistentRead: aws.Bool(true),
 	})
@@ -342,7 +343,7 @@ func (st *Store) PutSchedule(ctx context.Context, sc *Schedule, prev *Schedule) 
 }
 
 // DeleteScheduleTx returns the transaction item that deletes a schedule that exists.
-func (st *Store) DeleteScheduleTx(tenant, name string) types.TransactWriteItem {
+func (st *Store) DeleteScheduleTx(tenant tenant.ID, name string) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{
 		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name),
 		ConditionExpression: aws.String("attribute_exists(pk)"),
@@ -350,7 +351,7 @@ func (st *Store) DeleteScheduleTx(tenant, name string) types.TransactWriteItem {
 }
 
 // Schedules lists a tenant's schedules by name, limit at a time from after (a name).
-func (st *Store) Schedules(ctx context.Context, tenant string, limit int, after string) ([]Schedule, string, error) {
+func (st *Store) Schedules(ctx context.Context, tenant tenant.ID, limit int, after string) ([]Schedule, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		KeyConditionExpression:    aws.String("pk = :pk"),

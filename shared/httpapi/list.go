@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // List holds the contract's list parameters.
@@ -126,7 +127,7 @@ type Cursors struct{ key []byte }
 func NewCursors(secret string) *Cursors { return &Cursors{key: []byte(secret)} }
 
 // Seal encodes state as a cursor for tenant and scope (the route and its filters).
-func (c *Cursors) Seal(tenant, scope string, state any) (string, error) {
+func (c *Cursors) Seal(tenant tenant.ID, scope string, state any) (string, error) {
 	b, err := json.Marshal(state)
 	if err != nil {
 		return "", fmt.Errorf("seal cursor: %w", err)
@@ -136,7 +137,7 @@ func (c *Cursors) Seal(tenant, scope string, state any) (string, error) {
 }
 
 // Open decodes a cursor made by Seal for the same tenant and scope into state.
-func (c *Cursors) Open(tenant, scope, cursor string, state any) error {
+func (c *Cursors) Open(tenant tenant.ID, scope, cursor string, state any) error {
 	bad := fault.InvalidFields("invalid_cursor", "The cursor does not belong to this query; repeat the query without a cursor.", map[string]string{"cursor": "was not issued for this query"})
 	payload, sig, ok := strings.Cut(cursor, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(c.mac(tenant, scope, payload))) {
@@ -149,7 +150,7 @@ func (c *Cursors) Open(tenant, scope, cursor string, state any) error {
 	return nil
 }
 
-func (c *Cursors) mac(tenant, scope, payload string) string {
+func (c *Cursors) mac(tenant tenant.ID, scope, payload string) string {
 	m := hmac.New(sha256.New, c.key)
 	m.Write([]byte(tenant))
 	m.Write([]byte{0})

@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Role is a group in the token's cognito:groups claim.
@@ -28,7 +31,7 @@ var (
 
 // Principal is the verified caller: the tenant comes from here and nowhere else.
 type Principal struct {
-	TenantID string
+	TenantID tenant.ID
 	UserID   string
 	Name     string
 	Roles    []Role
@@ -38,24 +41,37 @@ type Principal struct {
 func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 
 // principalFrom reads the JWT claims the HTTP API authorizer verified (the local gateway
-// passes the same claims). ok is false when the claims lack a subject or a tenant.
-func principalFrom(req *events.APIGatewayV2HTTPRequest) (Principal, bool) {
+// passes the same claims). It fails with 401 when the claims lack a subject or a tenant, and
+// with 403 when the tenant claim is not a valid tenant id (tenant.Parse): such a token is
+// genuine but names no tenant Contrail can keep apart from the others.
+func principalFrom(req *events.APIGatewayV2HTTPRequest) (Principal, error) {
 	a := req.RequestContext.Authorizer
 	if a == nil || a.JWT == nil {
-		return Principal{}, false
+		return Principal{}, errUnauthenticated
 	}
 	c := a.JWT.Claims
+	rawTenant := c["custom:tenant_id"]
 	p := Principal{
-		TenantID: strings.TrimSpace(c["custom:tenant_id"]),
-		UserID:   strings.TrimSpace(c["sub"]),
-		Name:     strings.TrimSpace(c["name"]),
-		Roles:    parseGroups(c["cognito:groups"]),
+		UserID: strings.TrimSpace(c["sub"]),
+		Name:   strings.TrimSpace(c["name"]),
+		Roles:  parseGroups(c["cognito:groups"]),
 	}
+	if rawTenant == "" || p.UserID == "" {
+		return Principal{}, errUnauthenticated
+	}
+	id, err := tenant.Parse(rawTenant)
+	if err != nil {
+		return Principal{}, fault.New(fault.Forbidden, "invalid_tenant",
+			"The token's custom:tenant_id claim is not a valid tenant id ("+err.Error()+"); ask your administrator to fix the user's tenant attribute.")
+	}
+	p.TenantID = id
 	if p.Name == "" {
 		p.Name = p.UserID
 	}
-	return p, p.TenantID != "" && p.UserID != ""
+	return p, nil
 }
+
+var errUnauthenticated = fault.New(fault.Unauthenticated, "unauthorized", "Send a valid bearer token in the Authorization header.")
 
 // parseGroups reads cognito:groups as API Gateway passes it: "[admin agent]", or a JSON
 // array, or a comma- or space-separated list.

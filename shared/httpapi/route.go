@@ -34,9 +34,9 @@ type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 // none of allowed, errors mapped to the contract's error body, panics answered as 500.
 func Route(allowed []Role, h Handler) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
-		p, ok := principalFrom(&ev)
-		if !ok {
-			return ErrorResponse(ctx, fault.New(fault.Unauthenticated, "unauthorized", "Send a valid bearer token in the Authorization header.")), nil
+		p, err := principalFrom(&ev)
+		if err != nil {
+			return ErrorResponse(ctx, err), nil
 		}
 		if !hasAny(p, allowed) {
 			return ErrorResponse(ctx, fault.New(fault.Forbidden, "forbidden", fmt.Sprintf("This route needs one of the roles %s.", roleList(allowed)))), nil

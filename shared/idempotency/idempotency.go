@@ -76,7 +76,7 @@ func Begin(r *httpapi.Request, body []byte) (*Call, error) {
 		h.Write(part)
 	}
 	return &Call{
-		PK:   "T#" + r.TenantID + "#IDEM#" + r.Event.RouteKey + "#" + key,
+		PK:   "T#" + r.TenantID.String() + "#IDEM#" + r.Event.RouteKey + "#" + key,
 		Hash: hex.EncodeToString(h.Sum(nil)),
 	}, nil
 }

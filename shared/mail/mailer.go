@@ -24,6 +24,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 	"github.com/contrail/contrail/shared/validate"
 )
 
@@ -46,7 +47,7 @@ var _ DB = (*dynamodb.Client)(nil)
 
 // Contacts reads a contact (contact.Store), for the details a share sends.
 type Contacts interface {
-	Get(ctx context.Context, tenant, id string) (*contact.Contact, bool, error)
+	Get(ctx context.Context, tenant tenant.ID, id string) (*contact.Contact, bool, error)
 }
 
 // Config is what the mailer function reads from its environment.
@@ -150,23 +151,23 @@ const (
 // claim is the item that makes one request's email go out once (contacts table,
 // pk T#<tenant>#MAIL#<request event id>).
 type claim struct {
-	PK             string `dynamodbav:"pk"`
-	ItemType       string `dynamodbav:"itemType"`
-	TenantID       string `dynamodbav:"tenantId"`
-	RequestEventID string `dynamodbav:"requestEventId"`
-	State          string `dynamodbav:"state"`
-	Attempts       int    `dynamodbav:"attempts"`
-	LeaseUntil     int64  `dynamodbav:"leaseUntil"` // epoch ms
-	MessageID      string `dynamodbav:"messageId,omitempty"`
-	Reason         string `dynamodbav:"reason,omitempty"`
-	LastError      string `dynamodbav:"lastError,omitempty"`
-	DoneAt         string `dynamodbav:"doneAt,omitempty"` // when sent or failed: the outcome event's time
-	ExpiresAt      int64  `dynamodbav:"expiresAt"`
+	PK             string    `dynamodbav:"pk"`
+	ItemType       string    `dynamodbav:"itemType"`
+	TenantID       tenant.ID `dynamodbav:"tenantId"`
+	RequestEventID string    `dynamodbav:"requestEventId"`
+	State          string    `dynamodbav:"state"`
+	Attempts       int       `dynamodbav:"attempts"`
+	LeaseUntil     int64     `dynamodbav:"leaseUntil"` // epoch ms
+	MessageID      string    `dynamodbav:"messageId,omitempty"`
+	Reason         string    `dynamodbav:"reason,omitempty"`
+	LastError      string    `dynamodbav:"lastError,omitempty"`
+	DoneAt         string    `dynamodbav:"doneAt,omitempty"` // when sent or failed: the outcome event's time
+	ExpiresAt      int64     `dynamodbav:"expiresAt"`
 }
 
 // ClaimPK is the contacts-table key of the claim of a request event.
-func ClaimPK(tenant, requestEventID string) string {
-	return "T#" + tenant + "#MAIL#" + requestEventID
+func ClaimPK(tenant tenant.ID, requestEventID string) string {
+	return "T#" + tenant.String() + "#MAIL#" + requestEventID
 }
 
 // errBusy says another delivery of the same record holds a live claim.
@@ -379,7 +380,7 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
 			":sending": s(stateSending), ":zero": n(0), ":one": n(1),
 			":lease": n(now.Add(lease).UnixMilli()), ":now": n(now.UnixMilli()),
-			":it": s("mail_claim"), ":t": s(req.TenantID), ":r": s(req.ID),
+			":it": s("mail_claim"), ":t": s(req.TenantID.String()), ":r": s(req.ID),
 			":exp": n(now.Add(ClaimRetention).Unix()),
 		},
 		ReturnValues: dbtypes.ReturnValueAllNew,
@@ -496,7 +497,7 @@ func Outcome(req *audit.Event, delivered bool, messageID, reason, doneAt string,
 	if err != nil {
 		return audit.Event{}, fmt.Errorf("outcome time of %s: %w", req.ID, err)
 	}
-	sum := sha256.Sum256([]byte("mail-outcome\x00" + req.TenantID + "\x00" + req.ID))
+	sum := sha256.Sum256([]byte("mail-outcome\x00" + req.TenantID.String() + "\x00" + req.ID))
 	var id ulid.ULID
 	if err := id.SetTime(ulid.Timestamp(at)); err != nil {
 		return audit.Event{}, err

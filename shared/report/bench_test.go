@@ -112,19 +112,19 @@ func buildBenchArchive(st *archive.DirStore) error {
 						if err != nil {
 							return err
 						}
-						if err := st.Put(ctx, archive.PartKey("busy", date, ids), body); err != nil {
+						if err := st.Put(ctx, mustKey(archive.PartKey("busy", date, ids)), body); err != nil {
 							return err
 						}
 					}
 					return nil
 				}
-				covers := []string{archive.PartKey("busy", date, []string{"gone"})}
+				covers := []string{mustKey(archive.PartKey("busy", date, []string{"gone"}))}
 				cj, _ := json.Marshal(covers)
 				body, err := archive.Encode(rows, map[string]string{archive.CoversKey: string(cj)})
 				if err != nil {
 					return err
 				}
-				key := archive.CompactedKey("busy", date, covers)
+				key := mustKey(archive.CompactedKey("busy", date, covers))
 				if err := st.Put(ctx, key, body); err != nil {
 					return err
 				}
@@ -137,7 +137,7 @@ func buildBenchArchive(st *archive.DirStore) error {
 				if err != nil {
 					return err
 				}
-				return st.Put(ctx, archive.RollupKey("busy", date), enc)
+				return st.Put(ctx, mustKey(archive.RollupKey("busy", date)), enc)
 			}()
 			if err != nil {
 				mu.Lock()

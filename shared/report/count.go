@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // overviewColumns are the only columns the overview reads from raw events.
@@ -48,7 +49,7 @@ func (d *dayCounts) addDaily(date, typ string, n int64) {
 }
 
 // countRaw counts the overview's events of one UTC date within [from, to) from raw rows.
-func (e *Engine) countRaw(ctx context.Context, tenant, date string, p Period) (*dayCounts, error) {
+func (e *Engine) countRaw(ctx context.Context, tenant tenant.ID, date string, p Period) (*dayCounts, error) {
 	d := newDayCounts()
 	lo, hi := dayRange(date, p.From, p.To)
 	if !lo.Before(hi) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Engine reads the contact reports of one archive. It is safe for concurrent use.
@@ -26,13 +27,13 @@ func NewEngine(store archive.Store, clock ident.Clock) *Engine {
 
 // Each calls fn for every row of log k in period p, newest first, holding one UTC day of
 // the log's rows in memory at a time. It stops at fn's first error and returns it.
-func (e *Engine) Each(ctx context.Context, tenant string, k Kind, p Period, fn func(Row) error) error {
+func (e *Engine) Each(ctx context.Context, tenant tenant.ID, k Kind, p Period, fn func(Row) error) error {
 	return e.each(ctx, tenant, k, p, fn)
 }
 
 // WriteCSV streams log k for period p to w as CSV (BOM, header, rows newest first) and
 // returns the number of rows written.
-func (e *Engine) WriteCSV(ctx context.Context, w io.Writer, tenant string, k Kind, p Period) (int, error) {
+func (e *Engine) WriteCSV(ctx context.Context, w io.Writer, tenant tenant.ID, k Kind, p Period) (int, error) {
 	cw, err := NewCSVWriter(w, k)
 	if err != nil {
 		return 0, err
@@ -48,7 +49,7 @@ func (e *Engine) WriteCSV(ctx context.Context, w io.Writer, tenant string, k Kin
 
 // Log returns one newest-first page of log k: at most limit rows older than after (nil: the
 // first page), and the position to continue from, nil when no row follows.
-func (e *Engine) Log(ctx context.Context, tenant string, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
+func (e *Engine) Log(ctx context.Context, tenant tenant.ID, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
 	if limit < 1 {
 		return nil, nil, fmt.Errorf("log page of %d rows", limit)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // The fixture: two weeks of events of tenant "acme" (and some of "other", never counted),
@@ -54,7 +55,7 @@ var boundaryOffsets = func() []time.Duration {
 }()
 
 // makeEvents returns the unique events of a tenant on one UTC day, sorted by time.
-func makeEvents(rng *rand.Rand, gen *ident.Generator, tenant string, day time.Time, n int) []audit.Event {
+func makeEvents(rng *rand.Rand, gen *ident.Generator, tenant tenant.ID, day time.Time, n int) []audit.Event {
 	var times []time.Time
 	for _, b := range boundaryOffsets {
 		times = append(times, day.Add(b))
@@ -138,14 +139,14 @@ func rowsOf(t testing.TB, evs []audit.Event) []archive.Row {
 }
 
 // putPart stores evs as a part, as the archiver would.
-func putPart(t testing.TB, st archive.Store, tenant, date string, evs []audit.Event) string {
+func putPart(t testing.TB, st archive.Store, tenant tenant.ID, date string, evs []audit.Event) string {
 	t.Helper()
 	ids := make([]string, len(evs))
 	for i := range evs {
 		ids[i] = evs[i].ID
 	}
 	sort.Strings(ids)
-	key := archive.PartKey(tenant, date, ids)
+	key := mustKey(archive.PartKey(tenant, date, ids))
 	b, err := archive.Encode(rowsOf(t, evs), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -157,11 +158,11 @@ func putPart(t testing.TB, st archive.Store, tenant, date string, evs []audit.Ev
 }
 
 // putCompacted stores evs as a compacted object covering covers.
-func putCompacted(t testing.TB, st archive.Store, tenant, date string, evs []audit.Event, covers []string) string {
+func putCompacted(t testing.TB, st archive.Store, tenant tenant.ID, date string, evs []audit.Event, covers []string) string {
 	t.Helper()
 	sort.Strings(covers)
 	cj, _ := json.Marshal(covers)
-	key := archive.CompactedKey(tenant, date, covers)
+	key := mustKey(archive.CompactedKey(tenant, date, covers))
 	b, err := archive.Encode(rowsOf(t, evs), map[string]string{archive.CoversKey: string(cj)})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func buildFixture(t testing.TB, st archive.Store, perDay int) *fixture {
 	for i := 0; i < fixtureDays; i++ {
 		day := fixtureFirst.AddDate(0, 0, i)
 		date := day.Format(time.DateOnly)
-		for _, tenant := range []string{"acme", "other"} {
+		for _, tenant := range []tenant.ID{"acme", "other"} {
 			evs := makeEvents(rng, gen, tenant, day, perDay)
 			f.events = append(f.events, evs...)
 			if tenant == "other" {
@@ -200,7 +201,7 @@ func buildFixture(t testing.TB, st archive.Store, perDay int) *fixture {
 				// compacted, its covered part not yet deleted, and later parts (one repeating
 				// an event of the compacted object)
 				covered := putPart(t, st, tenant, date, evs[:half])
-				putCompacted(t, st, tenant, date, evs[:len(evs)-2], []string{covered, archive.PartKey(tenant, date, []string{"gone"})})
+				putCompacted(t, st, tenant, date, evs[:len(evs)-2], []string{covered, mustKey(archive.PartKey(tenant, date, []string{"gone"}))})
 				putPart(t, st, tenant, date, evs[len(evs)-3:])
 				f.layout[date] = "compacted+parts"
 			case i%4 == 1:
@@ -209,7 +210,7 @@ func buildFixture(t testing.TB, st archive.Store, perDay int) *fixture {
 				putPart(t, st, tenant, date, evs[half-1:half+2])
 				f.layout[date] = "parts"
 			default:
-				putCompacted(t, st, tenant, date, evs, []string{archive.PartKey(tenant, date, []string{"p1"})})
+				putCompacted(t, st, tenant, date, evs, []string{mustKey(archive.PartKey(tenant, date, []string{"p1"}))})
 				f.layout[date] = "compacted"
 			}
 		}
@@ -219,7 +220,7 @@ func buildFixture(t testing.TB, st archive.Store, perDay int) *fixture {
 
 // ---- the straightforward counts the tests compare against
 
-func (f *fixture) tenantEvents(tenant string, from, to time.Time) []audit.Event {
+func (f *fixture) tenantEvents(tenant tenant.ID, from, to time.Time) []audit.Event {
 	var out []audit.Event
 	for _, e := range f.events {
 		at := e.Occurred()
@@ -238,7 +239,7 @@ func safe(s string) string {
 }
 
 // wantLog lists log k newest first as JSON items and as CSV records.
-func (f *fixture) wantLog(tenant string, k Kind, from, to time.Time) (items []any, records [][]string) {
+func (f *fixture) wantLog(tenant tenant.ID, k Kind, from, to time.Time) (items []any, records [][]string) {
 	evs := f.tenantEvents(tenant, from, to)
 	sort.Slice(evs, func(i, j int) bool {
 		if evs[i].OccurredAt != evs[j].OccurredAt {
@@ -273,7 +274,7 @@ func (f *fixture) wantLog(tenant string, k Kind, from, to time.Time) (items []an
 }
 
 // wantOverview counts the overview of a period in one loop over the events.
-func (f *fixture) wantOverview(tenant string, from, to time.Time, tz *time.Location) Overview {
+func (f *fixture) wantOverview(tenant tenant.ID, from, to time.Time, tz *time.Location) Overview {
 	ov := Overview{
 		Period:    PeriodOut{From: audit.FormatTime(from), To: audit.FormatTime(to), TZ: tz.String()},
 		BySource:  map[string]Counts{},
@@ -375,7 +376,7 @@ func writeRollups(t testing.TB, f *fixture) {
 			continue
 		}
 		day, _ := time.Parse(time.DateOnly, date)
-		listed, err := f.store.List(ctx, archive.DayPrefix("acme", date))
+		listed, err := f.store.List(ctx, mustKey(archive.DayPrefix("acme", date)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,7 +404,7 @@ func writeRollups(t testing.TB, f *fixture) {
 			f.layout[date] += " (no rollup)"
 			continue
 		case day.Day()%5 == 4:
-			ru.Object = archive.CompactedKey("acme", date, []string{"older"})
+			ru.Object = mustKey(archive.CompactedKey("acme", date, []string{"older"}))
 			ru.Types[TypeAdded].Total += 1000
 			f.layout[date] += " (stale rollup)"
 		default:
@@ -413,8 +414,16 @@ func writeRollups(t testing.TB, f *fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.store.Put(ctx, archive.RollupKey("acme", date), enc); err != nil {
+		if err := f.store.Put(ctx, mustKey(archive.RollupKey("acme", date)), enc); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// mustKey returns an archive key built from values the test knows are valid.
+func mustKey(key string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return key
 }

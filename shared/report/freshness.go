@@ -14,6 +14,7 @@ import (
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // archivedThrough — what the overview claims, and why it is true.
@@ -65,7 +66,7 @@ func (e *Engine) WithAuditTable(db AuditQuerier, table string, writeShards int) 
 	return e
 }
 
-func (e *Engine) archivedThrough(ctx context.Context, tenant string) (*string, error) {
+func (e *Engine) archivedThrough(ctx context.Context, tenant tenant.ID) (*string, error) {
 	if e.hot == nil {
 		return nil, nil
 	}
@@ -124,7 +125,7 @@ func (e *Engine) archivedThrough(ctx context.Context, tenant string) (*string, e
 // extends the range back on demand, never below floor.
 type archivedIDs struct {
 	e        *Engine
-	tenant   string
+	tenant   tenant.ID
 	floor    time.Time
 	mu       sync.Mutex
 	from, to time.Time

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // dayRollup returns the exact counts of a tenant-day. The common case of a settled day —
@@ -12,8 +13,12 @@ import (
 // object — costs one LIST and one small GET, without opening the Parquet object;
 // anything else goes to archive.Reader.DayRollup (stored rollup plus parts archived since,
 // or counts from the raw objects).
-func (e *Engine) dayRollup(ctx context.Context, tenant, date string) (*archive.Rollup, error) {
-	listed, err := e.store.List(ctx, archive.DayPrefix(tenant, date))
+func (e *Engine) dayRollup(ctx context.Context, tenant tenant.ID, date string) (*archive.Rollup, error) {
+	prefix, err := archive.DayPrefix(tenant, date)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := e.store.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // logColumns are the only columns a log reads.
@@ -52,7 +53,7 @@ func dayRange(date string, from, to time.Time) (time.Time, time.Time) {
 }
 
 // scanDay streams the rows of log k on one UTC date within [from, to), newest first.
-func (e *Engine) scanDay(ctx context.Context, tenant string, k Kind, date string, from, to time.Time, fn func(*archive.Row) error) error {
+func (e *Engine) scanDay(ctx context.Context, tenant tenant.ID, k Kind, date string, from, to time.Time, fn func(*archive.Row) error) error {
 	lo, hi := dayRange(date, from, to)
 	if !lo.Before(hi) {
 		return nil
@@ -72,7 +73,7 @@ func newestDates(from, to time.Time) []string {
 
 // page reads days newest first, up to e.parallel at once, each day keeping at most
 // limit+1 rows, and stops at the first day that fills the page.
-func (e *Engine) page(ctx context.Context, tenant string, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
+func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
 	from, to := p.From, p.To
 	if after != nil {
 		if bound := time.UnixMilli(after.At + 1).UTC(); bound.Before(to) {
@@ -129,7 +130,7 @@ func (e *Engine) page(ctx context.Context, tenant string, k Kind, p Period, afte
 }
 
 // each streams log k newest first, a few days loaded ahead.
-func (e *Engine) each(ctx context.Context, tenant string, k Kind, p Period, fn func(Row) error) error {
+func (e *Engine) each(ctx context.Context, tenant tenant.ID, k Kind, p Period, fn func(Row) error) error {
 	load := func(ctx context.Context, date string) ([]Row, error) {
 		var rows []Row
 		err := e.scanDay(ctx, tenant, k, date, p.From, p.To, func(r *archive.Row) error {

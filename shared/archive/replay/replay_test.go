@@ -24,6 +24,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/onfailure"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
@@ -85,7 +86,7 @@ func (f failingPuts) PutObject(ctx context.Context, in *s3.PutObjectInput, opts 
 	return f.S3API.PutObject(ctx, in, opts...)
 }
 
-func event(id, tenant, at, typ string) audit.Event {
+func event(id string, tenant tenant.ID, at, typ string) audit.Event {
 	return audit.Event{ID: id, TenantID: tenant, OccurredAt: at, RecordedAt: at, Type: typ, Category: audit.CategoryOf(typ),
 		Actor: audit.Actor{Type: audit.ActorUser, ID: "u-1", Name: "Rina Admin"}, Source: audit.SourceUser,
 		Data: map[string]any{"provider": "password", "note": "ünïcode, \"quoted\""}}
@@ -149,7 +150,7 @@ func TestReplayFromTheStream(t *testing.T) {
 		t.Helper()
 		var rows []archive.Row
 		for _, td := range [][2]string{{"acme", "2026-11-29"}, {"acme", "2026-11-30"}, {"globex", "2026-11-30"}} {
-			if err := reader.ScanDay(ctx, td[0], td[1], nil, func(r *archive.Row) error { rows = append(rows, *r); return nil }); err != nil {
+			if err := reader.ScanDay(ctx, tenant.ID(td[0]), td[1], nil, func(r *archive.Row) error { rows = append(rows, *r); return nil }); err != nil {
 				t.Fatal(err)
 			}
 		}

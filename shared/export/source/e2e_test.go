@@ -30,6 +30,7 @@ import (
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/report"
 	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
@@ -187,8 +188,8 @@ func writeArchive(t *testing.T, client *s3.Client, bucket string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tenant, date := name[:len(name)-13], name[len(name)-12:len(name)-2]
-		key := archive.PartKey(tenant, date, ids)
+		tenant, date := tenant.ID(name[:len(name)-13]), name[len(name)-12:len(name)-2]
+		key := mustKey(archive.PartKey(tenant, date, ids))
 		if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
 			t.Fatal(err)
 		}
@@ -417,3 +418,11 @@ func TestAbandonedScheduledExportMailed(t *testing.T) {
 }
 
 var _ worker.Source = (*source.Reports)(nil)
+
+// mustKey returns an archive key built from values the test knows are valid.
+func mustKey(key string, err error) string {
+	if err != nil {
+		panic(err)
+	}
+	return key
+}

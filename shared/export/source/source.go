@@ -20,6 +20,7 @@ import (
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/report"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Reports is the export worker's Source over the report engine and the archive:
@@ -259,7 +260,7 @@ func logSchema(k report.Kind) []archive.TableColumn {
 	}
 }
 
-func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant string, k report.Kind, p httpapi.Period) (int64, error) {
+func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant tenant.ID, k report.Kind, p httpapi.Period) (int64, error) {
 	pw, err := newParquet(w, logSchema(k))
 	if err != nil {
 		return 0, err
@@ -297,7 +298,7 @@ func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant string, k 
 
 // ---------------------------------------------------------------- audit events
 
-func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant string, p httpapi.Period) (int64, error) {
+func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant tenant.ID, p httpapi.Period) (int64, error) {
 	cw, err := newCSV(w, archive.Columns)
 	if err != nil {
 		return 0, err
@@ -324,7 +325,7 @@ func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant string, p ht
 
 // auditParquet copies the period's archived rows into one file of the archive's own
 // schema, RowGroupRows at a time.
-func (s *Reports) auditParquet(ctx context.Context, w io.Writer, tenant string, p httpapi.Period) (int64, error) {
+func (s *Reports) auditParquet(ctx context.Context, w io.Writer, tenant tenant.ID, p httpapi.Period) (int64, error) {
 	aw, err := archive.NewWriter(w, map[string]string{"contrail.export": "audit"})
 	if err != nil {
 		return 0, err

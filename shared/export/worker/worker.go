@@ -20,6 +20,7 @@ import (
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/export/files"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // Source writes a job's report, in the job's format, to w and returns the rows written.
@@ -67,7 +68,14 @@ func (w *Worker) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			continue
 		}
 		img := rec.Change.NewImage
-		tenant, id := attr(img, "tenantId"), attr(img, "id")
+		rawTenant, id := attr(img, "tenantId"), attr(img, "id")
+		tenant, err := tenant.Parse(rawTenant)
+		if err != nil {
+			// Never retried: no run could succeed. Jobs are written with a parsed tenant, so
+			// this is a record written by something else; it is logged for an operator.
+			slog.ErrorContext(ctx, "export job skipped: its tenant id is invalid", "export_id", id, "error", err.Error())
+			continue
+		}
 		if err := w.Run(ctx, tenant, id); err != nil {
 			slog.ErrorContext(ctx, "export job will be retried", "tenant_id", tenant, "export_id", id, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.EventID})
@@ -104,7 +112,7 @@ func attr(img map[string]events.DynamoDBAttributeValue, name string) string {
 // Run brings one job to its end: runs it if nobody else is, then, if it has recipients and
 // nothing went out yet, mails them its link (done) or what went wrong (failed). An error
 // means: try again later.
-func (w *Worker) Run(ctx context.Context, tenant, id string) error {
+func (w *Worker) Run(ctx context.Context, tenant tenant.ID, id string) error {
 	j, err := w.Jobs.Job(ctx, tenant, id)
 	if export.IsNotFound(err) {
 		slog.WarnContext(ctx, "export job gone", "tenant_id", tenant, "export_id", id)
