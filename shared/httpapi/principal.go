@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -42,8 +45,8 @@ func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 
 // principalFrom reads the JWT claims the HTTP API authorizer verified (the local gateway
 // passes the same claims). It fails with 401 when the claims lack a subject or a tenant, and
-// with 403 when the tenant claim is not a valid tenant id (tenant.Parse): such a token is
-// genuine but names no tenant Contrail can keep apart from the others.
+// with 403 when the tenant claim is not a valid tenant id (tenant.Parse) or the subject or
+// name could corrupt a key or a report: such a token is genuine but unusable as it is.
 func principalFrom(req *events.APIGatewayV2HTTPRequest) (Principal, error) {
 	a := req.RequestContext.Authorizer
 	if a == nil || a.JWT == nil {
@@ -65,10 +68,42 @@ func principalFrom(req *events.APIGatewayV2HTTPRequest) (Principal, error) {
 			"The token's custom:tenant_id claim is not a valid tenant id ("+err.Error()+"); ask your administrator to fix the user's tenant attribute.")
 	}
 	p.TenantID = id
+	// The subject reaches audit keys (ByActor: "T#<tenant>#A#<sub>#<day>#<shard>") and both
+	// claims reach every event and CSV report: no key separator, control character or
+	// broken UTF-8 gets in through them.
+	if problem := claimProblem(p.UserID, maxSubject, true); problem != "" {
+		return Principal{}, fault.New(fault.Forbidden, "invalid_subject",
+			"The token's sub claim "+problem+"; ask your administrator to fix the user's identity provider.")
+	}
+	if problem := claimProblem(p.Name, maxName, false); problem != "" {
+		return Principal{}, fault.New(fault.Forbidden, "invalid_name",
+			"The token's name claim "+problem+"; ask your administrator to fix the user's name.")
+	}
 	if p.Name == "" {
 		p.Name = p.UserID
 	}
 	return p, nil
+}
+
+// The longest sub and name claims accepted, in bytes.
+const (
+	maxSubject = 256
+	maxName    = 512
+)
+
+// claimProblem says what is wrong with a subject (isKey) or name claim, or "".
+func claimProblem(s string, max int, isKey bool) string {
+	switch {
+	case len(s) > max:
+		return fmt.Sprintf("is %d bytes long; at most %d are allowed", len(s), max)
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "holds a control character"
+	case isKey && strings.Contains(s, "#"):
+		return "holds '#'"
+	}
+	return ""
 }
 
 var errUnauthenticated = fault.New(fault.Unauthenticated, "unauthorized", "Send a valid bearer token in the Authorization header.")

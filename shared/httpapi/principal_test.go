@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -42,6 +43,16 @@ func TestRouteReadsOnlyValidTenants(t *testing.T) {
 		{"key separator", map[string]string{"sub": "u-1", "custom:tenant_id": "acme#C#x", "cognito:groups": "[agent]"}, invalid("acme#C#x"), nil},
 		{"surrounding space", map[string]string{"sub": "u-1", "custom:tenant_id": " acme", "cognito:groups": "[agent]"}, invalid(" acme"), nil},
 		{"NUL", map[string]string{"sub": "u-1", "custom:tenant_id": "acme\x00", "cognito:groups": "[agent]"}, invalid("acme\x00"), nil},
+		{"subject with a key separator", map[string]string{"sub": "u#1", "custom:tenant_id": "acme", "cognito:groups": "[agent]"},
+			JSON(http.StatusForbidden, ErrorBody{Error: map[string]any{"code": "invalid_subject", "message": "The token's sub claim holds '#'; ask your administrator to fix the user's identity provider."}}), nil},
+		{"subject too long", map[string]string{"sub": strings.Repeat("u", 257), "custom:tenant_id": "acme", "cognito:groups": "[agent]"},
+			JSON(http.StatusForbidden, ErrorBody{Error: map[string]any{"code": "invalid_subject", "message": "The token's sub claim is 257 bytes long; at most 256 are allowed; ask your administrator to fix the user's identity provider."}}), nil},
+		{"name with a control character", map[string]string{"sub": "u-1", "name": "Ayu\x00", "custom:tenant_id": "acme", "cognito:groups": "[agent]"},
+			JSON(http.StatusForbidden, ErrorBody{Error: map[string]any{"code": "invalid_name", "message": "The token's name claim holds a control character; ask your administrator to fix the user's name."}}), nil},
+		{"name not UTF-8", map[string]string{"sub": "u-1", "name": "Ayu\xff", "custom:tenant_id": "acme", "cognito:groups": "[agent]"},
+			JSON(http.StatusForbidden, ErrorBody{Error: map[string]any{"code": "invalid_name", "message": "The token's name claim is not valid UTF-8; ask your administrator to fix the user's name."}}), nil},
+		{"subject and name of another alphabet", map[string]string{"sub": "auth0|6f1e", "name": "Dwi Ayu Lestari 🌺", "custom:tenant_id": "acme", "cognito:groups": "[admin]"}, NoContent(),
+			&Principal{TenantID: "acme", UserID: "auth0|6f1e", Name: "Dwi Ayu Lestari 🌺", Roles: []Role{Admin}}},
 		{"invalid tenant without the role", map[string]string{"sub": "u-1", "custom:tenant_id": "../victim", "cognito:groups": "[service]"}, invalid("../victim"), nil},
 	}
 	for _, tt := range tests {
