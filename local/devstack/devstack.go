@@ -440,8 +440,8 @@ func (s *Stack) awsEnv(o Options) map[string]string {
 	env := map[string]string{
 		"AWS_REGION":                        emulator.Region,
 		"AWS_DEFAULT_REGION":                emulator.Region,
-		"AWS_ACCESS_KEY_ID":                 "local",
-		"AWS_SECRET_ACCESS_KEY":             "local",
+		"AWS_ACCESS_KEY_ID":                 emulator.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":             emulator.SecretAccessKey,
 		"AWS_EC2_METADATA_DISABLED":         "true",
 		"AWS_LAMBDA_LOG_LEVEL":              o.LogLevel,
 		"S3_FORCE_PATH_STYLE":               "true",

@@ -10,13 +10,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/spf13/afero"
+
+	"github.com/contrail/contrail/shared/emulator"
 )
 
-// s3Server is gofakes3 in process with a filesystem backend that keeps each object as a
-// plain file at <dir>/<bucket>/<key>, so archive Parquet files can be opened by hand.
+// s3Server is gofakes3 in process, behind emulator.NewS3 (signed requests only, as S3), with
+// a filesystem backend that keeps each object as a plain file at <dir>/<bucket>/<key>, so
+// archive Parquet files can be opened by hand.
 // gofakes3's metadata (hashes, user metadata) lives beside it in <dir>-meta.
 type s3Server struct {
 	srv      *http.Server
@@ -39,12 +41,11 @@ func startS3(dir, host string, port int, log *slog.Logger) (*s3Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start S3 backend: %w", err)
 	}
-	faker := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog()))
 	ln, err := net.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port)))
 	if err != nil {
 		return nil, fmt.Errorf("start S3: %w", err)
 	}
-	s := &s3Server{srv: &http.Server{Handler: faker.Server(), ReadHeaderTimeout: 10 * time.Second}, Endpoint: "http://" + ln.Addr().String()}
+	s := &s3Server{srv: &http.Server{Handler: emulator.NewS3(backend, emulator.S3Options{}), ReadHeaderTimeout: 10 * time.Second}, Endpoint: "http://" + ln.Addr().String()}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("S3 server stopped", "error", err.Error())

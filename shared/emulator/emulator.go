@@ -320,7 +320,7 @@ func (p *Process) waitReady(ctx context.Context, o Options, ready func(context.C
 func Config(endpoint string) aws.Config {
 	return aws.Config{
 		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		BaseEndpoint: aws.String(endpoint),
 		Logger:       quietLogger{},
 	}

@@ -30,7 +30,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/contrail/contrail/shared/emulator"
@@ -240,19 +239,20 @@ func createTable(db *dynamodb.Client, tb template.Table, name string) error {
 
 var s3srv lazy[*httptest.Server]
 
-// S3Endpoint returns the endpoint of the in-process gofakes3 server, starting it on first use.
+// S3Endpoint returns the endpoint of the in-process S3 server (gofakes3 behind
+// emulator.NewS3: requests must be signed with the local credentials, presigned URLs expire),
+// starting it on first use.
 func S3Endpoint(t testing.TB) string {
 	t.Helper()
 	srv := s3srv.get(t, func() (*httptest.Server, error) {
-		faker := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(false), gofakes3.WithLogger(gofakes3.DiscardLog()))
-		srv := httptest.NewServer(faker.Server())
+		srv := httptest.NewServer(emulator.NewS3(s3mem.New(), emulator.S3Options{}))
 		onStop(srv.Close)
 		return srv, nil
 	})
 	return srv.URL
 }
 
-// S3 returns a path-style client of the in-process gofakes3 server.
+// S3 returns a path-style client of the in-process S3 server.
 func S3(t testing.TB) *s3.Client {
 	t.Helper()
 	return s3.NewFromConfig(Config(t, S3Endpoint(t)), func(o *s3.Options) { o.UsePathStyle = true })
