@@ -105,8 +105,10 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 	}
 	// C1-only JIT and the serial collector: a quicker start and less CPU on small machines,
 	// which matter more here than peak throughput.
+	// -sharedDb: one database for every access key and region, as a developer expects of one
+	// endpoint (without it, `aws dynamodb scan` with their own credentials finds no table).
 	base := []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar}
+		"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", jar, "-sharedDb"}
 	if o.DBPath != "" {
 		abs, err := filepath.Abs(o.DBPath) // it also becomes the working folder, below
 		if err != nil {
@@ -114,6 +116,9 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 		}
 		o.DBPath = abs
 		if err := os.MkdirAll(o.DBPath, 0o755); err != nil {
+			return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+		}
+		if err := adoptSharedDB(o.DBPath); err != nil {
 			return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 		}
 		base = append(base, "-dbPath", o.DBPath)
@@ -144,6 +149,24 @@ func StartDynamoDB(ctx context.Context, o Options) (*Process, error) {
 			return err
 		})
 	})
+}
+
+// sharedDBFile is the database DynamoDB Local keeps under -dbPath with -sharedDb.
+const sharedDBFile = "shared-local-instance.db"
+
+// adoptSharedDB makes the database of the local credentials (<key>_<region>.db, what
+// DynamoDB Local kept before -sharedDb) the shared one, so a data folder written before
+// keeps its tables.
+func adoptSharedDB(dir string) error {
+	shared := filepath.Join(dir, sharedDBFile)
+	if _, err := os.Stat(shared); err == nil {
+		return nil
+	}
+	old := filepath.Join(dir, AccessKeyID+"_"+Region+".db")
+	if _, err := os.Stat(old); err != nil {
+		return nil
+	}
+	return os.Rename(old, shared)
 }
 
 // StartSES starts the SES v2 emulator and waits until it answers /health-check.

@@ -12,6 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/contrail/contrail/shared/template"
 )
 
@@ -99,5 +105,42 @@ func TestPortTaken(t *testing.T) {
 				t.Fatalf("listens(pid %d, %d) = %v, %v; want true", p.cmd.Process.Pid, picked[1], mine, err)
 			}
 		})
+	}
+}
+
+// TestDynamoDBOneDatabaseForEveryCredential: what make run prints (aws --endpoint-url ...
+// dynamodb scan, any credentials, any region) must find the stack's tables.
+func TestDynamoDBOneDatabaseForEveryCredential(t *testing.T) {
+	tp, err := template.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := StartDynamoDB(context.Background(), Options{Root: filepath.Dir(tp), StartTimeout: 120 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(Config(p.Endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("contrail-ContactsTable"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := dynamodb.NewFromConfig(Config(p.Endpoint), func(o *dynamodb.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider("SomeoneElse", "their-secret", "") // DynamoDB Local takes letters and digits only
+		o.Region = "eu-west-1"
+		o.DisableValidateResponseChecksum = true
+	})
+	out, err := other.ListTables(ctx, &dynamodb.ListTablesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"contrail-ContactsTable"}, out.TableNames); d != "" {
+		t.Errorf("tables seen with other credentials and region (-want +got):\n%s", d)
 	}
 }
