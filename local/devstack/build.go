@@ -59,8 +59,9 @@ func installEmulators(ctx context.Context, root string, out io.Writer) error {
 // buildFunctions builds the functions for the host into binDir/<LogicalId>, in one go build
 // (fast and cached). A function whose folder is missing, or whose package does not compile
 // while the others do, is left out with a warning, so one half-written function does not
-// stop the stack. It returns LogicalId -> binary.
-func buildFunctions(ctx context.Context, root, binDir string, fns []template.Function, log *slog.Logger) (map[string]string, error) {
+// stop the stack. It returns LogicalId -> binary. built is called once for each function go
+// build compiles or links (not for those already up to date), as it goes.
+func buildFunctions(ctx context.Context, root, binDir string, fns []template.Function, log *slog.Logger, built func(template.Function)) (map[string]string, error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build functions: %w", err)
 	}
@@ -72,21 +73,41 @@ func buildFunctions(ctx context.Context, root, binDir string, fns []template.Fun
 		}
 		pkgs = append(pkgs, f)
 	}
-	built := map[string]string{}
+	bins := map[string]string{}
 	if len(pkgs) == 0 {
-		return built, nil
+		return bins, nil
 	}
-	if err := goBuild(ctx, root, binDir, pkgs); err != nil {
+	reported := map[string]bool{}
+	report := func(f template.Function) {
+		if !reported[f.LogicalID] {
+			reported[f.LogicalID] = true
+			built(f)
+		}
+	}
+	// go build -v names each package as it builds it; a function's is ".../functions/<dir>".
+	byPackage := map[string]template.Function{}
+	for _, f := range pkgs {
+		byPackage["/functions/"+f.Dir] = f
+	}
+	onPackage := func(importPath string) {
+		if i := strings.LastIndex(importPath, "/functions/"); i >= 0 {
+			if f, ok := byPackage[importPath[i:]]; ok {
+				report(f)
+			}
+		}
+	}
+	if err := goBuild(ctx, root, binDir, pkgs, onPackage); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		// Find the broken ones; build the rest.
 		var ok []template.Function
 		for _, f := range pkgs {
-			if err := goBuild(ctx, root, binDir, []template.Function{f}); err != nil {
+			if err := goBuild(ctx, root, binDir, []template.Function{f}, nil); err != nil {
 				log.Warn("function not built: it does not compile", "function", f.LogicalID, "error", err.Error())
 				continue
 			}
+			report(f)
 			ok = append(ok, f)
 		}
 		pkgs = ok
@@ -101,27 +122,51 @@ func buildFunctions(ctx context.Context, root, binDir string, fns []template.Fun
 				return nil, fmt.Errorf("build %s: %w", f.LogicalID, err)
 			}
 		}
-		built[f.LogicalID] = dst
+		bins[f.LogicalID] = dst
 	}
-	return built, nil
+	return bins, nil
 }
 
-func goBuild(ctx context.Context, root, binDir string, fns []template.Function) error {
+// goBuild builds fns into binDir in one go build; onPackage (if set) gets each import path
+// go build -v names as it builds it.
+func goBuild(ctx context.Context, root, binDir string, fns []template.Function, onPackage func(string)) error {
 	goBin := os.Getenv("GO")
 	if goBin == "" {
 		goBin = "go"
 	}
 	// No symbol tables: linking dominates the build of many small binaries.
-	args := []string{"build", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", binDir + string(filepath.Separator)}
+	args := []string{"build", "-v", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", binDir + string(filepath.Separator)}
 	for _, f := range fns {
 		args = append(args, "./functions/"+f.Dir)
 	}
 	cmd := exec.CommandContext(ctx, goBin, args...)
 	cmd.Dir = root
 	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
+	var w io.Writer = &buf
+	if onPackage != nil {
+		w = io.MultiWriter(&buf, &lines{fn: onPackage})
+	}
+	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(buf.String()))
 	}
 	return nil
+}
+
+// lines calls fn with each complete line written to it.
+type lines struct {
+	fn      func(string)
+	partial []byte
+}
+
+func (l *lines) Write(b []byte) (int, error) {
+	l.partial = append(l.partial, b...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		l.fn(strings.TrimSpace(string(l.partial[:i])))
+		l.partial = l.partial[i+1:]
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,9 @@ type Options struct {
 	Out io.Writer
 	// Banner receives what Run prints once the stack is up (URLs, tokens); nil = os.Stdout.
 	Banner io.Writer
+	// Progress receives a line per start-up step (the API URL, the stand-ins, each function
+	// built, n of N); nil = none (Run: Banner).
+	Progress io.Writer
 	// LogLevel of the stack's own logs and AWS_LAMBDA_LOG_LEVEL of the functions; "" = INFO.
 	LogLevel string
 }
@@ -87,6 +91,7 @@ type Stack struct {
 
 	key     []byte
 	rt      *runtime.Runtime
+	srv     *http.Server // the API: 503 "starting" until Start returns, then the gateway
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	closers []func() error
@@ -96,8 +101,10 @@ type Stack struct {
 }
 
 // Start brings the stack up and returns once the API answers and the stream poller holds
-// its iterators. On error everything started so far is stopped.
+// its iterators. From its first second the API's port answers every request with 503
+// "starting". On error everything started so far is stopped.
 func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	began := time.Now()
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
@@ -109,18 +116,40 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			s.Stop()
 		}
 	}()
+	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	// One stack per state folder: a second one would start a second DynamoDB Local on the
+	// same data.
+	release, err := lockState(o.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, release)
 	// Take the API's port first: a busy port fails in a second, not after every start-up.
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
 	if err != nil {
 		return nil, fmt.Errorf("serve the API on %s:%d: %w (set PORT to use another port)", o.Host, o.Port, err)
 	}
 	s.closers = append(s.closers, func() error { ln.Close(); return nil })
+	// Serve at once: until the gateway is ready every route answers 503 "starting", so a
+	// client learns why it waits instead of hanging on a connection nobody reads.
+	front := gateway.NewStarting()
+	s.srv = &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
+	s.URL = "http://" + ln.Addr().String()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("API server stopped", "error", err.Error())
+		}
+	}()
+	say := newProgress(o.Progress)
+	say.line("Starting Contrail locally. Until it is ready, %s answers 503 (code \"starting\").", s.URL)
+
 	tpl, err := template.Load(filepath.Join(o.Root, template.FileName))
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(o.StateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("state folder: %w", err)
 	}
 	if s.key, err = devauth.LoadOrCreateKey(filepath.Join(o.StateDir, devauth.KeyFile)); err != nil {
 		return nil, err
@@ -134,16 +163,35 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	buildDone := make(chan buildResult, 1)
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	defer cancelBuild()
+	say.line("  building %d functions for this machine into %s (a minute or two the first time, seconds after)",
+		len(fns), relTo(o.Root, filepath.Join(o.StateDir, "bin")))
 	go func() {
-		bins, err := buildFunctions(buildCtx, o.Root, filepath.Join(o.StateDir, "bin"), fns, log)
+		built := 0
+		bins, err := buildFunctions(buildCtx, o.Root, filepath.Join(o.StateDir, "bin"), fns, log, func(f template.Function) {
+			built++
+			front.SetStatus(fmt.Sprintf("building functions: %d of %d", built, len(fns)))
+			say.line("  built %*d of %d  %s", len(strconv.Itoa(len(fns))), built, len(fns), f.LogicalID)
+		})
+		if err == nil {
+			say.line("  functions ready: %d of %d (%d up to date), %.0f s after start", len(bins), len(fns), len(bins)-built, time.Since(began).Seconds())
+		}
 		buildDone <- buildResult{bins, err}
 	}()
 	// On a failure before the build is collected, stop it rather than wait for it.
 	abandon := func() { cancelBuild(); <-buildDone }
 
+	front.SetStatus("starting the stand-ins and building the functions")
+	if o.Endpoint == "" {
+		say.line("  starting DynamoDB Local, S3 and the SES emulator")
+	}
 	if err := s.startAWS(ctx, o); err != nil {
 		abandon()
 		return nil, err
+	}
+	if o.Endpoint == "" {
+		say.line("  stand-ins ready, %.0f s after start", time.Since(began).Seconds())
+	} else {
+		say.line("  using %s for DynamoDB, S3 and SES (no local stand-ins)", o.Endpoint)
 	}
 	for _, tb := range tpl.Tables() {
 		s.Tables[tb.LogicalID] = TableName(o.Prefix, tb.LogicalID)
@@ -168,6 +216,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		abandon()
 		return nil, err
 	}
+	say.line("  tables and bucket ready")
 
 	br := <-buildDone
 	if br.err != nil {
@@ -202,6 +251,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	front.SetStatus("starting the stream poller")
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -257,23 +307,36 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		go func() { defer s.wg.Done(); sch.Run(runCtx) }()
 	}
 
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
-	s.URL = "http://" + ln.Addr().String()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("API server stopped", "error", err.Error())
-		}
-	}()
-	// Closers run last-in first-out: the API stops first, so no request reaches a stopped
-	// function, and the emulators last.
-	s.closers = append(s.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	})
+	front.Ready(gw)
+	say.line("Ready, %.0f s after start.", time.Since(began).Seconds())
 	return s, nil
+}
+
+// progress writes start-up lines from the start and the build goroutines.
+type progress struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newProgress(w io.Writer) *progress {
+	if w == nil {
+		w = io.Discard
+	}
+	return &progress{w: w}
+}
+
+func (p *progress) line(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// relTo is path relative to root when inside it.
+func relTo(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
 }
 
 func (o *Options) defaults() error {
@@ -494,6 +557,15 @@ func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) ([]
 func (s *Stack) Stop() error {
 	var errs []error
 	s.once.Do(func() {
+		// The API stops first, so no request reaches a stopped function; closers then run
+		// last-in first-out, the emulators last.
+		if s.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+			cancel()
+		}
 		if s.cancel != nil {
 			s.cancel()
 		}

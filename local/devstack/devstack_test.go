@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/devauth"
+	"github.com/contrail/contrail/shared/emulator"
 )
 
 // children returns the pids of this process's child processes.
@@ -228,4 +229,92 @@ func TestStackStartsServesAndStopsClean(t *testing.T) {
 	if t.Failed() {
 		t.Logf("stack output:\n%s", logs.String())
 	}
+}
+
+// TestAPIAnswers503WhileStarting: the API's port answers from the start, 503 "starting" on
+// every route, until the stack is ready; then the functions answer.
+func TestAPIAnswers503WhileStarting(t *testing.T) {
+	port, err := emulator.PickPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(port)
+	var logs, progress lockedBuffer
+	type started struct {
+		s   *Stack
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		s, err := Start(ctx, Options{StateDir: t.TempDir(), Port: port, Functions: []string{"HealthFunction"}, Out: &logs, Progress: &progress, NoSchedules: true})
+		done <- started{s, err}
+	}()
+	client := &http.Client{Timeout: time.Second}
+	var first *response
+	for first == nil {
+		select {
+		case st := <-done:
+			if st.s != nil {
+				st.s.Stop()
+			}
+			t.Fatalf("Start returned (%v) before the API answered anything; output:\n%s", st.err, logs.String())
+		default:
+		}
+		resp, err := client.Get(url + "/v1/health")
+		if err != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		first = &response{resp.StatusCode, string(b)}
+	}
+	st := <-done
+	if st.err != nil {
+		t.Fatalf("start: %v\n%s", st.err, logs.String())
+	}
+	defer st.s.Stop()
+	if first.Status != 503 || !strings.HasPrefix(first.Body, `{"error":{"code":"starting","message":"The local stack is starting (`) {
+		t.Errorf("first answer while starting = %+v, want 503 starting", *first)
+	}
+	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, url+"/v1/health", "")); d != "" {
+		t.Errorf("health once started (-want +got):\n%s", d)
+	}
+	p := progress.String()
+	for _, want := range []string{"Starting Contrail locally. Until it is ready, " + url + " answers 503", "building 1 functions", "tables and bucket ready", "Ready, "} {
+		if !strings.Contains(p, want) {
+			t.Errorf("progress lacks %q:\n%s", want, p)
+		}
+	}
+}
+
+// TestSecondStackOnOneStateFolderRefuses: a second make run on a checkout must not start a
+// second DynamoDB Local on the same data; it refuses at once and names the holder.
+func TestSecondStackOnOneStateFolderRefuses(t *testing.T) {
+	state := t.TempDir()
+	first := start(t, Options{StateDir: state, Functions: []string{"HealthFunction"}, Out: io.Discard, NoSchedules: true})
+
+	began := time.Now()
+	second, err := Start(context.Background(), Options{StateDir: state, Functions: []string{"HealthFunction"}, Out: io.Discard, NoSchedules: true})
+	if err == nil {
+		second.Stop()
+		t.Fatal("a second stack started on the same state folder")
+	}
+	want := "a local stack is already running on " + state + ": process " + strconv.Itoa(os.Getpid()) + " holds " + filepath.Join(state, LockFile)
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %q, want it to start with %q", err, want)
+	}
+	if d := time.Since(began); d > 2*time.Second {
+		t.Errorf("refused after %s, want at once", d)
+	}
+	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, first.URL+"/v1/health", "")); d != "" {
+		t.Errorf("the first stack after the refusal (-want +got):\n%s", d)
+	}
+	// Stopping releases the lock: the folder can be used again.
+	if err := first.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	start(t, Options{StateDir: state, Functions: []string{"HealthFunction"}, Out: io.Discard, NoSchedules: true})
 }

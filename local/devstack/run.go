@@ -18,13 +18,16 @@ const DemoTenant = "demo"
 // Run starts the stack, prints where everything is and development tokens, and stops it all
 // when ctx ends (Ctrl-C or SIGTERM in `make run`).
 func Run(ctx context.Context, o Options) error {
-	s, err := Start(ctx, o)
-	if err != nil {
-		return err
-	}
 	w := o.Banner
 	if w == nil {
 		w = os.Stdout
+	}
+	if o.Progress == nil {
+		o.Progress = w
+	}
+	s, err := Start(ctx, o)
+	if err != nil {
+		return err
 	}
 	if err := s.printBanner(w); err != nil {
 		s.Stop()
