@@ -51,7 +51,9 @@ type Options struct {
 	// Host and Port of the API; "" = 127.0.0.1, 0 = a free port.
 	Host string
 	Port int
-	// Ports of DynamoDB Local, the S3 server and the SES emulator; 0 = a free port.
+	// Ports of DynamoDB, the S3 server and the SES emulator; 0 = a free port. DynamoDB's is
+	// a front on 127.0.0.1 before DynamoDB Local, which takes a free port of its own (see
+	// startDynamoDBFront).
 	DynamoDBPort, S3Port, SESPort int
 	// Functions limits the stack to these LogicalIds (their routes, streams and schedules);
 	// nil = every function of the template.
@@ -98,6 +100,9 @@ type Stack struct {
 	log     *slog.Logger
 	once    sync.Once
 	aws     aws.Config
+	// dynamoDBLocal is DynamoDB Local's own endpoint, behind DynamoDBEndpoint ("" with
+	// Options.Endpoint).
+	dynamoDBLocal string
 }
 
 // Start brings the stack up and returns once the API answers and the stream poller holds
@@ -407,7 +412,8 @@ func (s *Stack) startAWS(ctx context.Context, o Options) error {
 	}
 	ddbc, sesc := make(chan started, 1), make(chan started, 1)
 	go func() {
-		p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: o.Root, Port: o.DynamoDBPort, DBPath: filepath.Join(o.StateDir, "dynamodb"), StartTimeout: startTimeout})
+		// On a port of its own: Options.DynamoDBPort is the front's (below).
+		p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: o.Root, DBPath: filepath.Join(o.StateDir, "dynamodb"), StartTimeout: startTimeout})
 		ddbc <- started{p, err}
 	}()
 	go func() {
@@ -426,12 +432,20 @@ func (s *Stack) startAWS(ctx context.Context, o Options) error {
 	if ses.err != nil {
 		return ses.err
 	}
+	// The functions and the banner use the front: DynamoDB Local's own error responses lack
+	// the CRC32 header the SDK checks.
+	front, err := startDynamoDBFront(ddb.p.Endpoint, "127.0.0.1", o.DynamoDBPort, s.log)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, front.Close)
+	s.dynamoDBLocal = ddb.p.Endpoint
 	s3srv, err := startS3(filepath.Join(o.StateDir, "s3"), "127.0.0.1", o.S3Port, s.log)
 	if err != nil {
 		return err
 	}
 	s.closers = append(s.closers, s3srv.Close)
-	s.DynamoDBEndpoint, s.S3Endpoint, s.SESEndpoint = ddb.p.Endpoint, s3srv.Endpoint, ses.p.Endpoint
+	s.DynamoDBEndpoint, s.S3Endpoint, s.SESEndpoint = front.Endpoint, s3srv.Endpoint, ses.p.Endpoint
 	s.MailViewer = ses.p.Endpoint + "/"
 	s.aws = emulator.Config(s.DynamoDBEndpoint)
 	return nil

@@ -282,6 +282,20 @@ func TestAPIAnswers503WhileStarting(t *testing.T) {
 	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, url+"/v1/health", "")); d != "" {
 		t.Errorf("health once started (-want +got):\n%s", d)
 	}
+	var banner bytes.Buffer
+	if err := st.s.printBanner(&banner); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  DynamoDB       " + st.s.DynamoDBEndpoint + "   data in ",
+		"(DynamoDB Local itself listens on port " + strings.TrimPrefix(st.s.dynamoDBLocal, "http://127.0.0.1:") + " of every interface",
+		"SigV4-signed requests only",
+		"  Credentials    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1",
+	} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner.String())
+		}
+	}
 	p := progress.String()
 	for _, want := range []string{"Starting Contrail locally. Until it is ready, " + url + " answers 503", "building 1 functions", "tables and bucket ready", "Ready, "} {
 		if !strings.Contains(p, want) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/contrail/contrail/local/devauth"
+	"github.com/contrail/contrail/shared/emulator"
 )
 
 // DemoTenant is the tenant of the tokens Run prints.
@@ -51,7 +53,9 @@ func (s *Stack) printBanner(w io.Writer) error {
 	if s.MailViewer != "" {
 		fmt.Fprintf(&b, "  Mail viewer    %s\n", s.MailViewer)
 		fmt.Fprintf(&b, "  DynamoDB       %s   data in %s\n", s.DynamoDBEndpoint, rel(filepath.Join(s.StateDir, "dynamodb")))
-		fmt.Fprintf(&b, "  S3             %s   objects in %s/<bucket>/<key>\n", s.S3Endpoint, rel(filepath.Join(s.StateDir, "s3")))
+		fmt.Fprintf(&b, "                 (DynamoDB Local itself listens on port %s of every interface: it has no option to bind one)\n", port(s.dynamoDBLocal))
+		fmt.Fprintf(&b, "  S3             %s   objects in %s/<bucket>/<key>, SigV4-signed requests only\n", s.S3Endpoint, rel(filepath.Join(s.StateDir, "s3")))
+		fmt.Fprintf(&b, "  Credentials    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s (S3 checks them)\n", emulator.AccessKeyID, emulator.SecretAccessKey, emulator.Region)
 	} else {
 		fmt.Fprintf(&b, "  AWS endpoint   %s   (AWS_ENDPOINT_URL: no local emulators started)\n", s.DynamoDBEndpoint)
 	}
@@ -69,6 +73,14 @@ func (s *Stack) printBanner(w io.Writer) error {
 	fmt.Fprintf(&b, "\nCtrl-C stops everything.\n\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// port is the port of an http://host:port endpoint.
+func port(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil {
+		return u.Port()
+	}
+	return endpoint
 }
 
 func sortedValues(m map[string]string) []string {
