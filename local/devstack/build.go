@@ -59,8 +59,9 @@ func installEmulators(ctx context.Context, root string, out io.Writer) error {
 // buildFunctions builds the functions for the host into binDir/<LogicalId>, in one go build
 // (fast and cached). A function whose folder is missing, or whose package does not compile
 // while the others do, is left out with a warning, so one half-written function does not
-// stop the stack. It returns LogicalId -> binary. built is called once for each function go
-// build compiles or links (not for those already up to date), as it goes.
+// stop the stack. It returns LogicalId -> binary. built is called, as it goes, for each
+// function go build compiles (go build -v names it); an unchanged one is only linked or
+// left as it is, unnamed.
 func buildFunctions(ctx context.Context, root, binDir string, fns []template.Function, log *slog.Logger, built func(template.Function)) (map[string]string, error) {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build functions: %w", err)

@@ -178,7 +178,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			say.line("  built %*d of %d  %s", len(strconv.Itoa(len(fns))), built, len(fns), f.LogicalID)
 		})
 		if err == nil {
-			say.line("  functions ready: %d of %d (%d up to date), %.0f s after start", len(bins), len(fns), len(bins)-built, time.Since(began).Seconds())
+			say.line("  functions ready: %d of %d (%d compiled now, %d unchanged), %.0f s after start", len(bins), len(fns), built, len(bins)-built, time.Since(began).Seconds())
 		}
 		buildDone <- buildResult{bins, err}
 	}()

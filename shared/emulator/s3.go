@@ -100,6 +100,7 @@ var (
 	errUnknownKey        = &s3Error{http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."}
 	errSkewed            = &s3Error{http.StatusForbidden, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."}
 	errPayloadMismatch   = &s3Error{http.StatusBadRequest, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."}
+	errSigV2             = &s3Error{http.StatusBadRequest, "InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."}
 )
 
 func malformed(code, msg string) *s3Error { return &s3Error{http.StatusBadRequest, code, msg} }
@@ -139,6 +140,8 @@ func (s *s3Front) authenticate(r *http.Request) error {
 		return s.checkHeaderSigned(r, auth)
 	case presigned:
 		return s.checkPresigned(r, q)
+	case q.Has("AWSAccessKeyId") || q.Has("Signature"):
+		return errSigV2 // e.g. AWS CLI v1's s3 presign without signature_version = s3v4
 	}
 	return errAccessDenied
 }
@@ -157,7 +160,7 @@ func parseCredential(s string) (credential, bool) {
 func (s *s3Front) checkHeaderSigned(r *http.Request, auth string) error {
 	rest, ok := strings.CutPrefix(auth, signingAlgorithm+" ")
 	if !ok {
-		return malformed("InvalidArgument", "Unsupported Authorization Type: only "+signingAlgorithm+" is accepted")
+		return errSigV2
 	}
 	fields := map[string]string{}
 	for _, f := range strings.Split(rest, ",") {

@@ -243,6 +243,9 @@ func TestS3RejectsUnsignedRequests(t *testing.T) {
 		{method: http.MethodGet, url: f.URL + "/" + f.Bucket + "?list-type=2"},
 		{method: http.MethodPut, url: obj, body: "overwritten"},
 		{method: http.MethodDelete, url: obj},
+		// SigV2 (AWS CLI v1's s3 presign by default): S3's answer where only SigV4 is accepted.
+		{method: http.MethodGet, url: obj + "?AWSAccessKeyId=local&Signature=r6t9jryZT9Vv5RQPYdyQ8SfYZ%2BU%3D&Expires=1796604869"},
+		{method: http.MethodGet, url: obj, header: map[string]string{"Authorization": "AWS local:r6t9jryZT9Vv5RQPYdyQ8SfYZ+U="}},
 		// A browser's preflight: no bucket CORS configuration, so no CORS answer.
 		{method: http.MethodOptions, url: obj, header: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}},
 		{method: http.MethodGet, url: obj, header: map[string]string{"Origin": "https://evil.example"}},
@@ -254,7 +257,11 @@ func TestS3RejectsUnsignedRequests(t *testing.T) {
 		for k, v := range tc.header {
 			req.Header.Set(k, v)
 		}
-		if d := cmp.Diff(denied, do(t, req)); d != "" {
+		want := denied
+		if strings.Contains(tc.url, "AWSAccessKeyId") || tc.header["Authorization"] != "" {
+			want = answer{Status: 400, Code: "InvalidRequest", Message: errSigV2.Message}
+		}
+		if d := cmp.Diff(want, do(t, req)); d != "" {
 			t.Errorf("unsigned %s %s %v (-want +got):\n%s", tc.method, tc.url, tc.header, d)
 		}
 	}
