@@ -18,8 +18,11 @@ func main() {
 	logging.Setup()
 	var r env.Reader
 	cfg := export.Config{
-		JobsTable:     r.String("JOBS_TABLE"),
-		ContactsTable: r.String("CONTACTS_TABLE"),
+		JobsTable:           r.String("JOBS_TABLE"),
+		ContactsTable:       r.String("CONTACTS_TABLE"),
+		AuditTable:          r.String("AUDIT_TABLE"),
+		AuditShards:         r.Int("AUDIT_WRITE_SHARDS", 1, 32),
+		AccessRetentionDays: r.Int("RETENTION_ACCESS_DAYS", 1, 36500),
 	}
 	r.Must()
 	svc := export.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())), nil)

@@ -24,6 +24,8 @@ var categoryTitles = []struct{ category, title string }{
 // RecordedBy says who records events of s.
 func (s *Spec) RecordedBy() string {
 	switch {
+	case s.By != "":
+		return s.By
 	case s.Origin == Ingested:
 		return "a service, `POST /v1/audit-events`"
 	case s.Origin == Cobrowse:
@@ -31,7 +33,7 @@ func (s *Spec) RecordedBy() string {
 	case s.Category == CategoryEmail:
 		return "Contrail, after sending the email"
 	case s.Category == CategoryAccess:
-		return "Contrail, on each read or export"
+		return "Contrail, on each read"
 	default:
 		return "Contrail, in the contact action's transaction"
 	}

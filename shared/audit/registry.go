@@ -45,6 +45,9 @@ type Spec struct {
 	Description string
 	Data        []Field
 	Log         string // the contact report log it feeds, if any
+	// By says who records it and when, where the category's usual recorder (RecordedBy)
+	// does not.
+	By string
 }
 
 func req(name string, k Kind) Field { return Field{Name: name, Kind: k, Required: true} }
@@ -96,7 +99,20 @@ var registry = []Spec{
 	// Access events: reading the audit trail is itself audited.
 	{Type: "AUDIT_LOG_VIEWED", Category: CategoryAccess, Name: "Audit log viewed", Description: "An admin read the audit log; data holds the filters.", Data: []Field{opt("filters", Object)}},
 	{Type: "REPORT_VIEWED", Category: CategoryAccess, Name: "Report viewed", Description: "An admin read a contact report; data holds the report and filters.", Data: []Field{req("report", String), opt("filters", Object)}},
-	{Type: "REPORT_EXPORTED", Category: CategoryAccess, Name: "Report exported", Description: "A report export finished; data holds the report, filters and rows.", Data: []Field{req("report", String), opt("filters", Object), opt("exportId", String), opt("rows", Number)}},
+	{Type: "REPORT_EXPORTED", Category: CategoryAccess, Name: "Report exported", Description: "A report export finished; data holds the report, filters, rows and the addresses its link is mailed to.", Data: []Field{req("report", String), opt("filters", Object), opt("exportId", String), opt("rows", Number), opt("recipients", StringList)}, By: "Contrail, in the finished export job's transaction"},
+
+	// Access events: where exports go. Who made a schedule mail what to whom, and who ran it.
+	{Type: "EXPORT_SCHEDULE_CREATED", Category: CategoryAccess, Name: "Export schedule created", Description: "An admin created an export schedule; data holds what it exports, how often, and to whom.", Data: scheduleFields(), By: byScheduleChange},
+	{Type: "EXPORT_SCHEDULE_UPDATED", Category: CategoryAccess, Name: "Export schedule updated", Description: "An admin changed an export schedule; data holds the schedule as saved and, in changes, each changed field's from and to.", Data: append(scheduleFields(), req("changes", Object)), By: byScheduleChange},
+	{Type: "EXPORT_SCHEDULE_DELETED", Category: CategoryAccess, Name: "Export schedule deleted", Description: "An admin deleted an export schedule; data holds the schedule as it was.", Data: scheduleFields(), By: byScheduleChange},
+	{Type: "EXPORT_SCHEDULE_RUN", Category: CategoryAccess, Name: "Export schedule run now", Description: "An admin ran an export schedule now; data holds the schedule, the export job made and its period.", Data: append(scheduleFields(), req("exportId", String), req("from", String), req("to", String)), By: "Contrail, in the transaction that creates the export job"},
+}
+
+const byScheduleChange = "Contrail, in the schedule change's transaction"
+
+// scheduleFields are the data of an export schedule's events: the schedule as it is (or was).
+func scheduleFields() []Field {
+	return []Field{req("schedule", String), req("report", String), req("frequency", String), req("format", String), req("recipients", StringList), req("tz", String)}
 }
 
 var byType = func() map[string]*Spec {

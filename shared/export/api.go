@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
@@ -36,6 +37,12 @@ type Service struct {
 	Cursors *httpapi.Cursors
 	IDs     *ident.Generator
 	Clock   ident.Clock
+
+	// The audit table, where a schedule's changes and runs are recorded in the
+	// transaction that makes them.
+	AuditTable string
+	Keys       audit.Keys
+	Retention  audit.Retention
 }
 
 // Config is what the API functions read from their environment.
@@ -43,6 +50,11 @@ type Config struct {
 	JobsTable     string // JOBS_TABLE
 	ContactsTable string // CONTACTS_TABLE: Idempotency-Key records (POST and DELETE)
 	CursorSecret  string // CURSOR_SECRET: the schedule list
+
+	// The routes that change or run a schedule record it in the audit table.
+	AuditTable          string // AUDIT_TABLE
+	AuditShards         int    // AUDIT_WRITE_SHARDS
+	AccessRetentionDays int    // RETENTION_ACCESS_DAYS: hot retention of their (access) events
 }
 
 // Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
@@ -60,6 +72,10 @@ func New(cfg Config, db Client, links Linker) *Service {
 		Cursors: httpapi.NewCursors(cfg.CursorSecret),
 		IDs:     ident.NewGenerator(ident.SystemClock),
 		Clock:   ident.SystemClock,
+
+		AuditTable: cfg.AuditTable,
+		Keys:       audit.Keys{Shards: cfg.AuditShards},
+		Retention:  audit.Retention{audit.CategoryAccess: time.Duration(cfg.AccessRetentionDays) * 24 * time.Hour},
 	}
 }
 
@@ -155,12 +171,12 @@ func (sv *Service) Create(ctx context.Context, r *httpapi.Request) (events.APIGa
 	return resp, nil
 }
 
-// commit writes item and, when the request carries an Idempotency-Key, the record that
+// commit writes items and, when the request carries an Idempotency-Key, the record that
 // resp answers it, in one transaction. When a twin request with the same key committed
-// first, it returns the twin's response instead. A cancelled transaction comes back as it
-// is (isCancelledAt(err, 0): item's condition failed), so the caller can say why.
-func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, item types.TransactWriteItem) (*events.APIGatewayV2HTTPResponse, error) {
-	tx := []types.TransactWriteItem{item}
+// first, it returns the twin's response instead. A transaction cancelled by the condition of
+// one of items comes back as it is (isCancelledAt(err, i)), so the caller can say why.
+func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, items ...types.TransactWriteItem) (*events.APIGatewayV2HTTPResponse, error) {
+	tx := append([]types.TransactWriteItem(nil), items...)
 	if call != nil {
 		ip, err := sv.Idem.PutTx(call, resp)
 		if err != nil {
@@ -169,15 +185,18 @@ func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp even
 		tx = append(tx, ip)
 	}
 	_, err := sv.Store.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil, nil
-	case call != nil && isCancelledAt(err, 1):
+	}
+	if call != nil && isCancelledAt(err, len(items)) {
 		if twin, rerr := sv.Idem.Replay(ctx, call); twin != nil || rerr != nil {
 			return twin, rerr
 		}
-	case isCancelledAt(err, 0):
-		return nil, err
+	}
+	for i := range items {
+		if isCancelledAt(err, i) {
+			return nil, err
+		}
 	}
 	return nil, convert("commit", err)
 }
@@ -302,7 +321,9 @@ func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
 
 // PutSchedule answers PUT /v1/export-schedules/{name}: creates or replaces the schedule.
 // Its first run exports the current period once it has ended; an edit that keeps the
-// frequency and time zone keeps the period due next.
+// frequency and time zone keeps the period due next. The schedule and its
+// EXPORT_SCHEDULE_CREATED or _UPDATED event are one transaction; a PUT that changes nothing
+// writes and records nothing (so a retried PUT records no second event).
 func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	name := r.PathParam("name")
 	if err := nameProblem(name); err != nil {
@@ -327,7 +348,12 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 		Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
 		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
 	}
+	ev := sv.event(r, "EXPORT_SCHEDULE_CREATED", now, scheduleData(sc))
 	if prev != nil {
+		changes := scheduleChanges(prev, sc)
+		if len(changes) == 0 {
+			return httpapi.JSON(http.StatusOK, ScheduleViewOf(prev)), nil
+		}
 		sc.CreatedAt, sc.CreatedBy, sc.LastExport = prev.CreatedAt, prev.CreatedBy, prev.LastExport
 		if prev.Frequency == sc.Frequency && prev.TZ == sc.TZ {
 			sc.NextRunAt = prev.NextRunAt
@@ -335,15 +361,31 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 		if sc.UpdatedAt <= prev.UpdatedAt { // keep the condition on updatedAt meaningful
 			sc.UpdatedAt = formatTime(mustParse(prev.UpdatedAt).Add(time.Millisecond))
 		}
+		ev = sv.event(r, "EXPORT_SCHEDULE_UPDATED", now, scheduleData(sc))
+		ev.Data["changes"] = changes
 	}
-	if err := sv.Store.PutSchedule(ctx, sc, prev); errors.Is(err, ErrChanged) {
-		return events.APIGatewayV2HTTPResponse{}, fault.New(fault.Conflict, "schedule_changed", "The schedule changed while you saved it; read it and try again.")
-	} else if err != nil {
+	put, err := sv.Store.PutScheduleTx(sc, prev)
+	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	slog.InfoContext(ctx, "export schedule saved", "tenant_id", r.TenantID, "schedule", name, "next_run_at", sc.NextRunAt)
-	return httpapi.JSON(http.StatusOK, ScheduleViewOf(sc)), nil
+	record, err := sv.Keys.PutTx(sv.AuditTable, ev, sv.Retention)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("save export schedule %s: %w", name, err)
+	}
+	resp := httpapi.JSON(http.StatusOK, ScheduleViewOf(sc))
+	if _, err := sv.commit(ctx, nil, resp, put, record); isCancelledAt(err, 0) {
+		return events.APIGatewayV2HTTPResponse{}, scheduleChanged
+	} else if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("save export schedule %s: %w", name, err)
+	}
+	slog.InfoContext(ctx, "export schedule saved", "tenant_id", r.TenantID, "schedule", name, "next_run_at", sc.NextRunAt, "event_id", ev.ID)
+	return resp, nil
 }
+
+var scheduleChanged = fault.New(fault.Conflict, "schedule_changed", "The schedule changed while you saved it; read it and try again.")
+
+// scheduleNotFound is the answer for a schedule the tenant does not have.
+var scheduleNotFound = fault.New(fault.NotFound, "schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.")
 
 func mustParse(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
@@ -390,11 +432,12 @@ func (sv *Service) ListSchedules(ctx context.Context, r *httpapi.Request) (event
 }
 
 // DeleteSchedule answers DELETE /v1/export-schedules/{name}: 204, or 404 when there is none.
+// The delete and its EXPORT_SCHEDULE_DELETED event (the schedule as it was) are one
+// transaction, with the Idempotency-Key's record when there is one.
 func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	name := r.PathParam("name")
-	notFound := fault.New(fault.NotFound, "schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.")
 	if !namePattern.MatchString(name) {
-		return events.APIGatewayV2HTTPResponse{}, notFound
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
 	}
 	call, err := idempotency.Begin(r, nil)
 	if err != nil {
@@ -403,14 +446,40 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
 		return deref(resp), err
 	}
+	prev, err := sv.Store.Schedule(ctx, r.TenantID, name)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if prev == nil {
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
+	}
+	ev := sv.event(r, "EXPORT_SCHEDULE_DELETED", sv.Clock(), scheduleData(prev))
+	record, err := sv.Keys.PutTx(sv.AuditTable, ev, sv.Retention)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("delete export schedule %s: %w", name, err)
+	}
 	resp := httpapi.NoContent()
-	twin, err := sv.commit(ctx, call, resp, sv.Store.DeleteScheduleTx(r.TenantID, name))
+	twin, err := sv.commit(ctx, call, resp, sv.Store.DeleteScheduleTx(prev), record)
 	if isCancelledAt(err, 0) {
-		return events.APIGatewayV2HTTPResponse{}, notFound
+		return events.APIGatewayV2HTTPResponse{}, sv.changedOrGone(ctx, r.TenantID, name)
 	}
 	if twin != nil || err != nil {
 		return deref(twin), err
 	}
-	slog.InfoContext(ctx, "export schedule deleted", "tenant_id", r.TenantID, "schedule", name)
+	slog.InfoContext(ctx, "export schedule deleted", "tenant_id", r.TenantID, "schedule", name, "event_id", ev.ID)
 	return resp, nil
+}
+
+// changedOrGone says why a write conditional on a schedule as read failed: it was deleted
+// meanwhile (404), or changed (409).
+func (sv *Service) changedOrGone(ctx context.Context, tenant tenant.ID, name string) error {
+	now, err := sv.Store.Schedule(ctx, tenant, name)
+	switch {
+	case err != nil:
+		return err
+	case now == nil:
+		return scheduleNotFound
+	default:
+		return scheduleChanged
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
@@ -53,6 +54,10 @@ func newFixture(t *testing.T) *fixture {
 		Cursors: httpapi.NewCursors("test-secret"),
 		IDs:     ident.NewGenerator(clock),
 		Clock:   clock,
+
+		AuditTable: tables["AuditTable"],
+		Keys:       audit.Keys{Shards: 4},
+		Retention:  audit.RetentionDays(400, 400, 400, 30),
 	}
 	return f
 }

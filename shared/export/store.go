@@ -325,28 +325,40 @@ func (st *Store) Schedule(ctx context.Context, tenant tenant.ID, name string) (*
 	return &sc, nil
 }
 
-// PutSchedule writes sc if the stored schedule is still prev (nil: none). ErrChanged when
-// it changed meanwhile.
-func (st *Store) PutSchedule(ctx context.Context, sc *Schedule, prev *Schedule) error {
+// PutScheduleTx returns the transaction item that writes sc if the stored schedule is still
+// prev (nil: none); its condition fails when the schedule changed meanwhile.
+func (st *Store) PutScheduleTx(sc *Schedule, prev *Schedule) (types.TransactWriteItem, error) {
 	sc.PK, sc.SK, sc.DueKey = SchedulePK(sc.TenantID), sc.Name, dueKey
 	item, err := attributevalue.MarshalMap(sc)
 	if err != nil {
-		return fmt.Errorf("encode export schedule %s: %w", sc.Name, err)
+		return types.TransactWriteItem{}, fmt.Errorf("encode export schedule %s: %w", sc.Name, err)
 	}
-	in := &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	put := &types.Put{TableName: aws.String(st.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
 	if prev != nil {
-		in.ConditionExpression = aws.String("updatedAt = :prev")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": s(prev.UpdatedAt)}
+		put.ConditionExpression = aws.String("updatedAt = :prev")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": s(prev.UpdatedAt)}
 	}
-	_, err = st.DB.PutItem(ctx, in)
-	return convert("write export schedule "+sc.Name, err)
+	return types.TransactWriteItem{Put: put}, nil
 }
 
-// DeleteScheduleTx returns the transaction item that deletes a schedule that exists.
-func (st *Store) DeleteScheduleTx(tenant tenant.ID, name string) types.TransactWriteItem {
+// DeleteScheduleTx returns the transaction item that deletes the schedule prev if it is
+// still as it was read (same updatedAt), so the event that records the delete describes
+// what was deleted.
+func (st *Store) DeleteScheduleTx(prev *Schedule) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{
-		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
+		TableName: aws.String(st.Table), Key: scheduleKey(prev.TenantID, prev.Name),
+		ConditionExpression:       aws.String("updatedAt = :prev"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": s(prev.UpdatedAt)},
+	}}
+}
+
+// ScheduleUnchangedTx returns the transaction item that checks the schedule sc is still as
+// it was read (same updatedAt), for a write that acts on what it says.
+func (st *Store) ScheduleUnchangedTx(sc *Schedule) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(st.Table), Key: scheduleKey(sc.TenantID, sc.Name),
+		ConditionExpression:       aws.String("updatedAt = :prev"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": s(sc.UpdatedAt)},
 	}}
 }
 

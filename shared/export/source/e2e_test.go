@@ -100,6 +100,7 @@ func newStack(t *testing.T, withPoller bool) *stack {
 		Store: jobs, Idem: &idempotency.Store{DB: db, Table: tables["ContactsTable"], Clock: st.clock},
 		Links: files.NewPresigner(s3c, bucket, export.LinkTTL), Cursors: httpapi.NewCursors("k"),
 		IDs: ident.NewGenerator(st.clock), Clock: st.clock,
+		AuditTable: tables["AuditTable"], Keys: audit.Keys{Shards: 2}, Retention: audit.RetentionDays(400, 400, 400, 30),
 	}
 	st.runner = &export.Runner{Store: jobs, Clock: st.clock}
 	writeArchive(t, s3c, bucket)

@@ -200,7 +200,8 @@ func (w *Worker) failed(ctx context.Context, j *export.Job, cause error, timedOu
 }
 
 // event is the REPORT_EXPORTED event of a finished job: the user who asked for it, or the
-// system for a schedule's job.
+// system for a schedule's job. It names the recipients the link goes to, so the log shows
+// where every mailed export went.
 func (w *Worker) event(j *export.Job, rows int64, now time.Time) *audit.Event {
 	filters := map[string]any{"from": j.From, "to": j.To, "tz": j.TZ, "format": j.Format}
 	if j.Schedule != "" {
@@ -212,6 +213,9 @@ func (w *Worker) event(j *export.Job, rows int64, now time.Time) *audit.Event {
 		Actor:  audit.Actor{Type: audit.ActorUser, ID: j.CreatedBy, Name: j.CreatedByName},
 		Source: audit.SourceUser,
 		Data:   map[string]any{"report": j.Report, "filters": filters, "exportId": j.ID, "rows": rows},
+	}
+	if len(j.Recipients) > 0 {
+		ev.Data["recipients"] = j.Recipients
 	}
 	if j.CreatedBy == "" {
 		ev.Actor = audit.Actor{Type: audit.ActorSystem, ID: "export-scheduler", Name: "Scheduled export " + j.Schedule}

@@ -199,7 +199,7 @@ func TestWorkerExportsMailsOnce(t *testing.T) {
 	wantEv := audit.Event{
 		ID: evs[0].ID, TenantID: "acme", OccurredAt: audit.FormatTime(now), RecordedAt: audit.FormatTime(now),
 		Type: "REPORT_EXPORTED", Category: "access", Actor: audit.Actor{Type: "user", ID: "u-1", Name: "Rina Admin"}, Source: "user",
-		Data: map[string]any{"report": "added", "exportId": j.ID, "rows": 3.0,
+		Data: map[string]any{"report": "added", "exportId": j.ID, "rows": 3.0, "recipients": []any{to},
 			"filters": map[string]any{"from": j.From, "to": j.To, "tz": "UTC", "format": "csv"}},
 		Context: &audit.Context{RequestID: "req-1"},
 	}
