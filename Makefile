@@ -55,6 +55,7 @@ build-GetExportFunction: ; $(call build_function,get-export,GetExportFunction)
 build-PutExportScheduleFunction: ; $(call build_function,put-export-schedule,PutExportScheduleFunction)
 build-ListExportSchedulesFunction: ; $(call build_function,list-export-schedules,ListExportSchedulesFunction)
 build-DeleteExportScheduleFunction: ; $(call build_function,delete-export-schedule,DeleteExportScheduleFunction)
+build-RunExportScheduleFunction: ; $(call build_function,run-export-schedule,RunExportScheduleFunction)
 build-ExportWorkerFunction: ; $(call build_function,export-worker,ExportWorkerFunction)
 build-ExportSchedulerFunction: ; $(call build_function,export-scheduler,ExportSchedulerFunction)
 

@@ -312,6 +312,7 @@ func TestExportRoutesAreAdminOnly(t *testing.T) {
 		{"put schedule", scheduleCall("PUT", "daily", `{"report":"added","frequency":"daily","format":"csv","recipients":["a@x.com"]}`), f.svc.PutSchedule},
 		{"list schedules", call{method: "GET", route: "/v1/export-schedules", path: "/v1/export-schedules"}, f.svc.ListSchedules},
 		{"delete schedule", scheduleCall("DELETE", "daily", ""), f.svc.DeleteSchedule},
+		{"run schedule", runCall("daily", "", nil), f.svc.RunSchedule},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,7 @@ func TestSampleEvents(t *testing.T) {
 		{"create-export-agent-forbidden.json", f.svc.Create, http.StatusForbidden},
 		{"put-export-schedule-weekly.json", f.svc.PutSchedule, http.StatusOK},
 		{"list-export-schedules-first-page.json", f.svc.ListSchedules, http.StatusOK},
+		{"run-export-schedule-weekly-added.json", f.svc.RunSchedule, http.StatusAccepted},
 		{"delete-export-schedule-ok.json", f.svc.DeleteSchedule, http.StatusNoContent},
 		{"get-export-done.json", f.svc.Get, http.StatusNotFound}, // no such job in a fresh table
 	}

@@ -102,12 +102,7 @@ func (rn *Runner) runOne(ctx context.Context, sc *Schedule, now time.Time) (crea
 	cur := sc.NextRunAt
 	for _, end := range ends {
 		start, _ := PeriodEnding(sc.Frequency, end, loc)
-		j := &Job{
-			TenantID: sc.TenantID, ID: ScheduledJobID(sc.TenantID, sc.Name, start, end),
-			Report: sc.Report, Format: sc.Format, From: formatTime(start), To: formatTime(end), TZ: sc.TZ,
-			Recipients: sc.Recipients, Schedule: sc.Name, Status: StatusPending,
-			CreatedAt: formatTime(now), CreatedBy: "", ExpiresAt: now.Add(JobTTL).Unix(),
-		}
+		j := sc.Job(ScheduledJobID(sc.TenantID, sc.Name, start, end), start, end, now)
 		ok, err := rn.Store.CreateJob(ctx, j)
 		if err != nil {
 			return created, skipped, err

@@ -64,6 +64,25 @@ func PeriodEnding(freq string, end time.Time, loc *time.Location) (time.Time, ti
 	return PeriodOf(freq, end.Add(-time.Millisecond), loc)
 }
 
+// LastFullPeriod returns the most recent period of freq that has ended by t, in loc: the
+// one before the period containing t (yesterday, last Monday-to-Sunday, last month). It is
+// the period the runner exported (or will export) last.
+func LastFullPeriod(freq string, t time.Time, loc *time.Location) (start, end time.Time) {
+	current, _ := PeriodOf(freq, t, loc)
+	return PeriodEnding(freq, current, loc)
+}
+
+// Job returns the pending export job of sc for the period [start, end), created at now:
+// what the runner creates for each due period and "run now" for the last full one.
+func (sc *Schedule) Job(id string, start, end, now time.Time) *Job {
+	return &Job{
+		TenantID: sc.TenantID, ID: id, Report: sc.Report, Format: sc.Format,
+		From: formatTime(start), To: formatTime(end), TZ: sc.TZ,
+		Recipients: sc.Recipients, Schedule: sc.Name, Status: StatusPending,
+		CreatedAt: formatTime(now), ExpiresAt: now.Add(JobTTL).Unix(),
+	}
+}
+
 // DueEnds returns the ends of the periods of a schedule that are due at now, oldest first:
 // the period ending at nextRunAt and each later one that has ended by now.
 func DueEnds(freq string, nextRunAt, now time.Time, loc *time.Location) []time.Time {

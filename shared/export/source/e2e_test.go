@@ -418,6 +418,59 @@ func TestAbandonedScheduledExportMailed(t *testing.T) {
 	}
 }
 
+// TestRunScheduleNowEndToEnd: POST /v1/export-schedules/{name}/run makes the job of the
+// last full day, the worker gets it from the jobs stream through template.yaml's mapping,
+// exports and mails it once, and REPORT_EXPORTED names the admin who ran it and the
+// recipients; the schedule's own next run is untouched.
+func TestRunScheduleNowEndToEnd(t *testing.T) {
+	st := newStack(t, true)
+	to := stacktest.Address("runnow")
+	st.setClock(time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC))
+	status, sc := st.call(t, st.svc.PutSchedule, request("PUT", "/v1/export-schedules/{name}", "/v1/export-schedules/daily-added",
+		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
+	if status != http.StatusOK {
+		t.Fatalf("PUT: %d %v", status, sc)
+	}
+	status, job := st.call(t, st.svc.RunSchedule, request("POST", "/v1/export-schedules/{name}/run", "/v1/export-schedules/daily-added/run", "",
+		map[string]string{"name": "daily-added"}))
+	if status != http.StatusAccepted {
+		t.Fatalf("run: %d %v", status, job)
+	}
+	id := job["id"].(string)
+	got := st.waitDone(t, id, true)
+	url, _ := got["url"].(string)
+	want := map[string]any{"id": id, "status": "done", "rows": 1.0, "url": url, "report": "added", "format": "csv", "schedule": "daily-added",
+		"from": "2026-11-03T00:00:00.000Z", "to": "2026-11-04T00:00:00.000Z", "tz": "UTC", "createdAt": "2026-11-04T10:00:00.000Z"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GET (-want +got):\n%s", diff)
+	}
+	if mails := stacktest.EmailsTo(t, to); len(mails) != 1 || mails[0].Subject != "Your export is ready: Contact added log, 2026-11-03 (UTC)" {
+		t.Errorf("mails to the recipient: %+v; want one link mail for 3 November", mails)
+	}
+
+	r := &audit.Reader{DB: st.svc.Store.DB, Table: st.svc.AuditTable, Keys: st.svc.Keys}
+	evs, _, err := r.Log(context.Background(), "acme", audit.Filter{Types: []string{"REPORT_EXPORTED"},
+		From: time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)}, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 {
+		t.Fatalf("%d REPORT_EXPORTED events, want 1", len(evs))
+	}
+	wantEv := audit.Event{ID: evs[0].ID, TenantID: "acme", OccurredAt: "2026-11-04T10:00:00.000Z", RecordedAt: "2026-11-04T10:00:00.000Z",
+		Type: "REPORT_EXPORTED", Category: "access", Actor: rina, Source: "user",
+		Data: map[string]any{"report": "added", "exportId": id, "rows": 1.0, "recipients": []any{to},
+			"filters": map[string]any{"from": "2026-11-03T00:00:00.000Z", "to": "2026-11-04T00:00:00.000Z", "tz": "UTC", "format": "csv", "schedule": "daily-added"}},
+		Context: &audit.Context{RequestID: "req-e2e"}}
+	if diff := cmp.Diff(wantEv, evs[0]); diff != "" {
+		t.Errorf("REPORT_EXPORTED (-want +got):\n%s", diff)
+	}
+	after, err := st.svc.Store.Schedule(context.Background(), "acme", "daily-added")
+	if err != nil || after.NextRunAt != "2026-11-05T00:00:00.000Z" {
+		t.Errorf("schedule after run now: %+v, %v; want nextRunAt still 2026-11-05T00:00:00.000Z", after, err)
+	}
+}
+
 var _ worker.Source = (*source.Reports)(nil)
 
 // mustKey returns an archive key built from values the test knows are valid.
