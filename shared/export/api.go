@@ -348,12 +348,13 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 		Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
 		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
 	}
-	ev := sv.event(r, "EXPORT_SCHEDULE_CREATED", now, scheduleData(sc))
+	typ, data := "EXPORT_SCHEDULE_CREATED", scheduleData(sc)
 	if prev != nil {
 		changes := scheduleChanges(prev, sc)
 		if len(changes) == 0 {
 			return httpapi.JSON(http.StatusOK, ScheduleViewOf(prev)), nil
 		}
+		typ, data["changes"] = "EXPORT_SCHEDULE_UPDATED", changes
 		sc.CreatedAt, sc.CreatedBy, sc.LastExport = prev.CreatedAt, prev.CreatedBy, prev.LastExport
 		if prev.Frequency == sc.Frequency && prev.TZ == sc.TZ {
 			sc.NextRunAt = prev.NextRunAt
@@ -361,9 +362,8 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 		if sc.UpdatedAt <= prev.UpdatedAt { // keep the condition on updatedAt meaningful
 			sc.UpdatedAt = formatTime(mustParse(prev.UpdatedAt).Add(time.Millisecond))
 		}
-		ev = sv.event(r, "EXPORT_SCHEDULE_UPDATED", now, scheduleData(sc))
-		ev.Data["changes"] = changes
 	}
+	ev := sv.event(r, typ, now, data)
 	put, err := sv.Store.PutScheduleTx(sc, prev)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -374,7 +374,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 	}
 	resp := httpapi.JSON(http.StatusOK, ScheduleViewOf(sc))
 	if _, err := sv.commit(ctx, nil, resp, put, record); isCancelledAt(err, 0) {
-		return events.APIGatewayV2HTTPResponse{}, scheduleChanged
+		return events.APIGatewayV2HTTPResponse{}, scheduleChanged()
 	} else if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("save export schedule %s: %w", name, err)
 	}
@@ -382,10 +382,16 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 	return resp, nil
 }
 
-var scheduleChanged = fault.New(fault.Conflict, "schedule_changed", "The schedule changed while you saved it; read it and try again.")
+// scheduleChanged is the answer when a write conditional on the schedule as read lost to
+// another change.
+func scheduleChanged() error {
+	return fault.New(fault.Conflict, "schedule_changed", "The schedule changed meanwhile; read it and try again.")
+}
 
 // scheduleNotFound is the answer for a schedule the tenant does not have.
-var scheduleNotFound = fault.New(fault.NotFound, "schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.")
+func scheduleNotFound() error {
+	return fault.New(fault.NotFound, "schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.")
+}
 
 func mustParse(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
@@ -437,7 +443,7 @@ func (sv *Service) ListSchedules(ctx context.Context, r *httpapi.Request) (event
 func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	name := r.PathParam("name")
 	if !namePattern.MatchString(name) {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	call, err := idempotency.Begin(r, nil)
 	if err != nil {
@@ -451,7 +457,7 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if prev == nil {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	ev := sv.event(r, "EXPORT_SCHEDULE_DELETED", sv.Clock(), scheduleData(prev))
 	record, err := sv.Keys.PutTx(sv.AuditTable, ev, sv.Retention)
@@ -478,8 +484,8 @@ func (sv *Service) changedOrGone(ctx context.Context, tenant tenant.ID, name str
 	case err != nil:
 		return err
 	case now == nil:
-		return scheduleNotFound
+		return scheduleNotFound()
 	default:
-		return scheduleChanged
+		return scheduleChanged()
 	}
 }

@@ -26,7 +26,7 @@ import (
 func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	name := r.PathParam("name")
 	if !namePattern.MatchString(name) {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	body, err := r.Body()
 	if err != nil {
@@ -49,7 +49,7 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if sc == nil {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound
+		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	loc, err := time.LoadLocation(sc.TZ)
 	if err != nil {
