@@ -185,3 +185,28 @@ func TestGet(t *testing.T) {
 	diff(t, "no token", 401, h.do(req{route: "GET /v1/contacts/{id}", id: id}).Status)
 	diff(t, "service role", 403, h.do(req{route: "GET /v1/contacts/{id}", id: id, as: caller{"acme", "svc", "Svc", "[service]"}}).Status)
 }
+
+// An Idempotency-Key names one request of the tenant, whatever its route: reusing it on
+// another route (or another contact) is 409 and changes nothing.
+func TestIdempotencyKeyReusedOnAnotherRoute(t *testing.T) {
+	h := newHarness(t)
+	key := map[string]string{"Idempotency-Key": "k-1"}
+	id := h.ok(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Budi"}`}, 201)["id"].(string)
+	other := h.create(`{"name": "Ani"}`)
+	contacts, evs := h.items(h.cfg.ContactsTable), h.events()
+	reused := resp{Status: 409, Headers: jsonHeaders, Body: errBody("idempotency_key_reused",
+		"This Idempotency-Key was used for a different request in the last 24 hours; use a new key.")}
+	for _, q := range []req{
+		{route: "PATCH /v1/contacts/{id}", id: id, body: `{"name": "Changed"}`},
+		{route: "POST /v1/contacts/{id}/comments", id: id, body: `{"text": "hi"}`},
+		{route: "POST /v1/contacts/{id}/archive", id: id},
+		{route: "DELETE /v1/contacts/{id}", id: id},
+		{route: "DELETE /v1/contacts/{id}", id: other},
+		{route: "POST /v1/contacts/merge", body: `{"primaryId": "` + id + `", "mergedIds": ["` + other + `"]}`},
+	} {
+		q.as, q.headers = agent, key
+		diff(t, q.route+" with the key of POST /v1/contacts", reused, h.do(q))
+	}
+	diff(t, "contacts table", contacts, h.items(h.cfg.ContactsTable))
+	diff(t, "audit table", evs, h.events())
+}

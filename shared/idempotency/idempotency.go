@@ -1,7 +1,9 @@
-// Package idempotency makes POST and DELETE safe to retry: the first response to an
+// Package idempotency makes POST, PATCH and DELETE safe to retry: the first response to an
 // Idempotency-Key is stored (in the contacts table, with a 24 h TTL) in the same transaction
-// as the action it answers, and a retry with the same key and body gets that response back
-// without acting again; the same key with another body is 409 idempotency_key_reused.
+// as the action it answers, and a retry with the same key, method, path and body gets that
+// response back without acting again. A key names one request of the tenant: the same key
+// with another body, method or path (another route, another contact) is 409
+// idempotency_key_reused.
 package idempotency
 
 import (
@@ -44,7 +46,7 @@ type Store struct {
 
 // Call is one request that carries an Idempotency-Key.
 type Call struct {
-	PK   string // T#<tenant>#IDEM#<route>#<key>
+	PK   string // T#<tenant>#IDEM#<key>: one record per tenant and key, whatever the route
 	Hash string // of method, path and body
 }
 
@@ -76,7 +78,9 @@ func Begin(r *httpapi.Request, body []byte) (*Call, error) {
 		h.Write(part)
 	}
 	return &Call{
-		PK:   "T#" + r.TenantID.String() + "#IDEM#" + r.Event.RouteKey + "#" + key,
+		// Not per route: a key reused on another route must find the first request's
+		// record, whose hash (method, path, body) then differs: 409, nothing done.
+		PK:   "T#" + r.TenantID.String() + "#IDEM#" + key,
 		Hash: hex.EncodeToString(h.Sum(nil)),
 	}, nil
 }
