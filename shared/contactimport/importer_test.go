@@ -239,6 +239,18 @@ func TestImportCSV(t *testing.T) {
 	diff(t, "events", sortByPK(wantEvents), h.events())
 }
 
+// A header may hold name alone, or name with any of the other columns in any order.
+func TestImportCSVNameOnly(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	got := h.post("text/csv", "Name\nAna\n\n", nil)
+	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
+		Body: map[string]any{"imported": float64(1), "failed": []any{}}}, got)
+	at := audit.FormatTime(t0)
+	ana := imported{id: "ID0001", eventID: "ID0002", name: "Ana"}
+	diff(t, "contacts", []map[string]any{wantContact(ana, at)}, h.contacts())
+	diff(t, "events", []map[string]any{wantEvent(ana, at)}, h.events())
+}
+
 func TestImportJSON(t *testing.T) {
 	h := newHarness(t, 1, nil)
 	got := h.post("application/json", `{"contacts":[

@@ -1,5 +1,5 @@
 // Package contactimport reads the body of POST /v1/contacts/import, CSV (RFC 4180, header
-// name,email,phone) or JSON ({"contacts": [...]}), into numbered rows, checks each row by the
+// name and any of email, phone) or JSON ({"contacts": [...]}), into numbered rows, checks each row by the
 // same rules as POST /v1/contacts, and imports the valid rows (importer.go).
 //
 // Row numbers: row 1 is the first data record, in CSV (the header is not counted) and in JSON
@@ -25,7 +25,8 @@ import (
 // MaxRows is the most rows one import may hold; more is a 413.
 const MaxRows = 1000
 
-// Columns are the CSV header's columns, in the documented order.
+// Columns are the CSV header's columns, in the documented order: name is required, email
+// and phone are optional.
 var Columns = []string{"name", "email", "phone"}
 
 // Row is one contact of the import, as sent.
@@ -142,7 +143,11 @@ func parseCSV(body []byte) ([]Row, error) {
 		if len(rec) != len(header) {
 			row.Problem = fmt.Sprintf("has %d fields; the header has %d (quote a field that holds a comma)", len(rec), len(header))
 		} else {
-			row.Name, row.Email, row.Phone = rec[index[0]], rec[index[1]], rec[index[2]]
+			for c, dst := range []*string{&row.Name, &row.Email, &row.Phone} {
+				if index[c] >= 0 { // an optional column left out stays empty
+					*dst = rec[index[c]]
+				}
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -152,8 +157,9 @@ func parseCSV(body []byte) ([]Row, error) {
 	return rows, nil
 }
 
-// headerIndex maps Columns to their positions in header: names are trimmed and
-// case-insensitive, in any order, each exactly once, and nothing else.
+// headerIndex maps Columns to their positions in header (-1 for a column left out): names
+// are trimmed and case-insensitive, in any order, each at most once, and nothing else; name
+// is required, email and phone are optional.
 func headerIndex(header []string) ([3]int, error) {
 	index := [3]int{-1, -1, -1}
 	var unknown, dup []string
@@ -169,15 +175,9 @@ func headerIndex(header []string) ([3]int, error) {
 			index[c] = i
 		}
 	}
-	var missing []string
-	for c, i := range index {
-		if i < 0 {
-			missing = append(missing, Columns[c])
-		}
-	}
 	var problems []string
-	if len(missing) > 0 {
-		problems = append(problems, "it lacks "+strings.Join(missing, ", "))
+	if index[0] < 0 {
+		problems = append(problems, "it lacks name")
 	}
 	if len(unknown) > 0 {
 		problems = append(problems, "it has unknown columns "+strings.Join(unknown, ", "))
@@ -187,8 +187,8 @@ func headerIndex(header []string) ([3]int, error) {
 	}
 	if len(problems) > 0 {
 		return index, fault.InvalidFields("invalid_csv_header",
-			"The first CSV line must be the header name,email,phone; "+strings.Join(problems, "; ")+".",
-			map[string]string{"header": "must be name,email,phone"})
+			"The first CSV line must be the header: name, and any of email, phone, in any order; "+strings.Join(problems, "; ")+".",
+			map[string]string{"header": "must hold name and any of email, phone, each once"})
 	}
 	return index, nil
 }

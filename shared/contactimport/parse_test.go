@@ -109,7 +109,25 @@ func TestParseCSV(t *testing.T) {
 		{name: "empty body", body: "", code: "no_rows"},
 		{name: "BOM only", body: "\xEF\xBB\xBF", code: "no_rows"},
 		{name: "header only", body: "name,email,phone\n", code: "no_rows"},
-		{name: "missing column", body: "name,email\nAna,a@example.com\n", code: "invalid_csv_header"},
+		{
+			name: "name only",
+			body: "name\nAna\n\"Bob, Jr.\"\n",
+			want: []Row{{Number: 1, Line: 2, Name: "Ana"}, {Number: 2, Line: 3, Name: "Bob, Jr."}},
+		},
+		{
+			name: "name and phone, in another order",
+			body: "Phone,name\n123456,Ana\n,Bob\n",
+			want: []Row{{Number: 1, Line: 2, Name: "Ana", Phone: "123456"}, {Number: 2, Line: 3, Name: "Bob"}},
+		},
+		{
+			name: "email and name; a row with a phone is a row problem",
+			body: "email,name\nana@example.com,Ana\nb@example.com,Bob,123456\n",
+			want: []Row{
+				{Number: 1, Line: 2, Name: "Ana", Email: "ana@example.com"},
+				{Number: 2, Line: 3, Problem: "has 3 fields; the header has 2 (quote a field that holds a comma)"},
+			},
+		},
+		{name: "missing name", body: "email,phone\na@example.com,123456\n", code: "invalid_csv_header"},
 		{name: "extra column", body: "name,email,phone,company\nAna,,,X\n", code: "invalid_csv_header"},
 		{name: "repeated column", body: "name,email,email\nAna,,\n", code: "invalid_csv_header"},
 		{name: "no header", body: "Ana,ana@example.com,123456\n", code: "invalid_csv_header"},
@@ -144,8 +162,11 @@ func TestParseCSVErrorMessages(t *testing.T) {
 		want *fault.Error
 	}{
 		{"name,EMAIL,company,company\n", &fault.Error{Kind: fault.Invalid, Code: "invalid_csv_header",
-			Message: `The first CSV line must be the header name,email,phone; it lacks phone; it has unknown columns "company", "company".`,
-			Fields:  map[string]string{"header": "must be name,email,phone"}}},
+			Message: `The first CSV line must be the header: name, and any of email, phone, in any order; it has unknown columns "company", "company".`,
+			Fields:  map[string]string{"header": "must hold name and any of email, phone, each once"}}},
+		{"Email,phone,email\n", &fault.Error{Kind: fault.Invalid, Code: "invalid_csv_header",
+			Message: `The first CSV line must be the header: name, and any of email, phone, in any order; it lacks name; it repeats email.`,
+			Fields:  map[string]string{"header": "must hold name and any of email, phone, each once"}}},
 		{"name,email,phone\nAna,,\nB\"ob,,\n", &fault.Error{Kind: fault.Invalid, Code: "invalid_csv",
 			Message: `The CSV is malformed at line 3, column 2: bare " in non-quoted-field. Enclose a field holding quotes, commas or line breaks in double quotes and double each quote inside it.`}},
 		{csvRows(1001), &fault.Error{Kind: fault.TooLarge, Code: "too_many_rows", Message: "An import holds at most 1000 rows; split it into several imports."}},
