@@ -170,9 +170,16 @@ func TestIdempotency(t *testing.T) {
 	if reused.Error.Code != "idempotency_key_reused" {
 		t.Errorf("reuse with another body: %+v", reused)
 	}
-	// The same key on the other ingest route is another request, not a clash.
-	decode[map[string][]string](t, call(t, f.ingestCobrowse(), cobrowseReq(svcA, "cb-1", []map[string]any{
-		{"type": "CLICK", "occurredAt": "2026-03-10T11:00:00Z", "isAgent": true, "data": map[string]any{"element": "a"}}}, key)), 202)
+	// A key names one request of the tenant: the same key on the other ingest route is
+	// reused too, and stores nothing.
+	otherRoute := decode[errorBody](t, call(t, f.ingestCobrowse(), cobrowseReq(svcA, "cb-1", []map[string]any{
+		{"type": "CLICK", "occurredAt": "2026-03-10T11:00:00Z", "isAgent": true, "data": map[string]any{"element": "a"}}}, key)), 409)
+	if diff := cmp.Diff(reused, otherRoute); diff != "" {
+		t.Errorf("reuse on another route (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]audit.Event{}, decode[page](t, call(t, f.query(), queryReq(adminA, url.Values{"category": {"cobrowse"}})), 200).Items); diff != "" {
+		t.Errorf("co-browsing events stored (-want +got):\n%s", diff)
+	}
 
 	got := decode[page](t, call(t, f.query(), queryReq(adminA, url.Values{"category": {"platform"}})), 200)
 	var gotIDs []string
