@@ -147,6 +147,41 @@ func TestIdempotentActions(t *testing.T) {
 	})
 }
 
+// TestFreeTexts: a message, a comment or a note may hold tabs and line breaks, nothing else
+// below U+0020; a bad text writes nothing.
+func TestFreeTexts(t *testing.T) {
+	h := newHarness(t)
+	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // ID0001, event ID0002
+	got := h.do(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Line one\n\tLine two\r\nEnd"}`})
+	diff(t, "comment with line breaks and a tab", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "ID0003",
+		"text": "Line one\n\tLine two\r\nEnd", "createdAt": "`+at0+`", "author": {"type": "user", "id": "u-agent", "name": "Ayu Agent"}}`)}, got)
+	items, evs := h.items(h.cfg.ContactsTable), h.events()
+	control := "must not contain control characters (only tab and line breaks, and only in texts)"
+	for _, tc := range []struct {
+		name, route, body string
+		want              any
+	}{
+		{"NUL in a comment", "POST /v1/contacts/{id}/comments", `{"text": "a\u0000b"}`,
+			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": control})},
+		{"an escape sequence in a message", "POST /v1/contacts/{id}/messages", `{"text": "\u001b[2Jhi"}`,
+			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": control})},
+		{"a bell in a note", "POST /v1/contacts/{id}/share", `{"note": "ding\u0007"}`,
+			fieldsBody("Fix the field listed in error.fields: note.", map[string]any{"note": control})},
+		{"invalid UTF-8 in a comment", "POST /v1/contacts/{id}/comments", "{\"text\": \"caf\xe9\"}",
+			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": "must be valid UTF-8"})},
+		{"a lone surrogate in a message", "POST /v1/contacts/{id}/messages", `{"text": "hi \udbff"}`,
+			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": `must be valid UTF-8: \udbff is half of a UTF-16 surrogate pair`})},
+		{"text twice", "POST /v1/contacts/{id}/comments", `{"text": "harmless", "text": "\u0000"}`,
+			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": "is repeated; send each field once"})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			diff(t, "response", resp{Status: 400, Headers: jsonHeaders, Body: tc.want}, h.do(req{route: tc.route, id: a, as: agent, body: tc.body}))
+		})
+	}
+	diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
+	diff(t, "audit table", evs, h.events())
+}
+
 func withReplayed(h map[string]string) map[string]string {
 	out := map[string]string{"idempotent-replayed": "true"}
 	for k, v := range h {

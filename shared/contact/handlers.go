@@ -190,7 +190,7 @@ func (s *Service) Share(ctx context.Context, r *httpapi.Request) (response, erro
 	}
 	p := validate.Problems{}
 	checkEmail(p, "email", in.Email)
-	p.OptionalText("note", in.Note, MaxText)
+	p.OptionalFreeText("note", in.Note, MaxText)
 	if err := p.Err(); err != nil {
 		return response{}, err
 	}
@@ -229,7 +229,7 @@ func decodeText(body []byte) (TextInput, error) {
 		return in, err
 	}
 	p := validate.Problems{}
-	p.Text("text", &in.Text, 1, MaxText)
+	p.FreeText("text", &in.Text, 1, MaxText)
 	return in, p.Err()
 }
 

@@ -17,7 +17,9 @@ import (
 const MaxBody = 256 << 10
 
 // Decode reads the JSON body into v strictly: at most 256 KiB (413 above), one JSON value,
-// no unknown fields, right types. Each failure is a 400 that names the field.
+// no unknown fields, right types, no member name twice in an object, every string valid
+// UTF-8 without lone surrogates or control characters but tab, CR and LF (checkStrict).
+// Each failure is a 400 that names the field.
 func (r *Request) Decode(v any) error {
 	b, err := r.Body()
 	if err != nil {
@@ -33,6 +35,9 @@ func DecodeJSON(b []byte, v any) error {
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return fault.New(fault.Invalid, "invalid_body", "Send a JSON object as the request body.")
+	}
+	if err := checkStrict(b); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

@@ -64,3 +64,67 @@ func TestDecodeJSONTooLarge(t *testing.T) {
 		t.Fatalf("got %v, want a 413 fault", fe)
 	}
 }
+
+// TestDecodeJSONText covers what encoding/json lets through on its own: control characters,
+// invalid UTF-8 and lone surrogates (which it turns into U+FFFD), and repeated member names
+// (where it keeps the last). Each is a 400 naming the field, at any depth.
+func TestDecodeJSONText(t *testing.T) {
+	type item struct {
+		Type string         `json:"type"`
+		Data map[string]any `json:"data"`
+	}
+	type body struct {
+		Name   string `json:"name"`
+		Text   string `json:"text"`
+		Events []item `json:"events"`
+	}
+	field := func(name, problem string) *fault.Error {
+		return &fault.Error{Kind: fault.Invalid, Code: "invalid_request",
+			Message: "Fix the field listed in error.fields: " + name + ".", Fields: map[string]string{name: problem}}
+	}
+	const (
+		control   = "must not contain control characters (only tab and line breaks, and only in texts)"
+		utf8Bad   = "must be valid UTF-8"
+		repeated  = "is repeated; send each field once"
+		surrogate = `must be valid UTF-8: \ud800 is half of a UTF-16 surrogate pair`
+	)
+	cases := []struct {
+		name string
+		in   string
+		want *fault.Error
+	}{
+		{"tab and line breaks are left to the field's rules", `{"text":"a\tb\nc\r\nd"}`, nil},
+		{"a surrogate pair", `{"name":"\ud83d\ude00"}`, nil},
+		{"an escaped backslash before u", `{"name":"\\ud800"}`, nil},
+		{"same name in sibling objects", `{"events":[{"type":"a"},{"type":"b"}]}`, nil},
+		{"NUL", `{"name":"a\u0000b"}`, field("name", control)},
+		{"escape", `{"text":"\u001b[31mred"}`, field("text", control)},
+		{"DEL", `{"name":"a\u007f"}`, field("name", control)},
+		{"C1 control", "{\"name\":\"a\u0085\"}", field("name", control)},
+		{"control in nested data", `{"events":[{"type":"X","data":{"k":["ok","\u0007"]}}]}`, field("events[0].data.k[1]", control)},
+		{"control in a member name", `{"events":[{"type":"X","data":{"a\u0000":1}}]}`, field("events[0].data.a\x00", control)},
+		{"invalid UTF-8", "{\"name\":\"a\xffb\"}", field("name", utf8Bad)},
+		{"truncated UTF-8 in nested data", "{\"events\":[{\"type\":\"X\",\"data\":{\"k\":\"\xe2\x82\"}}]}", field("events[0].data.k", utf8Bad)},
+		{"lone high surrogate", `{"name":"a\ud800b"}`, field("name", surrogate)},
+		{"lone low surrogate", `{"text":"\uDC00"}`, field("text", `must be valid UTF-8: \udc00 is half of a UTF-16 surrogate pair`)},
+		{"high surrogate then another escape", `{"text":"\ud800\u0041"}`, field("text", surrogate)},
+		{"repeated name", `{"name":"a","name":"b"}`, field("name", repeated)},
+		{"repeated name in an array element", `{"events":[{"type":"a"},{"type":"b","type":"c"}]}`, field("events[1].type", repeated)},
+		{"repeated name in free data", `{"events":[{"type":"a","data":{"x":{"y":1,"y":2}}}]}`, field("events[0].data.x.y", repeated)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b body
+			err := DecodeJSON([]byte(c.in), &b)
+			var got *fault.Error
+			if err != nil {
+				if got = fault.As(err); got == nil {
+					t.Fatalf("DecodeJSON(%q) = %v, want a fault", c.in, err)
+				}
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("DecodeJSON(%q) (-want +got):\n%s", c.in, diff)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 // Package validate checks request fields against the contract's conventions (trimmed strings,
-// names of 1-200 characters, one email address without CR or LF) and collects every problem,
-// so a 400 names each field at fault at once.
+// names of 1-200 characters, one email address without CR or LF, no control characters but
+// tab and line breaks in free texts) and collects every problem, so a 400 names each field
+// at fault at once.
 package validate
 
 import (
@@ -36,13 +37,29 @@ func (p Problems) Err() error {
 	return fault.InvalidFields("invalid_request", "Fix the fields listed in error.fields: "+strings.Join(names, ", ")+".", p)
 }
 
-// Text trims *s and checks its length in characters is within [lo, hi]; lo > 0 makes it required.
+// Text trims *s and checks it is one line of valid UTF-8, without control characters (tab,
+// CR and LF included) or Unicode line separators, of [lo, hi] characters; lo > 0 makes it
+// required. For names, ids and every other single-line field.
 func (p Problems) Text(field string, s *string, lo, hi int) {
+	p.text(field, s, lo, hi, false)
+}
+
+// FreeText is Text for a free text (a message, a comment, a note): it may hold tabs and line
+// breaks, no other control character.
+func (p Problems) FreeText(field string, s *string, lo, hi int) {
+	p.text(field, s, lo, hi, true)
+}
+
+func (p Problems) text(field string, s *string, lo, hi int, free bool) {
 	*s = strings.TrimSpace(*s)
 	n := utf8.RuneCountInString(*s)
 	switch {
 	case !utf8.ValidString(*s):
 		p.Add(field, "must be valid UTF-8")
+	case free && strings.ContainsFunc(*s, func(r rune) bool { return IsControl(r) && r != '\t' && r != '\n' && r != '\r' }):
+		p.Add(field, "must not contain control characters (only tab and line breaks)")
+	case !free && strings.ContainsFunc(*s, func(r rune) bool { return IsControl(r) || r == '\u2028' || r == '\u2029' }):
+		p.Add(field, "must be one line, without control characters")
 	case n == 0 && lo > 0:
 		p.Add(field, "is required")
 	case n < lo || n > hi:
@@ -50,12 +67,23 @@ func (p Problems) Text(field string, s *string, lo, hi int) {
 	}
 }
 
+// IsControl reports whether r is a control character: C0 (tab, CR and LF included), DEL or C1.
+func IsControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
+
 // OptionalText is Text for an optional field: nil or empty after trimming is fine.
 func (p Problems) OptionalText(field string, s *string, hi int) {
 	if s == nil {
 		return
 	}
 	p.Text(field, s, 0, hi)
+}
+
+// OptionalFreeText is FreeText for an optional field.
+func (p Problems) OptionalFreeText(field string, s *string, hi int) {
+	if s == nil {
+		return
+	}
+	p.FreeText(field, s, 0, hi)
 }
 
 // Name checks a required name of 1-200 characters.
@@ -80,6 +108,12 @@ func (p Problems) Email(field string, s *string, required bool) {
 func EmailProblem(s string) string {
 	if strings.ContainsAny(s, "\r\n") {
 		return "must not contain line breaks"
+	}
+	if !utf8.ValidString(s) {
+		return "must be valid UTF-8"
+	}
+	if strings.ContainsFunc(s, IsControl) {
+		return "must be one line, without control characters"
 	}
 	if len(s) > 254 {
 		return "must be at most 254 characters"
