@@ -37,7 +37,7 @@ func (s *Service) add(ctx context.Context, by Caller, in CreateInput, call *idem
 func (s *Service) planAdd(by Caller, in CreateInput) (*Contact, []txItem, []*audit.Event, error) {
 	now := s.Clock()
 	at := audit.FormatTime(now)
-	id := s.IDs.New()
+	id := ID(s.IDs.New()) // made here, so of the form
 	c := &Contact{
 		PK: ContactPK(by.TenantID, id), ItemType: itemContact, ID: id, TenantID: by.TenantID,
 		Name: in.Name, Channels: []Channel{}, CreatedAt: at, UpdatedAt: at, Version: 1,
@@ -101,11 +101,11 @@ type outcome struct {
 // decide changes next (a copy of old with the version and updatedAt already bumped).
 type decide func(old, next *Contact, now time.Time) (outcome, error)
 
-// act runs one action on the live contact {id} of the caller's tenant: load it, decide, and
-// write the new contact version (conditional on the version read), the extra writes, the
-// events and the idempotency record in one transaction.
-func (s *Service) act(ctx context.Context, r *httpapi.Request, call *idempotency.Call, what string, d decide) (response, error) {
-	id := r.PathParam("id")
+// act runs one action on the live contact id (the route's {id}, parsed before anything was
+// read) of the caller's tenant: load it, decide, and write the new contact version
+// (conditional on the version read), the extra writes, the events and the idempotency record
+// in one transaction.
+func (s *Service) act(ctx context.Context, r *httpapi.Request, id ID, call *idempotency.Call, what string, d decide) (response, error) {
 	old, err := s.Load(ctx, r.TenantID, id)
 	if err != nil {
 		return response{}, err
@@ -122,7 +122,7 @@ func (s *Service) act(ctx context.Context, r *httpapi.Request, call *idempotency
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", what, id, err)
 	}
-	return s.commit(ctx, what+" "+id, call, o.resp, append([]txItem{put}, o.extra...), o.events...)
+	return s.commit(ctx, what+" "+string(id), call, o.resp, append([]txItem{put}, o.extra...), o.events...)
 }
 
 // update applies a PATCH.

@@ -46,23 +46,23 @@ func TestCreate(t *testing.T) {
 	got := h.do(req{route: "POST /v1/contacts", as: agent,
 		body: `{"name": "  Budi Santoso ", "email": "budi@example.com", "phone": "+62 812-3456-7890", "source": "api"}`})
 	diff(t, "response", resp{Status: 201, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t, `{
-		"id": "ID0001", "name": "Budi Santoso", "email": "budi@example.com", "phone": "+62 812-3456-7890",
+		"id": "00000000000000000000000001", "name": "Budi Santoso", "email": "budi@example.com", "phone": "+62 812-3456-7890",
 		"status": "active", "channels": [], "createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`)}, got)
 	diff(t, "contacts table", []map[string]any{{
-		"pk": "T#acme#C#ID0001", "itemType": "contact", "id": "ID0001", "tenantId": "acme", "name": "Budi Santoso",
+		"pk": "T#acme#C#00000000000000000000000001", "itemType": "contact", "id": "00000000000000000000000001", "tenantId": "acme", "name": "Budi Santoso",
 		"email": "budi@example.com", "phone": "+62 812-3456-7890", "status": "active", "channels": []any{},
 		"createdAt": at0, "updatedAt": at0, "version": float64(1), "createdBy": "u-agent",
-		"statusKey": "T#acme#active", "createdKey": at0 + "#ID0001",
+		"statusKey": "T#acme#active", "createdKey": at0 + "#00000000000000000000000001",
 	}}, h.items(h.cfg.ContactsTable))
 	diff(t, "audit table", []map[string]any{
-		wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Budi Santoso", "api", "",
+		wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Budi Santoso", "api", "",
 			map[string]any{"email": "budi@example.com", "phone": "+62 812-3456-7890"}, agent),
 	}, h.events())
 
 	// The same contact reads back, for any role of the tenant.
 	got.Status = 200
 	for _, as := range []caller{agent, admin} {
-		diff(t, "get", got, h.do(req{route: "GET /v1/contacts/{id}", id: "ID0001", as: as}))
+		diff(t, "get", got, h.do(req{route: "GET /v1/contacts/{id}", id: "00000000000000000000000001", as: as}))
 	}
 }
 
@@ -71,16 +71,16 @@ func TestCreateWithChannel(t *testing.T) {
 	t.Run("identity connects the channel and records both events", func(t *testing.T) {
 		got := h.ok(req{route: "POST /v1/contacts", as: agent,
 			body: `{"name": "Wati", "source": "incoming_message", "channel": "whatsapp", "externalId": "+6281234567890"}`}, 201)
-		diff(t, "response", jsonValue(t, `{"id": "ID0001", "name": "Wati", "email": null, "phone": null, "status": "active",
+		diff(t, "response", jsonValue(t, `{"id": "00000000000000000000000001", "name": "Wati", "email": null, "phone": null, "status": "active",
 			"channels": [{"channel": "whatsapp", "externalId": "+6281234567890", "connectedAt": "`+at0+`"}],
 			"createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`), any(got))
 		diff(t, "identity item", map[string]any{
 			"pk": "T#acme#CH#whatsapp#+6281234567890", "itemType": "channel_identity", "tenantId": "acme",
-			"channel": "whatsapp", "externalId": "+6281234567890", "contactId": "ID0001", "connectedAt": at0,
+			"channel": "whatsapp", "externalId": "+6281234567890", "contactId": "00000000000000000000000001", "connectedAt": at0,
 		}, h.item("T#acme#CH#whatsapp#+6281234567890"))
 		diff(t, "events", []map[string]any{
-			wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Wati", "incoming_message", "whatsapp", nil, agent),
-			wantEvent("ID0003", "CONTACT_CONNECTED", "ID0001", "Wati", "incoming_message", "whatsapp", map[string]any{"externalId": "+6281234567890"}, agent),
+			wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Wati", "incoming_message", "whatsapp", nil, agent),
+			wantEvent("00000000000000000000000003", "CONTACT_CONNECTED", "00000000000000000000000001", "Wati", "incoming_message", "whatsapp", map[string]any{"externalId": "+6281234567890"}, agent),
 		}, h.events())
 	})
 	t.Run("the same identity on a second new contact is 409 and writes nothing", func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestCreateWithChannel(t *testing.T) {
 		got := h.ok(req{route: "POST /v1/contacts", as: agent, body: `{"name": "Rina", "channel": "telegram"}`}, 201)
 		diff(t, "channels", []any{}, got["channels"])
 		diff(t, "events", []map[string]any{
-			wantEvent("ID0002", "CONTACT_ADDED", "ID0001", "Rina", "manual", "telegram", nil, agent),
+			wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Rina", "manual", "telegram", nil, agent),
 		}, h.events())
 	})
 }
@@ -175,7 +175,7 @@ func TestCreateIdempotency(t *testing.T) {
 
 	// Keys are per tenant: another tenant may use the same key for its own request.
 	theirs := h.ok(req{route: "POST /v1/contacts", as: other, headers: key, body: `{"name": "Budi"}`}, 201)
-	diff(t, "other tenant's contact id", "ID0003", theirs["id"])
+	diff(t, "other tenant's contact id", "00000000000000000000000003", theirs["id"])
 	diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_ADDED"}, h.eventTypes())
 }
 
@@ -186,7 +186,7 @@ func TestGet(t *testing.T) {
 		return resp{Status: 404, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{"error": map[string]any{
 			"code": "contact_not_found", "message": "There is no contact " + id + "; check the id."}}}
 	}
-	diff(t, "unknown id", notFound("nope"), h.do(req{route: "GET /v1/contacts/{id}", id: "nope", as: agent}))
+	diff(t, "unknown id", notFound(unknownID), h.do(req{route: "GET /v1/contacts/{id}", id: unknownID, as: agent}))
 	diff(t, "another tenant", notFound(id), h.do(req{route: "GET /v1/contacts/{id}", id: id, as: other}))
 	diff(t, "no token", 401, h.do(req{route: "GET /v1/contacts/{id}", id: id}).Status)
 	diff(t, "service role", 403, h.do(req{route: "GET /v1/contacts/{id}", id: id, as: caller{"acme", "svc", "Svc", "[service]"}}).Status)
@@ -215,4 +215,60 @@ func TestIdempotencyKeyReusedOnAnotherRoute(t *testing.T) {
 	}
 	diff(t, "contacts table", contacts, h.items(h.cfg.ContactsTable))
 	diff(t, "audit table", evs, h.events())
+}
+
+// unknownID is of a contact id's form but names no contact.
+const unknownID = "01JDQ7Z3K8M4N6P8R0T2V4X6Z9"
+
+const malformedMessage = "There is no contact with this id; a contact id is the 26-character id returned when the contact was created."
+
+// TestMalformedIDs: an {id} that is not of a contact id's form (a ULID) names a contact that
+// cannot exist: every contact route answers 404 contact_not_found, as for an unknown id,
+// before reading anything (a 2,100-character id used to reach DynamoDB's 2,048-byte key
+// limit: 500), and nothing is written.
+func TestMalformedIDs(t *testing.T) {
+	h := newHarness(t)
+	h.ids.next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8"} // with letters, to try it in lower case
+	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`)
+	items, evs := h.items(h.cfg.ContactsTable), h.events()
+	routes := []req{
+		{route: "GET /v1/contacts/{id}"},
+		{route: "PATCH /v1/contacts/{id}", body: `{"name": "X"}`},
+		{route: "POST /v1/contacts/{id}/channels", body: `{"channel": "sms", "externalId": "123456"}`},
+		{route: "POST /v1/contacts/{id}/archive"},
+		{route: "POST /v1/contacts/{id}/unarchive"},
+		{route: "DELETE /v1/contacts/{id}"},
+		{route: "POST /v1/contacts/{id}/invite", body: `{"email": "x@example.com"}`},
+		{route: "POST /v1/contacts/{id}/messages", body: `{"text": "hi"}`},
+		{route: "POST /v1/contacts/{id}/share", body: `{}`},
+		{route: "POST /v1/contacts/{id}/comments", body: `{"text": "hi"}`},
+		{route: "GET /v1/contacts/{id}/history"},
+	}
+	malformed := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", malformedMessage)}
+	for _, id := range []struct{ name, id string }{
+		{"2,100 characters", strings.Repeat("0", 2100)},
+		{"27 characters", a + "0"},
+		{"NUL", a[:25] + "\x00"},
+		{"percent-encoded NUL", a[:23] + "%00"},
+		{"dot dot slash", "../x"},
+		{"a path", "../" + a},
+		{"hash", a[:25] + "#"},
+		{"key separator", "T#acme#C#" + a},
+		{"not UTF-8", a[:25] + "\xff"},
+		{"empty", ""},
+		{"lower case", strings.ToLower(a)},
+		{"not Crockford base 32", a[:25] + "U"},
+		{"beyond 48-bit time", "8" + a[1:]},
+	} {
+		for _, q := range routes {
+			q.id, q.as = id.id, agent
+			q.headers = map[string]string{"Idempotency-Key": "k-" + id.name}
+			diff(t, id.name+": "+q.route, malformed, h.do(q))
+		}
+		diff(t, id.name+": merge", malformed, h.do(req{route: "POST /v1/contacts/merge", as: agent,
+			body: `{"primaryId": "` + a + `", "mergedIds": ["` + strings.ToValidUTF8(strings.ReplaceAll(id.id, "\x00", ""), "") + `x"]}`}))
+	}
+	diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
+	diff(t, "audit table", evs, h.events())
+	diff(t, "the contact", 200, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}).Status)
 }

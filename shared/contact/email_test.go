@@ -17,8 +17,8 @@ import (
 
 func TestEmailActionsAndComments(t *testing.T) {
 	h := newHarness(t)
-	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // ID0001, event ID0002
-	n := h.create(`{"name": "No Mail"}`)                         // ID0003, event ID0004
+	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // 00000000000000000000000001, event 00000000000000000000000002
+	n := h.create(`{"name": "No Mail"}`)                         // 00000000000000000000000003, event 00000000000000000000000004
 	queued := func(id string) resp {
 		return resp{Status: 202, Headers: jsonHeaders, Body: map[string]any{"eventId": id, "status": "queued"}}
 	}
@@ -27,18 +27,18 @@ func TestEmailActionsAndComments(t *testing.T) {
 		want                  resp
 		event                 map[string]any
 	}{
-		{"invite", "POST /v1/contacts/{id}/invite", a, `{"email": " ani.work@example.com "}`, queued("ID0005"),
-			wantEvent("ID0005", "CONTACT_INVITED", a, "Ani", "user", "", map[string]any{"email": "ani.work@example.com"}, agent)},
-		{"message", "POST /v1/contacts/{id}/messages", a, `{"text": "Your order <b>shipped</b>."}`, queued("ID0006"),
-			wantEvent("ID0006", "MESSAGE_SENT", a, "Ani", "user", "", map[string]any{"text": "Your order <b>shipped</b>.", "to": "ani@example.com"}, agent)},
-		{"share to the contact's own email", "POST /v1/contacts/{id}/share", a, `{}`, queued("ID0007"),
-			wantEvent("ID0007", "CONTACT_SHARED", a, "Ani", "user", "", map[string]any{"email": "ani@example.com"}, agent)},
-		{"share to a colleague with a note", "POST /v1/contacts/{id}/share", n, `{"email": "sales@example.com", "note": " Wants a quote. "}`, queued("ID0008"),
-			wantEvent("ID0008", "CONTACT_SHARED", n, "No Mail", "user", "", map[string]any{"email": "sales@example.com", "note": "Wants a quote."}, agent)},
+		{"invite", "POST /v1/contacts/{id}/invite", a, `{"email": " ani.work@example.com "}`, queued("00000000000000000000000005"),
+			wantEvent("00000000000000000000000005", "CONTACT_INVITED", a, "Ani", "user", "", map[string]any{"email": "ani.work@example.com"}, agent)},
+		{"message", "POST /v1/contacts/{id}/messages", a, `{"text": "Your order <b>shipped</b>."}`, queued("00000000000000000000000006"),
+			wantEvent("00000000000000000000000006", "MESSAGE_SENT", a, "Ani", "user", "", map[string]any{"text": "Your order <b>shipped</b>.", "to": "ani@example.com"}, agent)},
+		{"share to the contact's own email", "POST /v1/contacts/{id}/share", a, `{}`, queued("00000000000000000000000007"),
+			wantEvent("00000000000000000000000007", "CONTACT_SHARED", a, "Ani", "user", "", map[string]any{"email": "ani@example.com"}, agent)},
+		{"share to a colleague with a note", "POST /v1/contacts/{id}/share", n, `{"email": "sales@example.com", "note": " Wants a quote. "}`, queued("00000000000000000000000008"),
+			wantEvent("00000000000000000000000008", "CONTACT_SHARED", n, "No Mail", "user", "", map[string]any{"email": "sales@example.com", "note": "Wants a quote."}, agent)},
 		{"comment", "POST /v1/contacts/{id}/comments", a, `{"text": "Prefers WhatsApp."}`,
-			resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "ID0009", "text": "Prefers WhatsApp.", "createdAt": "`+at0+`",
+			resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000009", "text": "Prefers WhatsApp.", "createdAt": "`+at0+`",
 				"author": {"type": "user", "id": "u-agent", "name": "Ayu Agent"}}`)},
-			wantEvent("ID0009", "COMMENT_ADDED", a, "Ani", "user", "", map[string]any{"text": "Prefers WhatsApp."}, agent)},
+			wantEvent("00000000000000000000000009", "COMMENT_ADDED", a, "Ani", "user", "", map[string]any{"text": "Prefers WhatsApp."}, agent)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := h.item("T#acme#C#" + tc.id)["version"].(float64)
@@ -151,9 +151,9 @@ func TestIdempotentActions(t *testing.T) {
 // below U+0020; a bad text writes nothing.
 func TestFreeTexts(t *testing.T) {
 	h := newHarness(t)
-	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // ID0001, event ID0002
+	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // 00000000000000000000000001, event 00000000000000000000000002
 	got := h.do(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Line one\n\tLine two\r\nEnd"}`})
-	diff(t, "comment with line breaks and a tab", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "ID0003",
+	diff(t, "comment with line breaks and a tab", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000003",
 		"text": "Line one\n\tLine two\r\nEnd", "createdAt": "`+at0+`", "author": {"type": "user", "id": "u-agent", "name": "Ayu Agent"}}`)}, got)
 	items, evs := h.items(h.cfg.ContactsTable), h.events()
 	control := "must not contain control characters (only tab and line breaks, and only in texts)"

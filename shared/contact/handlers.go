@@ -47,7 +47,11 @@ func (s *Service) Create(ctx context.Context, r *httpapi.Request) (response, err
 
 // Get answers GET /v1/contacts/{id}.
 func (s *Service) Get(ctx context.Context, r *httpapi.Request) (response, error) {
-	c, err := s.Load(ctx, r.TenantID, r.PathParam("id"))
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
+	c, err := s.Load(ctx, r.TenantID, id)
 	if err != nil {
 		return response{}, err
 	}
@@ -64,6 +68,10 @@ func deref(r *response) response {
 // Update answers PATCH /v1/contacts/{id}: 200 with the contact; records CONTACT_UPDATED with
 // each changed field's from and to (nothing when nothing changes).
 func (s *Service) Update(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -72,12 +80,16 @@ func (s *Service) Update(ctx context.Context, r *httpapi.Request) (response, err
 	if err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "update contact", s.update(CallerOf(r), in))
+	return s.act(ctx, r, id, call, "update contact", s.update(CallerOf(r), in))
 }
 
 // Connect answers POST /v1/contacts/{id}/channels: 201 with the contact; records
 // CONTACT_CONNECTED; 409 channel_identity_taken when another contact holds the identity.
 func (s *Service) Connect(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -89,36 +101,48 @@ func (s *Service) Connect(ctx context.Context, r *httpapi.Request) (response, er
 	if err := in.check(); err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "connect contact", s.connect(CallerOf(r), in))
+	return s.act(ctx, r, id, call, "connect contact", s.connect(CallerOf(r), in))
 }
 
 // Archive answers POST /v1/contacts/{id}/archive: 200 with the contact; CONTACT_ARCHIVED.
 func (s *Service) Archive(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	call, replayed, err := s.beginEmpty(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
 	}
-	return s.act(ctx, r, call, "archive contact", s.setStatus(CallerOf(r), StatusActive, StatusArchived, "CONTACT_ARCHIVED",
+	return s.act(ctx, r, id, call, "archive contact", s.setStatus(CallerOf(r), StatusActive, StatusArchived, "CONTACT_ARCHIVED",
 		fault.New(fault.Conflict, "contact_already_archived", "The contact is archived already.")))
 }
 
 // Unarchive answers POST /v1/contacts/{id}/unarchive: 200 with the contact; CONTACT_UNARCHIVED.
 func (s *Service) Unarchive(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	call, replayed, err := s.beginEmpty(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
 	}
-	return s.act(ctx, r, call, "unarchive contact", s.setStatus(CallerOf(r), StatusArchived, StatusActive, "CONTACT_UNARCHIVED",
+	return s.act(ctx, r, id, call, "unarchive contact", s.setStatus(CallerOf(r), StatusArchived, StatusActive, "CONTACT_UNARCHIVED",
 		fault.New(fault.Conflict, "contact_not_archived", "The contact is not archived.")))
 }
 
 // Delete answers DELETE /v1/contacts/{id}: 204; CONTACT_DELETED (with the name).
 func (s *Service) Delete(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	call, replayed, err := s.beginEmpty(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
 	}
-	return s.act(ctx, r, call, "delete contact", s.remove(CallerOf(r)))
+	return s.act(ctx, r, id, call, "delete contact", s.remove(CallerOf(r)))
 }
 
 // Merge answers POST /v1/contacts/merge: 200 with the primary contact; CONTACT_MERGED.
@@ -134,12 +158,20 @@ func (s *Service) Merge(ctx context.Context, r *httpapi.Request) (response, erro
 	if err := in.check(); err != nil {
 		return response{}, err
 	}
-	return s.merge(ctx, CallerOf(r), in, call)
+	ids, err := in.ids()
+	if err != nil {
+		return response{}, err
+	}
+	return s.merge(ctx, CallerOf(r), ids, call)
 }
 
 // Invite answers POST /v1/contacts/{id}/invite: 202; records CONTACT_INVITED, which the
 // mailer sends.
 func (s *Service) Invite(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -153,7 +185,7 @@ func (s *Service) Invite(ctx context.Context, r *httpapi.Request) (response, err
 	if err := p.Err(); err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "invite contact", s.request(CallerOf(r), "CONTACT_INVITED", func(*Contact) (map[string]any, error) {
+	return s.act(ctx, r, id, call, "invite contact", s.request(CallerOf(r), "CONTACT_INVITED", func(*Contact) (map[string]any, error) {
 		return map[string]any{"email": in.Email}, nil
 	}))
 }
@@ -161,6 +193,10 @@ func (s *Service) Invite(ctx context.Context, r *httpapi.Request) (response, err
 // Message answers POST /v1/contacts/{id}/messages: 202; records MESSAGE_SENT to the
 // contact's email; 422 contact_has_no_email without one.
 func (s *Service) Message(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -169,7 +205,7 @@ func (s *Service) Message(ctx context.Context, r *httpapi.Request) (response, er
 	if err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "message contact", s.request(CallerOf(r), "MESSAGE_SENT", func(c *Contact) (map[string]any, error) {
+	return s.act(ctx, r, id, call, "message contact", s.request(CallerOf(r), "MESSAGE_SENT", func(c *Contact) (map[string]any, error) {
 		if c.Email == "" {
 			return nil, errNoEmail
 		}
@@ -180,6 +216,10 @@ func (s *Service) Message(ctx context.Context, r *httpapi.Request) (response, er
 // Share answers POST /v1/contacts/{id}/share: 202; records CONTACT_SHARED to email (default:
 // the contact's own) with the optional note.
 func (s *Service) Share(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -194,7 +234,7 @@ func (s *Service) Share(ctx context.Context, r *httpapi.Request) (response, erro
 	if err := p.Err(); err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "share contact", s.request(CallerOf(r), "CONTACT_SHARED", func(c *Contact) (map[string]any, error) {
+	return s.act(ctx, r, id, call, "share contact", s.request(CallerOf(r), "CONTACT_SHARED", func(c *Contact) (map[string]any, error) {
 		to := c.Email
 		if in.Email != nil && *in.Email != "" {
 			to = *in.Email
@@ -212,6 +252,10 @@ func (s *Service) Share(ctx context.Context, r *httpapi.Request) (response, erro
 
 // AddComment answers POST /v1/contacts/{id}/comments: 201 with the comment; COMMENT_ADDED.
 func (s *Service) AddComment(ctx context.Context, r *httpapi.Request) (response, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	body, call, replayed, err := s.begin(ctx, r)
 	if err != nil || replayed != nil {
 		return deref(replayed), err
@@ -220,7 +264,7 @@ func (s *Service) AddComment(ctx context.Context, r *httpapi.Request) (response,
 	if err != nil {
 		return response{}, err
 	}
-	return s.act(ctx, r, call, "comment on contact", s.comment(CallerOf(r), in.Text))
+	return s.act(ctx, r, id, call, "comment on contact", s.comment(CallerOf(r), in.Text))
 }
 
 func decodeText(body []byte) (TextInput, error) {

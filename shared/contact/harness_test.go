@@ -40,7 +40,8 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// seq makes deterministic ids: ID0001, ID0002, ... (sorting in the order made, like ULIDs),
+// seq makes deterministic ids of a ULID's form: 00000000000000000000000001, ...02, ...
+// (sorting in the order made, like ULIDs),
 // or the non-empty ids queued in next first (counting all the same).
 type seq struct {
 	mu   sync.Mutex
@@ -59,7 +60,7 @@ func (s *seq) New() string {
 			return id
 		}
 	}
-	return fmt.Sprintf("ID%04d", s.n)
+	return fmt.Sprintf("%026d", s.n)
 }
 
 // harness is one service over fresh tables of DynamoDB Local.

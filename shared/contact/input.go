@@ -204,6 +204,20 @@ func (in *MergeInput) check() error {
 	return p.Err()
 }
 
+// ids parses the checked ids, the primary first. A malformed one is a contact that cannot
+// exist: 404 contact_not_found, as for an unknown id, before anything is read.
+func (in *MergeInput) ids() ([]ID, error) {
+	ids := make([]ID, 0, 1+len(in.MergedIDs))
+	for _, s := range append([]string{in.PrimaryID}, in.MergedIDs...) {
+		id, err := ParseID(s)
+		if err != nil {
+			return nil, noSuchContact
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
 // EmailInput is the body of POST /v1/contacts/{id}/invite.
 type EmailInput struct {
 	Email string `json:"email"`

@@ -13,13 +13,13 @@ func TestConnect(t *testing.T) {
 
 	t.Run("connects and records CONTACT_CONNECTED", func(t *testing.T) {
 		got := h.do(req{route: "POST /v1/contacts/{id}/channels", id: a, as: agent, body: wa})
-		diff(t, "response", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "ID0001", "name": "Ani", "email": null, "phone": null,
+		diff(t, "response", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000001", "name": "Ani", "email": null, "phone": null,
 			"status": "active", "channels": [{"channel": "whatsapp", "externalId": "+6281234567890", "connectedAt": "`+at0+`"}],
 			"createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`)}, got)
 		diff(t, "identity", map[string]any{"pk": "T#acme#CH#whatsapp#+6281234567890", "itemType": "channel_identity",
 			"tenantId": "acme", "channel": "whatsapp", "externalId": "+6281234567890", "contactId": a, "connectedAt": at0,
 		}, h.item("T#acme#CH#whatsapp#+6281234567890"))
-		diff(t, "event", wantEvent("ID0005", "CONTACT_CONNECTED", a, "Ani", "incoming_message", "whatsapp",
+		diff(t, "event", wantEvent("00000000000000000000000005", "CONTACT_CONNECTED", a, "Ani", "incoming_message", "whatsapp",
 			map[string]any{"externalId": "+6281234567890"}, agent), h.events()[2])
 	})
 	t.Run("the same identity on another contact is 409 and writes nothing", func(t *testing.T) {
@@ -142,7 +142,7 @@ func TestDelete(t *testing.T) {
 		"createdKey": at0 + "#" + a,
 	}, h.item("T#acme#C#"+a))
 	diff(t, "identity released", map[string]any(nil), h.item("T#acme#CH#telegram#ani_tg"))
-	diff(t, "event keeps the name", wantEvent("ID0004", "CONTACT_DELETED", a, "Ani", "user", "", nil, agent), h.events()[2])
+	diff(t, "event keeps the name", wantEvent("00000000000000000000000004", "CONTACT_DELETED", a, "Ani", "user", "", nil, agent), h.events()[2])
 	diff(t, "one delete event", []string{"CONTACT_ADDED", "CONTACT_CONNECTED", "CONTACT_DELETED"}, h.eventTypes())
 
 	notFound := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")}

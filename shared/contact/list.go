@@ -20,7 +20,7 @@ const MaxHistoryDays = 366
 
 // listCursor is the position of GET /v1/contacts: the ByStatus key of the last contact sent.
 type listCursor struct {
-	ID        string `json:"i"`
+	ID        ID     `json:"i"`
 	CreatedAt string `json:"c"`
 }
 
@@ -84,7 +84,10 @@ type historyCursor struct {
 // and the period (default the last 30 days). A deleted contact's history is readable by
 // admins only; a merged contact's answers 404 contact_merged with mergedInto.
 func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, error) {
-	id := r.PathParam("id")
+	id, err := pathID(r)
+	if err != nil {
+		return response{}, err
+	}
 	c, ok, err := s.Store.Get(ctx, r.TenantID, id)
 	switch {
 	case err != nil:
@@ -115,7 +118,7 @@ func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, er
 	if err != nil {
 		return response{}, err
 	}
-	scope := strings.Join([]string{"GET /v1/contacts/{id}/history", id, strings.Join(typesQ, ","),
+	scope := strings.Join([]string{"GET /v1/contacts/{id}/history", string(id), strings.Join(typesQ, ","),
 		q.Get("from"), q.Get("to"), q.Get("tz")}, "\x00")
 	var cur historyCursor
 	if l.Cursor != "" {
@@ -129,7 +132,10 @@ func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, er
 		}
 		period.From, period.To = from, to
 	}
-	ids := append([]string{c.ID}, c.MergedFrom...)
+	ids := []string{string(c.ID)}
+	for _, m := range c.MergedFrom {
+		ids = append(ids, string(m))
+	}
 	evs, after, err := s.Events.History(ctx, r.TenantID, ids, typesQ, period.From, period.To, cur.After, l.Limit)
 	if err != nil {
 		return response{}, err

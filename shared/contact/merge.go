@@ -12,15 +12,14 @@ import (
 	"github.com/contrail/contrail/shared/idempotency"
 )
 
-// merge merges in.MergedIDs into in.PrimaryID in one transaction: the primary takes the union
+// merge merges ids[1:] into ids[0] (parsed from a checked MergeInput) in one transaction: the primary takes the union
 // of the channels (their uniqueness items re-pointed to it, conditional on still pointing at
 // the merged contact) and records every merged id in mergedFrom, together with the merged
 // contacts' own mergedFrom (merges of merges), so its history reads all of them. Each merged
 // contact becomes a tombstone with status merged and mergedInto. One CONTACT_MERGED event,
 // about the primary.
-func (s *Service) merge(ctx context.Context, by Caller, in MergeInput, call *idempotency.Call) (response, error) {
-	what := fmt.Sprintf("merge contacts %v into %s", in.MergedIDs, in.PrimaryID)
-	ids := append([]string{in.PrimaryID}, in.MergedIDs...)
+func (s *Service) merge(ctx context.Context, by Caller, ids []ID, call *idempotency.Call) (response, error) {
+	what := fmt.Sprintf("merge contacts %v into %s", ids[1:], ids[0])
 	olds := make([]*Contact, len(ids))
 	for i, id := range ids {
 		c, ok, err := s.Store.Get(ctx, by.TenantID, id)
@@ -67,7 +66,7 @@ func (s *Service) merge(ctx context.Context, by Caller, in MergeInput, call *ide
 			}
 			writes = append(writes, move)
 		}
-		for _, id := range append([]string{old.ID}, old.MergedFrom...) {
+		for _, id := range append([]ID{old.ID}, old.MergedFrom...) {
 			if !slices.Contains(primary.MergedFrom, id) {
 				primary.MergedFrom = append(primary.MergedFrom, id)
 			}
@@ -88,7 +87,16 @@ func (s *Service) merge(ctx context.Context, by Caller, in MergeInput, call *ide
 			fmt.Sprintf("This merge needs %d writes, more than one transaction holds (%d); merge fewer contacts at a time.", n, MaxTransactItems))
 	}
 	ev := s.event(by, "CONTACT_MERGED", primary, now, audit.SourceUser, "", map[string]any{
-		"primaryContactId": primary.ID, "mergedContactIds": in.MergedIDs,
+		"primaryContactId": string(primary.ID), "mergedContactIds": mergedIDs(ids[1:]),
 	})
 	return s.commit(ctx, what, call, httpapi.JSON(http.StatusOK, primary.View()), writes, ev)
+}
+
+// mergedIDs is the event's list of merged contact ids.
+func mergedIDs(ids []ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
 }

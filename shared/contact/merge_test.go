@@ -32,13 +32,13 @@ func (h *harness) history(id, query string, as caller) []string {
 func TestMergeAndHistory(t *testing.T) {
 	h := newHarness(t)
 	step := func() { h.clock.Advance(time.Second) }
-	a := h.create(`{"name": "Ani", "channel": "whatsapp", "externalId": "wa-ani"}`) // ID0001, events 2, 3
+	a := h.create(`{"name": "Ani", "channel": "whatsapp", "externalId": "wa-ani"}`) // 00000000000000000000000001, events 2, 3
 	step()
-	b := h.create(`{"name": "Ani B", "channel": "telegram", "externalId": "tg-ani"}`) // ID0004, events 5, 6
+	b := h.create(`{"name": "Ani B", "channel": "telegram", "externalId": "tg-ani"}`) // 00000000000000000000000004, events 5, 6
 	step()
-	c := h.create(`{"name": "Ani C", "email": "ani@example.com"}`) // ID0007, event 8
+	c := h.create(`{"name": "Ani C", "email": "ani@example.com"}`) // 00000000000000000000000007, event 8
 	step()
-	h.ok(req{route: "POST /v1/contacts/{id}/comments", id: c, as: agent, body: `{"text": "Same person as Ani?"}`}, 201) // ID0009
+	h.ok(req{route: "POST /v1/contacts/{id}/comments", id: c, as: agent, body: `{"text": "Same person as Ani?"}`}, 201) // 00000000000000000000000009
 	step()
 
 	got := h.do(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `", "` + c + `"]}`})
@@ -62,7 +62,7 @@ func TestMergeAndHistory(t *testing.T) {
 		"version": float64(3), "createdBy": "u-agent", "createdKey": "2026-11-30T01:00:02.000Z#" + c, "mergedInto": a,
 	}, h.item("T#acme#C#"+c))
 	diff(t, "identity re-pointed", a, h.item("T#acme#CH#telegram#tg-ani")["contactId"])
-	mergedEvent := wantEvent("ID0010", "CONTACT_MERGED", a, "Ani", "user", "", map[string]any{
+	mergedEvent := wantEvent("00000000000000000000000010", "CONTACT_MERGED", a, "Ani", "user", "", map[string]any{
 		"primaryContactId": a, "mergedContactIds": []any{b, c}}, agent)
 	retime(mergedEvent, at4)
 	evs := h.events()
@@ -113,8 +113,10 @@ func TestMergeAndHistory(t *testing.T) {
 	h.ok(req{route: "DELETE /v1/contacts/{id}", id: y, as: agent}, 204)
 	diff(t, "merge a deleted contact", notMergeable(y, "deleted"),
 		h.do(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + x + `", "mergedIds": ["` + y + `"]}`}))
-	diff(t, "merge an unknown contact", resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact nope; check the id.")},
-		h.do(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + x + `", "mergedIds": ["nope"]}`}))
+	diff(t, "merge an unknown contact", resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+unknownID+"; check the id.")},
+		h.do(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + x + `", "mergedIds": ["` + unknownID + `"]}`}))
+	diff(t, "merge a malformed id", resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", malformedMessage)},
+		h.do(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + x + `", "mergedIds": ["` + strings.Repeat("A", 2100) + `"]}`}))
 
 	eleven := `"m1","m2","m3","m4","m5","m6","m7","m8","m9","m10","m11"`
 	for _, tc := range []struct{ name, body, field, problem string }{
@@ -139,7 +141,7 @@ func TestHistoryRules(t *testing.T) {
 
 	t.Run("whole event, newest first", func(t *testing.T) {
 		page := h.ok(req{route: "GET /v1/contacts/{id}/history", id: a, query: "limit=1", as: agent}, 200)
-		diff(t, "items", jsonValue(t, `[{"id": "ID0003", "tenantId": "acme", "occurredAt": "`+at0+`", "recordedAt": "`+at0+`",
+		diff(t, "items", jsonValue(t, `[{"id": "00000000000000000000000003", "tenantId": "acme", "occurredAt": "`+at0+`", "recordedAt": "`+at0+`",
 			"type": "COMMENT_ADDED", "category": "contact", "actor": {"type": "user", "id": "u-agent", "name": "Ayu Agent"},
 			"contact": {"id": "`+a+`", "name": "Ani"}, "source": "user", "data": {"text": "hello"},
 			"context": {"ip": "203.0.113.7", "userAgent": "contact-test/1.0", "requestId": "req-1"}}]`), page["items"])

@@ -28,7 +28,7 @@ const (
 type Contact struct {
 	PK         string    `dynamodbav:"pk"`
 	ItemType   string    `dynamodbav:"itemType"`
-	ID         string    `dynamodbav:"id"`
+	ID         ID        `dynamodbav:"id"`
 	TenantID   tenant.ID `dynamodbav:"tenantId"`
 	Name       string    `dynamodbav:"name"`
 	Email      string    `dynamodbav:"email,omitempty"`
@@ -39,8 +39,8 @@ type Contact struct {
 	UpdatedAt  string    `dynamodbav:"updatedAt"`
 	Version    int64     `dynamodbav:"version"`
 	CreatedBy  string    `dynamodbav:"createdBy"`
-	MergedInto string    `dynamodbav:"mergedInto,omitempty"`
-	MergedFrom []string  `dynamodbav:"mergedFrom,omitempty"`
+	MergedInto ID        `dynamodbav:"mergedInto,omitempty"`
+	MergedFrom []ID      `dynamodbav:"mergedFrom,omitempty"`
 	// GSI ByStatus: set for active and archived contacts only, so deleted and merged
 	// ones drop out of the index.
 	StatusKey  string `dynamodbav:"statusKey,omitempty"`
@@ -62,13 +62,13 @@ type Identity struct {
 	TenantID    tenant.ID `dynamodbav:"tenantId"`
 	Channel     string    `dynamodbav:"channel"`
 	ExternalID  string    `dynamodbav:"externalId"`
-	ContactID   string    `dynamodbav:"contactId"`
+	ContactID   ID        `dynamodbav:"contactId"`
 	ConnectedAt string    `dynamodbav:"connectedAt"`
 }
 
 // View is a contact as the API returns it. Absent email and phone are null.
 type View struct {
-	ID        string    `json:"id"`
+	ID        ID        `json:"id"`
 	Name      string    `json:"name"`
 	Email     *string   `json:"email"`
 	Phone     *string   `json:"phone"`
@@ -79,7 +79,9 @@ type View struct {
 }
 
 // ContactPK is the contacts-table key of a contact.
-func ContactPK(tenant tenant.ID, id string) string { return "T#" + tenant.String() + "#C#" + id }
+func ContactPK(tenant tenant.ID, id ID) string {
+	return "T#" + tenant.String() + "#C#" + string(id)
+}
 
 // IdentityPK is the contacts-table key of a channel identity's uniqueness item.
 func IdentityPK(tenant tenant.ID, channel, externalID string) string {
@@ -90,7 +92,7 @@ func IdentityPK(tenant tenant.ID, channel, externalID string) string {
 func StatusKey(tenant tenant.ID, status string) string { return "T#" + tenant.String() + "#" + status }
 
 // CreatedKey is the ByStatus sort key: creation time, then id.
-func CreatedKey(createdAt, id string) string { return createdAt + "#" + id }
+func CreatedKey(createdAt string, id ID) string { return createdAt + "#" + string(id) }
 
 // IndexByStatus is the contacts table's GSI for GET /v1/contacts?status=.
 const IndexByStatus = "ByStatus"

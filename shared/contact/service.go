@@ -105,7 +105,7 @@ func (s *Service) event(by Caller, typ string, c *Contact, now time.Time, source
 		ID: s.IDs.New(), TenantID: by.TenantID, OccurredAt: at, RecordedAt: at,
 		Type: typ, Category: audit.CategoryOf(typ),
 		Actor:   audit.Actor{Type: audit.ActorUser, ID: by.UserID, Name: by.Name},
-		Contact: &audit.ContactRef{ID: c.ID, Name: c.Name},
+		Contact: &audit.ContactRef{ID: string(c.ID), Name: c.Name},
 		Source:  source, Channel: channel, Data: data,
 	}
 	if by.IP != "" || by.UserAgent != "" || by.RequestID != "" {
@@ -117,7 +117,7 @@ func (s *Service) event(by Caller, typ string, c *Contact, now time.Time, source
 // Load returns a live contact of the tenant: 404 contact_not_found when there is none or it
 // was deleted, 404 contact_merged with mergedInto (the live contact it ended up in) when it
 // was merged.
-func (s *Service) Load(ctx context.Context, tenant tenant.ID, id string) (*Contact, error) {
+func (s *Service) Load(ctx context.Context, tenant tenant.ID, id ID) (*Contact, error) {
 	c, ok, err := s.Store.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ func (s *Service) Load(ctx context.Context, tenant tenant.ID, id string) (*Conta
 	return c, nil
 }
 
-func notFound(id string) error {
+func notFound(id ID) error {
 	return fault.New(fault.NotFound, "contact_not_found", fmt.Sprintf("There is no contact %s; check the id.", id))
 }
 

@@ -53,7 +53,7 @@ type txItem struct {
 }
 
 // Get reads a contact with a consistent read; ok is false when there is none.
-func (s *Store) Get(ctx context.Context, tenant tenant.ID, id string) (*Contact, bool, error) {
+func (s *Store) Get(ctx context.Context, tenant tenant.ID, id ID) (*Contact, bool, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Table),
 		Key:            key(ContactPK(tenant, id)),
@@ -120,7 +120,7 @@ func (s *Store) claimIdentity(id *Identity) (txItem, error) {
 }
 
 // moveIdentity re-points a uniqueness item from contact `from` to id.ContactID (merge).
-func (s *Store) moveIdentity(id *Identity, from string) (txItem, error) {
+func (s *Store) moveIdentity(id *Identity, from ID) (txItem, error) {
 	item, err := attributevalue.MarshalMap(id)
 	if err != nil {
 		return txItem{}, fmt.Errorf("encode channel identity: %w", err)
@@ -129,18 +129,18 @@ func (s *Store) moveIdentity(id *Identity, from string) (txItem, error) {
 		TableName:                 aws.String(s.Table),
 		Item:                      item,
 		ConditionExpression:       aws.String("contactId = :from"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(from)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(string(from))},
 	}}, onFail: errChanged}, nil
 }
 
 // releaseIdentity deletes the uniqueness item held by contactID (delete), so the identity
 // can be connected to another contact afterwards.
-func (s *Store) releaseIdentity(tenant tenant.ID, ch Channel, contactID string) txItem {
+func (s *Store) releaseIdentity(tenant tenant.ID, ch Channel, contactID ID) txItem {
 	return txItem{write: types.TransactWriteItem{Delete: &types.Delete{
 		TableName:                 aws.String(s.Table),
 		Key:                       key(IdentityPK(tenant, ch.Channel, ch.ExternalID)),
 		ConditionExpression:       aws.String("contactId = :c"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(contactID)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(string(contactID))},
 	}}, onFail: errChanged}
 }
 

@@ -30,17 +30,17 @@ func TestUpdate(t *testing.T) {
 	t.Run("changes name and phone, clears email", func(t *testing.T) {
 		got := h.do(req{route: "PATCH /v1/contacts/{id}", id: id, as: agent,
 			body: `{"name": " Budi Santoso ", "email": null, "phone": "+62 811 000 111"}`})
-		diff(t, "response", resp{Status: 200, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "ID0001", "name": "Budi Santoso",
+		diff(t, "response", resp{Status: 200, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000001", "name": "Budi Santoso",
 			"email": null, "phone": "+62 811 000 111", "status": "active", "channels": [],
 			"createdAt": "`+at0+`", "updatedAt": "`+at1+`"}`)}, got)
 		diff(t, "stored contact", map[string]any{
-			"pk": "T#acme#C#ID0001", "itemType": "contact", "id": "ID0001", "tenantId": "acme", "name": "Budi Santoso",
+			"pk": "T#acme#C#00000000000000000000000001", "itemType": "contact", "id": "00000000000000000000000001", "tenantId": "acme", "name": "Budi Santoso",
 			"phone": "+62 811 000 111", "status": "active", "channels": []any{},
 			"createdAt": at0, "updatedAt": at1, "version": float64(2), "createdBy": "u-agent",
-			"statusKey": "T#acme#active", "createdKey": at0 + "#ID0001",
-		}, h.item("T#acme#C#ID0001"))
+			"statusKey": "T#acme#active", "createdKey": at0 + "#00000000000000000000000001",
+		}, h.item("T#acme#C#00000000000000000000000001"))
 		ev := h.events()[1]
-		want := wantEvent("ID0003", "CONTACT_UPDATED", "ID0001", "Budi Santoso", "user", "", map[string]any{"changes": map[string]any{
+		want := wantEvent("00000000000000000000000003", "CONTACT_UPDATED", "00000000000000000000000001", "Budi Santoso", "user", "", map[string]any{"changes": map[string]any{
 			"name":  map[string]any{"from": "Budi", "to": "Budi Santoso"},
 			"email": map[string]any{"from": "budi@example.com", "to": nil},
 			"phone": map[string]any{"from": nil, "to": "+62 811 000 111"},

@@ -47,7 +47,7 @@ var _ DB = (*dynamodb.Client)(nil)
 
 // Contacts reads a contact (contact.Store), for the details a share sends.
 type Contacts interface {
-	Get(ctx context.Context, tenant tenant.ID, id string) (*contact.Contact, bool, error)
+	Get(ctx context.Context, tenant tenant.ID, id contact.ID) (*contact.Contact, bool, error)
 }
 
 // Config is what the mailer function reads from its environment.
@@ -218,7 +218,11 @@ func (m *Mailer) process(ctx context.Context, req *audit.Event) error {
 func (m *Mailer) compose(ctx context.Context, req *audit.Event) (Message, error) {
 	var shared *contact.Contact
 	if req.Type == "CONTACT_SHARED" && req.Contact != nil {
-		c, ok, err := m.Contacts.Get(ctx, req.TenantID, req.Contact.ID)
+		id, err := contact.ParseID(req.Contact.ID)
+		if err != nil {
+			return Message{}, permanent("the event's contact id is not a contact id")
+		}
+		c, ok, err := m.Contacts.Get(ctx, req.TenantID, id)
 		if err != nil {
 			return Message{}, fmt.Errorf("read shared contact %s: %w", req.Contact.ID, err)
 		}

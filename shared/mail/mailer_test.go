@@ -49,7 +49,7 @@ func (s *seq) New() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	return fmt.Sprintf("ID%04d", s.n)
+	return fmt.Sprintf("%026d", s.n) // of a ULID's form, like the ids the handlers parse
 }
 
 type harness struct {
@@ -91,7 +91,7 @@ func (h *harness) addContact(in contact.CreateInput) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return c.ID
+	return string(c.ID)
 }
 
 // request calls a contact route (invite, messages, share) as the agent; it wants 202.
