@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -218,12 +217,10 @@ func deref(r *events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
 	return *r
 }
 
-var idPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
-
 // Get answers GET /v1/exports/{id}: the job, with a presigned link when it is done.
 func (sv *Service) Get(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	id := r.PathParam("id")
-	if !idPattern.MatchString(id) {
+	id, err := ParseID(r.PathParam("id"))
+	if err != nil { // an export that cannot exist is not found, like an unknown one
 		return events.APIGatewayV2HTTPResponse{}, fault.New(fault.NotFound, "export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.")
 	}
 	j, err := sv.Store.Job(ctx, r.TenantID, id)
@@ -275,13 +272,14 @@ type ScheduleView struct {
 // MaxRecipients caps a schedule's recipients.
 const MaxRecipients = 50
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
-func nameProblem(name string) error {
-	if namePattern.MatchString(name) {
-		return nil
+// pathName parses the {name} of PUT /v1/export-schedules/{name}, which creates what it names:
+// a malformed one is a 400 naming the parameter.
+func pathName(r *httpapi.Request) (ScheduleName, error) {
+	name, err := ParseScheduleName(r.PathParam("name"))
+	if err == nil {
+		return name, nil
 	}
-	return fault.InvalidFields("invalid_request", "Use a schedule name of 1 to 64 letters, digits, _ or -.",
+	return "", fault.InvalidFields("invalid_request", "Use a schedule name of 1 to 64 letters, digits, _ or -.",
 		map[string]string{"name": "must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"})
 }
 
@@ -325,8 +323,8 @@ func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
 // EXPORT_SCHEDULE_CREATED or _UPDATED event are one transaction; a PUT that changes nothing
 // writes and records nothing (so a retried PUT records no second event).
 func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	name := r.PathParam("name")
-	if err := nameProblem(name); err != nil {
+	name, err := pathName(r)
+	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	var in ScheduleRequest
@@ -344,7 +342,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 	}
 	_, end := PeriodOf(in.Frequency, now, loc)
 	sc := &Schedule{
-		TenantID: r.TenantID, Name: name, Report: in.Report, Frequency: in.Frequency, Format: in.Format,
+		TenantID: r.TenantID, Name: string(name), Report: in.Report, Frequency: in.Frequency, Format: in.Format,
 		Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
 		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
 	}
@@ -414,7 +412,7 @@ func (sv *Service) ListSchedules(ctx context.Context, r *httpapi.Request) (event
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	const scope = "export-schedules"
-	var after string
+	var after ScheduleName // sealed by us in an earlier page
 	if l.Cursor != "" {
 		if err := sv.Cursors.Open(r.TenantID, scope, l.Cursor, &after); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
@@ -441,8 +439,8 @@ func (sv *Service) ListSchedules(ctx context.Context, r *httpapi.Request) (event
 // The delete and its EXPORT_SCHEDULE_DELETED event (the schedule as it was) are one
 // transaction, with the Idempotency-Key's record when there is one.
 func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	name := r.PathParam("name")
-	if !namePattern.MatchString(name) {
+	name, err := ParseScheduleName(r.PathParam("name"))
+	if err != nil { // a schedule that cannot exist is not found, like an unknown one
 		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	call, err := idempotency.Begin(r, nil)
@@ -478,7 +476,7 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 
 // changedOrGone says why a write conditional on a schedule as read failed: it was deleted
 // meanwhile (404), or changed (409).
-func (sv *Service) changedOrGone(ctx context.Context, tenant tenant.ID, name string) error {
+func (sv *Service) changedOrGone(ctx context.Context, tenant tenant.ID, name ScheduleName) error {
 	now, err := sv.Store.Schedule(ctx, tenant, name)
 	switch {
 	case err != nil:

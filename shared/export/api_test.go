@@ -122,7 +122,7 @@ func (f *fixture) job(t *testing.T, tenant tenant.ID, id string) *export.Job {
 	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(f.tables["JobsTable"]),
 		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: export.JobPK(tenant, id)}, "sk": &types.AttributeValueMemberS{Value: "JOB"},
+			"pk": &types.AttributeValueMemberS{Value: export.JobPK(tenant, export.ID(id))}, "sk": &types.AttributeValueMemberS{Value: "JOB"},
 		},
 	})
 	if err != nil {
@@ -150,7 +150,7 @@ func TestCreateExport(t *testing.T) {
 		t.Errorf("body (-want +got):\n%s", diff)
 	}
 	want := &export.Job{
-		PK: export.JobPK("acme", id), SK: "JOB", TenantID: "acme", ID: id, Report: "added",
+		PK: export.JobPK("acme", export.ID(id)), SK: "JOB", TenantID: "acme", ID: id, Report: "added",
 		From: "2026-10-31T17:00:00.000Z", To: "2026-11-30T17:00:00.000Z", TZ: "Asia/Jakarta", Format: "csv",
 		Recipients: []string{"rina@acme.example.com"}, Status: "pending", CreatedAt: "2026-11-30T01:20:00.000Z",
 		CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(7 * 24 * time.Hour).Unix(),
@@ -270,7 +270,7 @@ func TestGetExport(t *testing.T) {
 			if err := f.svc.Store.Claim(context.Background(), j, now, time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.svc.Store.Finish(context.Background(), j, 42, export.ObjectKey("acme", id, "csv"), now); err != nil {
+			if err := f.svc.Store.Finish(context.Background(), j, 42, export.ObjectKey("acme", export.ID(id), "csv"), now); err != nil {
 				t.Fatal(err)
 			}
 		}, http.StatusOK, func() map[string]any {

@@ -113,11 +113,13 @@ type Job struct {
 }
 
 // JobPK is the partition key of a tenant's export job.
-func JobPK(tenant tenant.ID, id string) string { return "T#" + tenant.String() + "#EXPORT#" + id }
+func JobPK(tenant tenant.ID, id ID) string {
+	return "T#" + tenant.String() + "#EXPORT#" + string(id)
+}
 
 // ObjectKey is where a job's file goes: exports/<tenant>/<id>.<format>.
-func ObjectKey(tenant tenant.ID, id, format string) string {
-	return KeyPrefix + tenant.String() + "/" + id + "." + format
+func ObjectKey(tenant tenant.ID, id ID, format string) string {
+	return KeyPrefix + tenant.String() + "/" + string(id) + "." + format
 }
 
 // Period returns the job's period.

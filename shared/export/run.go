@@ -24,8 +24,8 @@ import (
 // event and the Idempotency-Key's record are one transaction. Another tenant's or an
 // unknown schedule is 404.
 func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	name := r.PathParam("name")
-	if !namePattern.MatchString(name) {
+	name, err := ParseScheduleName(r.PathParam("name"))
+	if err != nil { // a schedule that cannot exist is not found, like an unknown one
 		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
 	body, err := r.Body()

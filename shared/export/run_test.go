@@ -40,7 +40,7 @@ func TestRunSchedule(t *testing.T) {
 		t.Fatalf("run: status %d (want 202), body (-want +got):\n%s", resp.StatusCode, diff)
 	}
 	wantJob := []export.Job{{
-		PK: export.JobPK("acme", id), SK: "JOB", TenantID: "acme", ID: id, Report: "added",
+		PK: export.JobPK("acme", export.ID(id)), SK: "JOB", TenantID: "acme", ID: id, Report: "added",
 		From: "2026-11-22T17:00:00.000Z", To: "2026-11-29T17:00:00.000Z", TZ: "Asia/Jakarta", Format: "csv",
 		Recipients: []string{"rina@acme.example.com", "ops@acme.example.com"}, Schedule: "weekly-added", Status: "pending",
 		CreatedAt: "2026-11-30T01:50:00.000Z", CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1",

@@ -71,7 +71,7 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 		{"before the day ends nothing is due", "2026-11-30T16:59:00Z", export.Result{}, nil, "2026-11-30T17:00:00.000Z", nil},
 		{"just after the day ends its job is created", "2026-11-30T17:05:00Z", export.Result{Due: 1, Created: 1}, []period{nov30}, "2026-12-01T17:00:00.000Z", func(t *testing.T) {
 			want := export.Job{
-				PK: export.JobPK("acme", nov30.ID), SK: "JOB", TenantID: "acme", ID: nov30.ID, Report: "added",
+				PK: export.JobPK("acme", export.ID(nov30.ID)), SK: "JOB", TenantID: "acme", ID: nov30.ID, Report: "added",
 				From: nov30.From, To: nov30.To, TZ: "Asia/Jakarta", Format: "csv", Recipients: []string{"ops@acme.example.com"},
 				Schedule: "daily", Status: "pending", CreatedAt: "2026-11-30T17:05:00.000Z",
 				ExpiresAt: utc("2026-11-30T17:05:00Z").Add(export.JobTTL).Unix(), DueKey: "OPEN", Deadline: "2026-11-30T18:05:00.000Z",

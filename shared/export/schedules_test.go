@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/contrail/contrail/shared/httpapi"
 )
 
 func scheduleCall(method, name, body string) call {
@@ -134,5 +136,56 @@ func TestPutScheduleValidation(t *testing.T) {
 				t.Errorf("status %d (want 400), body (-want +got):\n%s", resp.StatusCode, diff)
 			}
 		})
+	}
+}
+
+// hostile are path parameters that are no export id and no schedule name.
+var hostile = []struct{ name, value string }{
+	{"2,100 characters", strings.Repeat("A", 2100)},
+	{"NUL", "daily\x00"},
+	{"percent-encoded NUL", "daily%00"},
+	{"dot dot slash", "../x"},
+	{"hash", "daily#1"},
+	{"not UTF-8", "daily\xff"},
+	{"empty", ""},
+}
+
+// TestMalformedPathParams: a malformed {id} or {name} is answered before anything is read:
+// 404 on the routes that look one up (as for an unknown one), 400 naming the parameter on
+// PUT, which creates what it names; nothing is written.
+func TestMalformedPathParams(t *testing.T) {
+	f := newFixture(t)
+	scheduleCall("PUT", "daily", `{"report":"added","frequency":"daily","format":"csv","recipients":["a@x.com"]}`).do(t, f.svc.PutSchedule)
+	list := call{method: "GET", route: "/v1/export-schedules", path: "/v1/export-schedules"}
+	before := decode(t, list.do(t, f.svc.ListSchedules))
+	type answer struct {
+		Status int
+		Body   map[string]any
+	}
+	exportNotFound := answer{404, errBody("export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.", nil)}
+	scheduleNotFound := answer{404, errBody("schedule_not_found", "No export schedule has this name; list them with GET /v1/export-schedules.", nil)}
+	badName := answer{400, errBody("invalid_request", "Use a schedule name of 1 to 64 letters, digits, _ or -.", map[string]any{"name": "must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"})}
+	for _, h := range hostile {
+		t.Run(h.name, func(t *testing.T) {
+			for _, tc := range []struct {
+				route string
+				c     call
+				h     httpapi.Handler
+				want  answer
+			}{
+				{"GET /v1/exports/{id}", getCall(h.value, "acme"), f.svc.Get, exportNotFound},
+				{"PUT /v1/export-schedules/{name}", scheduleCall("PUT", h.value, `{"report":"added","frequency":"daily","format":"csv","recipients":["a@x.com"]}`), f.svc.PutSchedule, badName},
+				{"DELETE /v1/export-schedules/{name}", scheduleCall("DELETE", h.value, ""), f.svc.DeleteSchedule, scheduleNotFound},
+				{"POST /v1/export-schedules/{name}/run", runCall(h.value, "", nil), f.svc.RunSchedule, scheduleNotFound},
+			} {
+				resp := tc.c.do(t, tc.h)
+				if diff := cmp.Diff(tc.want, answer{resp.StatusCode, decode(t, resp)}); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", tc.route, diff)
+				}
+			}
+		})
+	}
+	if diff := cmp.Diff(before, decode(t, list.do(t, f.svc.ListSchedules))); diff != "" {
+		t.Errorf("schedules (-want +got):\n%s", diff)
 	}
 }

@@ -42,7 +42,10 @@ func n(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-func jobKey(tenant tenant.ID, id string) map[string]types.AttributeValue {
+// key is the job's own key: its id was parsed (ParseID) or made (ident, ScheduledJobID).
+func (j *Job) key() map[string]types.AttributeValue { return jobKey(j.TenantID, ID(j.ID)) }
+
+func jobKey(tenant tenant.ID, id ID) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(JobPK(tenant, id)), "sk": s(skJob)}
 }
 
@@ -97,7 +100,7 @@ func (st *Store) CreateJob(ctx context.Context, j *Job) (created bool, err error
 }
 
 func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
-	j.PK, j.SK = JobPK(j.TenantID, j.ID), skJob
+	j.PK, j.SK = JobPK(j.TenantID, ID(j.ID)), skJob
 	if j.Status == StatusPending && j.DueKey == "" {
 		created, err := time.Parse(time.RFC3339Nano, j.CreatedAt)
 		if err != nil {
@@ -113,12 +116,12 @@ func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
 }
 
 // Job reads a tenant's job; a missing one (or another tenant's) is a NotFound fault.
-func (st *Store) Job(ctx context.Context, tenant tenant.ID, id string) (*Job, error) {
+func (st *Store) Job(ctx context.Context, tenant tenant.ID, id ID) (*Job, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(st.Table), Key: jobKey(tenant, id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, convert("read export job "+id, err)
+		return nil, convert("read export job "+string(id), err)
 	}
 	if out.Item == nil {
 		return nil, fault.New(fault.NotFound, "export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.")
@@ -136,7 +139,7 @@ func (st *Store) Job(ctx context.Context, tenant tenant.ID, id string) (*Job, er
 func (st *Store) Claim(ctx context.Context, j *Job, now time.Time, lease time.Duration) error {
 	out, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.Table),
-		Key:       jobKey(j.TenantID, j.ID),
+		Key:       j.key(),
 		UpdateExpression: aws.String("SET #st = :running, startedAt = :now, attempt = if_not_exists(attempt, :zero) + :one, " +
 			"dueKey = :openKey, nextRunAt = :leaseEnd"),
 		ConditionExpression:      aws.String("#st = :pending OR (#st = :running AND startedAt < :stale)"),
@@ -159,7 +162,7 @@ func (st *Store) Claim(ctx context.Context, j *Job, now time.Time, lease time.Du
 func (st *Store) Release(ctx context.Context, j *Job, now time.Time) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.Table),
-		Key:                      jobKey(j.TenantID, j.ID),
+		Key:                      j.key(),
 		UpdateExpression:         aws.String("SET #st = :pending, nextRunAt = :deadline"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status"},
@@ -183,7 +186,7 @@ func IsNotFound(err error) bool { return fault.KindOf(err) == fault.NotFound }
 func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now time.Time, extra ...types.TransactWriteItem) error {
 	upd := types.TransactWriteItem{Update: &types.Update{
 		TableName:                aws.String(st.Table),
-		Key:                      jobKey(j.TenantID, j.ID),
+		Key:                      j.key(),
 		UpdateExpression:         aws.String("SET #st = :done, #rows = :rows, #key = :key, finishedAt = :now REMOVE dueKey, nextRunAt"),
 		ConditionExpression:      aws.String("#st = :running AND attempt = :attempt"),
 		ExpressionAttributeNames: map[string]string{"#st": "status", "#rows": "rows", "#key": "key"},
@@ -234,7 +237,7 @@ func (st *Store) fail(ctx context.Context, j *Job, reason string, now time.Time,
 	vals[":failed"], vals[":reason"], vals[":now"] = s(StatusFailed), s(reason), s(formatTime(now))
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       jobKey(j.TenantID, j.ID),
+		Key:                       j.key(),
 		UpdateExpression:          aws.String("SET #st = :failed, #err = :reason, finishedAt = :now REMOVE dueKey, nextRunAt"),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  map[string]string{"#st": "status", "#err": "error"},
@@ -252,7 +255,7 @@ func (st *Store) fail(ctx context.Context, j *Job, reason string, now time.Time,
 func (st *Store) ClaimMail(ctx context.Context, j *Job) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.Table),
-		Key:                       jobKey(j.TenantID, j.ID),
+		Key:                       j.key(),
 		UpdateExpression:          aws.String("SET mailStatus = :sending"),
 		ConditionExpression:       aws.String("attribute_not_exists(mailStatus) AND #st IN (:done, :failed)"),
 		ExpressionAttributeNames:  map[string]string{"#st": "status"},
@@ -275,7 +278,7 @@ func (st *Store) MailDone(ctx context.Context, j *Job, status, messageID, reason
 		vals[":reason"] = s(reason)
 	}
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: jobKey(j.TenantID, j.ID),
+		TableName: aws.String(st.Table), Key: j.key(),
 		UpdateExpression: aws.String(upd), ConditionExpression: aws.String("mailStatus = :sending"),
 		ExpressionAttributeValues: vals,
 	})
@@ -289,7 +292,7 @@ func (st *Store) MailDone(ctx context.Context, j *Job, status, messageID, reason
 // ReleaseMail gives a claimed mail back after a failure worth retrying.
 func (st *Store) ReleaseMail(ctx context.Context, j *Job) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(st.Table), Key: jobKey(j.TenantID, j.ID),
+		TableName: aws.String(st.Table), Key: j.key(),
 		UpdateExpression:          aws.String("REMOVE mailStatus"),
 		ConditionExpression:       aws.String("mailStatus = :sending"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": s(MailSending)},
@@ -303,17 +306,22 @@ func (st *Store) ReleaseMail(ctx context.Context, j *Job) error {
 
 // ---------------------------------------------------------------- schedules
 
-func scheduleKey(tenant tenant.ID, name string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": s(SchedulePK(tenant)), "sk": s(name)}
+// key is the schedule's own key: its name was parsed (ParseScheduleName) when it was saved.
+func (sc *Schedule) key() map[string]types.AttributeValue {
+	return scheduleKey(sc.TenantID, ScheduleName(sc.Name))
+}
+
+func scheduleKey(tenant tenant.ID, name ScheduleName) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": s(SchedulePK(tenant)), "sk": s(string(name))}
 }
 
 // Schedule reads a tenant's schedule, or nil when there is none.
-func (st *Store) Schedule(ctx context.Context, tenant tenant.ID, name string) (*Schedule, error) {
+func (st *Store) Schedule(ctx context.Context, tenant tenant.ID, name ScheduleName) (*Schedule, error) {
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, convert("read export schedule "+name, err)
+		return nil, convert("read export schedule "+string(name), err)
 	}
 	if out.Item == nil {
 		return nil, nil
@@ -346,7 +354,7 @@ func (st *Store) PutScheduleTx(sc *Schedule, prev *Schedule) (types.TransactWrit
 // what was deleted.
 func (st *Store) DeleteScheduleTx(prev *Schedule) types.TransactWriteItem {
 	return types.TransactWriteItem{Delete: &types.Delete{
-		TableName: aws.String(st.Table), Key: scheduleKey(prev.TenantID, prev.Name),
+		TableName: aws.String(st.Table), Key: prev.key(),
 		ConditionExpression:       aws.String("updatedAt = :prev"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": s(prev.UpdatedAt)},
 	}}
@@ -356,14 +364,14 @@ func (st *Store) DeleteScheduleTx(prev *Schedule) types.TransactWriteItem {
 // it was read (same updatedAt), for a write that acts on what it says.
 func (st *Store) ScheduleUnchangedTx(sc *Schedule) types.TransactWriteItem {
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(st.Table), Key: scheduleKey(sc.TenantID, sc.Name),
+		TableName: aws.String(st.Table), Key: sc.key(),
 		ConditionExpression:       aws.String("updatedAt = :prev"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":prev": s(sc.UpdatedAt)},
 	}}
 }
 
 // Schedules lists a tenant's schedules by name, limit at a time from after (a name).
-func (st *Store) Schedules(ctx context.Context, tenant tenant.ID, limit int, after string) ([]Schedule, string, error) {
+func (st *Store) Schedules(ctx context.Context, tenant tenant.ID, limit int, after ScheduleName) ([]Schedule, string, error) {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		KeyConditionExpression:    aws.String("pk = :pk"),
@@ -441,7 +449,7 @@ func (st *Store) queryDue(ctx context.Context, key string, now time.Time, fn fun
 func (st *Store) Advance(ctx context.Context, sc *Schedule, prev, next, lastExport string) error {
 	_, err := st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.Table),
-		Key:                 scheduleKey(sc.TenantID, sc.Name),
+		Key:                 sc.key(),
 		UpdateExpression:    aws.String("SET nextRunAt = :next, lastExportId = :last"),
 		ConditionExpression: aws.String("nextRunAt = :prev"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{

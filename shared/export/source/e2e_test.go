@@ -231,7 +231,7 @@ func (st *stack) waitDone(t *testing.T, id string, mailed bool) map[string]any {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, got := st.call(t, st.svc.Get, request("GET", "/v1/exports/{id}", "/v1/exports/"+id, "", map[string]string{"id": id}))
-		j, err := st.svc.Store.Job(context.Background(), "acme", id)
+		j, err := st.svc.Store.Job(context.Background(), "acme", export.ID(id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +345,7 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 		t.Errorf("scheduled export: %v, want 1 row (the one added on 3 November UTC) of schedule daily-added", got)
 	}
 	// A duplicate INSERT delivery (the stream is at least once) changes nothing either.
-	if err := st.worker.Run(context.Background(), "acme", id); err != nil {
+	if err := st.worker.Run(context.Background(), "acme", export.ID(id)); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := st.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String("exports/")})
@@ -410,7 +410,7 @@ func TestAbandonedScheduledExportMailed(t *testing.T) {
 	}
 	// The mail's own job updates and a redelivery send nothing more.
 	time.Sleep(time.Second)
-	if err := st.worker.Run(context.Background(), "acme", j.ID); err != nil {
+	if err := st.worker.Run(context.Background(), "acme", export.ID(j.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(stacktest.EmailsTo(t, to)); n != 1 {

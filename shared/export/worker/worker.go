@@ -68,12 +68,17 @@ func (w *Worker) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			continue
 		}
 		img := rec.Change.NewImage
-		rawTenant, id := attr(img, "tenantId"), attr(img, "id")
+		rawTenant, rawID := attr(img, "tenantId"), attr(img, "id")
 		tenant, err := tenant.Parse(rawTenant)
 		if err != nil {
 			// Never retried: no run could succeed. Jobs are written with a parsed tenant, so
 			// this is a record written by something else; it is logged for an operator.
-			slog.ErrorContext(ctx, "export job skipped: its tenant id is invalid", "export_id", id, "error", err.Error())
+			slog.ErrorContext(ctx, "export job skipped: its tenant id is invalid", "export_id", rawID, "error", err.Error())
+			continue
+		}
+		id, err := export.ParseID(rawID)
+		if err != nil { // not a job the API or the runner made: nothing to run, nothing to retry
+			slog.ErrorContext(ctx, "export job skipped: its id is not an export id", "tenant_id", tenant, "event_id", rec.EventID)
 			continue
 		}
 		if err := w.Run(ctx, tenant, id); err != nil {
@@ -112,7 +117,7 @@ func attr(img map[string]events.DynamoDBAttributeValue, name string) string {
 // Run brings one job to its end: runs it if nobody else is, then, if it has recipients and
 // nothing went out yet, mails them its link (done) or what went wrong (failed). An error
 // means: try again later.
-func (w *Worker) Run(ctx context.Context, tenant tenant.ID, id string) error {
+func (w *Worker) Run(ctx context.Context, tenant tenant.ID, id export.ID) error {
 	j, err := w.Jobs.Job(ctx, tenant, id)
 	if export.IsNotFound(err) {
 		slog.WarnContext(ctx, "export job gone", "tenant_id", tenant, "export_id", id)
@@ -149,7 +154,7 @@ func (w *Worker) run(ctx context.Context, j *export.Job) error {
 		defer cancel()
 	}
 	log := slog.With("tenant_id", j.TenantID, "export_id", j.ID, "report", j.Report, "format", j.Format, "attempt", j.Attempt)
-	key := export.ObjectKey(j.TenantID, j.ID, j.Format)
+	key := export.ObjectKey(j.TenantID, export.ID(j.ID), j.Format)
 	up := files.NewUpload(work, w.S3, w.Bucket, key, export.ContentType(j.Format), FileName(j))
 	rows, err := w.Source.Export(work, up, j)
 	var size int64

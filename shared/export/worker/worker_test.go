@@ -140,7 +140,7 @@ func TestWorkerExportsMailsOnce(t *testing.T) {
 	to := stacktest.Address("rina")
 	j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W", to)
 	for i := 0; i < 2; i++ { // the second run is a redelivery of the same stream record
-		if err := f.w.Run(context.Background(), "acme", j.ID); err != nil {
+		if err := f.w.Run(context.Background(), "acme", export.ID(j.ID)); err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
 	}
@@ -153,7 +153,7 @@ func TestWorkerExportsMailsOnce(t *testing.T) {
 		t.Errorf("object %s = %q (exists %v), want the source's CSV %q", key, body, ok, f.src.written)
 	}
 
-	got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+	got, err := f.w.Jobs.Job(context.Background(), "acme", export.ID(j.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestWorkerExportsMailsOnce(t *testing.T) {
 	}
 	rows := int64(3)
 	want := *j
-	want.PK, want.SK, want.Status, want.Rows, want.Key, want.Attempt = export.JobPK("acme", j.ID), "JOB", "done", &rows, key, 1
+	want.PK, want.SK, want.Status, want.Rows, want.Key, want.Attempt = export.JobPK("acme", export.ID(j.ID)), "JOB", "done", &rows, key, 1
 	want.StartedAt, want.FinishedAt = audit.FormatTime(now), audit.FormatTime(now)
 	want.MailStatus, want.MailMessageID = "sent", mails[0].MessageID
 	want.DueKey, want.Deadline = "", "" // finished: out of the ByDue index
@@ -227,11 +227,11 @@ func TestWorkerRetriesThenFails(t *testing.T) {
 			to := stacktest.Address("retries")
 			j := f.newJob(t, "01KB0C9Q2X8V6M3N4P5R7S8T9W", to)
 			for i, wantErr := range tt.wantRuns {
-				if err := f.w.Run(context.Background(), "acme", j.ID); (err != nil) != wantErr {
+				if err := f.w.Run(context.Background(), "acme", export.ID(j.ID)); (err != nil) != wantErr {
 					t.Errorf("run %d: err = %v, want error %v", i+1, err, wantErr)
 				}
 			}
-			got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+			got, err := f.w.Jobs.Job(context.Background(), "acme", export.ID(j.ID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,7 +372,7 @@ func TestSampleStreamEvents(t *testing.T) {
 			if err != nil || len(resp.BatchItemFailures) != 0 {
 				t.Fatalf("Handle = %+v, %v", resp, err)
 			}
-			got, err := f.w.Jobs.Job(context.Background(), "acme", j.ID)
+			got, err := f.w.Jobs.Job(context.Background(), "acme", export.ID(j.ID))
 			if err != nil || got.Status != tt.wantStatus {
 				t.Errorf("job %+v (%v), want %s", got, err, tt.wantStatus)
 			}
