@@ -78,8 +78,8 @@ func ActorKey(tenant tenant.ID, actorID, day string, shard int) string {
 func CategoryKey(tenant tenant.ID, category, day string, shard int) string {
 	return "T#" + tenant.String() + "#G#" + category + "#" + day + "#" + strconv.Itoa(shard)
 }
-func SessionKey(tenant tenant.ID, sessionID string) string {
-	return "T#" + tenant.String() + "#S#" + sessionID
+func SessionKey(tenant tenant.ID, sessionID SessionID) string {
+	return "T#" + tenant.String() + "#S#" + string(sessionID)
 }
 
 // Retention is the hot retention in DynamoDB per category; the archive keeps everything.
@@ -128,7 +128,8 @@ func (k Keys) Item(e *Event, r Retention) (map[string]types.AttributeValue, erro
 		item["actorKey"] = s(ActorKey(e.TenantID, e.Actor.ID, day, shard))
 	}
 	if e.SessionID != "" {
-		item["sessionKey"] = s(SessionKey(e.TenantID, e.SessionID))
+		// The ingest routes parsed it (ParseSessionID) into the event.
+		item["sessionKey"] = s(SessionKey(e.TenantID, SessionID(e.SessionID)))
 	}
 	item["itemType"] = s(ItemType)
 	item["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(r.ExpiresAt(e.Category, e.Occurred()), 10)}

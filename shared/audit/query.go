@@ -215,7 +215,7 @@ func (r *Reader) Log(ctx context.Context, tenant tenant.ID, f Filter, after stri
 // Session returns the events of a co-browsing session, oldest first, strictly after
 // position after, at most limit, and the position to continue from ("" when there is no
 // more). It reads GSI BySession, one partition per session.
-func (r *Reader) Session(ctx context.Context, tenant tenant.ID, sessionID, after string, limit int) ([]Event, string, error) {
+func (r *Reader) Session(ctx context.Context, tenant tenant.ID, sessionID SessionID, after string, limit int) ([]Event, string, error) {
 	s := r.stream(IndexBySession, "sessionKey", SessionKey(tenant, sessionID), after, "", false, nil)
 	evs, err := merge(ctx, r.DB, []*stream{s}, false, limit+1, after)
 	if err != nil {

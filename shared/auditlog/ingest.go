@@ -84,12 +84,15 @@ func (s *Service) Ingest(ctx context.Context, r *httpapi.Request) (events.APIGat
 	})
 }
 
+// sessionRule is what a session id must be, for a 400's message.
+const sessionRule = "Use a session id of 1 to 200 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'."
+
 // IngestCobrowse answers POST /v1/cobrowse/sessions/{sessionId}/events (service): 1-500
 // co-browsing events of one session, all or nothing; occurredAt and isAgent are required.
 func (s *Service) IngestCobrowse(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	session := r.PathParam("sessionId")
-	if msg := idProblem(session); msg != "" {
-		return events.APIGatewayV2HTTPResponse{}, fault.InvalidFields("invalid_request", "Use a session id of 1 to 200 characters.", map[string]string{"sessionId": msg})
+	session, err := audit.ParseSessionID(r.PathParam("sessionId"))
+	if err != nil { // the route records under it, so there is no not-found: a 400
+		return events.APIGatewayV2HTTPResponse{}, fault.InvalidFields("invalid_request", sessionRule, map[string]string{"sessionId": err.Error()})
 	}
 	return s.ingest(ctx, r, MaxCobrowseEvents, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
 		out := make([]audit.Event, len(raws))
@@ -268,17 +271,18 @@ func (s *Service) platformEvent(r *httpapi.Request, in *PlatformEvent, now time.
 	}
 	e.Actor = s.actor(r, in.Actor, prefix+"actor", p)
 	if in.SessionID != nil {
-		e.SessionID = strings.TrimSpace(*in.SessionID)
-		if msg := idProblem(e.SessionID); msg != "" {
-			p.Add(prefix+"sessionId", msg)
+		if id, err := audit.ParseSessionID(strings.TrimSpace(*in.SessionID)); err != nil {
+			p.Add(prefix+"sessionId", err.Error())
+		} else {
+			e.SessionID = string(id)
 		}
 	}
 	e.Data = data(spec, in.Data, prefix, p)
 	return e
 }
 
-func (s *Service) cobrowseEvent(r *httpapi.Request, session string, in *CobrowseEvent, now time.Time, prefix string, p validate.Problems) audit.Event {
-	e := audit.Event{TenantID: r.TenantID, Type: in.Type, SessionID: session, Source: audit.SourceAPI, Context: requestContext(r)}
+func (s *Service) cobrowseEvent(r *httpapi.Request, session audit.SessionID, in *CobrowseEvent, now time.Time, prefix string, p validate.Problems) audit.Event {
+	e := audit.Event{TenantID: r.TenantID, Type: in.Type, SessionID: string(session), Source: audit.SourceAPI, Context: requestContext(r)}
 	spec := s.spec(&e.Type, audit.Cobrowse, prefix+"type", p)
 	if spec == nil {
 		return e

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/stacktest"
 )
 
@@ -139,7 +141,7 @@ func TestIngestRejectsBadBatches(t *testing.T) {
 		{"co-browsing: 501 events", cobrowseReq(svcA, "cb-1", many(501, click(nil)), nil), f.ingestCobrowse(),
 			invalid("Send 1 to 500 events in a batch.", map[string]string{"events": "must hold 1 to 500 events"})},
 		{"co-browsing: session id too long", cobrowseReq(svcA, strings.Repeat("s", 201), []map[string]any{click(nil)}, nil), f.ingestCobrowse(),
-			invalid("Use a session id of 1 to 200 characters.", map[string]string{"sessionId": "must be at most 200 characters"})},
+			invalid(sessionRule, map[string]string{"sessionId": "must be at most 200 characters"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := decode[errorBody](t, call(t, tc.h, tc.req), 400)
@@ -249,5 +251,54 @@ func TestPartialWrite(t *testing.T) {
 	want.Error.Stored, want.Error.NotStored = []string{}, none.Error.NotStored
 	if diff := cmp.Diff(want, none); diff != "" || len(none.Error.NotStored) != 2 {
 		t.Errorf("nothing stored (-want +got):\n%s", diff)
+	}
+}
+
+const sessionRule = "Use a session id of 1 to 200 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-'."
+
+// TestMalformedSessionIDs: a {sessionId} (or a platform event's sessionId) outside the
+// documented form is a 400 naming it, on both co-browsing routes, before anything is read
+// or written. Neither route has a not-found: one records under the id, the other answers an
+// unknown session with an empty list.
+func TestMalformedSessionIDs(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+	click := []map[string]any{{"type": "CLICK", "occurredAt": "2026-03-10T11:00:00Z", "isAgent": true, "data": map[string]any{"element": "a"}}}
+	const chars = "must hold only A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+	for _, tc := range []struct{ name, id, problem string }{
+		{"2,100 characters", strings.Repeat("s", 2100), "must be at most 200 characters"},
+		{"NUL", "cb\x00", chars},
+		{"percent-encoded NUL", "cb%00", chars},
+		{"dot dot slash", "../x", chars},
+		{"hash", "cb#1", chars},
+		{"not UTF-8", "cb\xff", chars},
+		{"a space", "cb 1", chars},
+		{"empty", "", "must not be empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fields := map[string]string{"sessionId": tc.problem}
+			inBody := invalid("Fix the fields listed in error.fields: events[0].sessionId.", map[string]string{"events[0].sessionId": tc.problem})
+			if tc.name == "NUL" { // in a body, the decoder refuses it first
+				inBody = invalid("Fix the field listed in error.fields: events[0].sessionId.", map[string]string{
+					"events[0].sessionId": "must not contain control characters (only tab and line breaks, and only in texts)"})
+			}
+			for _, c := range []struct {
+				route string
+				h     httpapi.LambdaHandler
+				req   events.APIGatewayV2HTTPRequest
+				want  errorBody
+			}{
+				{"POST", f.ingestCobrowse(), cobrowseReq(svcA, tc.id, click, nil), invalid(sessionRule, fields)},
+				{"GET", f.session(), sessionReq(adminA, tc.id, nil), invalid("Fix the fields listed in error.fields: sessionId.", fields)},
+				{"platform event", f.ingest(), ingestReq(svcA, []map[string]any{{"type": "LIVE_VIEW", "sessionId": tc.id, "data": map[string]any{"sessionId": "x"}}}, nil), inBody},
+			} {
+				got := decode[errorBody](t, call(t, c.h, c.req), 400)
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", c.route, diff)
+				}
+			}
+			if n := count(t, f); n != 0 {
+				t.Errorf("the table holds %d items after rejected requests", n)
+			}
+		})
 	}
 }

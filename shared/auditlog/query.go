@@ -141,10 +141,10 @@ func filtersOf(f audit.Filter) map[string]any {
 // events oldest first, a page at a time. The read is recorded as AUDIT_LOG_VIEWED.
 func (s *Service) Session(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	none := events.APIGatewayV2HTTPResponse{}
-	session := r.PathParam("sessionId")
+	session, err := audit.ParseSessionID(r.PathParam("sessionId"))
 	p := validate.Problems{}
-	if msg := idProblem(session); msg != "" {
-		p.Add("sessionId", msg)
+	if err != nil { // an unknown session is an empty list, so a malformed one is a 400
+		p.Add("sessionId", err.Error())
 	}
 	unknownParams(r.Query(), []string{"limit", "cursor"}, p)
 	if err := p.Err(); err != nil {
@@ -154,7 +154,7 @@ func (s *Service) Session(ctx context.Context, r *httpapi.Request) (events.APIGa
 	if err != nil {
 		return none, err
 	}
-	scope := "GET /v1/cobrowse/sessions/{sessionId}/events?" + url.Values{"sessionId": {session}}.Encode()
+	scope := "GET /v1/cobrowse/sessions/{sessionId}/events?" + url.Values{"sessionId": {string(session)}}.Encode()
 	var cur sessionCursor
 	if list.Cursor != "" {
 		if err := s.Cursors.Open(r.TenantID, scope, list.Cursor, &cur); err != nil {
@@ -171,7 +171,7 @@ func (s *Service) Session(ctx context.Context, r *httpapi.Request) (events.APIGa
 			return none, err
 		}
 	}
-	if err := s.recordView(ctx, r, map[string]any{"sessionId": session}); err != nil {
+	if err := s.recordView(ctx, r, map[string]any{"sessionId": string(session)}); err != nil {
 		return none, err
 	}
 	return httpapi.JSON(http.StatusOK, httpapi.NewPage(evs, nextCursor)), nil
