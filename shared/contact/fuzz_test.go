@@ -85,7 +85,8 @@ func checkRefusal(t *testing.T, err error) {
 
 func checkName(t *testing.T, name string) {
 	t.Helper()
-	if n := utf8.RuneCountInString(name); n < 1 || n > 200 || name != strings.TrimSpace(name) || !utf8.ValidString(name) {
+	if n := utf8.RuneCountInString(name); n < 1 || n > 200 || name != strings.TrimSpace(name) || !utf8.ValidString(name) ||
+		strings.ContainsFunc(name, validate.IsControl) || strings.ContainsAny(name, "\u2028\u2029") {
 		t.Fatalf("accepted name %q", name)
 	}
 }

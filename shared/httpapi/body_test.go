@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/fault"
+	"github.com/contrail/contrail/shared/validate"
 )
 
 func TestDecodeJSON(t *testing.T) {
@@ -127,4 +131,60 @@ func TestDecodeJSONText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecodeJSON: a body DecodeJSON accepts holds only strings and names without control
+// characters (but tab, CR, LF) and no U+FFFD it did not send; anything else is a 400 or 413
+// fault, never a panic. Run: go test -run '^$' -fuzz FuzzDecodeJSON -fuzztime 30s ./shared/httpapi/
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"name":"Ana","events":[{"type":"X","data":{"k":["a\tb",1,null]}}]}`))
+	f.Add([]byte(`{"name":"\ud83d\ude00 \\ud800"}`))
+	f.Add([]byte("{\"name\":\"a\xffb\",\"name\":\"\\u0000\"}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v struct {
+			Name   string `json:"name"`
+			Events []struct {
+				Type string         `json:"type"`
+				Data map[string]any `json:"data"`
+			} `json:"events"`
+		}
+		err := DecodeJSON(b, &v)
+		if err != nil {
+			if fe := fault.As(err); fe == nil || (fe.Kind != fault.Invalid && fe.Kind != fault.TooLarge) || fe.Code == "" || fe.Message == "" {
+				t.Fatalf("DecodeJSON(%q) = %v, want a 400 or 413 fault", b, err)
+			}
+			return
+		}
+		sentFFFD := bytes.Contains(b, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(b), []byte(`\ufffd`))
+		var check func(s string)
+		check = func(s string) {
+			if strings.ContainsFunc(s, func(r rune) bool { return validate.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) {
+				t.Fatalf("DecodeJSON(%q) accepted a control character in %q", b, s)
+			}
+			if !sentFFFD && strings.ContainsRune(s, utf8.RuneError) {
+				t.Fatalf("DecodeJSON(%q) accepted a replaced character in %q", b, s)
+			}
+		}
+		var walk func(x any)
+		walk = func(x any) {
+			switch x := x.(type) {
+			case string:
+				check(x)
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			case map[string]any:
+				for k, e := range x {
+					check(k)
+					walk(e)
+				}
+			}
+		}
+		check(v.Name)
+		for _, e := range v.Events {
+			check(e.Type)
+			walk(map[string]any(e.Data))
+		}
+	})
 }
