@@ -156,8 +156,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			return
 		}
 		sentFFFD := bytes.Contains(b, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(b), []byte(`\ufffd`))
-		var check func(s string)
-		check = func(s string) {
+		check := func(s string) {
 			if strings.ContainsFunc(s, func(r rune) bool { return validate.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }) {
 				t.Fatalf("DecodeJSON(%q) accepted a control character in %q", b, s)
 			}
