@@ -59,6 +59,17 @@ build-RunExportScheduleFunction: ; $(call build_function,run-export-schedule,Run
 build-ExportWorkerFunction: ; $(call build_function,export-worker,ExportWorkerFunction)
 build-ExportSchedulerFunction: ; $(call build_function,export-scheduler,ExportSchedulerFunction)
 
+# ---- functions: console (a custom resource that puts the console's build into its bucket)
+build-ConsoleFunction: console-build ; $(call build_function,console,ConsoleFunction)
+
+# The console's files, into functions/console/assets (embedded by ConsoleFunction).
+.PHONY: console-build
+console-build:
+	@if [ -f console/package.json ]; then \
+		[ console/node_modules/.package-lock.json -nt console/package-lock.json ] || npm ci --prefix console --no-audit --no-fund; \
+		npm --prefix console run build; \
+	fi
+
 # ---- end of functions
 
 # ---- local stack

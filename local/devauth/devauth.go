@@ -7,8 +7,11 @@ package devauth
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -191,4 +194,50 @@ func format(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// TokenRequest is the body of the local gateway's POST /local/dev-token: the development
+// user the console signs in as.
+type TokenRequest struct {
+	Tenant string `json:"tenant"`
+	Role   string `json:"role"`
+	Name   string `json:"name"`
+	User   string `json:"user"`
+}
+
+// TokenHandler answers POST /local/dev-token with {"token","expiresIn"}: a token with the
+// claims `make token` gives. Only the local stack serves it (nothing in AWS mints or
+// accepts a development token); it listens on loopback like the rest of the stack.
+func TokenHandler(key []byte, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{"code": "method_not_allowed", "message": "Use POST with a JSON body {\"tenant\",\"role\",\"name\"}."}})
+			return
+		}
+		var req TokenRequest
+		dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid_body", "message": "Send a JSON object {\"tenant\",\"role\",\"name\",\"user\"?}."}})
+			return
+		}
+		var roles []string
+		if req.Role != "" {
+			roles = []string{req.Role}
+		}
+		tok, err := Mint(key, Claims{Tenant: req.Tenant, User: req.User, Name: req.Name, Roles: roles}, now(), DefaultTTL)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid_request", "message": strings.TrimPrefix(err.Error(), "mint token: ") + "."}})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"token": tok, "expiresIn": int(DefaultTTL.Seconds())})
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
 }

@@ -1,6 +1,8 @@
 package devauth
 
 import (
+	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +127,52 @@ func TestLoadOrCreateKey(t *testing.T) {
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("key mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestTokenHandler(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	h := TokenHandler(key, func() time.Time { return now })
+	post := func(method, body string) (int, map[string]any) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/local/dev-token", strings.NewReader(body)))
+		var got map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatalf("%s %q: body %q: %v", method, body, rec.Body.String(), err)
+		}
+		return rec.Code, got
+	}
+	code, got := post("POST", `{"tenant":"demo","role":"admin","name":"Rina Admin"}`)
+	if code != 200 || got["expiresIn"] != float64(43200) {
+		t.Fatalf("got %d %v", code, got)
+	}
+	claims, err := Verify(key, got["token"].(string), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"sub": "admin-demo", "name": "Rina Admin", "custom:tenant_id": "demo", "cognito:groups": "[admin]"}
+	for k, v := range want {
+		if claims[k] != v {
+			t.Errorf("claim %s = %q, want %q", k, claims[k], v)
+		}
+	}
+	for _, tc := range []struct {
+		method, body string
+		status       int
+		message      string
+	}{
+		{"GET", "", 405, `Use POST with a JSON body {"tenant","role","name"}.`},
+		{"POST", `{"tenant":"demo"}`, 400, "at least one role is required."},
+		{"POST", `{"tenant":"demo","role":"root"}`, 400, `role "root" is not one of admin, agent, service.`},
+		{"POST", `{"role":"agent"}`, 400, "tenant is required."},
+		{"POST", `{"tenant":"demo","role":"agent","extra":1}`, 400, `Send a JSON object {"tenant","role","name","user"?}.`},
+		{"POST", `not json`, 400, `Send a JSON object {"tenant","role","name","user"?}.`},
+	} {
+		code, got := post(tc.method, tc.body)
+		msg, _ := got["error"].(map[string]any)["message"].(string)
+		if code != tc.status || msg != tc.message {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.body, code, msg, tc.status, tc.message)
+		}
 	}
 }

@@ -77,6 +77,9 @@ type Options struct {
 	Progress io.Writer
 	// LogLevel of the stack's own logs and AWS_LAMBDA_LOG_LEVEL of the functions; "" = INFO.
 	LogLevel string
+	// Console builds the web console (console/) when its sources changed, before the
+	// functions (make run); false serves whatever build is there (tests).
+	Console bool
 }
 
 // Stack is a running local stack.
@@ -171,6 +174,13 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	say.line("  building %d functions for this machine into %s (a minute or two the first time, seconds after)",
 		len(fns), relTo(o.Root, filepath.Join(o.StateDir, "bin")))
 	go func() {
+		if o.Console {
+			front.SetStatus("building the console")
+			if err := buildConsole(buildCtx, o.Root, say.line); err != nil {
+				buildDone <- buildResult{nil, err}
+				return
+			}
+		}
 		built := 0
 		bins, err := buildFunctions(buildCtx, o.Root, filepath.Join(o.StateDir, "bin"), fns, log, func(f template.Function) {
 			built++
@@ -312,7 +322,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		go func() { defer s.wg.Done(); sch.Run(runCtx) }()
 	}
 
-	front.Ready(gw)
+	front.Ready(s.routes(gw))
 	say.line("Ready, %.0f s after start.", time.Since(began).Seconds())
 	return s, nil
 }

@@ -3,6 +3,7 @@ package devstack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -125,6 +126,23 @@ func TestStackStartsServesAndStopsClean(t *testing.T) {
 	}
 	if got := get(t, s.URL+"/v1/nowhere", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"not_found"`) {
 		t.Errorf("unknown route = %+v, want 404 not_found", got)
+	}
+	// The console's configuration for local sign-in, and the development token endpoint it
+	// signs in with; the token it gives is one the gateway accepts.
+	if d := cmp.Diff(response{200, `{"auth":"local","apiUrl":"","devTokenUrl":"/local/dev-token"}`}, get(t, s.URL+"/console/config.json", "")); d != "" {
+		t.Errorf("console config (-want +got):\n%s", d)
+	}
+	resp, err := http.Post(s.URL+DevTokenPath, "application/json", strings.NewReader(`{"tenant":"acme","role":"agent","name":"Ayu Agent"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dev struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&dev); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("dev token: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if got := get(t, s.URL+"/v1/contacts/01JD0000000000000000000000", dev.Token); got.Status != 404 || !strings.Contains(got.Body, `"code":"contact_not_found"`) {
+		t.Errorf("GET unknown contact with the console's token = %+v, want 404 contact_not_found", got)
 	}
 	// A route of a function the stack was not asked to run is not served.
 	if got := get(t, s.URL+"/v1/contacts", tok); got.Status != 404 {

@@ -50,6 +50,7 @@ func (s *Stack) printBanner(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nContrail is running locally (%d functions).\n\n", len(s.Functions))
 	fmt.Fprintf(&b, "  API            %s        try: curl %s/v1/health\n", s.URL, s.URL)
+	fmt.Fprintf(&b, "  Console        %s/console/   sign in as a development user (tenant, role, name)\n", s.URL)
 	if s.MailViewer != "" {
 		fmt.Fprintf(&b, "  Mail viewer    %s\n", s.MailViewer)
 		fmt.Fprintf(&b, "  DynamoDB       %s   data in %s\n", s.DynamoDBEndpoint, rel(filepath.Join(s.StateDir, "dynamodb")))

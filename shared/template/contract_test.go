@@ -63,8 +63,8 @@ func TestContractFunctions(t *testing.T) {
 			if len(samples) == 0 {
 				t.Errorf("%s has no sample event events/%s-<case>.json", f.LogicalID, f.Dir)
 			}
-			if len(f.Routes)+len(f.Streams)+len(f.Schedules)+len(f.Queues) == 0 {
-				t.Errorf("%s has no HttpApi, DynamoDB, Schedule or SQS event", f.LogicalID)
+			if len(f.Routes)+len(f.Streams)+len(f.Schedules)+len(f.Queues)+len(tp.CustomResourcesOf(f.LogicalID)) == 0 {
+				t.Errorf("%s has no HttpApi, DynamoDB, Schedule or SQS event and backs no custom resource", f.LogicalID)
 			}
 			for _, q := range f.Queues {
 				if tp.ResourceType(q.Queue) != "AWS::SQS::Queue" {

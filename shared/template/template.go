@@ -186,6 +186,23 @@ func (t *Template) MaxReceiveCount(logicalID string) int {
 	return intOr(get(get(get(t.resources[logicalID], "Properties"), "RedrivePolicy"), "maxReceiveCount"), 0)
 }
 
+// CustomResourcesOf returns the logical ids of the custom resources (Custom::* or
+// AWS::CloudFormation::CustomResource) whose ServiceToken is function's Arn, sorted.
+func (t *Template) CustomResourcesOf(function string) []string {
+	var ids []string
+	for id, r := range t.resources {
+		typ := scalar(get(r, "Type"))
+		if !strings.HasPrefix(typ, "Custom::") && typ != "AWS::CloudFormation::CustomResource" {
+			continue
+		}
+		if refTarget(get(get(r, "Properties"), "ServiceToken")) == function {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // Buckets returns the logical ids of every AWS::S3::Bucket, sorted.
 func (t *Template) Buckets() []string { return t.ResourcesOfType("AWS::S3::Bucket") }
 

@@ -400,7 +400,7 @@ func TestRepoTemplate(t *testing.T) {
 	if d := cmp.Diff(wantTables, tables); d != "" {
 		t.Errorf("tables (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"ArchiveBucket"}, tp.Buckets()); d != "" {
+	if d := cmp.Diff([]string{"ArchiveBucket", "ConsoleBucket"}, tp.Buckets()); d != "" {
 		t.Errorf("buckets (-want +got):\n%s", d)
 	}
 

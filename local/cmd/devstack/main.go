@@ -2,7 +2,8 @@
 //
 // Environment: PORT (API port, default 3000), AWS_ENDPOINT_URL (use LocalStack or another
 // endpoint for everything and start no emulator), LOCAL_SCHEDULE_SCALE (speed up rate(...)
-// schedules, e.g. 60), LOG_LEVEL (DEBUG, INFO, WARN, ERROR).
+// schedules, e.g. 60), LOG_LEVEL (DEBUG, INFO, WARN, ERROR), CONTRAIL_STATE_DIR (the data,
+// keys and binaries; default .local: browser tests use a folder of their own).
 package main
 
 import (
@@ -21,7 +22,8 @@ func main() {
 	o := devstack.Options{Port: 3000, Endpoint: os.Getenv("AWS_ENDPOINT_URL"), LogLevel: os.Getenv("LOG_LEVEL"),
 		// The usual ports, so `aws --endpoint-url http://127.0.0.1:8000 dynamodb scan ...` and the
 		// mail viewer's address stay the same from run to run; any free port when taken.
-		DynamoDBPort: devstack.PortIfFree(8000), S3Port: devstack.PortIfFree(4569), SESPort: devstack.PortIfFree(8005)}
+		DynamoDBPort: devstack.PortIfFree(8000), S3Port: devstack.PortIfFree(4569), SESPort: devstack.PortIfFree(8005),
+		Console: true, StateDir: os.Getenv("CONTRAIL_STATE_DIR")}
 	if p := os.Getenv("PORT"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 65535 {
