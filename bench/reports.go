@@ -247,7 +247,7 @@ func caseLog(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
 			return err
 		}
 		contrail := func() ([]logRow, error) {
-			rows, _, err := eng.Log(ctx, "busy", report.Added, p, nil, 50)
+			rows, _, err := eng.Log(ctx, "busy", report.Added, p, report.Filter{}, nil, 50)
 			out := make([]logRow, len(rows))
 			for i, r := range rows {
 				out[i] = logRow{EventID: r.EventID, At: r.OccurredAt.UnixMilli(), ContactID: r.ContactID, ContactName: r.ContactName, Source: r.Source, UserID: r.UserID, UserName: r.UserName}

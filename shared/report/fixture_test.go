@@ -240,7 +240,17 @@ func safe(s string) string {
 
 // wantLog lists log k newest first as JSON items and as CSV records.
 func (f *fixture) wantLog(tenant tenant.ID, k Kind, from, to time.Time) (items []any, records [][]string) {
-	evs := f.tenantEvents(tenant, from, to)
+	return f.wantLogWhere(tenant, k, from, to, nil)
+}
+
+// wantLogWhere is wantLog of the events keep keeps (nil keeps all).
+func (f *fixture) wantLogWhere(tenant tenant.ID, k Kind, from, to time.Time, keep func(audit.Event) bool) (items []any, records [][]string) {
+	var evs []audit.Event
+	for _, e := range f.tenantEvents(tenant, from, to) {
+		if keep == nil || keep(e) {
+			evs = append(evs, e)
+		}
+	}
 	sort.Slice(evs, func(i, j int) bool {
 		if evs[i].OccurredAt != evs[j].OccurredAt {
 			return evs[i].OccurredAt > evs[j].OccurredAt

@@ -47,6 +47,7 @@ func TestSampleEvents(t *testing.T) {
 			Body: `{"error":{"code":"forbidden","message":"This route needs one of the roles admin."}}`}},
 		{"added-log-first-page.json", log(Added), jsonOK(empty)},
 		{"added-log-csv.json", log(Added), csvHead(Added, "contact-added-2026-11-01-2026-12-01.csv")},
+		{"added-log-filtered.json", log(Added), jsonOK(empty)},
 		{"connected-log-first-page.json", log(Connected), jsonOK(empty)},
 		{"deleted-log-first-page.json", log(Deleted), jsonOK(empty)},
 		{"merged-log-csv.json", log(Merged), csvHead(Merged, "contact-merged-2026-10-01-2026-11-30.csv")},

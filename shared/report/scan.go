@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -64,6 +65,48 @@ func (e *Engine) scanDay(ctx context.Context, tenant tenant.ID, k Kind, date str
 	}, fn)
 }
 
+// Filter narrows a log to the events behind one number of the overview (see
+// httpapi.LogFilter for what each field matches).
+type Filter = httpapi.LogFilter
+
+// rowFilter is a Filter compiled for the scan: it is applied to each archived row before
+// the row is copied, so rows filtered out cost no allocation. nil keeps every row.
+type rowFilter func(*archive.Row) bool
+
+// compile returns f as a rowFilter, nil when f filters nothing (the unfiltered scan pays
+// nothing). Each value is compared with the field the overview's breakdown is keyed by:
+// source (with "unknown" standing for no source too, as in bySource), channel, actor id.
+func compile(f Filter) rowFilter {
+	if f.IsZero() {
+		return nil
+	}
+	var checks []func(*archive.Row) bool
+	if f.Source != nil {
+		src := *f.Source
+		if src == UnknownSource {
+			checks = append(checks, func(r *archive.Row) bool { return r.Source == src || r.Source == "" })
+		} else {
+			checks = append(checks, func(r *archive.Row) bool { return r.Source == src })
+		}
+	}
+	if f.Channel != nil {
+		ch := *f.Channel
+		checks = append(checks, func(r *archive.Row) bool { return r.Channel == ch })
+	}
+	if f.User != nil {
+		id := *f.User
+		checks = append(checks, func(r *archive.Row) bool { return r.ActorID == id })
+	}
+	return func(r *archive.Row) bool {
+		for _, c := range checks {
+			if !c(r) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
 // newestDates returns the UTC dates of [from, to), newest first.
 func newestDates(from, to time.Time) []string {
 	d := archive.Dates(from, to)
@@ -71,9 +114,9 @@ func newestDates(from, to time.Time) []string {
 	return d
 }
 
-// page reads days newest first, up to e.parallel at once, each day keeping at most
+// page reads the rows of log k that f keeps, days newest first, up to e.parallel at once, each day keeping at most
 // limit+1 rows, and stops at the first day that fills the page.
-func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, after *Position, limit int) ([]Row, *Position, error) {
+func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, f Filter, after *Position, limit int) ([]Row, *Position, error) {
 	from, to := p.From, p.To
 	if after != nil {
 		if bound := time.UnixMilli(after.At + 1).UTC(); bound.Before(to) {
@@ -84,10 +127,14 @@ func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, a
 		return []Row{}, nil, nil
 	}
 	want := limit + 1
+	keep := compile(f)
 	load := func(ctx context.Context, date string) ([]Row, error) {
 		var rows []Row
 		err := e.scanDay(ctx, tenant, k, date, from, to, func(r *archive.Row) error {
 			if after != nil && !after.before(r.OccurredAt, r.EventID) {
+				return nil
+			}
+			if keep != nil && !keep(r) {
 				return nil
 			}
 			rows = append(rows, rowOf(r))
@@ -129,11 +176,15 @@ func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, a
 	return out, &next, nil
 }
 
-// each streams log k newest first, a few days loaded ahead.
-func (e *Engine) each(ctx context.Context, tenant tenant.ID, k Kind, p Period, fn func(Row) error) error {
+// each streams the rows of log k that f keeps, newest first, a few days loaded ahead.
+func (e *Engine) each(ctx context.Context, tenant tenant.ID, k Kind, p Period, f Filter, fn func(Row) error) error {
+	keep := compile(f)
 	load := func(ctx context.Context, date string) ([]Row, error) {
 		var rows []Row
 		err := e.scanDay(ctx, tenant, k, date, p.From, p.To, func(r *archive.Row) error {
+			if keep != nil && !keep(r) {
+				return nil
+			}
 			rows = append(rows, rowOf(r))
 			return nil
 		})

@@ -63,7 +63,7 @@ func (s *Service) Overview(ctx context.Context, r *httpapi.Request) (events.APIG
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if err := s.recordView(ctx, r, "overview", p, "json"); err != nil {
+	if err := s.recordView(ctx, r, "overview", p, Filter{}, "json"); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return httpapi.JSON(http.StatusOK, ov), nil
@@ -85,14 +85,20 @@ func (s *Service) Log(k Kind) httpapi.Handler {
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
+		f, err := httpapi.ParseLogFilter(q)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
 		if format == "csv" {
-			return s.csv(ctx, r, k, p)
+			return s.csv(ctx, r, k, p, f)
 		}
 		list, err := r.List()
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
-		scope := "GET /v1/reports/contacts/" + string(k) + "?from=" + q.Get("from") + "&to=" + q.Get("to") + "&tz=" + q.Get("tz")
+		// The scope binds a cursor to the log, the period as asked and the filters (an
+		// unfiltered log's scope is what it was before filters existed).
+		scope := "GET /v1/reports/contacts/" + string(k) + "?from=" + q.Get("from") + "&to=" + q.Get("to") + "&tz=" + q.Get("tz") + f.Query()
 		var after *Position
 		if list.Cursor != "" {
 			var st cursorState
@@ -102,7 +108,7 @@ func (s *Service) Log(k Kind) httpapi.Handler {
 			p.From, p.To = time.UnixMilli(st.From).UTC(), time.UnixMilli(st.To).UTC()
 			after = &st.Position
 		}
-		rows, next, err := s.Engine.Log(ctx, r.TenantID, k, p, after, list.Limit)
+		rows, next, err := s.Engine.Log(ctx, r.TenantID, k, p, f, after, list.Limit)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
@@ -117,7 +123,7 @@ func (s *Service) Log(k Kind) httpapi.Handler {
 		for i, row := range rows {
 			items[i] = row.Item(k)
 		}
-		if err := s.recordView(ctx, r, string(k), p, format); err != nil {
+		if err := s.recordView(ctx, r, string(k), p, f, format); err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		return httpapi.JSON(http.StatusOK, httpapi.NewPage(items, nextCursor)), nil
@@ -140,7 +146,7 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period) (events.APIGatewayV2HTTPResponse, error) {
+func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period, f Filter) (events.APIGatewayV2HTTPResponse, error) {
 	tooLarge := fault.New(fault.TooLarge, "report_too_large",
 		"This log is too large to download directly (over 6 MB); ask for a shorter period or export it with POST /v1/exports.")
 	limit := s.MaxCSV
@@ -148,7 +154,7 @@ func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period)
 		limit = MaxCSVResponse
 	}
 	buf := &cappedBuffer{max: limit}
-	if _, err := s.Engine.WriteCSV(ctx, buf, r.TenantID, k, p); err != nil {
+	if _, err := s.Engine.WriteCSV(ctx, buf, r.TenantID, k, p, f); err != nil {
 		if errors.Is(err, errTooLarge) {
 			return events.APIGatewayV2HTTPResponse{}, tooLarge
 		}
@@ -158,7 +164,7 @@ func (s *Service) csv(ctx context.Context, r *httpapi.Request, k Kind, p Period)
 	if n, err := jsonLen(body); err != nil || n > limit {
 		return events.APIGatewayV2HTTPResponse{}, tooLarge
 	}
-	if err := s.recordView(ctx, r, string(k), p, "csv"); err != nil {
+	if err := s.recordView(ctx, r, string(k), p, f, "csv"); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return events.APIGatewayV2HTTPResponse{
@@ -177,13 +183,21 @@ func jsonLen(s string) (int, error) {
 	return len(b), err
 }
 
-// recordView writes the REPORT_VIEWED event of one successful read.
-func (s *Service) recordView(ctx context.Context, r *httpapi.Request, report string, p Period, format string) error {
+// recordView writes the REPORT_VIEWED event of one successful read. Its data.filters hold
+// the period, the format and the log filters that were set (source, channel, user).
+func (s *Service) recordView(ctx context.Context, r *httpapi.Request, report string, p Period, f Filter, format string) error {
 	now := audit.FormatTime(s.IDs.Now())
 	tz := "UTC"
 	if p.TZ != nil {
 		tz = p.TZ.String()
 	}
+	filters := map[string]any{
+		"from":   audit.FormatTime(p.From),
+		"to":     audit.FormatTime(p.To),
+		"tz":     tz,
+		"format": format,
+	}
+	f.AddTo(filters)
 	ev := audit.Event{
 		ID:         s.IDs.New(),
 		TenantID:   r.TenantID,
@@ -193,16 +207,8 @@ func (s *Service) recordView(ctx context.Context, r *httpapi.Request, report str
 		Category:   audit.CategoryAccess,
 		Actor:      audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name},
 		Source:     audit.SourceUser,
-		Data: map[string]any{
-			"report": report,
-			"filters": map[string]any{
-				"from":   audit.FormatTime(p.From),
-				"to":     audit.FormatTime(p.To),
-				"tz":     tz,
-				"format": format,
-			},
-		},
-		Context: &audit.Context{IP: r.SourceIP(), UserAgent: r.UserAgent(), RequestID: r.RequestID()},
+		Data:       map[string]any{"report": report, "filters": filters},
+		Context:    &audit.Context{IP: r.SourceIP(), UserAgent: r.UserAgent(), RequestID: r.RequestID()},
 	}
 	item, err := s.Keys.Item(&ev, s.Retention)
 	if err != nil {

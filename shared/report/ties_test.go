@@ -37,7 +37,7 @@ func TestLogTiesAcrossPages(t *testing.T) {
 	var got []string
 	var after *Position
 	for {
-		rows, next, err := e.Log(context.Background(), "acme", Added, p, after, 1)
+		rows, next, err := e.Log(context.Background(), "acme", Added, p, Filter{}, after, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
