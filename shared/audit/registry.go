@@ -112,7 +112,7 @@ const byScheduleChange = "Contrail, in the schedule change's transaction"
 
 // scheduleFields are the data of an export schedule's events: the schedule as it is (or was).
 func scheduleFields() []Field {
-	return []Field{req("schedule", String), req("report", String), req("frequency", String), req("format", String), req("recipients", StringList), req("tz", String)}
+	return []Field{req("schedule", String), req("report", String), req("frequency", String), req("format", String), req("recipients", StringList), req("tz", String), opt("filters", Object)}
 }
 
 var byType = func() map[string]*Spec {

@@ -86,6 +86,15 @@ type CreateRequest struct {
 	TZ     string `json:"tz"`
 	Format string `json:"format"`
 	Email  string `json:"email"`
+	// The log filters, as the log routes take them (httpapi.LogFilter); null or absent: none.
+	Source  *string `json:"source"`
+	Channel *string `json:"channel"`
+	User    *string `json:"user"`
+}
+
+// filter returns the request's log filters.
+func (in CreateRequest) filter() httpapi.LogFilter {
+	return httpapi.LogFilter{Source: in.Source, Channel: in.Channel, User: in.User}
 }
 
 // View is an export job as the API returns it.
@@ -102,6 +111,10 @@ type View struct {
 	CreatedAt string `json:"createdAt"`
 	Error     string `json:"error,omitempty"`
 	Schedule  string `json:"schedule,omitempty"`
+	// The log filters the job applies, each only when set.
+	Source  *string `json:"source,omitempty"`
+	Channel *string `json:"channel,omitempty"`
+	User    *string `json:"user,omitempty"`
 }
 
 // NewJob validates a create request and returns the pending job it asks for.
@@ -110,6 +123,7 @@ func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 	p.OneOf("report", &in.Report, "", Reports...)
 	p.OneOf("format", &in.Format, "", Formats...)
 	p.Email("email", &in.Email, false)
+	checkFilter(p, in.Report, in.filter())
 	per, err := httpapi.ParsePeriod(strings.TrimSpace(in.From), strings.TrimSpace(in.To), strings.TrimSpace(in.TZ), now, MaxPeriodDays)
 	if fe := fault.As(err); fe != nil {
 		if len(p) == 0 {
@@ -123,7 +137,7 @@ func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 		return nil, err
 	}
 	j := &Job{
-		TenantID: tenant, Report: in.Report, Format: in.Format,
+		TenantID: tenant, Report: in.Report, Format: in.Format, Filter: in.filter().Normalized(),
 		From: formatTime(per.From), To: formatTime(per.To), TZ: per.TZ.String(),
 		Status: StatusPending, CreatedAt: formatTime(now), ExpiresAt: now.Add(JobTTL).Unix(),
 	}
@@ -238,10 +252,14 @@ func (sv *Service) Get(ctx context.Context, r *httpapi.Request) (events.APIGatew
 
 // ViewOf returns the API view of a job, without its link.
 func ViewOf(j *Job) View {
-	return View{
+	v := View{
 		ID: j.ID, Status: j.Status, Rows: j.Rows, Report: j.Report, Format: j.Format,
 		From: j.From, To: j.To, TZ: j.TZ, CreatedAt: j.CreatedAt, Error: j.Error, Schedule: j.Schedule,
 	}
+	if j.Filter != nil {
+		v.Source, v.Channel, v.User = j.Filter.Source, j.Filter.Channel, j.Filter.User
+	}
+	return v
 }
 
 // ---------------------------------------------------------------- schedules
@@ -253,6 +271,15 @@ type ScheduleRequest struct {
 	Format     string   `json:"format"`
 	Recipients []string `json:"recipients"`
 	TZ         string   `json:"tz"`
+	// The log filters of every export it makes (httpapi.LogFilter); null or absent: none.
+	Source  *string `json:"source"`
+	Channel *string `json:"channel"`
+	User    *string `json:"user"`
+}
+
+// filter returns the request's log filters.
+func (in ScheduleRequest) filter() httpapi.LogFilter {
+	return httpapi.LogFilter{Source: in.Source, Channel: in.Channel, User: in.User}
 }
 
 // ScheduleView is a schedule as the API returns it.
@@ -267,6 +294,10 @@ type ScheduleView struct {
 	LastExportID string   `json:"lastExportId,omitempty"`
 	CreatedAt    string   `json:"createdAt"`
 	UpdatedAt    string   `json:"updatedAt"`
+	// The log filters, each only when set.
+	Source  *string `json:"source,omitempty"`
+	Channel *string `json:"channel,omitempty"`
+	User    *string `json:"user,omitempty"`
 }
 
 // MaxRecipients caps a schedule's recipients.
@@ -289,6 +320,7 @@ func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
 	p.OneOf("report", &in.Report, "", Reports...)
 	p.OneOf("frequency", &in.Frequency, "", Frequencies...)
 	p.OneOf("format", &in.Format, "", Formats...)
+	checkFilter(p, in.Report, in.filter())
 	switch {
 	case len(in.Recipients) == 0:
 		p.Add("recipients", "must list 1 to "+strconv.Itoa(MaxRecipients)+" email addresses")
@@ -343,7 +375,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 	_, end := PeriodOf(in.Frequency, now, loc)
 	sc := &Schedule{
 		TenantID: r.TenantID, Name: string(name), Report: in.Report, Frequency: in.Frequency, Format: in.Format,
-		Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
+		Filter: in.filter().Normalized(), Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
 		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
 	}
 	typ, data := "EXPORT_SCHEDULE_CREATED", scheduleData(sc)
@@ -398,11 +430,15 @@ func mustParse(s string) time.Time {
 
 // ScheduleViewOf returns the API view of a schedule.
 func ScheduleViewOf(sc *Schedule) ScheduleView {
-	return ScheduleView{
+	v := ScheduleView{
 		Name: sc.Name, Report: sc.Report, Frequency: sc.Frequency, Format: sc.Format,
 		Recipients: sc.Recipients, TZ: sc.TZ, NextRunAt: sc.NextRunAt, LastExportID: sc.LastExport,
 		CreatedAt: sc.CreatedAt, UpdatedAt: sc.UpdatedAt,
 	}
+	if sc.Filter != nil {
+		v.Source, v.Channel, v.User = sc.Filter.Source, sc.Filter.Channel, sc.Filter.User
+	}
+	return v
 }
 
 // ListSchedules answers GET /v1/export-schedules: the tenant's schedules by name.

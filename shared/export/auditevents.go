@@ -1,6 +1,7 @@
 package export
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -25,12 +26,26 @@ func (sv *Service) event(r *httpapi.Request, typ string, now time.Time, data map
 }
 
 // scheduleData is what a schedule's events say about it: what it exports, how often, in
-// which format and time zone, and to whom.
+// which format and time zone, and to whom, with its log filters (data.filters) when it has any.
 func scheduleData(sc *Schedule) map[string]any {
-	return map[string]any{
+	data := map[string]any{
 		"schedule": sc.Name, "report": sc.Report, "frequency": sc.Frequency, "format": sc.Format,
 		"recipients": slices.Clone(sc.Recipients), "tz": sc.TZ,
 	}
+	if sc.Filter != nil {
+		data["filters"] = filterData(sc.Filter)
+	}
+	return data
+}
+
+// filterData is a schedule's log filters as its events hold them: {source, channel, user},
+// each only when set ({} for none).
+func filterData(f *httpapi.LogFilter) map[string]any {
+	m := map[string]any{}
+	if f != nil {
+		f.AddTo(m)
+	}
+	return m
 }
 
 // scheduleChanges returns {field: {from, to}} for each field a PUT changes; empty when the
@@ -49,6 +64,9 @@ func scheduleChanges(prev, next *Schedule) map[string]any {
 		if f.from != f.to {
 			changes[f.name] = map[string]any{"from": f.from, "to": f.to}
 		}
+	}
+	if from, to := filterData(prev.Filter), filterData(next.Filter); !maps.Equal(from, to) {
+		changes["filters"] = map[string]any{"from": from, "to": to}
 	}
 	if !slices.Equal(prev.Recipients, next.Recipients) {
 		changes["recipients"] = map[string]any{"from": slices.Clone(prev.Recipients), "to": slices.Clone(next.Recipients)}

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/tenant"
+	"github.com/contrail/contrail/shared/validate"
 )
 
 // Reports that can be exported: the overview, the four logs, and every audit event.
@@ -30,6 +32,28 @@ const (
 
 // Reports lists the exportable reports, in the contract's order.
 var Reports = []string{ReportOverview, ReportAdded, ReportConnected, ReportDeleted, ReportMerged, ReportAudit}
+
+// isLog reports whether report is one of the four contact logs, the reports that take a
+// LogFilter.
+func isLog(report string) bool {
+	switch report {
+	case ReportAdded, ReportConnected, ReportDeleted, ReportMerged:
+		return true
+	}
+	return false
+}
+
+// checkFilter adds to p a problem for each filter f sets that report does not take (only the
+// four logs do) and for each value httpapi.LogFilter.Check refuses.
+func checkFilter(p validate.Problems, report string, f httpapi.LogFilter) {
+	f.Check(p)
+	if isLog(report) {
+		return
+	}
+	for _, name := range f.Names() {
+		p.Add(name, "filters the added, connected, deleted and merged logs only")
+	}
+}
 
 // File formats.
 const (
@@ -77,24 +101,27 @@ const IndexByDue = "ByDue"
 
 // Job is an export job as the jobs table stores it.
 type Job struct {
-	PK         string    `dynamodbav:"pk"`
-	SK         string    `dynamodbav:"sk"`
-	TenantID   tenant.ID `dynamodbav:"tenantId"`
-	ID         string    `dynamodbav:"id"`
-	Report     string    `dynamodbav:"report"`
-	From       string    `dynamodbav:"from"` // audit.TimeLayout, UTC, inclusive
-	To         string    `dynamodbav:"to"`   // exclusive
-	TZ         string    `dynamodbav:"tz"`   // IANA name of the report's day boundaries
-	Format     string    `dynamodbav:"format"`
-	Recipients []string  `dynamodbav:"recipients,omitempty"` // POST's email, or a schedule's recipients
-	Schedule   string    `dynamodbav:"schedule,omitempty"`   // the schedule that made it
-	Status     string    `dynamodbav:"status"`
-	Rows       *int64    `dynamodbav:"rows,omitempty"`
-	Key        string    `dynamodbav:"key,omitempty"` // S3 object key, set when done
-	Error      string    `dynamodbav:"error,omitempty"`
-	Attempt    int       `dynamodbav:"attempt"`
-	CreatedAt  string    `dynamodbav:"createdAt"`
-	CreatedBy  string    `dynamodbav:"createdBy,omitempty"` // user id; empty for a schedule's job
+	PK       string    `dynamodbav:"pk"`
+	SK       string    `dynamodbav:"sk"`
+	TenantID tenant.ID `dynamodbav:"tenantId"`
+	ID       string    `dynamodbav:"id"`
+	Report   string    `dynamodbav:"report"`
+	From     string    `dynamodbav:"from"` // audit.TimeLayout, UTC, inclusive
+	To       string    `dynamodbav:"to"`   // exclusive
+	TZ       string    `dynamodbav:"tz"`   // IANA name of the report's day boundaries
+	Format   string    `dynamodbav:"format"`
+	// Filter narrows a log export to the events behind one number of the overview
+	// (source, channel, user); nil for no filter and for the overview and audit reports.
+	Filter     *httpapi.LogFilter `dynamodbav:"filter,omitempty"`
+	Recipients []string           `dynamodbav:"recipients,omitempty"` // POST's email, or a schedule's recipients
+	Schedule   string             `dynamodbav:"schedule,omitempty"`   // the schedule that made it
+	Status     string             `dynamodbav:"status"`
+	Rows       *int64             `dynamodbav:"rows,omitempty"`
+	Key        string             `dynamodbav:"key,omitempty"` // S3 object key, set when done
+	Error      string             `dynamodbav:"error,omitempty"`
+	Attempt    int                `dynamodbav:"attempt"`
+	CreatedAt  string             `dynamodbav:"createdAt"`
+	CreatedBy  string             `dynamodbav:"createdBy,omitempty"` // user id; empty for a schedule's job
 	// CreatedByName and RequestID describe the request that asked for it, for the
 	// REPORT_EXPORTED event.
 	CreatedByName string `dynamodbav:"createdByName,omitempty"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -23,22 +24,24 @@ var Frequencies = []string{Daily, Weekly, Monthly}
 // next period to export (UTC, audit.TimeLayout): the runner queries ByDue for
 // nextRunAt <= now, so finding due schedules never scans.
 type Schedule struct {
-	PK         string    `dynamodbav:"pk"`
-	SK         string    `dynamodbav:"sk"` // the name
-	TenantID   tenant.ID `dynamodbav:"tenantId"`
-	Name       string    `dynamodbav:"name"`
-	Report     string    `dynamodbav:"report"`
-	Frequency  string    `dynamodbav:"frequency"`
-	Format     string    `dynamodbav:"format"`
-	Recipients []string  `dynamodbav:"recipients"`
-	TZ         string    `dynamodbav:"tz"`
-	DueKey     string    `dynamodbav:"dueKey"`
-	NextRunAt  string    `dynamodbav:"nextRunAt"`
-	LastExport string    `dynamodbav:"lastExportId,omitempty"`
-	CreatedAt  string    `dynamodbav:"createdAt"`
-	UpdatedAt  string    `dynamodbav:"updatedAt"`
-	CreatedBy  string    `dynamodbav:"createdBy"`
-	UpdatedBy  string    `dynamodbav:"updatedBy"`
+	PK        string    `dynamodbav:"pk"`
+	SK        string    `dynamodbav:"sk"` // the name
+	TenantID  tenant.ID `dynamodbav:"tenantId"`
+	Name      string    `dynamodbav:"name"`
+	Report    string    `dynamodbav:"report"`
+	Frequency string    `dynamodbav:"frequency"`
+	Format    string    `dynamodbav:"format"`
+	// Filter is copied to each job of the schedule (nil: no filter).
+	Filter     *httpapi.LogFilter `dynamodbav:"filter,omitempty"`
+	Recipients []string           `dynamodbav:"recipients"`
+	TZ         string             `dynamodbav:"tz"`
+	DueKey     string             `dynamodbav:"dueKey"`
+	NextRunAt  string             `dynamodbav:"nextRunAt"`
+	LastExport string             `dynamodbav:"lastExportId,omitempty"`
+	CreatedAt  string             `dynamodbav:"createdAt"`
+	UpdatedAt  string             `dynamodbav:"updatedAt"`
+	CreatedBy  string             `dynamodbav:"createdBy"`
+	UpdatedBy  string             `dynamodbav:"updatedBy"`
 }
 
 // SchedulePK is the partition of a tenant's schedules.
@@ -76,7 +79,7 @@ func LastFullPeriod(freq string, t time.Time, loc *time.Location) (start, end ti
 // what the runner creates for each due period and "run now" for the last full one.
 func (sc *Schedule) Job(id string, start, end, now time.Time) *Job {
 	return &Job{
-		TenantID: sc.TenantID, ID: id, Report: sc.Report, Format: sc.Format,
+		TenantID: sc.TenantID, ID: id, Report: sc.Report, Format: sc.Format, Filter: sc.Filter,
 		From: formatTime(start), To: formatTime(end), TZ: sc.TZ,
 		Recipients: sc.Recipients, Schedule: sc.Name, Status: StatusPending,
 		CreatedAt: formatTime(now), ExpiresAt: now.Add(JobTTL).Unix(),

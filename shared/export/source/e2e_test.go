@@ -286,7 +286,7 @@ func TestExportEndToEnd(t *testing.T) {
 	// formula cells neutralised, times in UTC).
 	var engineCSV bytes.Buffer
 	p, _ := httpapi.ParsePeriod("2026-11-01", "2026-11-04", "Asia/Jakarta", st.clock(), 366)
-	if _, err := st.engine.WriteCSV(context.Background(), &engineCSV, "acme", report.Added, p); err != nil {
+	if _, err := st.engine.WriteCSV(context.Background(), &engineCSV, "acme", report.Added, p, report.Filter{}); err != nil {
 		t.Fatal(err)
 	}
 	wantCSV := "\ufeffCreated At,Contact ID,Contact Name,Source,User\r\n" +

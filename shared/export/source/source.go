@@ -25,7 +25,8 @@ import (
 
 // Reports is the export worker's Source over the report engine and the archive:
 //
-//   - the four logs: CSV is the engine's own (report.Engine.WriteCSV: the seed's column
+//   - the four logs, filtered by the job's source, channel and user as the log routes filter
+//     them: CSV is the engine's own (report.Engine.WriteCSV: the seed's column
 //     titles, BOM, RFC 4180, formula injection neutralised), newest first; Parquet has the
 //     same columns in snake_case, created_at a UTC millisecond timestamp and
 //     merged_contact_ids a list.
@@ -62,11 +63,15 @@ func (s *Reports) Export(ctx context.Context, w io.Writer, j *export.Job) (int64
 		if err != nil {
 			return 0, fmt.Errorf("export %s: %w", j.ID, err)
 		}
+		var f report.Filter
+		if j.Filter != nil {
+			f = *j.Filter
+		}
 		if j.Format == export.FormatCSV {
-			n, err := s.Engine.WriteCSV(ctx, w, j.TenantID, k, p)
+			n, err := s.Engine.WriteCSV(ctx, w, j.TenantID, k, p, f)
 			return int64(n), err
 		}
-		return s.logParquet(ctx, w, j.TenantID, k, p)
+		return s.logParquet(ctx, w, j.TenantID, k, p, f)
 	}
 }
 
@@ -260,12 +265,12 @@ func logSchema(k report.Kind) []archive.TableColumn {
 	}
 }
 
-func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant tenant.ID, k report.Kind, p httpapi.Period) (int64, error) {
+func (s *Reports) logParquet(ctx context.Context, w io.Writer, tenant tenant.ID, k report.Kind, p httpapi.Period, f report.Filter) (int64, error) {
 	pw, err := newParquet(w, logSchema(k))
 	if err != nil {
 		return 0, err
 	}
-	err = s.Engine.Each(ctx, tenant, k, p, func(r report.Row) error {
+	err = s.Engine.Each(ctx, tenant, k, p, f, func(r report.Row) error {
 		pw.Timestamp(0, r.OccurredAt.UnixMilli())
 		switch k {
 		case report.Merged:

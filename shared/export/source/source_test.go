@@ -3,6 +3,7 @@ package source_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/report"
 )
 
 func job(report, format string) *export.Job {
@@ -169,4 +171,43 @@ func cell(a arrow.Array, i int) string {
 		return ts.Value(i).ToTime(arrow.Millisecond).UTC().Format("2006-01-02 15:04:05Z07:00")
 	}
 	return a.ValueStr(i)
+}
+
+// TestLogExportsApplyFilters: a log export with filters holds the rows the log route lists
+// with the same filters, in CSV (the engine's own bytes) and in Parquet.
+func TestLogExportsApplyFilters(t *testing.T) {
+	st := newStack(t, false)
+	user, channel := "u-2", "whatsapp"
+	f := report.Filter{User: &user, Channel: &channel}
+	var want bytes.Buffer
+	n, err := st.engine.WriteCSV(context.Background(), &want, "acme", report.Added, mustPeriod(t), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 { // Adi added two contacts, one of them from WhatsApp
+		t.Fatalf("the engine lists %d rows, want 1", n)
+	}
+	csvJob := job(export.ReportAdded, export.FormatCSV)
+	csvJob.Filter = &f
+	var got bytes.Buffer
+	if rows, err := st.src.Export(context.Background(), &got, csvJob); err != nil || rows != 1 {
+		t.Fatalf("CSV export: %d rows, %v", rows, err)
+	}
+	if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+		t.Errorf("CSV (-want +got):\n%s", diff)
+	}
+	pqJob := job(export.ReportAdded, export.FormatParquet)
+	pqJob.Filter = &f
+	got.Reset()
+	if rows, err := st.src.Export(context.Background(), &got, pqJob); err != nil || rows != 1 {
+		t.Fatalf("Parquet export: %d rows, %v", rows, err)
+	}
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(want.String(), report.BOM))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := readParquet(t, got.Bytes())
+	if len(pq.rows) != 1 || len(records) != 2 || cmp.Diff(records[1][1:], pq.rows[0][1:]) != "" {
+		t.Errorf("Parquet rows %v, want the CSV's row %v", pq.rows, records[1:])
+	}
 }

@@ -212,6 +212,9 @@ func (w *Worker) event(j *export.Job, rows int64, now time.Time) *audit.Event {
 	if j.Schedule != "" {
 		filters["schedule"] = j.Schedule
 	}
+	if j.Filter != nil { // source, channel, user: as REPORT_VIEWED records them
+		j.Filter.AddTo(filters)
+	}
 	ev := &audit.Event{
 		ID: w.IDs.At(now), TenantID: j.TenantID, OccurredAt: audit.FormatTime(now), RecordedAt: audit.FormatTime(now),
 		Type: "REPORT_EXPORTED", Category: audit.CategoryOf("REPORT_EXPORTED"),

@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/export/files"
 	"github.com/contrail/contrail/shared/export/worker"
+	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/stacktest"
 )
@@ -382,5 +383,31 @@ func TestSampleStreamEvents(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExportedEventRecordsFilters: REPORT_EXPORTED holds the job's log filters in
+// data.filters, by parameter name, as REPORT_VIEWED does ("" included: the system's events).
+func TestExportedEventRecordsFilters(t *testing.T) {
+	f := newFixture(t, &rowsSource{rows: 2})
+	source, user := "import", ""
+	j := &export.Job{
+		TenantID: "acme", ID: "01KB0C9Q2X8V6M3N4P5R7S8T9X", Report: "added", From: "2026-11-01T00:00:00.000Z", To: "2026-12-01T00:00:00.000Z",
+		TZ: "UTC", Format: "csv", Filter: &httpapi.LogFilter{Source: &source, User: &user}, Status: "pending", CreatedAt: audit.FormatTime(now),
+		CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(export.JobTTL).Unix(),
+	}
+	if created, err := f.w.Jobs.CreateJob(context.Background(), j); err != nil || !created {
+		t.Fatalf("create job: %v %v", created, err)
+	}
+	if err := f.w.Run(context.Background(), "acme", export.ID(j.ID)); err != nil {
+		t.Fatal(err)
+	}
+	evs := f.exportedEvents(t)
+	if len(evs) != 1 {
+		t.Fatalf("%d REPORT_EXPORTED events, want 1", len(evs))
+	}
+	want := map[string]any{"from": j.From, "to": j.To, "tz": "UTC", "format": "csv", "source": "import", "user": ""}
+	if diff := cmp.Diff(want, evs[0].Data["filters"]); diff != "" {
+		t.Errorf("data.filters (-want +got):\n%s", diff)
 	}
 }
