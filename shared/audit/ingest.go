@@ -4,36 +4,42 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/oklog/ulid/v2"
 )
 
-// BatchWriteAPI is the part of the DynamoDB client the batch writer uses.
-type BatchWriteAPI interface {
-	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+// TransactWriteAPI is the part of the DynamoDB client the batch writer uses.
+type TransactWriteAPI interface {
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
-var _ BatchWriteAPI = (*dynamodb.Client)(nil)
+var _ TransactWriteAPI = (*dynamodb.Client)(nil)
 
-// BatchSize is the most items one BatchWriteItem call takes.
+// BatchSize is the most events one transaction writes (DynamoDB takes up to 100 items; 25
+// keeps a transaction's retry cheap and under the 4 MB request limit with room to spare).
 const BatchSize = 25
 
 // Writer stores batches of ingested events (platform and co-browsing events, which change
-// no other state and so need no transaction). Writes are plain puts of items whose keys come
-// from the event ids: writing the same events again overwrites them with themselves, so a
-// retried batch (same Idempotency-Key, hence same ids) is safe.
+// no other state). Each chunk of BatchSize events is one transaction of puts conditional on
+// attribute_not_exists(pk): an event is only ever added, never overwritten, and a chunk is
+// stored whole or not at all. Keys come from the event ids, so a retried batch (same
+// Idempotency-Key, hence same ids and items) finds the events it stored already: those count
+// as stored and are not written again.
 type Writer struct {
-	DB        BatchWriteAPI
+	DB        TransactWriteAPI
 	Table     string
 	Keys      Keys
 	Retention Retention
-	// Attempts is how many times unprocessed items are sent (default 8); Backoff the first
-	// wait (default 50 ms), doubled each time up to 2 s, with full jitter.
+	// Attempts is how many times a chunk is sent when DynamoDB cancels it for throttling or
+	// a conflicting transaction (default 8); Backoff the first wait (default 50 ms), doubled
+	// each time up to 2 s, with full jitter.
 	Attempts int
 	Backoff  time.Duration
 	// Sleep waits d or until ctx ends; tests replace it.
@@ -46,9 +52,9 @@ type Written struct {
 	NotStored []string
 }
 
-// Write stores evs, BatchSize at a time, retrying unprocessed items with exponential backoff
-// and jitter. It reports exactly which ids were stored: when err is not nil, NotStored lists
-// the events that may not have been (they can be written again safely).
+// Write stores evs, BatchSize at a time, retrying cancelled transactions with exponential
+// backoff and jitter. It reports exactly which ids were stored: when err is not nil,
+// NotStored lists the events that were not (they can be sent again safely).
 func (w *Writer) Write(ctx context.Context, evs []Event) (Written, error) {
 	var res Written
 	failed := map[string]bool{}
@@ -61,11 +67,10 @@ func (w *Writer) Write(ctx context.Context, evs []Event) (Written, error) {
 			}
 			continue
 		}
-		left, err := w.writeChunk(ctx, chunk)
-		for _, id := range left {
-			failed[id] = true
-		}
-		if err != nil {
+		if err := w.writeChunk(ctx, chunk); err != nil {
+			for _, e := range chunk {
+				failed[e.ID] = true
+			}
 			firstErr = err
 		}
 	}
@@ -76,13 +81,7 @@ func (w *Writer) Write(ctx context.Context, evs []Event) (Written, error) {
 			res.Stored = append(res.Stored, e.ID)
 		}
 	}
-	if firstErr != nil {
-		return res, firstErr
-	}
-	if len(res.NotStored) > 0 {
-		return res, fmt.Errorf("write events: %d of %d still unprocessed after %d attempts", len(res.NotStored), len(evs), w.attempts())
-	}
-	return res, nil
+	return res, firstErr
 }
 
 func (w *Writer) attempts() int {
@@ -92,42 +91,70 @@ func (w *Writer) attempts() int {
 	return 8
 }
 
-// writeChunk writes at most BatchSize events and returns the ids not written.
-func (w *Writer) writeChunk(ctx context.Context, chunk []Event) ([]string, error) {
-	reqs := make([]types.WriteRequest, len(chunk))
-	idOf := map[string]string{} // sk -> id, to name unprocessed items
+// writeChunk writes at most BatchSize events in one transaction; nil when every event of
+// the chunk is stored (by this call or an earlier one).
+func (w *Writer) writeChunk(ctx context.Context, chunk []Event) error {
+	items := make([]types.TransactWriteItem, len(chunk))
 	for i := range chunk {
-		item, err := w.Keys.Item(&chunk[i], w.Retention)
+		tx, err := w.Keys.PutTx(w.Table, &chunk[i], w.Retention)
 		if err != nil {
-			return ids(chunk), err
+			return err
 		}
-		idOf[SK(chunk[i].OccurredAt, chunk[i].ID)] = chunk[i].ID
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+		items[i] = tx
 	}
 	backoff := w.Backoff
 	if backoff <= 0 {
 		backoff = 50 * time.Millisecond
 	}
 	for attempt := 1; ; attempt++ {
-		out, err := w.DB.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-			RequestItems: map[string][]types.WriteRequest{w.Table: reqs},
-		})
-		if err != nil {
-			return pending(reqs, idOf), fmt.Errorf("write %d events: %w", len(reqs), err)
+		_, err := w.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
 		}
-		reqs = out.UnprocessedItems[w.Table]
-		if len(reqs) == 0 {
-			return nil, nil
+		var tce *types.TransactionCanceledException
+		if !errors.As(err, &tce) {
+			return fmt.Errorf("write %d events: %w", len(items), err)
 		}
-		if attempt >= w.attempts() {
-			return pending(reqs, idOf), nil
+		left, retry := remaining(items, tce.CancellationReasons)
+		switch {
+		case len(left) == 0: // every event was there already: a retried batch
+			return nil
+		case !retry:
+			return fmt.Errorf("write %d events: %w", len(items), err)
+		case len(left) < len(items): // drop those stored already; the rest go again at once
+			items = left
+			continue
+		case attempt >= w.attempts():
+			return fmt.Errorf("write %d events: still cancelled after %d attempts: %w", len(items), attempt, err)
 		}
 		wait := time.Duration(rand.Int64N(int64(backoff) + 1)) // full jitter
 		if err := w.sleep(ctx, wait); err != nil {
-			return pending(reqs, idOf), fmt.Errorf("wait to retry %d unprocessed events: %w", len(reqs), err)
+			return fmt.Errorf("wait to retry %d events: %w", len(items), err)
 		}
 		backoff = min(backoff*2, 2*time.Second)
 	}
+}
+
+// remaining reads a cancelled transaction's reasons: the items to send again (all but those
+// whose condition failed, which exist already) and whether sending them can succeed (every
+// other reason is none, throttling or a conflicting transaction).
+func remaining(items []types.TransactWriteItem, reasons []types.CancellationReason) ([]types.TransactWriteItem, bool) {
+	if len(reasons) != len(items) {
+		return items, false
+	}
+	var left []types.TransactWriteItem
+	retry := true
+	for i, r := range reasons {
+		switch code := aws.ToString(r.Code); code {
+		case "ConditionalCheckFailed":
+		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded":
+			left = append(left, items[i])
+		default:
+			left = append(left, items[i])
+			retry = false
+		}
+	}
+	return left, retry
 }
 
 func (w *Writer) sleep(ctx context.Context, d time.Duration) error {
@@ -142,27 +169,6 @@ func (w *Writer) sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-func ids(evs []Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.ID
-	}
-	return out
-}
-
-func pending(reqs []types.WriteRequest, idOf map[string]string) []string {
-	out := make([]string, 0, len(reqs))
-	for _, r := range reqs {
-		if r.PutRequest == nil {
-			continue
-		}
-		if sk, ok := r.PutRequest.Item["sk"].(*types.AttributeValueMemberS); ok {
-			out = append(out, idOf[sk.Value])
-		}
-	}
-	return out
 }
 
 // BatchSeed is the 6 bytes shared by the ids of one batch.

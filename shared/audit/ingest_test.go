@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
@@ -41,30 +42,35 @@ func TestBatchID(t *testing.T) {
 	}
 }
 
-// scriptedDB answers BatchWriteItem per call from a script, recording what it was sent.
+// scriptedDB answers TransactWriteItems per call from a script, recording what it was sent.
 type scriptedDB struct {
 	calls  [][]string // ids sent per call
-	answer func(call int, sent []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error)
+	answer func(call int, sent []string) error
 }
 
-func (d *scriptedDB) BatchWriteItem(_ context.Context, in *dynamodb.BatchWriteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	var sent []types.WriteRequest
-	for _, reqs := range in.RequestItems {
-		sent = reqs
-	}
+func (d *scriptedDB) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	var ids []string
-	for _, r := range sent {
-		ids = append(ids, r.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value)
+	for _, it := range in.TransactItems {
+		if it.Put == nil || aws.ToString(it.Put.ConditionExpression) != "attribute_not_exists(pk)" {
+			return nil, errors.New("not a put conditional on attribute_not_exists(pk)")
+		}
+		ids = append(ids, it.Put.Item["id"].(*types.AttributeValueMemberS).Value)
 	}
 	d.calls = append(d.calls, ids)
-	return d.answer(len(d.calls)-1, sent)
+	return &dynamodb.TransactWriteItemsOutput{}, d.answer(len(d.calls)-1, ids)
 }
 
-func unprocessed(table string, reqs []types.WriteRequest) *dynamodb.BatchWriteItemOutput {
-	if len(reqs) == 0 {
-		return &dynamodb.BatchWriteItemOutput{}
+// cancelled is DynamoDB's answer to a cancelled transaction: code for the ids in failing,
+// None for the others.
+func cancelled(sent []string, code string, failing ...string) error {
+	reasons := make([]types.CancellationReason, len(sent))
+	for i, id := range sent {
+		reasons[i].Code = aws.String("None")
+		if slices.Contains(failing, id) {
+			reasons[i].Code = aws.String(code)
+		}
 	}
-	return &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]types.WriteRequest{table: reqs}}
+	return &types.TransactionCanceledException{Message: aws.String("cancelled"), CancellationReasons: reasons}
 }
 
 func batch(n int) ([]audit.Event, []string) {
@@ -83,60 +89,78 @@ func TestWriterRetries(t *testing.T) {
 	evs, ids := batch(60)
 	cases := []struct {
 		name      string
-		answer    func(call int, sent []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error)
+		answer    func(call int, sent []string) error
 		want      audit.Written
 		wantErr   bool
 		wantCalls [][]string
 		wantWaits int
 	}{
 		{
-			name: "all processed first time",
-			answer: func(int, []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
-				return unprocessed("T", nil), nil
-			},
+			name:      "all stored first time",
+			answer:    func(int, []string) error { return nil },
 			want:      audit.Written{Stored: ids},
 			wantCalls: [][]string{ids[:25], ids[25:50], ids[50:]},
 		},
 		{
-			name: "unprocessed items sent again until written",
-			answer: func(call int, sent []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
-				if call < 2 { // first chunk: half left twice
-					return unprocessed("T", sent[len(sent)/2:]), nil
+			name: "a throttled transaction is sent again until written",
+			answer: func(call int, sent []string) error {
+				if call < 2 {
+					return cancelled(sent, "ThrottlingError", sent[3])
 				}
-				return unprocessed("T", nil), nil
+				return nil
 			},
 			want:      audit.Written{Stored: ids},
-			wantCalls: [][]string{ids[:25], ids[12:25], ids[18:25], ids[25:50], ids[50:]},
+			wantCalls: [][]string{ids[:25], ids[:25], ids[:25], ids[25:50], ids[50:]},
 			wantWaits: 2,
 		},
 		{
-			name: "items never processed are named",
-			answer: func(call int, sent []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
-				var left []types.WriteRequest
-				for _, r := range sent {
-					if id := r.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value; id == ids[3] || id == ids[40] {
-						left = append(left, r)
-					}
+			name: "events stored already (a retried batch) are not written again",
+			answer: func(call int, sent []string) error {
+				if call == 0 || call == 2 {
+					return cancelled(sent, "ConditionalCheckFailed", ids[3], ids[40])
 				}
-				return unprocessed("T", left), nil
+				return nil
 			},
-			want:    audit.Written{Stored: slices.Concat(ids[:3], ids[4:40], ids[41:]), NotStored: []string{ids[3], ids[40]}},
-			wantErr: true,
-			wantCalls: [][]string{ids[:25], {ids[3]}, {ids[3]}, {ids[3]},
-				ids[25:50], {ids[40]}, {ids[40]}, {ids[40]}, ids[50:]},
-			wantWaits: 6,
+			want: audit.Written{Stored: ids},
+			wantCalls: [][]string{ids[:25], slices.Concat(ids[:3], ids[4:25]),
+				ids[25:50], slices.Concat(ids[25:40], ids[41:50]), ids[50:]},
+		},
+		{
+			name: "a chunk never written is named, and stops the batch",
+			answer: func(call int, sent []string) error {
+				if call >= 1 {
+					return cancelled(sent, "TransactionConflict", sent[0])
+				}
+				return nil
+			},
+			want:      audit.Written{Stored: ids[:25], NotStored: ids[25:]},
+			wantErr:   true,
+			wantCalls: [][]string{ids[:25], ids[25:50], ids[25:50], ids[25:50], ids[25:50]},
+			wantWaits: 3,
 		},
 		{
 			name: "a failed call stops the batch",
-			answer: func(call int, sent []types.WriteRequest) (*dynamodb.BatchWriteItemOutput, error) {
+			answer: func(call int, sent []string) error {
 				if call == 1 {
-					return nil, errors.New("throttled")
+					return errors.New("service unavailable")
 				}
-				return unprocessed("T", nil), nil
+				return nil
 			},
 			want:      audit.Written{Stored: ids[:25], NotStored: ids[25:]},
 			wantErr:   true,
 			wantCalls: [][]string{ids[:25], ids[25:50]},
+		},
+		{
+			name: "a transaction cancelled for another reason is not retried",
+			answer: func(call int, sent []string) error {
+				if call == 0 {
+					return cancelled(sent, "ValidationError", sent[7])
+				}
+				return nil
+			},
+			want:      audit.Written{NotStored: ids},
+			wantErr:   true,
+			wantCalls: [][]string{ids[:25]},
 		},
 	}
 	for _, tc := range cases {

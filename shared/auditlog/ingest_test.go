@@ -193,18 +193,18 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
-// flakyDB fails every BatchWriteItem after the first ok calls.
+// flakyDB fails every TransactWriteItems after the first ok calls.
 type flakyDB struct {
-	audit.BatchWriteAPI
+	audit.TransactWriteAPI
 	ok int
 }
 
-func (d *flakyDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+func (d *flakyDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
 	if d.ok == 0 {
 		return nil, errors.New("service unavailable")
 	}
 	d.ok--
-	return d.BatchWriteAPI.BatchWriteItem(ctx, in, opts...)
+	return d.TransactWriteAPI.TransactWriteItems(ctx, in, opts...)
 }
 
 // TestPartialWrite: a batch the table takes only in part is answered 503 with the ids stored
@@ -218,7 +218,7 @@ func TestPartialWrite(t *testing.T) {
 	}
 	key := map[string]string{"Idempotency-Key": "partial-1"}
 	real := f.svc.Writer.DB
-	f.svc.Writer.DB = &flakyDB{BatchWriteAPI: real, ok: 1}
+	f.svc.Writer.DB = &flakyDB{TransactWriteAPI: real, ok: 1}
 	got := decode[errorBody](t, call(t, f.ingest(), ingestReq(svcA, evs, key)), 503)
 	if got.Error.Code != "events_partially_stored" || len(got.Error.Stored) != 25 || len(got.Error.NotStored) != 35 {
 		t.Fatalf("partial answer: %+v", got.Error)
@@ -244,7 +244,7 @@ func TestPartialWrite(t *testing.T) {
 	}
 
 	// Nothing stored at all: events_not_stored.
-	f.svc.Writer.DB = &flakyDB{BatchWriteAPI: real}
+	f.svc.Writer.DB = &flakyDB{TransactWriteAPI: real}
 	none := decode[errorBody](t, call(t, f.ingest(), ingestReq(svcA, evs[:2], nil)), 503)
 	want := errorBody{}
 	want.Error.Code, want.Error.Message = "events_not_stored", "No event of the batch was stored; send the same request again in a moment."

@@ -22,7 +22,7 @@ import (
 // DB is the part of the DynamoDB client the routes use.
 type DB interface {
 	audit.QueryAPI
-	audit.BatchWriteAPI
+	audit.TransactWriteAPI
 	idempotency.DB
 }
 
