@@ -29,7 +29,7 @@ func main() {
 	cfg := worker.Config{
 		JobsTable:        r.String("JOBS_TABLE"),
 		AuditTable:       r.String("AUDIT_TABLE"),
-		Bucket:           r.String("ARCHIVE_BUCKET"),
+		Bucket:           r.String("EXPORTS_BUCKET"), // export files, never in the write-once archive
 		MailFrom:         r.String("MAIL_FROM"),
 		ConfigurationSet: r.Optional("MAIL_CONFIGURATION_SET", ""),
 		AuditShards:      r.Int("AUDIT_WRITE_SHARDS", 1, 32),
@@ -37,12 +37,13 @@ func main() {
 			r.Int("RETENTION_ACCESS_DAYS", 1, 36500), r.Int("RETENTION_COBROWSE_DAYS", 1, 36500)),
 		Timeout: time.Duration(r.Int("EXPORT_TIMEOUT_SECONDS", 10, 900)) * time.Second,
 	}
+	archiveBucket := r.String("ARCHIVE_BUCKET")
 	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
 	r.Must()
 	aws := awsclient.Load(context.Background())
 	s3c := s3.NewFromConfig(aws, archive.S3Options(pathStyle))
 	db := dynamodb.NewFromConfig(aws)
-	store := &archive.S3Store{Client: s3c, Bucket: cfg.Bucket}
+	store := &archive.S3Store{Client: s3c, Bucket: archiveBucket}
 	engine := report.NewEngine(store, ident.SystemClock).WithAuditTable(db, cfg.AuditTable, cfg.AuditShards)
 	src := &source.Reports{Engine: engine, Archive: &archive.Reader{Store: store}}
 	w := worker.New(cfg, db, s3c, sesv2.NewFromConfig(aws), src)

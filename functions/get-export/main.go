@@ -21,7 +21,7 @@ func main() {
 	logging.Setup()
 	var r env.Reader
 	cfg := export.Config{JobsTable: r.String("JOBS_TABLE")}
-	bucket := r.String("ARCHIVE_BUCKET")
+	bucket := r.String("EXPORTS_BUCKET") // export files, never in the write-once archive
 	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
 	r.Must()
 	aws := awsclient.Load(context.Background())

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -76,6 +77,45 @@ func S3Options(forcePathStyle string) func(*s3.Options) {
 type S3Store struct {
 	Client S3API
 	Bucket string
+	// Lock, when set, writes what the archive keeps for good (compacted objects and
+	// rollups) with an S3 Object Lock retention; parts and markers stay deletable.
+	Lock *Lock
+}
+
+// Lock is the S3 Object Lock retention of the objects the archive keeps for good.
+type Lock struct {
+	Mode s3types.ObjectLockMode // GOVERNANCE or COMPLIANCE
+	Days int
+	Now  func() time.Time // nil = time.Now
+}
+
+// Applies reports whether the object under key is written locked: a compacted object or a
+// rollup. Parts are replaced by compaction and pending and rejected markers are transient.
+func (l *Lock) Applies(key string) bool {
+	return l != nil && l.Days > 0 && (IsCompacted(key) || strings.HasPrefix(key, RollupsPrefix))
+}
+
+// ParseLock reads ARCHIVE_LOCK_MODE and ARCHIVE_LOCK_DAYS; an empty mode means no lock.
+func ParseLock(mode string, days int) (*Lock, error) {
+	switch m := s3types.ObjectLockMode(strings.ToUpper(strings.TrimSpace(mode))); m {
+	case "":
+		return nil, nil
+	case s3types.ObjectLockModeGovernance, s3types.ObjectLockModeCompliance:
+		if days < 1 {
+			return nil, fmt.Errorf("archive lock: %d days; want at least 1", days)
+		}
+		return &Lock{Mode: m, Days: days}, nil
+	default:
+		return nil, fmt.Errorf("archive lock mode %q: want GOVERNANCE or COMPLIANCE", mode)
+	}
+}
+
+func (l *Lock) until() time.Time {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	return now().UTC().AddDate(0, 0, l.Days)
 }
 
 var _ Store = (*S3Store)(nil)
@@ -188,10 +228,17 @@ func (s *S3Store) Put(ctx context.Context, key string, body []byte) error {
 	if strings.HasSuffix(key, ".json") {
 		ct = "application/json"
 	}
-	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket: &s.Bucket, Key: &key, Body: bytes.NewReader(body),
 		ContentLength: aws.Int64(int64(len(body))), ContentType: &ct,
-	})
+	}
+	if s.Lock.Applies(key) {
+		// S3 requires a checksum with a retention: the SDK sends CRC32 of the body.
+		in.ObjectLockMode = s.Lock.Mode
+		in.ObjectLockRetainUntilDate = aws.Time(s.Lock.until())
+		in.ChecksumAlgorithm = s3types.ChecksumAlgorithmCrc32
+	}
+	_, err := s.Client.PutObject(ctx, in)
 	if err != nil {
 		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
 	}

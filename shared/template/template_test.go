@@ -394,13 +394,13 @@ func TestRepoTemplate(t *testing.T) {
 	}
 	wantTables := []string{
 		"AuditTable NEW_IMAGE expiresAt ByContact,ByType,ByActor,ByCategory,BySession",
-		"ContactsTable NEW_AND_OLD_IMAGES expiresAt ByStatus",
+		"ContactsTable  expiresAt ByStatus", // no stream: nothing consumes one
 		"JobsTable NEW_AND_OLD_IMAGES expiresAt ByDue",
 	}
 	if d := cmp.Diff(wantTables, tables); d != "" {
 		t.Errorf("tables (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"ArchiveBucket", "ConsoleBucket"}, tp.Buckets()); d != "" {
+	if d := cmp.Diff([]string{"AccessLogsBucket", "ArchiveBucket", "ConsoleBucket", "ExportsBucket"}, tp.Buckets()); d != "" {
 		t.Errorf("buckets (-want +got):\n%s", d)
 	}
 

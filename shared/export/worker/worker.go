@@ -288,7 +288,7 @@ func FileName(j *export.Job) string {
 type Config struct {
 	JobsTable        string // JOBS_TABLE
 	AuditTable       string // AUDIT_TABLE: REPORT_EXPORTED
-	Bucket           string // ARCHIVE_BUCKET: exports/ holds the files
+	Bucket           string // EXPORTS_BUCKET: exports/ holds the files
 	MailFrom         string // MAIL_FROM
 	ConfigurationSet string // MAIL_CONFIGURATION_SET, optional
 	AuditShards      int    // AUDIT_WRITE_SHARDS
