@@ -163,7 +163,28 @@ func put(t *testing.T, table string, pks ...string) {
 	}
 }
 
-func contactsTable(t *testing.T) string { return stacktest.Tables(t)["ContactsTable"] }
+// contactsTable creates a table shaped like ContactsTable (one pk) with a stream of new and
+// old images, which the poller tests write to. (The template's ContactsTable has no stream:
+// nothing in the stack consumes one.)
+func contactsTable(t *testing.T) string {
+	t.Helper()
+	db := stacktest.DynamoDB(t)
+	name := stacktest.UniqueName("streams-")
+	_, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	return name
+}
 
 func TestDelivery(t *testing.T) {
 	tests := []struct {

@@ -108,7 +108,7 @@ func TestGlueTableMatchesParquetSchema(t *testing.T) {
 	if got := node(table, "StorageDescriptor", "SerdeInfo", "SerializationLibrary").Value; got != "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" {
 		t.Errorf("serde = %s", got)
 	}
-	if got := node(doc, "Resources", "ArchiveWorkGroup", "Properties", "WorkGroupConfiguration", "ResultConfiguration", "OutputLocation").Value; got != "s3://${ArchiveBucket}/athena-results/" {
+	if got := node(doc, "Resources", "ArchiveWorkGroup", "Properties", "WorkGroupConfiguration", "ResultConfiguration", "OutputLocation").Value; got != "s3://${ExportsBucket}/athena-results/" {
 		t.Errorf("Athena results go to %s", got)
 	}
 }
