@@ -94,4 +94,7 @@ function App() {
 }
 
 document.addEventListener('click', onLinkClick);
-render(<App />, document.getElementById('app'));
+// Preact 11 renders beside existing children: drop the boot message first.
+const root = document.getElementById('app');
+root.textContent = '';
+render(<App />, root);
