@@ -42,7 +42,7 @@ function PeriodPicker({ period, onChange }) {
   useEffect(() => { setFrom(period.from); setToIncl(addDays(period.to, -1)); setTz(period.tz); }, [period.from, period.to, period.tz]);
   const choose = (preset) => onChange(preset === 'custom' ? { preset, from, to: addDays(toIncl, 1), tz } : { preset, tz });
   return (
-    <form class="period" onSubmit={(e) => { e.preventDefault(); onChange({ preset: 'custom', from, to: addDays(toIncl, 1), tz }); }} aria-label="Period">
+    <form class="period" onSubmit={(e) => { e.preventDefault(); onChange({ preset: 'custom', from, to: addDays(toIncl, 1), tz }); }} aria-label="Report period">
       <div class="field">
         <label for="period-preset">Period</label>
         <select id="period-preset" value={period.preset} onChange={(e) => choose(e.currentTarget.value)}>
@@ -138,9 +138,7 @@ function DailyChart({ daily, link }) {
             {KINDS.map((k, j) => {
               const h = (d[k] / max) * (H - 10);
               return d[k] > 0 ? (
-                <a key={k} href={link(k, d.date)} tabIndex={-1} aria-hidden="true">
-                  <rect x={pad + i * bw + 2 + j * b} y={H - h} width={b} height={h} class={'bar k-' + k}><title>{`${fmtDate(d.date)}: ${d[k]} ${k}`}</title></rect>
-                </a>
+                <rect key={k} x={pad + i * bw + 2 + j * b} y={H - h} width={b} height={h} class={'bar k-' + k} onClick={() => navigate(link(k, d.date))}><title>{`${fmtDate(d.date)}: ${d[k]} ${k}`}</title></rect>
               ) : null;
             })}
             {(daily.length <= 10 || i % Math.ceil(daily.length / 10) === 0) && <text x={pad + i * bw + bw / 2} y={H + 16} class="tick" text-anchor="middle">{d.date.slice(5)}</text>}
