@@ -101,6 +101,28 @@ local/node_modules/.installed: local/package-lock.json local/package.json
 
 test: local/node_modules/.installed
 	@$(GO) run ./local/cmd/testsummary -dynamodb -- $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -json ./...
+	@$(MAKE) --no-print-directory test-console
+
+# make test-console: the console's browser tests (console/tests, Playwright's runner driving
+# Debian's Chromium at CHROMIUM_PATH, default /usr/bin/chromium) against a local stack of their
+# own (state in .local/browser-tests, a free port). Lists the tests, runs them, and fails on a
+# missing prerequisite, a failed test or a skipped one.
+CHROMIUM_PATH ?= /usr/bin/chromium
+console/node_modules/.package-lock.json: console/package-lock.json console/package.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix console --no-audit --no-fund
+	@touch $@
+
+.PHONY: test-console
+test-console: local/node_modules/.installed console/node_modules/.package-lock.json
+	@[ -x "$(CHROMIUM_PATH)" ] || { echo "test-console: no Chromium at $(CHROMIUM_PATH): apt-get install -y chromium (or set CHROMIUM_PATH)" >&2; exit 1; }
+	@echo "== console browser tests ($$($(CHROMIUM_PATH) --version 2>/dev/null | head -n1))"
+	@cd console && CHROMIUM_PATH=$(CHROMIUM_PATH) npx playwright test --list | grep -E '^\s+\S+\.spec\.js' || { echo "test-console: no browser tests found" >&2; exit 1; }
+	@start=$$(date +%s); cd console && out=$$(mktemp) && \
+		CHROMIUM_PATH=$(CHROMIUM_PATH) npx playwright test 2>&1 | tee $$out; rc=$${PIPESTATUS[0]}; \
+		if grep -qE '^\s+[0-9]+ (skipped|flaky|did not run)' $$out; then echo "test-console: tests were skipped, flaky or did not run" >&2; rc=1; fi; \
+		passed=$$(grep -oE '^\s+[0-9]+ passed' $$out | tr -dc 0-9); rm -f $$out; \
+		if [ $$rc -eq 0 ]; then echo "console: $${passed:-0} browser tests passed in $$(( $$(date +%s) - start )) s (Chromium, axe-core, screenshots in console/test-results/screenshots/)"; \
+		else echo "console: browser tests FAILED (see above; traces in console/test-results/artifacts/)" >&2; fi; exit $$rc
 
 # make build: every function of template.yaml for linux/arm64, into .local/build/<LogicalId>/bootstrap.
 build:

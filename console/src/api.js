@@ -1,6 +1,7 @@
 // Calls to the Contrail HTTP API (same origin). Every failure becomes an ApiError whose
 // message is a sentence a person can act on; nothing else (no stack) ever reaches the screen.
 import { session, signOutLocal } from './session.js';
+import { KEEP_EMPTY } from './router.js';
 
 export class ApiError extends Error {
   constructor(status, code, message, fields, extra) {
@@ -41,7 +42,7 @@ export async function api(path, { method = 'GET', body, query, headers = {}, raw
   const url = new URL(apiBase + path, location.origin);
   if (query) {
     for (const [k, v] of Object.entries(query)) {
-      if (v === undefined || v === null || v === '') continue;
+      if (v === undefined || v === null || (v === '' && KEEP_EMPTY.has(k) === false)) continue;
       if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
       else url.searchParams.set(k, v);
     }

@@ -9,10 +9,13 @@ export function href(path, query) {
   return BASE + path + (q ? `?${q}` : '');
 }
 
+// The log filters filter even when empty (user= is the system's actions): keep them.
+export const KEEP_EMPTY = new Set(['source', 'channel', 'user']);
+
 export function qs(query) {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) {
-    if (v === undefined || v === null || v === '') continue;
+    if (v === undefined || v === null || (v === '' && !KEEP_EMPTY.has(k))) continue;
     if (Array.isArray(v)) v.forEach((x) => p.append(k, x));
     else p.set(k, v);
   }

@@ -22,7 +22,9 @@ test('contact page: create, then every action shows in History', async ({ page }
   await page.getByRole('button', { name: 'Archive contact' }).click();
   await expect(page.getByText('archived', { exact: true })).toBeVisible();
   await page.getByRole('button', { name: 'Unarchive contact' }).click();
+  await expect(page.getByText('Contact unarchived.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Archive contact' })).toBeVisible();
+  await expect(page.locator('.loading')).toHaveCount(0);
   // invite (email field)
   await page.getByRole('button', { name: 'Invite contact' }).click();
   await page.getByRole('dialog', { name: 'Invite contact' }).getByLabel(/Email address/).fill('ada.invite@example.com');

@@ -206,7 +206,7 @@ export function ReportLog({ log, query }) {
     navigate(href('/reports/contact/' + log, { ...pp, tz: np.tz, preset: np.preset === 'custom' ? undefined : np.preset, ...filters }));
   };
   const without = (k) => href('/reports/contact/' + log, { ...query, [k]: undefined });
-  const active = Object.entries(filters).filter(([, v]) => v !== undefined && v !== '');
+  const active = Object.entries(filters).filter(([, v]) => v !== undefined);
   const fileBase = `contact-${log}-${period.from}-${period.to}`;
   const cell = (r, k) => (k === 'createdAt' ? fmtTime(r[k], period.tz) : Array.isArray(r[k]) ? r[k].join(' ') : r[k] || '');
   function csvOnScreen() {
@@ -269,13 +269,13 @@ export function ReportLog({ log, query }) {
         {(items.length > 0 || pager.page > 1) && <Pager pager={pager} nextCursor={res.data?.nextCursor} count={items.length} label={def.title} />}
         <label class="inline">Rows per page <select value={limit} onChange={(e) => setLimit(+e.currentTarget.value)}>{[10, 25, 50, 100, 500].map((n) => <option key={n}>{n}</option>)}</select></label>
       </div>
-      <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} report={log} period={period} />
+      <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} report={log} period={period} filters={Object.fromEntries(active)} />
     </Page>
   );
 }
 
 // "Export and email me": POST /v1/exports, then watch the job until it is done or failed.
-function ExportDialog({ open, onClose, report, period }) {
+function ExportDialog({ open, onClose, report, period, filters = {} }) {
   const [email, setEmail] = useState('');
   const [format, setFormat] = useState('csv');
   const [job, setJob] = useState(null);
@@ -298,7 +298,7 @@ function ExportDialog({ open, onClose, report, period }) {
     setError(null);
     setJob(null);
     try {
-      const body = { report, from: period.from, to: period.to, tz: period.tz, format };
+      const body = { report, from: period.from, to: period.to, tz: period.tz, format, ...filters };
       if (email.trim()) body.email = email;
       const j = await api('/v1/exports', { method: 'POST', body });
       setJob(j);
@@ -312,7 +312,7 @@ function ExportDialog({ open, onClose, report, period }) {
   return (
     <Dialog open={open} onClose={() => { clearTimeout(timer.current); setJob(null); setError(null); onClose(); }} title="Export and email me" id="export">
       <form onSubmit={submit} noValidate>
-        <p class="muted">Exports the whole {report === 'overview' ? 'overview' : `${report} log`} for {periodText(period)}, any size. The link is emailed when the file is ready and is shown here.</p>
+        <p class="muted">Exports the whole {report === 'overview' ? 'overview' : `${report} log`} for {periodText(period)}{Object.keys(filters).length ? ` (${Object.entries(filters).map(([k, v]) => `${k} ${v || '(none)'}`).join(', ')})` : ''}, any size. The link is emailed when the file is ready and is shown here.</p>
         <Field label="Email the link to" id="ex-email" error={error?.fields?.email}><input id="ex-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} autocomplete="email" /></Field>
         <Field label="Format" id="ex-format"><select id="ex-format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}><option value="csv">CSV</option><option value="parquet">Parquet</option></select></Field>
         <ErrorBox error={error} />
