@@ -64,7 +64,7 @@ test('contact page: create, then every action shows in History', async ({ page }
   for (const t of ['CONTACT_INVITED', 'MESSAGE_SENT', 'CONTACT_SHARED']) {
     await expect(history.locator(`li[data-type=${t}] .delivery`)).toContainText('Email delivered', { timeout: 30_000 });
   }
-  await check(page, '05-contact-page-history');
+  await check(page, '05-contact-page-history', { docs: 'contact' });
 
   // a second contact cannot take the same channel identity: the API's 409 in words
   await page.getByRole('link', { name: 'Contacts' }).first().click();

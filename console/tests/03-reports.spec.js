@@ -57,7 +57,7 @@ test('overview: counts include the actions within the freshness bound; every num
     expect(await totalsOnScreen(page)).toEqual(want);
   }).toPass({ timeout: 60_000, intervals: [1000, 2000] });
   await expect(page.getByText(/Up to date as of/)).toBeVisible();
-  await check(page, '13-overview');
+  await check(page, '13-overview', { docs: 'overview' });
 
   // presets change the period in the URL and the heading line
   await page.getByLabel('Period', { exact: true }).selectOption('today');

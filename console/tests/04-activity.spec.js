@@ -20,7 +20,7 @@ test('activity log: filter by type and actor, event detail on demand', async ({ 
   await expect(rows).toHaveCount(1);
   await rows.first().getByRole('button', { name: /Details/ }).click();
   await expect(page.locator('.detail-row')).toContainText('"mfa": "required"');
-  await check(page, '21-activity-detail');
+  await check(page, '21-activity-detail', { docs: 'activity' });
 
   await page.getByRole('link', { name: 'Clear filters' }).click();
   await page.getByLabel('Actor id').fill('u-ari');
@@ -58,7 +58,7 @@ test('co-browsing session: events in order, agent and customer told apart, input
   expect(await items.evaluateAll((ls) => ls.map((l) => l.dataset.type))).toEqual(['PAGECHANGE', 'CLICK', 'INPUT', 'FORM']);
   expect(await items.locator('.who-tag').allInnerTexts()).toEqual(['CUSTOMER', 'AGENT', 'CUSTOMER', 'CUSTOMER'].map((s) => expect.stringMatching(new RegExp(s, 'i'))));
   await expect(items.nth(2).locator('.input-text')).toHaveText('**** **** **** 4242');
-  await check(page, '23-cobrowse-session');
+  await check(page, '23-cobrowse-session', { docs: 'session' });
 });
 
 test('keyboard only: sign in, add a contact, comment on it, open its history', async ({ page }) => {

@@ -22,13 +22,19 @@ export async function signIn(page, who, path = '/console/') {
 }
 
 // No serious or critical accessibility violation, then a screenshot for the reviewer.
-export async function check(page, name, { fullPage = true } = {}) {
+// CONSOLE_DOCS_SHOTS=1 also writes the README's pictures (docs/console/<docs>.png, the viewport).
+export async function check(page, name, { fullPage = true, docs } = {}) {
   await expect(page.locator('[role=status] .spinner')).toHaveCount(0);
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), `accessibility of ${name}`).toEqual([]);
   await page.screenshot({ path: SHOTS + name + '.png', fullPage });
+  if (docs && process.env.CONSOLE_DOCS_SHOTS) {
+    mkdirSync(DOCS, { recursive: true });
+    await page.screenshot({ path: DOCS + docs + '.png' });
+  }
 }
+const DOCS = new URL('../../docs/console/', import.meta.url).pathname;
 
 // A token for direct API calls (setup and cross-checks), from the local gateway.
 export async function token(request, role, name = role, user) {
