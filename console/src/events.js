@@ -31,9 +31,9 @@ export const EMAIL_REQUESTS = new Set(['CONTACT_INVITED', 'MESSAGE_SENT', 'CONTA
 export function actorLabel(a) {
   if (!a) return 'unknown';
   if (a.type === 'system') return 'Contrail (system)';
-  const kind = a.type === 'customer' ? 'customer' : a.type === 'service' ? 'service' : null;
-  const who = a.name || a.id || a.type;
-  return kind && a.type !== 'user' ? `${who} (${kind})` : who;
+  const who = a.name || a.id;
+  if (!who) return a.type === 'user' ? 'a user' : a.type;
+  return a.type === 'customer' || a.type === 'service' ? `${who} (${a.type})` : who;
 }
 
 const clip = (s, n = 140) => (s && s.length > n ? s.slice(0, n - 1) + '…' : s || '');

@@ -31,7 +31,8 @@ export async function check(page, name, { fullPage = true, docs } = {}) {
   await page.screenshot({ path: SHOTS + name + '.png', fullPage });
   if (docs && process.env.CONSOLE_DOCS_SHOTS) {
     mkdirSync(DOCS, { recursive: true });
-    await page.screenshot({ path: DOCS + docs + '.png' });
+    await page.evaluate(() => { document.activeElement?.blur(); scrollTo(0, 0); });
+    await page.screenshot({ path: DOCS + docs + '.png', clip: { x: 0, y: 0, width: 1280, height: 760 } });
   }
 }
 const DOCS = new URL('../../docs/console/', import.meta.url).pathname;

@@ -143,7 +143,7 @@ export function SessionView({ sessionId }) {
                 <time datetime={e.occurredAt}>+{((Date.parse(e.occurredAt) - start) / 1000).toFixed(1)} s <span class="muted">{fmtTime(e.occurredAt)}</span></time>
                 <strong>{TYPE_NAME[e.type] || e.type}</strong>
                 <span class="ev-summary">{e.type === 'INPUT' ? <>{e.data?.element}: <code class="input-text">{e.data?.text}</code></> : summary(e)}</span>
-                <span class="muted">{actorLabel(e.actor)}</span>
+                <span class="muted">{e.actor?.name || e.actor?.id ? actorLabel(e.actor) : ''}</span>
               </li>
             ))}
           </ol>
