@@ -32,7 +32,7 @@ export async function check(page, name, { fullPage = true, docs } = {}) {
   if (docs && process.env.CONSOLE_DOCS_SHOTS) {
     mkdirSync(DOCS, { recursive: true });
     await page.evaluate(() => { document.activeElement?.blur(); scrollTo(0, 0); });
-    await page.screenshot({ path: DOCS + docs + '.png', clip: { x: 0, y: 0, width: 1280, height: 760 } });
+    await page.screenshot({ path: DOCS + docs + '.png', clip: { x: 0, y: 0, width: 1280, height: 680 } });
   }
 }
 const DOCS = new URL('../../docs/console/', import.meta.url).pathname;
