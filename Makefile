@@ -153,7 +153,7 @@ docs:
 # first use (cached after), prints the table. make bench-smoke: the same program on a tiny
 # data set, answers checked, times not judged. BENCH_FLAGS passes flags (e.g. -only overview
 # -cpuprofile cpu.prof -profile-case overview).
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-console
 # no_duckdb_arrow leaves out go-duckdb's Arrow interface (unused here), which would compile
 # Apache Arrow v18 on top of the archive's v17: minutes on a fresh CI machine.
 BENCH_BIN := .local/bench/bin/bench
@@ -163,6 +163,15 @@ BENCH_FLAGS ?=
 bench: build local/node_modules/.installed
 	@$(BENCH_BUILD)
 	@$(BENCH_BIN) -root . -scale full $(BENCH_FLAGS)
+
+# make bench-console: the console's first load (JS+CSS bytes, first paint) and the time from
+# signing in to a drawn overview, in Chromium through the Performance API, on the smoke data
+# set (generated on first use, as bench-smoke does). RUNS=n loads each (default 5).
+bench-console: local/node_modules/.installed console/node_modules/.package-lock.json
+	@$(BENCH_BUILD)
+	@data="$$($(BENCH_BIN) -root . -scale smoke -print-data-dir)" && \
+	{ [ -f "$$data/manifest.json" ] || $(BENCH_BIN) -root . -scale smoke -only overview -runs 1 >/dev/null; } && \
+	CHROMIUM_PATH=$(CHROMIUM_PATH) node console/bench/first-load.mjs "$$data"
 
 bench-smoke: local/node_modules/.installed
 	@$(BENCH_BUILD)
