@@ -1,6 +1,6 @@
 // Package schedule is the local stand-in for EventBridge schedules: it fires each function's
 // Schedule events from template.yaml with the "Scheduled Event" EventBridge sends, once at
-// start and then on the expression's rate or cron.
+// start and then on the expression's rate.
 package schedule
 
 import (
@@ -26,7 +26,7 @@ type Invoker interface {
 type Job struct {
 	Function   string // LogicalId
 	Name       string // the rule name in the event's resources
-	Expression string // rate(...) or cron(...)
+	Expression string // rate(...)
 	Input      string // when set, EventBridge passes this JSON instead of the Scheduled Event
 }
 
@@ -49,8 +49,8 @@ type Config struct {
 	Jobs    []Job
 	Invoker Invoker
 	Log     *slog.Logger
-	// Scale divides rate periods (LOCAL_SCHEDULE_SCALE=60 runs rate(1 hour) every minute);
-	// cron expressions keep wall-clock times. 0 or 1 = real time.
+	// Scale divides rate periods (LOCAL_SCHEDULE_SCALE=60 runs rate(1 hour) every minute).
+	// 0 or 1 = real time.
 	Scale float64
 	// Now and After replace the clock in tests; nil = time.Now and time.After.
 	Now   func() time.Time

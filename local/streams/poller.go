@@ -2,9 +2,9 @@
 // each mapped table's stream with the dynamodbstreams client and invokes the function with
 // the same events.DynamoDBEvent Lambda sends, honouring the mapping's BatchSize,
 // MaximumBatchingWindowInSeconds, FilterCriteria, FunctionResponseTypes
-// (ReportBatchItemFailures), MaximumRetryAttempts and BisectBatchOnFunctionError. Records
-// that exhaust their retries are dropped with one error log line, as an on-failure
-// destination would receive them.
+// (ReportBatchItemFailures), MaximumRetryAttempts and BisectBatchOnFunctionError. A batch
+// whose records exhaust their retries goes to the mapping's on-failure destination as
+// Lambda's on-failure record (shard and sequence range), which local/queues delivers.
 //
 // Positions are kept per shard in a checkpoint file, so a restarted stack neither replays
 // yesterday's records nor misses the ones written while it was down.
