@@ -321,13 +321,13 @@ func data(spec *audit.Spec, d map[string]any, prefix string, p validate.Problems
 // service recording on someone's behalf, the actor it names.
 func (s *Service) actor(r *httpapi.Request, in *ActorIn, field string, p validate.Problems) audit.Actor {
 	caller := audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name}
-	if r.Has(httpapi.Service) {
+	if r.Allowed(httpapi.Service) {
 		caller.Type = audit.ActorService
 	}
 	if in == nil {
 		return caller
 	}
-	if !r.Has(httpapi.Service) {
+	if !r.Allowed(httpapi.Service) {
 		p.Add(field, "is taken from your token; only a service may record events on someone else's behalf")
 		return caller
 	}

@@ -92,7 +92,7 @@ func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, er
 	switch {
 	case err != nil:
 		return response{}, err
-	case !ok || (c.Status == StatusDeleted && !r.Has(httpapi.Admin)):
+	case !ok || (c.Status == StatusDeleted && !r.Allowed(httpapi.Admin)):
 		return response{}, notFound(id)
 	case c.Status == StatusMerged:
 		return response{}, s.mergedError(ctx, c)

@@ -90,7 +90,7 @@ type Caller struct {
 // CallerOf reads the caller of an API request (the tenant from the token, nowhere else).
 func CallerOf(r *httpapi.Request) Caller {
 	return Caller{
-		TenantID: r.TenantID, UserID: r.UserID, Name: r.Name, Admin: r.Has(httpapi.Admin),
+		TenantID: r.TenantID, UserID: r.UserID, Name: r.Name, Admin: r.Allowed(httpapi.Admin),
 		IP: r.SourceIP(), UserAgent: r.UserAgent(), RequestID: r.RequestID(),
 	}
 }

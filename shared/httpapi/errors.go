@@ -43,14 +43,12 @@ type ErrorBody struct {
 }
 
 // ErrorResponse turns err into the contract's error response. A fault's code, message and
-// fields are returned as they are; anything else is logged and answered as a bare 500.
+// fields are returned as they are; anything else is answered as a bare 500. Route logs the
+// error with the request's one log line (logRequest), so this does not.
 func ErrorResponse(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
 	fe := fault.As(err)
 	if fe == nil || fe.Kind == fault.Internal {
-		slog.ErrorContext(ctx, "request failed", "error", err.Error())
 		fe = fault.New(fault.Internal, "internal_error", "Something went wrong on our side; try again later.")
-	} else if fe.Kind == fault.Throttled {
-		slog.WarnContext(ctx, "request throttled", "error", err.Error())
 	}
 	body := map[string]any{"code": fe.Code, "message": fe.Message}
 	if len(fe.Fields) > 0 {

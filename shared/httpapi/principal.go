@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,9 +38,6 @@ type Principal struct {
 	Name     string
 	Roles    []Role
 }
-
-// Has reports whether the caller holds role r.
-func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 
 // principalFrom reads the JWT claims the HTTP API authorizer verified (the local gateway
 // passes the same claims). It fails with 401 when the claims lack a subject or a tenant, and
@@ -113,7 +109,7 @@ var errUnauthenticated = fault.New(fault.Unauthenticated, "unauthorized", "Send 
 func parseGroups(s string) []Role {
 	s = strings.TrimSpace(s)
 	var arr []string
-	if strings.HasPrefix(s, "[\"") && json.Unmarshal([]byte(s), &arr) == nil {
+	if strings.HasPrefix(s, "[") && json.Unmarshal([]byte(s), &arr) == nil {
 		// JSON array
 	} else {
 		s = strings.Trim(s, "[]")

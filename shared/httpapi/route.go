@@ -6,10 +6,12 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -31,17 +33,21 @@ type Handler func(ctx context.Context, r *Request) (events.APIGatewayV2HTTPRespo
 type LambdaHandler func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 
 // Route wraps h for lambda.Start: 401 without verified claims, 403 when the caller holds
-// none of allowed, errors mapped to the contract's error body, panics answered as 500.
+// none of allowed, errors mapped to the contract's error body, panics answered as 500. Every
+// call leaves one log line (serve), refusals included.
 func Route(allowed []Role, h Handler) LambdaHandler {
-	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, err error) {
-		p, err := principalFrom(&ev)
-		if err != nil {
-			return ErrorResponse(ctx, err), nil
-		}
-		if !hasAny(p, allowed) {
-			return ErrorResponse(ctx, fault.New(fault.Forbidden, "forbidden", fmt.Sprintf("This route needs one of the roles %s.", roleList(allowed)))), nil
-		}
-		return serve(ctx, &Request{Principal: p, Event: &ev}, h), nil
+	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return serve(ctx, &Request{Event: &ev}, func(ctx context.Context, r *Request) (events.APIGatewayV2HTTPResponse, error) {
+			p, err := principalFrom(&ev)
+			if err != nil {
+				return events.APIGatewayV2HTTPResponse{}, err
+			}
+			r.Principal = p // before the role check, so a refusal's log line names the caller
+			if !r.Allowed(allowed...) {
+				return events.APIGatewayV2HTTPResponse{}, fault.New(fault.Forbidden, "forbidden", fmt.Sprintf("This route needs one of the roles %s.", roleList(allowed)))
+			}
+			return h(ctx, r)
+		}), nil
 	}
 }
 
@@ -52,25 +58,78 @@ func Public(h Handler) LambdaHandler {
 	}
 }
 
+// serve runs h, maps its error or panic to a response, and logs the call once, whatever the
+// exit: one line per request is what an operator counts and searches by request_id.
 func serve(ctx context.Context, r *Request, h Handler) (resp events.APIGatewayV2HTTPResponse) {
+	var (
+		failure error
+		stack   string
+	)
 	defer func() {
 		if v := recover(); v != nil {
-			slog.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			resp = ErrorResponse(ctx, fmt.Errorf("panic: %v", v))
+			failure, stack = fmt.Errorf("panic: %v", v), string(debug.Stack())
+			resp = ErrorResponse(ctx, failure)
 		}
+		logRequest(ctx, r, resp, failure, stack)
 	}()
 	resp, err := h(ctx, r)
 	if err != nil {
+		failure = err
 		return ErrorResponse(ctx, err)
 	}
-	slog.InfoContext(ctx, "request", "route", r.Event.RouteKey, "status", resp.StatusCode,
-		"tenant_id", r.TenantID, "user_id", r.UserID, "request_id", r.Event.RequestContext.RequestID)
 	return resp
 }
 
-func hasAny(p Principal, allowed []Role) bool {
-	for _, r := range allowed {
-		if p.Has(r) {
+// logRequest writes the request's one log line: Info for 2xx and 4xx, Warn when throttled,
+// Error for 5xx, with the error code of any error response. Never the token or a body; the
+// text of an internal error only, which the response hides.
+func logRequest(ctx context.Context, r *Request, resp events.APIGatewayV2HTTPResponse, failure error, stack string) {
+	attrs := []slog.Attr{
+		slog.String("route", r.Event.RouteKey),
+		slog.Int("status", resp.StatusCode),
+		slog.String("tenant_id", string(r.TenantID)),
+		slog.String("user_id", r.UserID),
+		slog.String("request_id", r.RequestID()),
+	}
+	if resp.StatusCode >= 400 {
+		attrs = append(attrs, slog.String("error_code", errorCode(resp)))
+	}
+	level := slog.LevelInfo
+	switch {
+	case resp.StatusCode == Status(fault.Throttled):
+		level = slog.LevelWarn
+	case resp.StatusCode >= 500:
+		level = slog.LevelError
+	}
+	if failure != nil && level > slog.LevelInfo {
+		attrs = append(attrs, slog.String("error", failure.Error()))
+	}
+	if stack != "" {
+		attrs = append(attrs, slog.String("stack", stack))
+	}
+	slog.LogAttrs(ctx, level, "request", attrs...)
+}
+
+// errorCode reads error.code from an error response (a handler or a replayed idempotent
+// response may answer an error without returning one); "" when the body holds none.
+func errorCode(resp events.APIGatewayV2HTTPResponse) string {
+	var b struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal([]byte(resp.Body), &b) != nil {
+		return ""
+	}
+	return b.Error.Code
+}
+
+// Allowed reports whether the caller holds at least one of roles. Route asks it for the
+// route's roles, and a handler with a finer rule (an admin may read a deleted contact) asks
+// it too, so roles are checked here and nowhere else.
+func (r *Request) Allowed(roles ...Role) bool {
+	for _, role := range roles {
+		if slices.Contains(r.Roles, role) {
 			return true
 		}
 	}
