@@ -163,7 +163,7 @@ func (s *Service) commit(ctx context.Context, what string, call *idempotency.Cal
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
 		}
-		items = append(items, txItem{write: w, onFail: fmt.Errorf("%s: event %s exists already", what, ev.ID)})
+		items = append(items, txItem{write: w, onFail: fmt.Errorf("event %s exists already", ev.ID)})
 	}
 	if call != nil {
 		w, err := s.Idem.PutTx(call, resp)

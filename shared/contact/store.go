@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -29,7 +29,7 @@ var _ DB = (*dynamodb.Client)(nil)
 const MaxTransactItems = 100
 
 // Store reads and writes contacts and channel identities in the contacts table. It is the
-// one place that turns DynamoDB errors into outcomes (fault kinds).
+// one place that says what its DynamoDB errors mean (ddb.Translate turns them into faults).
 type Store struct {
 	DB    DB
 	Table string
@@ -42,9 +42,6 @@ var errChanged = fault.New(fault.Conflict, "contact_changed",
 // errIdempotent marks the idempotency record's slot in a transaction: a conditional failure
 // there means a twin request with the same key got there first.
 var errIdempotent = errors.New("idempotency record exists")
-
-// throttled is the answer to DynamoDB throttling.
-var throttled = fault.New(fault.Throttled, "throttled", "The service is busy; retry in a moment.")
 
 // txItem is one write of a transaction with what a failed condition on it means.
 type txItem struct {
@@ -60,7 +57,7 @@ func (s *Store) Get(ctx context.Context, tenant tenant.ID, id ID) (*Contact, boo
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, false, translate(fmt.Errorf("get contact %s: %w", id, err))
+		return nil, false, ddb.Translate("get contact "+string(id), err, ddb.Meaning{Conflict: errChanged})
 	}
 	if out.Item == nil {
 		return nil, false, nil
@@ -160,57 +157,21 @@ func (s *Store) transact(ctx context.Context, what string, items []txItem) error
 	if err == nil {
 		return nil
 	}
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		var first error
-		conflict, throttle := false, false
-		for i, r := range tce.CancellationReasons {
-			if i >= len(items) {
-				break
-			}
-			switch aws.ToString(r.Code) {
-			case "ConditionalCheckFailed":
-				if items[i].onFail == errIdempotent {
-					return errIdempotent
-				}
-				if first == nil {
-					first = items[i].onFail
-				}
-			case "TransactionConflict":
-				conflict = true
-			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
-				throttle = true
-			}
+	// The first item whose condition failed says what the failure means; the idempotency
+	// record's slot wins.
+	var first error
+	for i, code := range ddb.Reasons(err) {
+		if i >= len(items) || code != ddb.ReasonConditionFailed {
+			continue
 		}
-		switch {
-		case first != nil:
-			return first
-		case conflict:
-			return errChanged
-		case throttle:
-			return throttled
+		if items[i].onFail == errIdempotent {
+			return errIdempotent
+		}
+		if first == nil {
+			first = items[i].onFail
 		}
 	}
-	return translate(fmt.Errorf("%s: %w", what, err))
-}
-
-// translate turns DynamoDB throttling into fault.Throttled and keeps anything else.
-func translate(err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-			"TransactionInProgressException":
-			t := *throttled
-			t.Err = err
-			return &t
-		case "TransactionConflictException":
-			c := *errChanged
-			c.Err = err
-			return &c
-		}
-	}
-	return err
+	return ddb.Translate(what, err, ddb.Meaning{Failed: first, Conflict: errChanged})
 }
 
 // ListByStatus reads one page of a tenant's contacts in status, newest first.
@@ -225,7 +186,7 @@ func (s *Store) ListByStatus(ctx context.Context, tenant tenant.ID, status strin
 		ExclusiveStartKey:         start,
 	})
 	if err != nil {
-		return nil, nil, translate(fmt.Errorf("list %s contacts: %w", status, err))
+		return nil, nil, ddb.Translate(fmt.Sprintf("list %s contacts", status), err, ddb.Meaning{Conflict: errChanged})
 	}
 	cs := make([]Contact, 0, len(out.Items))
 	for _, item := range out.Items {

@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
@@ -187,7 +187,7 @@ func (sv *Service) Create(ctx context.Context, r *httpapi.Request) (events.APIGa
 // commit writes items and, when the request carries an Idempotency-Key, the record that
 // resp answers it, in one transaction. When a twin request with the same key committed
 // first, it returns the twin's response instead. A transaction cancelled by the condition of
-// one of items comes back as it is (isCancelledAt(err, i)), so the caller can say why.
+// one of items comes back as it is (ddb.ConditionFailedAt(err, i)), so the caller can say why.
 func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, items ...types.TransactWriteItem) (*events.APIGatewayV2HTTPResponse, error) {
 	tx := append([]types.TransactWriteItem(nil), items...)
 	if call != nil {
@@ -201,27 +201,17 @@ func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp even
 	if err == nil {
 		return nil, nil
 	}
-	if call != nil && isCancelledAt(err, len(items)) {
+	if call != nil && ddb.ConditionFailedAt(err, len(items)) {
 		if twin, rerr := sv.Idem.Replay(ctx, call); twin != nil || rerr != nil {
 			return twin, rerr
 		}
 	}
 	for i := range items {
-		if isCancelledAt(err, i) {
+		if ddb.ConditionFailedAt(err, i) {
 			return nil, err
 		}
 	}
 	return nil, convert("commit", err)
-}
-
-// isCancelledAt reports whether err is a transaction cancelled by the condition of item i.
-func isCancelledAt(err error, i int) bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) || len(tce.CancellationReasons) <= i {
-		return false
-	}
-	c := tce.CancellationReasons[i].Code
-	return c != nil && *c == "ConditionalCheckFailed"
 }
 
 func deref(r *events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
@@ -403,7 +393,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("save export schedule %s: %w", name, err)
 	}
 	resp := httpapi.JSON(http.StatusOK, ScheduleViewOf(sc))
-	if _, err := sv.commit(ctx, nil, resp, put, record); isCancelledAt(err, 0) {
+	if _, err := sv.commit(ctx, nil, resp, put, record); ddb.ConditionFailedAt(err, 0) {
 		return events.APIGatewayV2HTTPResponse{}, scheduleChanged()
 	} else if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("save export schedule %s: %w", name, err)
@@ -500,7 +490,7 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 	}
 	resp := httpapi.NoContent()
 	twin, err := sv.commit(ctx, call, resp, sv.Store.DeleteScheduleTx(prev), record)
-	if isCancelledAt(err, 0) {
+	if ddb.ConditionFailedAt(err, 0) {
 		return events.APIGatewayV2HTTPResponse{}, sv.changedOrGone(ctx, r.TenantID, name)
 	}
 	if twin != nil || err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 )
@@ -73,7 +74,7 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 	}
 	resp := httpapi.JSON(http.StatusAccepted, ViewOf(j))
 	twin, err := sv.commit(ctx, call, resp, put, sv.Store.ScheduleUnchangedTx(sc), record)
-	if isCancelledAt(err, 1) {
+	if ddb.ConditionFailedAt(err, 1) {
 		return events.APIGatewayV2HTTPResponse{}, sv.changedOrGone(ctx, r.TenantID, name)
 	}
 	if twin != nil || err != nil {

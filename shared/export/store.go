@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -49,29 +50,10 @@ func jobKey(tenant tenant.ID, id ID) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": s(JobPK(tenant, id)), "sk": s(skJob)}
 }
 
-// convert translates the AWS errors the store expects into ErrChanged or a Throttled fault.
+// convert translates a DynamoDB error: a lost condition is ErrChanged, throttling and a
+// conflicting transaction are the Throttled fault (ddb.Translate).
 func convert(what string, err error) error {
-	var ccf *types.ConditionalCheckFailedException
-	var tce *types.TransactionCanceledException
-	var thr *types.ProvisionedThroughputExceededException
-	var lim *types.RequestLimitExceeded
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ccf):
-		return fmt.Errorf("%s: %w", what, ErrChanged)
-	case errors.As(err, &tce):
-		for _, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "TransactionConflict" || aws.ToString(r.Code) == "ThrottlingError" {
-				return &fault.Error{Kind: fault.Throttled, Code: "try_again", Message: "The export is busy; try again in a moment.", Err: err}
-			}
-		}
-		return fmt.Errorf("%s: %w", what, err)
-	case errors.As(err, &thr), errors.As(err, &lim):
-		return &fault.Error{Kind: fault.Throttled, Code: "try_again", Message: "Too many requests right now; try again in a moment.", Err: err}
-	default:
-		return fmt.Errorf("%s: %w", what, err)
-	}
+	return ddb.Translate(what, err, ddb.Meaning{Failed: ErrChanged})
 }
 
 // PutJobTx returns the transaction item that creates j once (it fails if the id exists).
@@ -198,25 +180,11 @@ func (st *Store) Finish(ctx context.Context, j *Job, rows int64, key string, now
 	_, err := st.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: append([]types.TransactWriteItem{upd}, extra...),
 	})
-	if err := cancelledByCondition(err); err != nil {
+	if err != nil {
 		return convert("finish export job "+j.ID, err)
 	}
 	j.Status, j.Rows, j.Key, j.FinishedAt, j.DueKey, j.Deadline = StatusDone, &rows, key, formatTime(now), "", ""
 	return nil
-}
-
-// cancelledByCondition turns a transaction cancelled by a failed condition into
-// ConditionalCheckFailedException's ErrChanged path.
-func cancelledByCondition(err error) error {
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		for _, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return &types.ConditionalCheckFailedException{Message: tce.Message}
-			}
-		}
-	}
-	return err
 }
 
 // Fail marks the job failed with a reason a person can act on, if its worker still holds
