@@ -4,15 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/oklog/ulid/v2"
+
+	"github.com/contrail/contrail/shared/ddb"
 )
 
 // TransactWriteAPI is the part of the DynamoDB client the batch writer uses.
@@ -111,11 +111,11 @@ func (w *Writer) writeChunk(ctx context.Context, chunk []Event) error {
 		if err == nil {
 			return nil
 		}
-		var tce *types.TransactionCanceledException
-		if !errors.As(err, &tce) {
+		reasons := ddb.Reasons(err)
+		if reasons == nil {
 			return fmt.Errorf("write %d events: %w", len(items), err)
 		}
-		left, retry := remaining(items, tce.CancellationReasons)
+		left, retry := remaining(items, reasons)
 		switch {
 		case len(left) == 0: // every event was there already: a retried batch
 			return nil
@@ -138,21 +138,18 @@ func (w *Writer) writeChunk(ctx context.Context, chunk []Event) error {
 // remaining reads a cancelled transaction's reasons: the items to send again (all but those
 // whose condition failed, which exist already) and whether sending them can succeed (every
 // other reason is none, throttling or a conflicting transaction).
-func remaining(items []types.TransactWriteItem, reasons []types.CancellationReason) ([]types.TransactWriteItem, bool) {
+func remaining(items []types.TransactWriteItem, reasons []string) ([]types.TransactWriteItem, bool) {
 	if len(reasons) != len(items) {
 		return items, false
 	}
 	var left []types.TransactWriteItem
 	retry := true
-	for i, r := range reasons {
-		switch code := aws.ToString(r.Code); code {
-		case "ConditionalCheckFailed":
-		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded":
-			left = append(left, items[i])
-		default:
-			left = append(left, items[i])
-			retry = false
+	for i, code := range reasons {
+		if code == ddb.ReasonConditionFailed {
+			continue
 		}
+		left = append(left, items[i])
+		retry = retry && ddb.Transient(code)
 	}
 	return left, retry
 }

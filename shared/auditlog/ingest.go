@@ -3,7 +3,6 @@ package auditlog
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
@@ -363,12 +363,11 @@ func (s *Service) claim(ctx context.Context, call *idempotency.Call, now time.Ti
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR expiresAt <= :now"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
 	})
-	var ccf *types.ConditionalCheckFailedException
 	if err == nil {
 		return now, nil
 	}
-	if !errors.As(err, &ccf) {
-		return now, fmt.Errorf("claim batch: %w", err)
+	if !ddb.ConditionFailed(err) {
+		return now, ddb.Translate("claim batch", err, ddb.Meaning{})
 	}
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.Config.ContactsTable), ConsistentRead: aws.Bool(true),

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
@@ -344,12 +344,11 @@ func (im *Importer) startRun(ctx context.Context, tenant tenant.ID, call *idempo
 				":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)},
 			},
 		})
-		var ccf *types.ConditionalCheckFailedException
 		if err == nil {
 			return newRunIDs(rec.StartedAt, sum)
 		}
-		if !errors.As(err, &ccf) {
-			return nil, fmt.Errorf("record import run: %w", err)
+		if !ddb.ConditionFailed(err) {
+			return nil, ddb.Translate("record import run", err, ddb.Meaning{})
 		}
 		out, err := im.DB.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: aws.String(im.Table), ConsistentRead: aws.Bool(true),

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
@@ -132,6 +132,9 @@ func (s *Store) PutTx(c *Call, resp events.APIGatewayV2HTTPResponse) (types.Tran
 	return types.TransactWriteItem{Put: put}, nil
 }
 
+// errKeyInUse is what a failed condition on Save means: a live record exists already.
+var errKeyInUse = fault.New(fault.Conflict, "idempotency_key_in_use", "A request with this Idempotency-Key is being processed; retry in a moment.")
+
 // Save stores resp for c outside a transaction (for writers that cannot use one). It
 // returns a Conflict fault when a live record exists already.
 func (s *Store) Save(ctx context.Context, c *Call, resp events.APIGatewayV2HTTPResponse) error {
@@ -143,14 +146,7 @@ func (s *Store) Save(ctx context.Context, c *Call, resp events.APIGatewayV2HTTPR
 		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
 		ExpressionAttributeValues: put.ExpressionAttributeValues,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fault.New(fault.Conflict, "idempotency_key_in_use", "A request with this Idempotency-Key is being processed; retry in a moment.")
-	}
-	if err != nil {
-		return fmt.Errorf("store idempotency record: %w", err)
-	}
-	return nil
+	return ddb.Translate("store idempotency record", err, ddb.Meaning{Failed: errKeyInUse})
 }
 
 func (s *Store) put(c *Call, resp events.APIGatewayV2HTTPResponse) (*types.Put, error) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/tenant"
 	"github.com/contrail/contrail/shared/validate"
@@ -389,14 +390,13 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 		},
 		ReturnValues: dbtypes.ReturnValueAllNew,
 	})
-	var ccf *dbtypes.ConditionalCheckFailedException
 	switch {
 	case err == nil:
 		if err := attributevalue.UnmarshalMap(out.Attributes, &c); err != nil {
 			return c, false, fmt.Errorf("decode mail claim %s: %w", pk, err)
 		}
 		return c, true, nil
-	case errors.As(err, &ccf):
+	case ddb.ConditionFailed(err):
 		got, err := m.DB.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName: aws.String(m.Config.ContactsTable), ConsistentRead: aws.Bool(true),
 			Key: map[string]dbtypes.AttributeValue{"pk": s(pk)},
@@ -483,8 +483,7 @@ func (m *Mailer) record(ctx context.Context, req *audit.Event, c claim) error {
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
-	var ccf *dbtypes.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("record %s for %s: %w", ev.Type, req.ID, err)
 	}
 	return nil
