@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 // lambdaFlags are the Makefile's LAMBDA_FLAGS.

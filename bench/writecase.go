@@ -16,11 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/contact"
-	"github.com/contrail/contrail/shared/emulator"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
-	"github.com/contrail/contrail/shared/template"
 )
 
 // caseWrite times POST /v1/contacts through the real handler (route, roles, body decoding,

@@ -12,9 +12,9 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/devstack"
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/report"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }

@@ -20,10 +20,10 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/devstack"
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/export"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // TestEndToEnd runs the export functions as `make run` runs them (built binaries behind the

@@ -15,7 +15,7 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/devstack"
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 // TestEndToEnd runs the functions as the local stack runs them (built binaries behind the

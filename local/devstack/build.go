@@ -15,7 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 // installEmulators runs `npm ci --prefix local` when local/node_modules is missing or older

@@ -32,13 +32,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/contrail/contrail/local/devauth"
+	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/gateway"
 	"github.com/contrail/contrail/local/queues"
 	"github.com/contrail/contrail/local/runtime"
 	"github.com/contrail/contrail/local/schedule"
 	"github.com/contrail/contrail/local/streams"
-	"github.com/contrail/contrail/shared/emulator"
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 // Options configures a stack. The zero value runs everything from the repository holding the

@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/devauth"
-	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/local/emulator"
 )
 
 // children returns the pids of this process's child processes.

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/contrail/contrail/shared/emulator"
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 // sdkLog keeps every line the SDK logs.

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/contrail/contrail/local/devauth"
-	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/local/emulator"
 )
 
 // DemoTenant is the tenant of the tokens Run prints.

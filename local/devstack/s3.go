@@ -13,7 +13,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/spf13/afero"
 
-	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/local/emulator"
 )
 
 // s3Server is gofakes3 in process, behind emulator.NewS3 (signed requests only, as S3), with

@@ -17,7 +17,7 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/runtime"
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 var (

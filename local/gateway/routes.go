@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 // Route sends one method and path to one function.

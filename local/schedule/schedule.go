@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 // Invoker runs a function with a JSON payload; *runtime.Runtime is one.

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/onfailure"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }

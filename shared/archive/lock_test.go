@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // recordingPuts records the Object Lock settings of each put, and stores it.

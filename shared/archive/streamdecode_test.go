@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 // decodeBoth decodes raw with encoding/json and with DecodeStreamBatch and fails on any

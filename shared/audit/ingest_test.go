@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 func TestBatchID(t *testing.T) {

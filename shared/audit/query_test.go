@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
-	"github.com/contrail/contrail/shared/stacktest"
 	"github.com/contrail/contrail/shared/tenant"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // TestReadmeReference fails when README's event reference differs from the registry: run

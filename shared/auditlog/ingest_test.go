@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // count returns how many items the audit table holds.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 func sample(t *testing.T, name string) eventsReq {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 var build = fstest.MapFS{

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/contrail/contrail/shared/stacktest"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 // TestAPIFunctionsStayLight keeps the report engine (arrow, Parquet) and SES out of the

@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // TestSampleEvents runs the API functions' sample events (events/*.json, what

@@ -21,11 +21,11 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/mail"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }

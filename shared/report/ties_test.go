@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
-	"github.com/contrail/contrail/shared/stacktest"
 )
 
 // TestLogTiesAcrossPages pages one row at a time through events sharing a millisecond,

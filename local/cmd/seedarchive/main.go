@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/contrail/contrail/shared/emulator"
+	"github.com/contrail/contrail/local/emulator"
 )
 
 func main() {

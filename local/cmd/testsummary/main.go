@@ -26,8 +26,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/contrail/contrail/shared/emulator"
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/template"
 )
 
 // event is one line of `go test -json` (cmd/test2json).

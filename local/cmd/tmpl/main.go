@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/contrail/contrail/local/devauth"
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/template"
 )
 
 func main() {

@@ -19,11 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/onfailure"
-	"github.com/contrail/contrail/shared/stacktest"
 	"github.com/contrail/contrail/shared/tenant"
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/local/streams"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
@@ -29,7 +30,6 @@ import (
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/report"
-	"github.com/contrail/contrail/shared/stacktest"
 	"github.com/contrail/contrail/shared/tenant"
 )
 

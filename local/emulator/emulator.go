@@ -1,7 +1,7 @@
 // Package emulator starts the local stand-ins for AWS that run as separate processes:
 // DynamoDB Local (the jar inside the npm package amplify-dynamodb-simulator) and the SES v2
 // emulator (npm package aws-ses-v2-local), both installed by `npm ci --prefix local`.
-// The tests (shared/stacktest) and the local stack (make run) share these launchers.
+// The tests (local/stacktest) and the local stack (make run) share these launchers.
 //
 // Each process runs in its own process group and gets SIGKILL when the process that started
 // it dies, so nothing outlives a test binary or a killed `make run`.

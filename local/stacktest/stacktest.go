@@ -32,8 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
-	"github.com/contrail/contrail/shared/emulator"
-	"github.com/contrail/contrail/shared/template"
+	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/template"
 )
 
 // started holds what this test binary started; Main stops it.
