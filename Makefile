@@ -142,10 +142,10 @@ lint:
 tidy:
 	$(GO) mod tidy
 
-# ---- docs: README sections generated from code
+# ---- docs: reference sections generated from code (docs/events.md)
 .PHONY: docs
 docs:
-	$(GO) run ./shared/audit/cmd/eventref -readme README.md
+	$(GO) run ./shared/audit/cmd/eventref -file docs/events.md
 
 # ---- bench: Contrail side by side with DuckDB on the same files, threads and machine.
 # bench/ is a Go module of its own (DuckDB is cgo; the Lambda functions never link it).

@@ -13,7 +13,7 @@ import (
 	"github.com/contrail/contrail/shared/tenant"
 )
 
-// The audit table's key design (see README, "Keys"):
+// The audit table's key design (see docs/api.md, "Keys and hot partitions"):
 //
 //	pk          T#<tenant>#D#<UTC day of occurredAt>#<shard>   spreads one tenant's writes
 //	sk          <occurredAt>#<id>                               time order within a partition

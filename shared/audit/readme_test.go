@@ -11,19 +11,19 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 )
 
-// TestReadmeReference fails when README's event reference differs from the registry: run
+// TestReadmeReference fails when docs/events.md differs from the registry: run
 // `make docs` to regenerate it.
 func TestReadmeReference(t *testing.T) {
-	path := filepath.Join(stacktest.Root(t), "README.md")
+	path := filepath.Join(stacktest.Root(t), "docs", "events.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("read the README: %v", err)
+		t.Fatalf("read the event reference: %v", err)
 	}
 	want, err := audit.RewriteReference(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(string(want), string(b)); diff != "" {
-		t.Errorf("README.md's event reference is out of date; run `make docs` (-generated +README):\n%s", diff)
+		t.Errorf("docs/events.md is out of date; run `make docs` (-generated +file):\n%s", diff)
 	}
 }

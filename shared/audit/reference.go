@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The README's event reference lives between these markers; `make docs` rewrites it from
+// The event reference (docs/events.md) lives between these markers; `make docs` rewrites it from
 // the registry and a test fails when the two differ.
 const (
 	ReferenceStart = "<!-- event-reference:start -->"
@@ -84,7 +84,7 @@ func RewriteReference(readme []byte) ([]byte, error) {
 	start := bytes.Index(readme, []byte(ReferenceStart))
 	end := bytes.Index(readme, []byte(ReferenceEnd))
 	if start < 0 || end < start {
-		return nil, fmt.Errorf("README has no %s ... %s section", ReferenceStart, ReferenceEnd)
+		return nil, fmt.Errorf("the file has no %s ... %s section", ReferenceStart, ReferenceEnd)
 	}
 	var out bytes.Buffer
 	out.Write(readme[:start+len(ReferenceStart)])

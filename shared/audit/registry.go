@@ -54,7 +54,7 @@ func req(name string, k Kind) Field { return Field{Name: name, Kind: k, Required
 func opt(name string, k Kind) Field { return Field{Name: name, Kind: k} }
 
 // registry is the one list of event types. Adding a type is one entry here: ingest
-// validation, the query API, the archive and the README's event reference all read it.
+// validation, the query API, the archive and the event reference (docs/events.md) all read it.
 var registry = []Spec{
 	// Contact events (seeds 000, 001), recorded by the contact routes.
 	{Type: "CONTACT_ADDED", Category: CategoryContact, Name: "Contact added", Description: "A contact was added manually, through the API, from an incoming message or by import.", Data: []Field{opt("email", String), opt("phone", String)}, Log: "added"},

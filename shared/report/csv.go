@@ -12,7 +12,7 @@ import (
 
 // BOM starts every CSV so that spreadsheet programs (Excel above all) read it as UTF-8
 // rather than as the local code page. Parsers that follow RFC 4180 strictly see it as part
-// of the first header title; the README says so.
+// of the first header title; docs/reports.md says so.
 const BOM = "\ufeff"
 
 // CSVHeader returns the seed's column titles of log k.

@@ -35,7 +35,7 @@ import (
 // or, when there is none, the time of the check less commitSlack (a transaction stamped
 // recordedAt before committing). This is a handful of key-range Queries, never a scan.
 //
-// Not covered, and said so in the README: ingested events backdated by more than a day,
+// Not covered, and said so in docs/reports.md: ingested events backdated by more than a day,
 // and records the archiver gave up on (its on-failure queue, which alarms).
 
 // commitSlack is how long after stamping recordedAt a writer's transaction may commit.

@@ -1,4 +1,4 @@
-// Command eventref rewrites the event reference of README.md from the event registry
+// Command eventref rewrites the event reference (docs/events.md) from the event registry
 // (`make docs`), so the two cannot drift.
 package main
 
@@ -11,7 +11,7 @@ import (
 )
 
 func main() {
-	path := flag.String("readme", "README.md", "the README to rewrite")
+	path := flag.String("file", "docs/events.md", "the Markdown file whose event reference to rewrite")
 	flag.Parse()
 	b, err := os.ReadFile(*path)
 	if err == nil {
