@@ -469,19 +469,9 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 	if err != nil { // a schedule that cannot exist is not found, like an unknown one
 		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
 	}
-	call, err := idempotency.Begin(r, nil)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
-		return deref(resp), err
-	}
-	prev, err := sv.Store.Schedule(ctx, r.TenantID, name)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if prev == nil {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
+	call, prev, replay, err := sv.keyedSchedule(ctx, r, nil, name)
+	if replay != nil || err != nil {
+		return deref(replay), err
 	}
 	ev := sv.event(r, "EXPORT_SCHEDULE_DELETED", sv.Clock(), scheduleData(prev))
 	record, err := sv.Keys.PutTx(sv.AuditTable, ev, sv.Retention)

@@ -38,19 +38,9 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
 	}
-	call, err := idempotency.Begin(r, body)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
-		return deref(resp), err
-	}
-	sc, err := sv.Store.Schedule(ctx, r.TenantID, name)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if sc == nil {
-		return events.APIGatewayV2HTTPResponse{}, scheduleNotFound()
+	call, sc, replay, err := sv.keyedSchedule(ctx, r, body, name)
+	if replay != nil || err != nil {
+		return deref(replay), err
 	}
 	loc, err := time.LoadLocation(sc.TZ)
 	if err != nil {
@@ -86,4 +76,24 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 	slog.InfoContext(ctx, "export schedule run now", "tenant_id", r.TenantID, "schedule", name, "export_id", j.ID,
 		"from", j.From, "to", j.To, "event_id", ev.ID)
 	return resp, nil
+}
+
+// keyedSchedule starts a keyed request on one schedule: it reads the Idempotency-Key (a
+// repeat gets its first answer back as replay) and then the schedule, 404 when there is none.
+func (sv *Service) keyedSchedule(ctx context.Context, r *httpapi.Request, body []byte, name ScheduleName) (*idempotency.Call, *Schedule, *events.APIGatewayV2HTTPResponse, error) {
+	call, err := idempotency.Begin(r, body)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
+		return nil, nil, resp, err
+	}
+	sc, err := sv.Store.Schedule(ctx, r.TenantID, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if sc == nil {
+		return nil, nil, nil, scheduleNotFound()
+	}
+	return call, sc, nil, nil
 }
