@@ -231,19 +231,6 @@ func TestMalformedIDs(t *testing.T) {
 	h.ids.next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8"} // with letters, to try it in lower case
 	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`)
 	items, evs := h.items(h.cfg.ContactsTable), h.events()
-	routes := []req{
-		{route: "GET /v1/contacts/{id}"},
-		{route: "PATCH /v1/contacts/{id}", body: `{"name": "X"}`},
-		{route: "POST /v1/contacts/{id}/channels", body: `{"channel": "sms", "externalId": "123456"}`},
-		{route: "POST /v1/contacts/{id}/archive"},
-		{route: "POST /v1/contacts/{id}/unarchive"},
-		{route: "DELETE /v1/contacts/{id}"},
-		{route: "POST /v1/contacts/{id}/invite", body: `{"email": "x@example.com"}`},
-		{route: "POST /v1/contacts/{id}/messages", body: `{"text": "hi"}`},
-		{route: "POST /v1/contacts/{id}/share", body: `{}`},
-		{route: "POST /v1/contacts/{id}/comments", body: `{"text": "hi"}`},
-		{route: "GET /v1/contacts/{id}/history"},
-	}
 	malformed := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", malformedMessage)}
 	for _, id := range []struct{ name, id string }{
 		{"2,100 characters", strings.Repeat("0", 2100)},
@@ -260,7 +247,7 @@ func TestMalformedIDs(t *testing.T) {
 		{"not Crockford base 32", a[:25] + "U"},
 		{"beyond 48-bit time", "8" + a[1:]},
 	} {
-		for _, q := range routes {
+		for _, q := range idRoutes {
 			q.id, q.as = id.id, agent
 			q.headers = map[string]string{"Idempotency-Key": "k-" + id.name}
 			diff(t, id.name+": "+q.route, malformed, h.do(q))
@@ -271,4 +258,19 @@ func TestMalformedIDs(t *testing.T) {
 	diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
 	diff(t, "audit table", evs, h.events())
 	diff(t, "the contact", 200, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}).Status)
+}
+
+// idRoutes is every route with a contact {id}, each with a body it would accept.
+var idRoutes = []req{
+	{route: "GET /v1/contacts/{id}"},
+	{route: "PATCH /v1/contacts/{id}", body: `{"name": "X"}`},
+	{route: "POST /v1/contacts/{id}/channels", body: `{"channel": "sms", "externalId": "123456"}`},
+	{route: "POST /v1/contacts/{id}/archive"},
+	{route: "POST /v1/contacts/{id}/unarchive"},
+	{route: "DELETE /v1/contacts/{id}"},
+	{route: "POST /v1/contacts/{id}/invite", body: `{"email": "x@example.com"}`},
+	{route: "POST /v1/contacts/{id}/messages", body: `{"text": "hi"}`},
+	{route: "POST /v1/contacts/{id}/share", body: `{}`},
+	{route: "POST /v1/contacts/{id}/comments", body: `{"text": "hi"}`},
+	{route: "GET /v1/contacts/{id}/history"},
 }
