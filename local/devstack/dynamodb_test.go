@@ -3,39 +3,17 @@ package devstack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/logging"
 
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/stacktest"
 )
-
-// sdkLog keeps every line the SDK logs.
-type sdkLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *sdkLog) Logf(c logging.Classification, format string, v ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf("%s: %s", c, fmt.Sprintf(format, v...)))
-}
-
-func (l *sdkLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
 
 // TestDynamoDBErrorsWithoutChecksumWarnings: the functions of make run keep the SDK's
 // response checksum validation on; DynamoDB Local's error responses must not make it warn.
@@ -46,7 +24,7 @@ func TestDynamoDBErrorsWithoutChecksumWarnings(t *testing.T) {
 	}
 	defer front.Close()
 	table := stacktest.Tables(t)["ContactsTable"]
-	sdk := &sdkLog{}
+	sdk := &emulator.SDKLog{}
 	cfg := emulator.Config(front.Endpoint)
 	cfg.Logger = sdk
 	db := dynamodb.NewFromConfig(cfg) // validation on, as in a function

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go/logging"
 	"github.com/google/go-cmp/cmp"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -41,35 +39,10 @@ func (c *testClock) advance(d time.Duration) {
 	c.off += d
 }
 
-// sdkLog keeps every line the SDK logs.
-type sdkLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *sdkLog) Logf(c logging.Classification, format string, v ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.lines = append(l.lines, fmt.Sprintf("%s: %s", c, fmt.Sprintf(format, v...)))
-}
-
-// warnings returns the lines logged above DEBUG.
-func (l *sdkLog) warnings() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var w []string
-	for _, line := range l.lines {
-		if !strings.HasPrefix(line, string(logging.Debug)+":") {
-			w = append(w, line)
-		}
-	}
-	return strings.Join(w, "\n")
-}
-
 type s3Fixture struct {
 	URL    string
 	Clock  *testClock
-	Log    *sdkLog
+	Log    *SDKLog
 	Client *s3.Client
 	Bucket string
 }
@@ -78,7 +51,7 @@ type s3Fixture struct {
 // client signing with the local credentials whose log the test can read.
 func newS3(t *testing.T, tls bool, optFns ...func(*s3.Options)) *s3Fixture {
 	t.Helper()
-	f := &s3Fixture{Clock: &testClock{}, Log: &sdkLog{}, Bucket: "bucket-1"}
+	f := &s3Fixture{Clock: &testClock{}, Log: &SDKLog{}, Bucket: "bucket-1"}
 	h := NewS3(s3mem.New(), S3Options{Now: f.Clock.Now})
 	var srv *httptest.Server
 	if tls {
@@ -405,7 +378,7 @@ func TestS3ChecksumsDescribeTheBytesSent(t *testing.T) {
 					}
 				}
 			}
-			if w := f.Log.warnings(); w != "" {
+			if w := f.Log.Warnings(); w != "" {
 				t.Errorf("the SDK warned:\n%s", w)
 			}
 		})
@@ -452,7 +425,7 @@ func TestS3MultipartUploadWithChecksums(t *testing.T) {
 	if err != nil || !bytes.Equal(got, append(part1, part2...)) {
 		t.Errorf("get = %d bytes, %v; want %d bytes", len(got), err, len(part1)+len(part2))
 	}
-	if w := f.Log.warnings(); w != "" {
+	if w := f.Log.Warnings(); w != "" {
 		t.Errorf("the SDK warned:\n%s", w)
 	}
 }
