@@ -618,11 +618,7 @@ func TestContractSignIn(t *testing.T) {
 		"Policies.PasswordPolicy.RequireUppercase":       "true",
 		"Policies.PasswordPolicy.RequireLowercase":       "true",
 	} {
-		n := pool
-		for _, p := range strings.Split(path, ".") {
-			n = get(n, p)
-		}
-		if n == nil || flow(n) != want {
+		if n := getPath(pool, path); n == nil || flow(n) != want {
 			t.Errorf("UserPool %s = %s, want %s", path, Value{n}, want)
 		}
 	}
@@ -637,11 +633,7 @@ func TestContractSignIn(t *testing.T) {
 		"EnableTokenRevocation":           "true",
 		"PreventUserExistenceErrors":      "ENABLED",
 	} {
-		n := client
-		for _, p := range strings.Split(path, ".") {
-			n = get(n, p)
-		}
-		if n == nil || flow(n) != want {
+		if n := getPath(client, path); n == nil || flow(n) != want {
 			t.Errorf("UserPoolClient %s = %s, want %s", path, Value{n}, want)
 		}
 	}
@@ -816,4 +808,12 @@ func TestEffectiveIntersection(t *testing.T) {
 	if got := len(effective(gs, nil, false)); got != len(gs) {
 		t.Errorf("without a boundary %d grants, want %d", got, len(gs))
 	}
+}
+
+// getPath follows a dotted path of mapping keys ("Policies.PasswordPolicy.MinimumLength").
+func getPath(n *yaml.Node, path string) *yaml.Node {
+	for _, p := range strings.Split(path, ".") {
+		n = get(n, p)
+	}
+	return n
 }
