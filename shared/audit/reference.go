@@ -45,6 +45,9 @@ func Reference() string {
 	var b strings.Builder
 	b.WriteString("Generated from the registry in `shared/audit/registry.go` by `make docs`; do not edit by hand.\n")
 	b.WriteString("Data fields are required unless marked optional.\n")
+	b.WriteString("Fields marked personal, and `contact.name` of every event that has a contact, are personal data of\n")
+	b.WriteString("that contact: `shared/pii` seals them under the contact's own key, and they read `[erased]` once the\n")
+	b.WriteString("contact is erased.\n")
 	for _, c := range categoryTitles {
 		fmt.Fprintf(&b, "\n### %s (category `%s`)\n\n", c.title, c.category)
 		b.WriteString("| type | name | recorded by | data | description |\n|---|---|---|---|---|\n")
@@ -70,6 +73,9 @@ func dataCell(fields []Field) string {
 		}
 		if !f.Required {
 			p += ", optional"
+		}
+		if f.Personal {
+			p += ", personal"
 		}
 		parts[i] = p
 	}

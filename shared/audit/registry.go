@@ -24,7 +24,15 @@ type Field struct {
 	Kind     Kind
 	Required bool
 	Enum     []string // allowed values of a String field, when limited
+	// Personal marks data about the event's contact (an address, a text written to or about
+	// them): it is stored sealed under the contact's data key (shared/pii), so erasing the
+	// contact makes it unreadable everywhere, the write-once archive included.
+	Personal bool
 }
+
+// ContactNameField names the event's contact.name in PersonalFields' terms: the name is
+// personal in every event that has a contact, whatever its type.
+const ContactNameField = "contact.name"
 
 // Origin says who may record a type.
 type Origin int
@@ -53,23 +61,26 @@ type Spec struct {
 func req(name string, k Kind) Field { return Field{Name: name, Kind: k, Required: true} }
 func opt(name string, k Kind) Field { return Field{Name: name, Kind: k} }
 
+// personal marks f as personal data of the event's contact.
+func personal(f Field) Field { f.Personal = true; return f }
+
 // registry is the one list of event types. Adding a type is one entry here: ingest
 // validation, the query API, the archive and the event reference (docs/events.md) all read it.
 var registry = []Spec{
 	// Contact events (seeds 000, 001), recorded by the contact routes.
-	{Type: "CONTACT_ADDED", Category: CategoryContact, Name: "Contact added", Description: "A contact was added manually, through the API, from an incoming message or by import.", Data: []Field{opt("email", String), opt("phone", String)}, Log: "added"},
-	{Type: "CONTACT_CONNECTED", Category: CategoryContact, Name: "Contact connected", Description: "A contact was connected to a channel identity.", Data: []Field{req("externalId", String)}, Log: "connected"},
+	{Type: "CONTACT_ADDED", Category: CategoryContact, Name: "Contact added", Description: "A contact was added manually, through the API, from an incoming message or by import.", Data: []Field{personal(opt("email", String)), personal(opt("phone", String))}, Log: "added"},
+	{Type: "CONTACT_CONNECTED", Category: CategoryContact, Name: "Contact connected", Description: "A contact was connected to a channel identity.", Data: []Field{personal(req("externalId", String))}, Log: "connected"},
 	{Type: "CONTACT_ARCHIVED", Category: CategoryContact, Name: "Contact archived", Description: "A contact was archived."},
 	{Type: "CONTACT_UNARCHIVED", Category: CategoryContact, Name: "Contact unarchived", Description: "An archived contact was made active again."},
 	{Type: "CONTACT_DELETED", Category: CategoryContact, Name: "Contact deleted", Description: "A contact was deleted; the event keeps its name.", Log: "deleted"},
 	{Type: "CONTACT_MERGED", Category: CategoryContact, Name: "Contacts merged", Description: "Contacts were merged into a primary contact.", Data: []Field{req("primaryContactId", String), req("mergedContactIds", StringList)}, Log: "merged"},
-	{Type: "CONTACT_UPDATED", Category: CategoryContact, Name: "Contact updated", Description: "A contact's name, email or phone changed.", Data: []Field{req("changes", Object)}},
-	{Type: "CONTACT_INVITED", Category: CategoryContact, Name: "Contact invited", Description: "An invitation email was requested for a contact.", Data: []Field{req("email", String)}},
-	{Type: "MESSAGE_SENT", Category: CategoryContact, Name: "Message sent", Description: "A message was sent to a contact by email.", Data: []Field{req("text", String), req("to", String)}},
-	{Type: "CONTACT_SHARED", Category: CategoryContact, Name: "Contact shared", Description: "A contact's details were shared by email.", Data: []Field{req("email", String), opt("note", String)}},
-	{Type: "COMMENT_ADDED", Category: CategoryContact, Name: "Comment added", Description: "A comment was added to a contact's activity.", Data: []Field{req("text", String)}},
+	{Type: "CONTACT_UPDATED", Category: CategoryContact, Name: "Contact updated", Description: "A contact's name, email or phone changed.", Data: []Field{personal(req("changes", Object))}},
+	{Type: "CONTACT_INVITED", Category: CategoryContact, Name: "Contact invited", Description: "An invitation email was requested for a contact.", Data: []Field{personal(req("email", String))}},
+	{Type: "MESSAGE_SENT", Category: CategoryContact, Name: "Message sent", Description: "A message was sent to a contact by email.", Data: []Field{personal(req("text", String)), personal(req("to", String))}},
+	{Type: "CONTACT_SHARED", Category: CategoryContact, Name: "Contact shared", Description: "A contact's details were shared by email.", Data: []Field{personal(req("email", String)), personal(opt("note", String))}},
+	{Type: "COMMENT_ADDED", Category: CategoryContact, Name: "Comment added", Description: "A comment was added to a contact's activity.", Data: []Field{personal(req("text", String))}},
 	{Type: "EMAIL_DELIVERED", Category: CategoryEmail, Name: "Email delivered", Description: "SES accepted an invite, message or share email.", Data: []Field{req("requestEventId", String), opt("messageId", String)}},
-	{Type: "EMAIL_FAILED", Category: CategoryEmail, Name: "Email failed", Description: "An invite, message or share email could not be sent.", Data: []Field{req("requestEventId", String), req("reason", String)}},
+	{Type: "EMAIL_FAILED", Category: CategoryEmail, Name: "Email failed", Description: "An invite, message or share email could not be sent.", Data: []Field{req("requestEventId", String), personal(req("reason", String))}},
 
 	// Platform events (seed 002, general table), ingested by services.
 	{Type: "START_CALL", Category: CategoryPlatform, Origin: Ingested, Name: "[Call] Start", Description: "A 1 to 1 audio, video or screen-sharing call started.", Data: []Field{req("callId", String), req("customerId", String)}},
@@ -131,6 +142,23 @@ var byType = func() map[string]*Spec {
 func Lookup(typ string) (*Spec, bool) {
 	s, ok := byType[typ]
 	return s, ok
+}
+
+// PersonalFields returns the names of the personal data fields of typ, in registry order
+// (nil for an unknown type or one without any). The event's contact.name (ContactNameField)
+// is personal too wherever the event has a contact; it is not listed here.
+func PersonalFields(typ string) []string {
+	s, ok := byType[typ]
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, f := range s.Data {
+		if f.Personal {
+			names = append(names, f.Name)
+		}
+	}
+	return names
 }
 
 // Specs returns every registered type, in registry order.
