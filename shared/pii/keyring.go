@@ -323,20 +323,27 @@ func (r *Keyring) MergeTx(t tenant.ID, primary ContactID, merged []ContactID) (t
 }
 
 // EraseTx returns the transaction items that destroy the data key of contact c and of every
-// contact merged into it (transitively), and those contacts, c first. Commit them in one
+// contact merged into it (transitively), and those contacts, c first. The merged contacts are
+// those MergeTx recorded and those passed as merged: pass the contact's own mergedFrom, which
+// also covers merges made before the keyring recorded them. Commit the items in one
 // transaction with the contact's scrub and its CONTACT_ERASED event (DynamoDB takes at most
 // 100 items a transaction). Each item removes the key and keeps the first erasedAt, so
 // erasing again is harmless, and a contact that never had a key gets a tombstone all the
 // same (a later DataKey for it is ErrErased). An item fails its condition when a merge into
 // its contact was recorded after EraseTx read it: call EraseTx again.
-func (r *Keyring) EraseTx(ctx context.Context, t tenant.ID, c ContactID) ([]types.TransactWriteItem, []ContactID, error) {
+func (r *Keyring) EraseTx(ctx context.Context, t tenant.ID, c ContactID, merged ...ContactID) ([]types.TransactWriteItem, []ContactID, error) {
 	what := fmt.Sprintf("erase the data key of contact %s", c)
-	if _, err := DataKeyPK(t, c); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", what, err)
-	}
-	order := []ContactID{c}
-	merged := map[ContactID]int{} // size of mergedFrom as read; -1 = none
 	frontier := []ContactID{c}
+	for _, id := range append([]ContactID{c}, merged...) {
+		if _, err := DataKeyPK(t, id); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if !slices.Contains(frontier, id) {
+			frontier = append(frontier, id)
+		}
+	}
+	order := slices.Clone(frontier)
+	read := map[ContactID]int{} // size of mergedFrom as read; -1 = none
 	for len(frontier) > 0 {
 		pks := make([]string, len(frontier))
 		for i, id := range frontier {
@@ -349,9 +356,9 @@ func (r *Keyring) EraseTx(ctx context.Context, t tenant.ID, c ContactID) ([]type
 		var next []ContactID
 		for i, id := range frontier {
 			from := strSet(items[pks[i]], attrMerged)
-			merged[id] = -1
+			read[id] = -1
 			if from != nil {
-				merged[id] = len(from)
+				read[id] = len(from)
 			}
 			slices.Sort(from)
 			for _, m := range from {
@@ -359,7 +366,7 @@ func (r *Keyring) EraseTx(ctx context.Context, t tenant.ID, c ContactID) ([]type
 				if !mid.Valid() {
 					return nil, nil, fmt.Errorf("%s: contact %s records %q as merged into it, not a contact id", what, id, m)
 				}
-				if _, seen := merged[mid]; !seen && !slices.Contains(next, mid) {
+				if !slices.Contains(order, mid) && !slices.Contains(next, mid) {
 					next = append(next, mid)
 				}
 			}
@@ -375,7 +382,7 @@ func (r *Keyring) EraseTx(ctx context.Context, t tenant.ID, c ContactID) ([]type
 			":type": s(itemDataKey), ":tenant": s(string(t)), ":contact": s(string(id)), ":now": s(now),
 		}
 		cond := "attribute_not_exists(mergedFrom)"
-		if n := merged[id]; n >= 0 {
+		if n := read[id]; n >= 0 {
 			cond = "size(mergedFrom) = :merged"
 			vals[":merged"] = &types.AttributeValueMemberN{Value: strconv.Itoa(n)}
 		}

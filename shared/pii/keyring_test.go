@@ -181,6 +181,27 @@ func TestMergeIntoLegacyPrimary(t *testing.T) {
 	f.read(hb, []pii.ContactID{b}, b)
 }
 
+// TestEraseWithContactsMergedBefore: a merge made before the keyring recorded merges is
+// erased through the contact's own mergedFrom, passed to EraseTx.
+func TestEraseWithContactsMergedBefore(t *testing.T) {
+	f := newFixture(t)
+	tn, a, b, c := f.tenant(), f.contact(), f.contact(), f.contact()
+	h := f.write(tn, a, b, c)
+	f.merge(tn, b, c) // recorded: c into b
+	items, ids, err := f.ring.EraseTx(context.Background(), tn, a, b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]pii.ContactID{a, b, c}, ids); d != "" {
+		t.Errorf("erased (-want +got):\n%s", d)
+	}
+	f.mustCommit(items...)
+	f.read(h, []pii.ContactID{a, b, c}, a, b, c)
+	if _, _, err := f.ring.EraseTx(context.Background(), tn, a, "not-an-id"); err == nil {
+		t.Error("EraseTx accepted a malformed merged contact id")
+	}
+}
+
 // TestMergeRefusals: a merge into an erased contact does not commit; a merge of nothing or
 // of a malformed id is refused.
 func TestMergeRefusals(t *testing.T) {
