@@ -109,10 +109,10 @@ func TestIngestRejectsBadBatches(t *testing.T) {
 			{"type": "LOGGED_IN", "actor": map[string]any{"type": "system"}},
 			{"type": "LOGGED_IN", "actor": map[string]any{"type": "user", "id": "u", "role": "x"}},
 		}, nil), f.ingest(),
-			invalid("Fix the fields listed in error.fields: events[0].actor.type, events[1].actor.id, events[3].role.", map[string]string{
+			invalid("Fix the fields listed in error.fields: events[0].actor.type, events[1].actor.id, events[3].actor.role.", map[string]string{
 				"events[0].actor.type": "must be one of user, customer, service, system",
 				"events[1].actor.id":   "must not be empty",
-				"events[3].role":       "is not a known field",
+				"events[3].actor.role": "is not a known field",
 			})},
 		{"an admin may not name another actor", ingestReq(adminA, []map[string]any{{"type": "LOGGED_IN", "actor": map[string]any{"type": "user", "id": "u"}}}, nil), f.ingest(),
 			invalid("Fix the fields listed in error.fields: events[0].actor.", map[string]string{"events[0].actor": "is taken from your token; only a service may record events on someone else's behalf"})},

@@ -42,7 +42,7 @@ func DecodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, b, v)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fault.New(fault.Invalid, "invalid_body", "The request body must hold a single JSON object and nothing after it.")
@@ -122,7 +122,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-func decodeError(err error) error {
+func decodeError(err error, b []byte, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -137,6 +137,12 @@ func decodeError(err error) error {
 		return fault.New(fault.Invalid, "invalid_json", "The request body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		// encoding/json names the member only; a nested one is named by its path (cobrowse.x).
+		if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer {
+			if path := inexactName(b, t.Elem(), ""); strings.HasSuffix(path, "."+field) {
+				field = path
+			}
+		}
 		return fault.InvalidFields("invalid_request", "Remove the unknown field "+field+".", map[string]string{field: "is not a known field"})
 	default:
 		return fault.New(fault.Invalid, "invalid_json", "The request body is not valid JSON.")

@@ -34,6 +34,7 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "unknown field", in: `{"nick":"a"}`, code: "invalid_request", fields: map[string]string{"nick": "is not a known field"}},
 		{name: "case-folded field", in: `{"NAME":"a"}`, code: "invalid_request", fields: map[string]string{"NAME": "is not a known field"}},
 		{name: "case-folded nested field", in: `{"events":[{"type":"X"},{"Type":"Y"}]}`, code: "invalid_request", fields: map[string]string{"events[1].Type": "is not a known field"}},
+		{name: "unknown nested field", in: `{"events":[{"type":"X"},{"type":"Y","kind":"Z"}]}`, code: "invalid_request", fields: map[string]string{"events[1].kind": "is not a known field"}},
 		{name: "wrong type", in: `{"name":3}`, code: "invalid_request", fields: map[string]string{"name": "must be a string"}},
 		{name: "trailing data", in: `{"name":"a"} {}`, code: "invalid_body"},
 	}
