@@ -117,6 +117,9 @@ var registry = []Spec{
 	{Type: "EXPORT_SCHEDULE_UPDATED", Category: CategoryAccess, Name: "Export schedule updated", Description: "An admin changed an export schedule; data holds the schedule as saved and, in changes, each changed field's from and to.", Data: append(scheduleFields(), req("changes", Object)), By: byScheduleChange},
 	{Type: "EXPORT_SCHEDULE_DELETED", Category: CategoryAccess, Name: "Export schedule deleted", Description: "An admin deleted an export schedule; data holds the schedule as it was.", Data: scheduleFields(), By: byScheduleChange},
 	{Type: "EXPORT_SCHEDULE_RUN", Category: CategoryAccess, Name: "Export schedule run now", Description: "An admin ran an export schedule now; data holds the schedule, the export job made and its period.", Data: append(scheduleFields(), req("exportId", String), req("from", String), req("to", String)), By: "Contrail, in the transaction that creates the export job"},
+
+	// Access events: what Contrail does differently for a tenant (such as keeping co-browsing input in clear).
+	{Type: "SETTINGS_UPDATED", Category: CategoryAccess, Name: "Settings updated", Description: "An admin changed the tenant's settings (PUT /v1/settings); data holds the settings as saved, their version and, in changes, each changed setting's from and to (keyed cobrowse.inputText).", Data: []Field{req("settings", Object), req("version", Number), req("changes", Object)}, By: "Contrail, in the settings change's transaction"},
 }
 
 const byScheduleChange = "Contrail, in the schedule change's transaction"
