@@ -39,6 +39,10 @@ build-IngestCobrowseEventsFunction: ; $(call build_function,ingest-cobrowse-even
 build-QueryAuditEventsFunction: ; $(call build_function,query-audit-events,QueryAuditEventsFunction)
 build-CobrowseSessionFunction: ; $(call build_function,cobrowse-session,CobrowseSessionFunction)
 
+# ---- functions: tenant settings
+build-GetSettingsFunction: ; $(call build_function,get-settings,GetSettingsFunction)
+build-PutSettingsFunction: ; $(call build_function,put-settings,PutSettingsFunction)
+
 # ---- functions: archive
 build-ArchiverFunction: ; $(call build_function,archiver,ArchiverFunction)
 build-CompactorFunction: ; $(call build_function,compactor,CompactorFunction)

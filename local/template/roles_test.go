@@ -55,6 +55,11 @@ var contractRoles = map[string][]httpapi.Role{
 	"GET /v1/export-schedules":             {httpapi.Admin},
 	"DELETE /v1/export-schedules/{name}":   {httpapi.Admin},
 	"POST /v1/export-schedules/{name}/run": {httpapi.Admin},
+
+	// Tenant settings, an extension of the contract (docs/api.md, "Tenant settings"): they
+	// decide what the audit log keeps, so only an admin reads or changes them.
+	"GET /v1/settings": {httpapi.Admin},
+	"PUT /v1/settings": {httpapi.Admin},
 }
 
 // roleSets are httpapi's named role sets, as a main.go names them.
