@@ -3,10 +3,12 @@ package auditlog_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/auditlog"
 )
 
 // sampleData is valid data for a spec: every field, required and optional.
@@ -73,7 +76,13 @@ func TestEveryTypeThroughEveryFilter(t *testing.T) {
 			if agent {
 				e.Actor.Type = audit.ActorUser
 			}
-			cobrowse = append(cobrowse, map[string]any{"type": s.Type, "occurredAt": at, "isAgent": agent, "data": e.Data})
+			sent := e.Data
+			if s.Type == "INPUT" { // length is Contrail's, and the tenant keeps the default: masked (TestInputMasking)
+				sent = maps.Clone(e.Data)
+				delete(sent, "length")
+				e.Data["text"], e.Data["length"] = auditlog.MaskedText, float64(utf8.RuneCountInString(sent["text"].(string)))
+			}
+			cobrowse = append(cobrowse, map[string]any{"type": s.Type, "occurredAt": at, "isAgent": agent, "data": sent})
 			cIdx = append(cIdx, len(want))
 		default:
 			e.ID = fmt.Sprintf("01JRECORDED%015d", i)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,7 +71,7 @@ type CobrowseEvent struct {
 // events have their own route, so both are rejected here. The actor is the caller (a service
 // or, for an admin, the user) unless a service names who acted in actor.
 func (s *Service) Ingest(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
-	return s.ingest(ctx, r, MaxPlatformEvents, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
+	return s.ingest(ctx, r, MaxPlatformEvents, nil, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
 		out := make([]audit.Event, len(raws))
 		for i, raw := range raws {
 			prefix := "events[" + strconv.Itoa(i) + "]."
@@ -89,12 +90,13 @@ const sessionRule = "Use a session id of 1 to 200 characters of A-Z, a-z, 0-9, '
 
 // IngestCobrowse answers POST /v1/cobrowse/sessions/{sessionId}/events (service): 1-500
 // co-browsing events of one session, all or nothing; occurredAt and isAgent are required.
+// INPUT text is stored masked unless the tenant's settings allow clear text (maskInputs).
 func (s *Service) IngestCobrowse(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	session, err := audit.ParseSessionID(r.PathParam("sessionId"))
 	if err != nil { // the route records under it, so there is no not-found: a 400
 		return events.APIGatewayV2HTTPResponse{}, fault.InvalidFields("invalid_request", sessionRule, map[string]string{"sessionId": err.Error()})
 	}
-	return s.ingest(ctx, r, MaxCobrowseEvents, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
+	return s.ingest(ctx, r, MaxCobrowseEvents, s.maskInputs, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
 		out := make([]audit.Event, len(raws))
 		for i, raw := range raws {
 			prefix := "events[" + strconv.Itoa(i) + "]."
@@ -109,8 +111,10 @@ func (s *Service) IngestCobrowse(ctx context.Context, r *httpapi.Request) (event
 }
 
 // ingest is the flow both routes share: idempotency, strict all-or-nothing validation, ids,
-// batched writes, and an exact account of what was stored when not everything was.
+// batched writes, and an exact account of what was stored when not everything was. prepare,
+// when not nil, changes the valid events before they are written.
 func (s *Service) ingest(ctx context.Context, r *httpapi.Request, maxEvents int,
+	prepare func(ctx context.Context, r *httpapi.Request, evs []audit.Event) error,
 	build func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event) (events.APIGatewayV2HTTPResponse, error) {
 	none := events.APIGatewayV2HTTPResponse{}
 	body, err := r.Body()
@@ -140,6 +144,11 @@ func (s *Service) ingest(ctx context.Context, r *httpapi.Request, maxEvents int,
 	evs := build(b.Events, now, p)
 	if err := p.Err(); err != nil {
 		return none, err
+	}
+	if prepare != nil {
+		if err := prepare(ctx, r, evs); err != nil {
+			return none, err
+		}
 	}
 
 	// Ids: a retry with the same Idempotency-Key gets the same ids and the same defaulted
@@ -303,8 +312,50 @@ func (s *Service) cobrowseEvent(r *httpapi.Request, session audit.SessionID, in 
 			e.Actor.Type = audit.ActorUser
 		}
 	}
+	if _, sent := in.Data[inputLength]; sent && spec.Type == inputType {
+		p.Add(prefix+"data."+inputLength, "is set by Contrail when it masks the text; do not send it")
+	}
 	e.Data = data(spec, in.Data, prefix, p)
 	return e
+}
+
+// INPUT's type and the data fields masking reads and writes (see the registry).
+const (
+	inputType      = "INPUT"
+	inputText      = "text"
+	inputLength    = "length"
+	inputSensitive = "sensitive"
+)
+
+// MaskedText is what an INPUT event stores in place of a masked text.
+const MaskedText = "[masked]"
+
+// maskInputs masks the text of every INPUT event of a valid batch: data.text becomes
+// MaskedText and data.length the number of characters (Unicode code points) typed, unless the
+// tenant's settings allow clear text and the producer did not mark the field sensitive. The
+// settings are read once per request, and only when the batch holds an INPUT event.
+func (s *Service) maskInputs(ctx context.Context, r *httpapi.Request, evs []audit.Event) error {
+	var allowClear *bool
+	for i := range evs {
+		e := &evs[i]
+		if e.Type != inputType {
+			continue
+		}
+		if allowClear == nil {
+			st, err := s.Settings.Get(ctx, r.TenantID)
+			if err != nil {
+				return err
+			}
+			allowed := st.Settings.ClearInput()
+			allowClear = &allowed
+		}
+		if sensitive, _ := e.Data[inputSensitive].(bool); *allowClear && !sensitive {
+			continue
+		}
+		text, _ := e.Data[inputText].(string)
+		e.Data[inputText], e.Data[inputLength] = MaskedText, utf8.RuneCountInString(text)
+	}
+	return nil
 }
 
 func data(spec *audit.Spec, d map[string]any, prefix string, p validate.Problems) map[string]any {

@@ -17,6 +17,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/settings"
 )
 
 // DB is the part of the DynamoDB client the routes use.
@@ -31,7 +32,7 @@ var _ DB = (*dynamodb.Client)(nil)
 // Config is what the functions read from their environment.
 type Config struct {
 	AuditTable    string
-	ContactsTable string // idempotency records (ingest routes only)
+	ContactsTable string // idempotency records and the tenants' settings (ingest routes only)
 	CursorSecret  string // read routes only
 	Shards        int    // AUDIT_WRITE_SHARDS
 	Retention     audit.Retention
@@ -44,6 +45,7 @@ type Service struct {
 	Reader    *audit.Reader
 	Writer    *audit.Writer
 	Idem      *idempotency.Store
+	Settings  *settings.Store // co-browsing ingest reads whether INPUT text may stay clear
 	Cursors   *httpapi.Cursors
 	Clock     ident.Clock
 	IDs       *ident.Generator
@@ -60,6 +62,7 @@ func New(cfg Config, db DB, clock ident.Clock) *Service {
 		Reader:    &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
 		Writer:    &audit.Writer{DB: db, Table: cfg.AuditTable, Keys: keys, Retention: cfg.Retention},
 		Idem:      &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
+		Settings:  &settings.Store{DB: db, Table: cfg.ContactsTable},
 		Cursors:   httpapi.NewCursors(cfg.CursorSecret),
 		Clock:     clock,
 		IDs:       ident.NewGenerator(clock),
