@@ -22,6 +22,7 @@ export const TYPES = {
     AUDIT_LOG_VIEWED: 'Audit log viewed', REPORT_VIEWED: 'Report viewed', REPORT_EXPORTED: 'Report exported',
     EXPORT_SCHEDULE_CREATED: 'Export schedule created', EXPORT_SCHEDULE_UPDATED: 'Export schedule updated',
     EXPORT_SCHEDULE_DELETED: 'Export schedule deleted', EXPORT_SCHEDULE_RUN: 'Export schedule run now',
+    SETTINGS_UPDATED: 'Settings updated',
   },
 };
 export const TYPE_NAME = Object.assign({}, ...Object.values(TYPES));
@@ -55,6 +56,7 @@ export function summary(e) {
     case 'REPORT_VIEWED': return `Report ${d.report}`;
     case 'REPORT_EXPORTED': return `Export of ${d.report}${d.rows != null ? `, ${d.rows} rows` : ''}`;
     case 'AUDIT_LOG_VIEWED': return d.filters && Object.keys(d.filters).length ? 'Filters ' + Object.entries(d.filters).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') : 'No filters';
+    case 'SETTINGS_UPDATED': return 'Changed ' + Object.entries(d.changes || {}).map(([k, c]) => `${k} from ${c.from} to ${c.to}`).join(', ');
     case 'INPUT': return `${d.element}: ${d.text}`;
     case 'CLICK': return `${d.element}`;
     case 'PAGECHANGE': return `${d.page}`;
