@@ -109,7 +109,7 @@ func (in *PutRequest) check() error {
 	return p.Err()
 }
 
-// apply returns s with the settings in sets.
+// apply returns s with the settings the PUT sets.
 func (in *PutRequest) apply(s Settings) Settings {
 	if in.Cobrowse != nil && in.Cobrowse.InputText != nil {
 		s.Cobrowse.InputText = *in.Cobrowse.InputText
@@ -206,16 +206,16 @@ func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp even
 	switch {
 	case err == nil:
 		return nil, nil
-	case ddb.ConditionFailedAt(err, 0):
-		return nil, err
-	case call != nil && ddb.ConditionFailedAt(err, 2):
+	case call != nil && ddb.ConditionFailedAt(err, 2): // before the settings' condition: a twin changes both
 		twin, rerr := sv.Idem.Replay(ctx, call)
 		if twin == nil && rerr == nil { // the twin's record expired in between: vanishingly rare
 			rerr = fault.New(fault.Conflict, "idempotency_key_in_use", "A request with this Idempotency-Key is being processed; retry in a moment.")
 		}
 		return twin, rerr
+	case ddb.ConditionFailedAt(err, 0):
+		return nil, err
 	}
-	return nil, ddb.Translate("save settings", err, ddb.Meaning{Failed: errChanged})
+	return nil, ddb.Translate("save settings", err, ddb.Meaning{})
 }
 
 // changed is the answer when the settings changed after the version the client (or every

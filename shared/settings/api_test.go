@@ -219,6 +219,26 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// TestIdempotentTwins: of two PUTs with the same key at once, the one that commits second
+// answers with the first one's response and records nothing.
+func TestIdempotentTwins(t *testing.T) {
+	f := newFixture(t)
+	key := map[string]string{"Idempotency-Key": "twin-1"}
+	db := &racing{Client: f.db}
+	var first events.APIGatewayV2HTTPResponse
+	db.before = func() {
+		db.before = nil
+		first = f.put(t, admin2A, `{"cobrowse":{"inputText":"clear"}}`, key)
+	}
+	second := f.do(t, f.service(db), request(admin2A, "PUT", `{"cobrowse":{"inputText":"clear"}}`, key))
+	diff(t, "first", view("clear", 1, &now, &admin2A), body(t, first, http.StatusOK))
+	diff(t, "second", first.Body, second.Body)
+	diff(t, "replay header", "true", second.Headers["idempotent-replayed"])
+	if got := f.snapshot(t); len(got.Audit) != 1 {
+		t.Errorf("%d events, want 1", len(got.Audit))
+	}
+}
+
 // racing is the contacts table's real client with another admin's change slipped in before
 // each of the service's transactions, as if it had committed between the service's read and
 // its write.

@@ -2,7 +2,6 @@ package settings
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -28,10 +27,6 @@ type Store struct {
 	DB    DB
 	Table string
 }
-
-// errChanged is what a failed condition on the settings item means: another change was
-// saved after the read.
-var errChanged = errors.New("settings changed meanwhile")
 
 func key(tenant tenant.ID) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: PK(tenant)}}
