@@ -48,3 +48,23 @@ func newFailureRecord(function, streamARN, shardID string, batch []Record, invok
 	}
 	return b, nil
 }
+
+// exhausted hands a batch that used up its retries to the mapping's on-failure destination,
+// or drops it with an error line when there is none.
+func (r *runner) exhausted(ctx context.Context, shardID string, batch []Record, invokes int, err error) {
+	log := r.log.With("shard", shardID, "first_sequence_number", batch[0].DynamoDB.SequenceNumber,
+		"last_sequence_number", batch[len(batch)-1].DynamoDB.SequenceNumber, "records", len(batch), "attempts", invokes, "error", errString(err))
+	if r.m.OnFailure == "" || r.cfg.Destinations == nil {
+		log.Error("stream records dropped after retries (no on-failure destination)")
+		return
+	}
+	body, ferr := newFailureRecord(r.m.Function, r.arn, shardID, batch, invokes, err, time.Now())
+	if ferr == nil {
+		ferr = r.cfg.Destinations.Send(ctx, r.m.OnFailure, body)
+	}
+	if ferr != nil {
+		log.Error("stream records dropped after retries: the on-failure destination failed", "destination", r.m.OnFailure, "destination_error", ferr.Error())
+		return
+	}
+	log.Error("stream records sent to the on-failure destination after retries", "destination", r.m.OnFailure)
+}
