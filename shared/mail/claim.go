@@ -1,0 +1,167 @@
+package mail
+
+// The claim that makes one request's email go out once: taken before sending, given back
+// after a transient failure, marked sent or failed when done.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/ddb"
+	"github.com/contrail/contrail/shared/tenant"
+)
+
+// Claim states.
+const (
+	stateSending = "sending"
+	stateSent    = "sent"
+	stateFailed  = "failed"
+)
+
+// claim is the item that makes one request's email go out once (contacts table,
+// pk T#<tenant>#MAIL#<request event id>).
+type claim struct {
+	PK             string    `dynamodbav:"pk"`
+	ItemType       string    `dynamodbav:"itemType"`
+	TenantID       tenant.ID `dynamodbav:"tenantId"`
+	RequestEventID string    `dynamodbav:"requestEventId"`
+	State          string    `dynamodbav:"state"`
+	Attempts       int       `dynamodbav:"attempts"`
+	LeaseUntil     int64     `dynamodbav:"leaseUntil"` // epoch ms
+	MessageID      string    `dynamodbav:"messageId,omitempty"`
+	Reason         string    `dynamodbav:"reason,omitempty"`
+	LastError      string    `dynamodbav:"lastError,omitempty"`
+	DoneAt         string    `dynamodbav:"doneAt,omitempty"` // when sent or failed: the outcome event's time
+	ExpiresAt      int64     `dynamodbav:"expiresAt"`
+}
+
+// ClaimPK is the contacts-table key of the claim of a request event.
+func ClaimPK(tenant tenant.ID, requestEventID string) string {
+	return "T#" + tenant.String() + "#MAIL#" + requestEventID
+}
+
+// errBusy says another delivery of the same record holds a live claim.
+var errBusy = errors.New("another delivery holds the claim")
+
+// claim takes the send of req: it creates the claim, or takes over one whose earlier
+// delivery released it or let its lease run out, counting the delivery. won is false when
+// the claim is done or held; c is then the stored claim.
+func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool, err error) {
+	now := m.Clock()
+	lease := m.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	// The claim is held until this invocation can no longer be running: Lambda hands a
+	// shard's records to one invocation at a time, so a redelivery that finds the lease run
+	// out knows the holder died (possibly after SES accepted the email: the one case that
+	// sends twice, preferred to an email that is never sent nor recorded).
+	if d, ok := ctx.Deadline(); ok {
+		lease = time.Until(d) + leaseMargin
+	}
+	pk := ClaimPK(req.TenantID, req.ID)
+	out, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(m.Config.ContactsTable),
+		Key:       map[string]dbtypes.AttributeValue{"pk": s(pk)},
+		UpdateExpression: aws.String("SET #state = :sending, attempts = if_not_exists(attempts, :zero) + :one, " +
+			"leaseUntil = :lease, itemType = :it, tenantId = :t, requestEventId = :r, expiresAt = if_not_exists(expiresAt, :exp)"),
+		ConditionExpression:      aws.String("attribute_not_exists(pk) OR (#state = :sending AND leaseUntil <= :now)"),
+		ExpressionAttributeNames: map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
+			":sending": s(stateSending), ":zero": n(0), ":one": n(1),
+			":lease": n(now.Add(lease).UnixMilli()), ":now": n(now.UnixMilli()),
+			":it": s("mail_claim"), ":t": s(req.TenantID.String()), ":r": s(req.ID),
+			":exp": n(now.Add(ClaimRetention).Unix()),
+		},
+		ReturnValues: dbtypes.ReturnValueAllNew,
+	})
+	switch {
+	case err == nil:
+		if err := attributevalue.UnmarshalMap(out.Attributes, &c); err != nil {
+			return c, false, fmt.Errorf("decode mail claim %s: %w", pk, err)
+		}
+		return c, true, nil
+	case ddb.ConditionFailed(err):
+		got, err := m.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName: aws.String(m.Config.ContactsTable), ConsistentRead: aws.Bool(true),
+			Key: map[string]dbtypes.AttributeValue{"pk": s(pk)},
+		})
+		if err != nil {
+			return c, false, fmt.Errorf("read mail claim %s: %w", pk, err)
+		}
+		if err := attributevalue.UnmarshalMap(got.Item, &c); err != nil {
+			return c, false, fmt.Errorf("decode mail claim %s: %w", pk, err)
+		}
+		return c, false, nil
+	default:
+		return c, false, fmt.Errorf("claim mail %s: %w", pk, err)
+	}
+}
+
+// release gives the claim back after a transient failure so the next delivery of the
+// record may try again, and asks for that redelivery.
+func (m *Mailer) release(ctx context.Context, req *audit.Event, c claim, cause error) error {
+	_, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(m.Config.ContactsTable),
+		Key:                       map[string]dbtypes.AttributeValue{"pk": s(c.PK)},
+		UpdateExpression:          aws.String("SET leaseUntil = :zero, lastError = :e"),
+		ConditionExpression:       aws.String("#state = :sending AND attempts = :a"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":zero": n(0), ":e": s(cause.Error()), ":sending": s(stateSending), ":a": n(int64(c.Attempts))},
+	})
+	if err != nil {
+		slog.WarnContext(ctx, "release mail claim", "tenant_id", req.TenantID, "event_id", req.ID, "error", err.Error())
+	}
+	return fmt.Errorf("delivery %d of %d: %w", c.Attempts, m.deliveries(), cause)
+}
+
+// finish marks the claim sent or failed, with the time the outcome event carries, then
+// records that event.
+func (m *Mailer) finish(ctx context.Context, req *audit.Event, c claim, state, messageID, reason string) error {
+	c.State, c.MessageID, c.Reason, c.DoneAt = state, messageID, reason, audit.FormatTime(m.Clock())
+	vals := map[string]dbtypes.AttributeValue{
+		":state": s(state), ":done": s(c.DoneAt), ":sending": s(stateSending), ":a": n(int64(c.Attempts)),
+	}
+	set := "SET #state = :state, doneAt = :done"
+	if messageID != "" {
+		set += ", messageId = :m"
+		vals[":m"] = s(messageID)
+	}
+	if reason != "" {
+		set += ", reason = :why"
+		vals[":why"] = s(reason)
+	}
+	_, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(m.Config.ContactsTable),
+		Key:                       map[string]dbtypes.AttributeValue{"pk": s(c.PK)},
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("#state = :sending AND attempts = :a"),
+		ExpressionAttributeNames:  map[string]string{"#state": "state"},
+		ExpressionAttributeValues: vals,
+	})
+	if err != nil {
+		// The email may be out: redelivery finds the claim still sending under a live
+		// lease and waits for it rather than sending again.
+		return fmt.Errorf("mark mail claim %s %s: %w", c.PK, state, err)
+	}
+	if state == stateFailed {
+		slog.WarnContext(ctx, "email failed", "tenant_id", req.TenantID, "event_id", req.ID, "type", req.Type,
+			"attempt", c.Attempts, "reason", reason)
+	}
+	return m.record(ctx, req, c)
+}
+
+func s(v string) dbtypes.AttributeValue { return &dbtypes.AttributeValueMemberS{Value: v} }
+func n(v int64) dbtypes.AttributeValue {
+	return &dbtypes.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
