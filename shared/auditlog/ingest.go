@@ -121,15 +121,12 @@ func (s *Service) ingest(ctx context.Context, r *httpapi.Request, maxEvents int,
 	if err != nil {
 		return none, err
 	}
-	call, err := idempotency.Begin(r, body)
+	call, replay, err := s.Idem.Start(ctx, r, body)
 	if err != nil {
 		return none, err
 	}
-	if resp, err := s.Idem.Replay(ctx, call); err != nil || resp != nil {
-		if resp != nil {
-			return *resp, nil
-		}
-		return none, err
+	if replay != nil {
+		return *replay, nil
 	}
 	var b batchBody
 	if err := httpapi.DecodeJSON(body, &b); err != nil {

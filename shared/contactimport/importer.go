@@ -105,11 +105,8 @@ func (im *Importer) Handle(ctx context.Context, r *httpapi.Request) (events.APIG
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	call, err := idempotency.Begin(r, body)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if prev, err := im.Idem.Replay(ctx, call); err != nil || prev != nil {
+	call, prev, err := im.Idem.Start(ctx, r, body)
+	if err != nil || prev != nil {
 		return deref(prev), err
 	}
 	rows, err := Parse(format, body)

@@ -158,12 +158,9 @@ func (sv *Service) Create(ctx context.Context, r *httpapi.Request) (events.APIGa
 	if err := httpapi.DecodeJSON(body, &in); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	call, err := idempotency.Begin(r, body)
-	if err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
-		return deref(resp), err
+	call, replay, err := sv.Idem.Start(ctx, r, body)
+	if replay != nil || err != nil {
+		return deref(replay), err
 	}
 	now := sv.Clock()
 	j, err := NewJob(in, r.TenantID, now)

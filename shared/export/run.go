@@ -81,12 +81,9 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 // keyedSchedule starts a keyed request on one schedule: it reads the Idempotency-Key (a
 // repeat gets its first answer back as replay) and then the schedule, 404 when there is none.
 func (sv *Service) keyedSchedule(ctx context.Context, r *httpapi.Request, body []byte, name ScheduleName) (*idempotency.Call, *Schedule, *events.APIGatewayV2HTTPResponse, error) {
-	call, err := idempotency.Begin(r, body)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if resp, err := sv.Idem.Replay(ctx, call); resp != nil || err != nil {
-		return nil, nil, resp, err
+	call, replay, err := sv.Idem.Start(ctx, r, body)
+	if replay != nil || err != nil {
+		return nil, nil, replay, err
 	}
 	sc, err := sv.Store.Schedule(ctx, r.TenantID, name)
 	if err != nil {

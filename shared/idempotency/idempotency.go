@@ -85,6 +85,19 @@ func Begin(r *httpapi.Request, body []byte) (*Call, error) {
 	}, nil
 }
 
+// Start reads the Idempotency-Key of r (Begin) and the stored answer to an earlier request
+// with that key (Replay): replayed is that answer, nil for a new key or no key (call is then
+// nil). The same key with a different request is a 409.
+func (s *Store) Start(ctx context.Context, r *httpapi.Request, body []byte) (call *Call, replayed *events.APIGatewayV2HTTPResponse, err error) {
+	if call, err = Begin(r, body); err != nil {
+		return nil, nil, err
+	}
+	if replayed, err = s.Replay(ctx, call); err != nil {
+		return nil, nil, err
+	}
+	return call, replayed, nil
+}
+
 // Replay returns the stored response for c, or nil when the key is new (or expired).
 // The same key with a different request is a 409.
 func (s *Store) Replay(ctx context.Context, c *Call) (*events.APIGatewayV2HTTPResponse, error) {
