@@ -223,13 +223,47 @@ type EmailInput struct {
 	Email string `json:"email"`
 }
 
+func (in *EmailInput) check() error {
+	p := validate.Problems{}
+	p.Email("email", &in.Email, true)
+	return p.Err()
+}
+
 // TextInput is the body of POST /v1/contacts/{id}/messages and /comments.
 type TextInput struct {
 	Text string `json:"text"`
+}
+
+func (in *TextInput) check() error {
+	p := validate.Problems{}
+	p.FreeText("text", &in.Text, 1, MaxText)
+	return p.Err()
 }
 
 // ShareInput is the body of POST /v1/contacts/{id}/share.
 type ShareInput struct {
 	Email *string `json:"email"`
 	Note  *string `json:"note"`
+}
+
+func (in *ShareInput) check() error {
+	p := validate.Problems{}
+	checkEmail(p, "email", in.Email)
+	p.OptionalFreeText("note", in.Note, MaxText)
+	return p.Err()
+}
+
+// checker is an input of a route with a body: the pointer to it checks (and trims) it.
+type checker[T any] interface {
+	*T
+	check() error
+}
+
+// decode decodes a route's JSON body into its input and checks it.
+func decode[T any, P checker[T]](body []byte) (T, error) {
+	var in T
+	if err := httpapi.DecodeJSON(body, &in); err != nil {
+		return in, err
+	}
+	return in, P(&in).check()
 }
