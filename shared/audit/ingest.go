@@ -13,6 +13,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/contrail/contrail/shared/ddb"
+	"github.com/contrail/contrail/shared/retry"
 )
 
 // TransactWriteAPI is the part of the DynamoDB client the batch writer uses.
@@ -158,14 +159,7 @@ func (w *Writer) sleep(ctx context.Context, d time.Duration) error {
 	if w.Sleep != nil {
 		return w.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, d)
 }
 
 // BatchSeed is the 6 bytes shared by the ids of one batch.

@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/retry"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -220,7 +221,7 @@ func (im *Importer) addRow(ctx context.Context, by contact.Caller, row *Row, in 
 	}
 	var err error
 	for try := 1; ; try++ {
-		if !timeLeft(ctx, reserve) {
+		if !retry.TimeLeft(ctx, reserve) {
 			return rowResult{message: "was not imported: the import ran out of time." + again, retryable: true}
 		}
 		if ids != nil {
@@ -238,7 +239,7 @@ func (im *Importer) addRow(ctx context.Context, by contact.Caller, row *Row, in 
 			break
 		}
 		// A throttled transaction wrote nothing, so retrying cannot add the contact twice.
-		if !timeLeft(ctx, reserve+wait) || sleep(ctx, wait) != nil {
+		if !retry.TimeLeft(ctx, reserve+wait) || retry.Sleep(ctx, wait) != nil {
 			break
 		}
 		wait *= 2
@@ -251,25 +252,6 @@ func (im *Importer) addRow(ctx context.Context, by contact.Caller, row *Row, in 
 	default:
 		slog.ErrorContext(ctx, "import row", "tenant_id", by.TenantID, "request_id", by.RequestID, "row", row.Number, "error", err.Error())
 		return rowResult{message: "was not imported because of an error on our side." + again, retryable: true}
-	}
-}
-
-func timeLeft(ctx context.Context, need time.Duration) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	d, ok := ctx.Deadline()
-	return !ok || time.Until(d) > need
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/contrail/contrail/shared/retry"
 )
 
 // send calls SES, retrying throttling, 5xx and network errors with exponential backoff while
@@ -57,7 +59,7 @@ func (m *Mailer) send(ctx context.Context, msg Message) (string, error) {
 			return "", &PermanentError{Reason: "SES refused the email: " + describe(err)}
 		}
 		d := m.jitter(wait)
-		if try == tries || !timeLeft(ctx, reserve+d) {
+		if try == tries || !retry.TimeLeft(ctx, reserve+d) {
 			break
 		}
 		if err := m.sleep(ctx, d); err != nil {
@@ -110,20 +112,5 @@ func (m *Mailer) sleep(ctx context.Context, d time.Duration) error {
 	if m.Sleep != nil {
 		return m.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-func timeLeft(ctx context.Context, need time.Duration) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	d, ok := ctx.Deadline()
-	return !ok || time.Until(d) > need
+	return retry.Sleep(ctx, d)
 }
