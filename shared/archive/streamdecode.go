@@ -72,14 +72,7 @@ func (d *streamDecoder) batch() (b *StreamBatch, ok bool) {
 	}()
 	b = &StreamBatch{}
 	d.ws()
-	d.object(func(key []byte, seen *uint64) {
-		switch d.field(key, seen, "Records") {
-		case 0:
-			d.records(b)
-		default:
-			d.skip()
-		}
-	})
+	d.only("Records", func() { d.records(b) })
 	d.ws()
 	if d.pos != len(d.data) {
 		panic(errFallback)
@@ -164,14 +157,9 @@ func (d *streamDecoder) image(im *EventImage) {
 				BOOL *bool `json:"BOOL"`
 			}{}
 			a := im.IsAgent
-			d.object(func(key []byte, seen *uint64) {
-				switch d.field(key, seen, "BOOL") {
-				case 0:
-					v := d.boolean()
-					a.BOOL = &v
-				default:
-					d.skip()
-				}
+			d.only("BOOL", func() {
+				v := d.boolean()
+				a.BOOL = &v
 			})
 		case 13:
 			im.Data = d.attr()
@@ -205,11 +193,15 @@ func (d *streamDecoder) image(im *EventImage) {
 }
 
 // mapOf decodes {"M": <inner>} (other keys skipped).
-func (d *streamDecoder) mapOf(inner func()) {
+func (d *streamDecoder) mapOf(inner func()) { d.only("M", inner) }
+
+// only decodes an object of which only the field name counts: value consumes its value;
+// other fields are skipped.
+func (d *streamDecoder) only(name string, value func()) {
 	d.object(func(key []byte, seen *uint64) {
-		switch d.field(key, seen, "M") {
+		switch d.field(key, seen, name) {
 		case 0:
-			inner()
+			value()
 		default:
 			d.skip()
 		}
@@ -233,16 +225,7 @@ func (d *streamDecoder) attrFields(typ, id, name *attrS) {
 	})
 }
 
-func (d *streamDecoder) attrS(a *attrS) {
-	d.object(func(key []byte, seen *uint64) {
-		switch d.field(key, seen, "S") {
-		case 0:
-			a.S = d.str()
-		default:
-			d.skip()
-		}
-	})
-}
+func (d *streamDecoder) attrS(a *attrS) { d.only("S", func() { a.S = d.str() }) }
 
 var attrFieldNames = []string{"S", "N", "BOOL", "NULL", "M", "L", "SS", "NS"}
 
@@ -331,101 +314,81 @@ func (d *streamDecoder) enter() {
 // plain-ASCII key without escapes (others fall back) and must consume the value.
 // seen tracks the fields decoded so far, for field.
 func (d *streamDecoder) object(fn func(key []byte, seen *uint64)) {
-	if d.peek() != '{' {
-		panic(errFallback)
+	if !d.open('{', '}') {
+		return
 	}
-	d.enter()
-	d.pos++
 	// One slot per depth in the decoder: a local would escape through fn.
 	seen := &d.seen[d.depth]
 	*seen = 0
-	if d.peek() == '}' {
-		d.pos++
-		d.depth--
-		return
-	}
-	for {
-		if d.peek() != '"' {
-			panic(errFallback)
-		}
+	for more := true; more; more = d.more('}') {
+		d.at('"')
 		key := d.plainKey()
-		if d.peek() != ':' {
-			panic(errFallback)
-		}
-		d.pos++
+		d.colon()
 		fn(key, seen)
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
-			return
-		default:
-			panic(errFallback)
-		}
 	}
 }
 
 // mapObject decodes a JSON object into a map: keys are any strings.
 func (d *streamDecoder) mapObject(fn func(key string)) {
-	if d.peek() != '{' {
-		panic(errFallback)
-	}
-	d.enter()
-	d.pos++
-	if d.peek() == '}' {
-		d.pos++
-		d.depth--
+	if !d.open('{', '}') {
 		return
 	}
-	for {
-		if d.peek() != '"' {
-			panic(errFallback)
-		}
+	for more := true; more; more = d.more('}') {
 		key := d.str()
-		if d.peek() != ':' {
-			panic(errFallback)
-		}
-		d.pos++
+		d.colon()
 		fn(key)
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			d.depth--
-			return
-		default:
-			panic(errFallback)
-		}
 	}
 }
 
 func (d *streamDecoder) array(fn func()) {
-	if d.peek() != '[' {
-		panic(errFallback)
-	}
-	d.enter()
-	d.pos++
-	if d.peek() == ']' {
-		d.pos++
-		d.depth--
+	if !d.open('[', ']') {
 		return
 	}
-	for {
+	for more := true; more; more = d.more(']') {
 		fn()
-		switch d.peek() {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			d.depth--
-			return
-		default:
-			panic(errFallback)
-		}
 	}
+}
+
+// open enters the object or array at pos, whose brackets are open and close. It returns
+// false when the object or array is empty, having left it again.
+func (d *streamDecoder) open(open, close byte) bool {
+	d.at(open)
+	d.enter()
+	d.pos++
+	if d.peek() == close {
+		d.pos++
+		d.depth--
+		return false
+	}
+	return true
+}
+
+// more moves past what follows a member or element: true after a comma, false after the
+// closing bracket close, which leaves the object or array.
+func (d *streamDecoder) more(close byte) bool {
+	switch d.peek() {
+	case ',':
+		d.pos++
+		return true
+	case close:
+		d.pos++
+		d.depth--
+		return false
+	}
+	panic(errFallback)
+}
+
+// at falls back unless the next non-space byte is c.
+func (d *streamDecoder) at(c byte) {
+	if d.peek() != c {
+		panic(errFallback)
+	}
+}
+
+// colon moves past the colon after an object key.
+func (d *streamDecoder) colon() {
+	d.at(':')
+	d.pos++
 }
 
 // field returns the index of the struct field key names, matched as encoding/json matches
@@ -592,33 +555,14 @@ func (d *streamDecoder) literal(lit string) {
 func (d *streamDecoder) skip() {
 	switch c := d.peek(); {
 	case c == '{':
-		d.enter()
-		d.pos++
-		if d.peek() == '}' {
-			d.pos++
-			d.depth--
+		if !d.open('{', '}') {
 			return
 		}
-		for {
-			if d.peek() != '"' {
-				panic(errFallback)
-			}
+		for more := true; more; more = d.more('}') {
+			d.at('"')
 			d.skipString()
-			if d.peek() != ':' {
-				panic(errFallback)
-			}
-			d.pos++
+			d.colon()
 			d.skip()
-			switch d.peek() {
-			case ',':
-				d.pos++
-			case '}':
-				d.pos++
-				d.depth--
-				return
-			default:
-				panic(errFallback)
-			}
 		}
 	case c == '[':
 		d.array(d.skip)
