@@ -150,7 +150,7 @@ func (c *cursor) decodeBatch() error {
 		case ColMergedContactIDs:
 			err = c.list.rows(c.buf)
 		case ColOccurredAt, ColRecordedAt:
-			err = c.readInt64(cr, c.f.maxDef[col], func(i int, v int64) {
+			err = readEach(c, cr, &c.ints, c.f.maxDef[col], func(i int, v int64) {
 				if col == ColOccurredAt {
 					c.buf[i].OccurredAt = v
 				} else {
@@ -158,7 +158,7 @@ func (c *cursor) decodeBatch() error {
 				}
 			})
 		case ColIsAgent:
-			err = c.readBool(cr, c.f.maxDef[col])
+			err = readEach(c, cr, &c.bools, c.f.maxDef[col], func(i int, v bool) { c.buf[i].IsAgent = boolPtr(v) })
 		default:
 			err = c.readString(cr, c.f.maxDef[col], stringSetter(col))
 		}
@@ -196,21 +196,52 @@ func readRows(n int, defs []int16, read func(rows int, off, voff int) (int64, in
 	return vals, nil
 }
 
-func (c *cursor) readString(cr file.ColumnChunkReader, maxDef int16, set func(*Row, string)) error {
-	br, ok := cr.(*file.ByteArrayColumnChunkReader)
+// batchReader is a typed column chunk reader (file.Int64ColumnChunkReader, ...).
+type batchReader[T any] interface {
+	ReadBatch(batchSize int64, values []T, defLvls, repLvls []int16) (total int64, valuesRead int, err error)
+}
+
+// readValues reads the batch's rows of one column into *vals with cr, which must read Ts.
+// It returns the definition levels, which say the rows that have a value (nil for a
+// required column: all have).
+func readValues[T any](c *cursor, cr file.ColumnChunkReader, vals *[]T, maxDef int16) ([]int16, error) {
+	tr, ok := cr.(batchReader[T])
 	if !ok {
-		return fmt.Errorf("unexpected reader %T", cr)
+		return nil, fmt.Errorf("unexpected reader %T", cr)
 	}
 	n := len(c.buf)
-	c.strs = grow(c.strs, n)
+	*vals = grow(*vals, n)
 	defs := c.levels(n, maxDef)
 	_, err := readRows(n, defs, func(rows, off, voff int) (int64, int, error) {
 		var d []int16
 		if defs != nil {
 			d = defs[off:]
 		}
-		return br.ReadBatch(int64(rows), c.strs[voff:], d, nil)
+		return tr.ReadBatch(int64(rows), (*vals)[voff:], d, nil)
 	})
+	return defs, err
+}
+
+// readEach reads the batch's rows of one column into *vals and calls set(i, v) for each
+// row i that has a value v.
+func readEach[T any](c *cursor, cr file.ColumnChunkReader, vals *[]T, maxDef int16, set func(i int, v T)) error {
+	defs, err := readValues(c, cr, vals, maxDef)
+	if err != nil {
+		return err
+	}
+	j := 0
+	for i := range c.buf {
+		if defs == nil || defs[i] == maxDef {
+			set(i, (*vals)[j])
+			j++
+		}
+	}
+	return nil
+}
+
+// readString reads a string column: set stores a row's value.
+func (c *cursor) readString(cr file.ColumnChunkReader, maxDef int16, set func(*Row, string)) error {
+	defs, err := readValues(c, cr, &c.strs, maxDef)
 	if err != nil {
 		return err
 	}
@@ -224,62 +255,6 @@ func (c *cursor) readString(cr file.ColumnChunkReader, maxDef int16, set func(*R
 	for i := range c.buf {
 		if defs[i] == maxDef {
 			set(&c.buf[i], stringOf(c.strs[j]))
-			j++
-		}
-	}
-	return nil
-}
-
-func (c *cursor) readInt64(cr file.ColumnChunkReader, maxDef int16, set func(int, int64)) error {
-	ir, ok := cr.(*file.Int64ColumnChunkReader)
-	if !ok {
-		return fmt.Errorf("unexpected reader %T", cr)
-	}
-	n := len(c.buf)
-	c.ints = grow(c.ints, n)
-	defs := c.levels(n, maxDef)
-	_, err := readRows(n, defs, func(rows, off, voff int) (int64, int, error) {
-		var d []int16
-		if defs != nil {
-			d = defs[off:]
-		}
-		return ir.ReadBatch(int64(rows), c.ints[voff:], d, nil)
-	})
-	if err != nil {
-		return err
-	}
-	j := 0
-	for i := 0; i < n; i++ {
-		if defs == nil || defs[i] == maxDef {
-			set(i, c.ints[j])
-			j++
-		}
-	}
-	return nil
-}
-
-func (c *cursor) readBool(cr file.ColumnChunkReader, maxDef int16) error {
-	br, ok := cr.(*file.BooleanColumnChunkReader)
-	if !ok {
-		return fmt.Errorf("unexpected reader %T", cr)
-	}
-	n := len(c.buf)
-	c.bools = grow(c.bools, n)
-	defs := c.levels(n, maxDef)
-	_, err := readRows(n, defs, func(rows, off, voff int) (int64, int, error) {
-		var d []int16
-		if defs != nil {
-			d = defs[off:]
-		}
-		return br.ReadBatch(int64(rows), c.bools[voff:], d, nil)
-	})
-	if err != nil {
-		return err
-	}
-	j := 0
-	for i := 0; i < n; i++ {
-		if defs == nil || defs[i] == maxDef {
-			c.buf[i].IsAgent = boolPtr(c.bools[j])
 			j++
 		}
 	}
