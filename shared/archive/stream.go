@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -168,7 +167,6 @@ func (im *EventImage) Row() (Row, error) {
 // appendAV writes a DynamoDB JSON value as the canonical JSON of the value
 // attributevalue.Unmarshal would give (sets become arrays, binary becomes base64).
 func appendAV(b []byte, v *AttributeValue) ([]byte, error) {
-	var err error
 	switch {
 	case v == nil:
 		return append(b, "null"...), nil
@@ -184,54 +182,13 @@ func appendAV(b []byte, v *AttributeValue) ([]byte, error) {
 	case v.NULL != nil:
 		return append(b, "null"...), nil
 	case v.M != nil:
-		keys := make([]string, 0, len(v.M))
-		for k := range v.M {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			if b, err = appendAV(b, v.M[k]); err != nil {
-				return b, err
-			}
-		}
-		return append(b, '}'), nil
+		return appendObject(b, v.M, appendAV)
 	case v.L != nil:
-		b = append(b, '[')
-		for i, e := range v.L {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendAV(b, e); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, v.L, appendAV)
 	case v.SS != nil:
-		b = append(b, '[')
-		for i, s := range v.SS {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, s)
-		}
-		return append(b, ']'), nil
+		return appendArray(b, v.SS, appendString)
 	case v.NS != nil:
-		b = append(b, '[')
-		for i, s := range v.NS {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, err = appendNumberText(b, s); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return appendArray(b, v.NS, appendNumberText)
 	case v.B != nil:
 		raw, _ := json.Marshal(v.B)
 		return append(b, raw...), nil
