@@ -192,19 +192,27 @@ const (
 
 // appendList adds one list value (nil or empty: null) with bytes shared from ids.
 func (b *colBuf) appendList(ids []string) {
-	if len(ids) == 0 {
-		b.defs = append(b.defs, listNull)
+	b.appendListLevels(len(ids), listNull)
+	for _, id := range ids {
+		b.strs = append(b.strs, bytesOf(id))
+	}
+}
+
+// appendListLevels adds the definition and repetition levels of one list value of n
+// elements; a list of none has the definition level none (listNull or listEmpty).
+func (b *colBuf) appendListLevels(n int, none int16) {
+	if n == 0 {
+		b.defs = append(b.defs, none)
 		b.reps = append(b.reps, listRepNew)
 		return
 	}
-	for j, id := range ids {
+	for j := 0; j < n; j++ {
 		b.defs = append(b.defs, listElemDef)
 		if j == 0 {
 			b.reps = append(b.reps, listRepNew)
 		} else {
 			b.reps = append(b.reps, listRepNext)
 		}
-		b.strs = append(b.strs, bytesOf(id))
 	}
 }
 
@@ -278,23 +286,12 @@ func (t *TableWriter) Bool(col int, v bool) {
 func (t *TableWriter) Strings(col int, ss []string) {
 	t.mark(col, StringListColumn)
 	b := &t.bufs[col]
+	none := int16(listEmpty)
 	if ss == nil {
-		b.defs = append(b.defs, listNull)
-		b.reps = append(b.reps, listRepNew)
-		return
+		none = listNull
 	}
-	if len(ss) == 0 {
-		b.defs = append(b.defs, listEmpty)
-		b.reps = append(b.reps, listRepNew)
-		return
-	}
-	for j, s := range ss {
-		b.defs = append(b.defs, listElemDef)
-		if j == 0 {
-			b.reps = append(b.reps, listRepNew)
-		} else {
-			b.reps = append(b.reps, listRepNext)
-		}
+	b.appendListLevels(len(ss), none)
+	for _, s := range ss {
 		b.data = append(b.data, s...)
 		b.ends = append(b.ends, len(b.data))
 	}
