@@ -11,30 +11,26 @@ import (
 	"github.com/contrail/contrail/shared/fault"
 )
 
-// Status maps an error kind to its HTTP status: the one place that does.
+// statuses is the HTTP status of each error kind but Internal.
+var statuses = map[fault.Kind]int{
+	fault.Invalid:         http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.TooLarge:        http.StatusRequestEntityTooLarge,
+	fault.Unprocessable:   http.StatusUnprocessableEntity,
+	fault.Throttled:       http.StatusServiceUnavailable,
+	fault.Unsupported:     http.StatusUnsupportedMediaType,
+}
+
+// Status maps an error kind to its HTTP status: the one place that does. Internal, and
+// any kind it does not know, is 500.
 func Status(k fault.Kind) int {
-	switch k {
-	case fault.Invalid:
-		return http.StatusBadRequest
-	case fault.Unauthenticated:
-		return http.StatusUnauthorized
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case fault.Unprocessable:
-		return http.StatusUnprocessableEntity
-	case fault.Throttled:
-		return http.StatusServiceUnavailable
-	case fault.Unsupported:
-		return http.StatusUnsupportedMediaType
-	default:
-		return http.StatusInternalServerError
+	if s, ok := statuses[k]; ok {
+		return s
 	}
+	return http.StatusInternalServerError
 }
 
 // ErrorBody is the contract's error document.
