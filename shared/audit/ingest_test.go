@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/oklog/ulid/v2"
 
+	"github.com/contrail/contrail/local/ddbtest"
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 )
@@ -63,14 +64,14 @@ func (d *scriptedDB) TransactWriteItems(_ context.Context, in *dynamodb.Transact
 // cancelled is DynamoDB's answer to a cancelled transaction: code for the ids in failing,
 // None for the others.
 func cancelled(sent []string, code string, failing ...string) error {
-	reasons := make([]types.CancellationReason, len(sent))
+	codes := make([]string, len(sent))
 	for i, id := range sent {
-		reasons[i].Code = aws.String("None")
+		codes[i] = "None"
 		if slices.Contains(failing, id) {
-			reasons[i].Code = aws.String(code)
+			codes[i] = code
 		}
 	}
-	return &types.TransactionCanceledException{Message: aws.String("cancelled"), CancellationReasons: reasons}
+	return ddbtest.Canceled(codes...)
 }
 
 func batch(n int) ([]audit.Event, []string) {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/contrail/contrail/local/ddbtest"
 	"github.com/contrail/contrail/shared/fault"
 )
 
@@ -28,14 +29,6 @@ func (f failingDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamod
 	return nil, f.err
 }
 
-func canceled(codes ...string) error {
-	reasons := make([]types.CancellationReason, len(codes))
-	for i, c := range codes {
-		reasons[i] = types.CancellationReason{Code: aws.String(c)}
-	}
-	return &types.TransactionCanceledException{Message: aws.String("canceled"), CancellationReasons: reasons}
-}
-
 func TestTransactTranslatesErrors(t *testing.T) {
 	taken := fault.New(fault.Conflict, "channel_identity_taken", "taken")
 	items := []txItem{{onFail: errChanged}, {onFail: taken}, {onFail: errors.New("event exists")}, {onFail: errIdempotent}}
@@ -45,11 +38,11 @@ func TestTransactTranslatesErrors(t *testing.T) {
 		wantCode string // fault code, or "" for the sentinel/plain error below
 		want     error
 	}{
-		{"version condition", canceled("ConditionalCheckFailed", "None", "None", "None"), "contact_changed", nil},
-		{"identity condition", canceled("None", "ConditionalCheckFailed", "None", "None"), "channel_identity_taken", nil},
-		{"idempotency record wins", canceled("ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed"), "", errIdempotent},
-		{"transaction conflict", canceled("None", "TransactionConflict", "None", "None"), "contact_changed", nil},
-		{"throttled item", canceled("None", "None", "ThrottlingError", "None"), "throttled", nil},
+		{"version condition", ddbtest.Canceled("ConditionalCheckFailed", "None", "None", "None"), "contact_changed", nil},
+		{"identity condition", ddbtest.Canceled("None", "ConditionalCheckFailed", "None", "None"), "channel_identity_taken", nil},
+		{"idempotency record wins", ddbtest.Canceled("ConditionalCheckFailed", "None", "None", "ConditionalCheckFailed"), "", errIdempotent},
+		{"transaction conflict", ddbtest.Canceled("None", "TransactionConflict", "None", "None"), "contact_changed", nil},
+		{"throttled item", ddbtest.Canceled("None", "None", "ThrottlingError", "None"), "throttled", nil},
 		{"throttled request", &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}, "throttled", nil},
 		{"request limit", &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "limit"}, "throttled", nil},
 		{"throttling exception", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "rate"}, "throttled", nil},

@@ -9,16 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/contrail/contrail/local/ddbtest"
 	"github.com/contrail/contrail/shared/fault"
 )
-
-func canceled(codes ...string) error {
-	reasons := make([]types.CancellationReason, len(codes))
-	for i, c := range codes {
-		reasons[i] = types.CancellationReason{Code: aws.String(c)}
-	}
-	return &types.TransactionCanceledException{Message: aws.String("canceled"), CancellationReasons: reasons}
-}
 
 func TestTranslate(t *testing.T) {
 	exists := fault.New(fault.Conflict, "thing_exists", "A thing with this id exists already.")
@@ -41,16 +34,16 @@ func TestTranslate(t *testing.T) {
 		{name: "condition, no meaning", err: &types.ConditionalCheckFailedException{Message: aws.String("cond")}, wantText: "put thing: ConditionalCheckFailedException: cond"},
 		{name: "condition by API code", err: &smithy.GenericAPIError{Code: "ConditionalCheckFailedException"}, m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
 		{name: "wrapped condition", err: fmt.Errorf("deeper: %w", &types.ConditionalCheckFailedException{}), m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
-		{name: "cancelled: condition", err: canceled("None", "ConditionalCheckFailed"), m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
-		{name: "cancelled: condition wins over conflict and throttling", err: canceled("ThrottlingError", "TransactionConflict", "ConditionalCheckFailed"), m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
-		{name: "cancelled: conflict, no meaning", err: canceled("None", "TransactionConflict"), m: Meaning{Failed: exists}, wantCode: ThrottledCode, wantKind: fault.Throttled},
-		{name: "cancelled: conflict, meaning", err: canceled("TransactionConflict", "None"), m: Meaning{Failed: exists, Conflict: conflicted}, wantCode: "thing_changed", wantKind: fault.Conflict},
-		{name: "cancelled: conflict wins over throttling", err: canceled("ThrottlingError", "TransactionConflict"), m: Meaning{Conflict: conflicted}, wantCode: "thing_changed", wantKind: fault.Conflict},
-		{name: "cancelled: throttling error", err: canceled("None", "ThrottlingError"), wantCode: ThrottledCode, wantKind: fault.Throttled},
-		{name: "cancelled: provisioned throughput", err: canceled("ProvisionedThroughputExceeded"), wantCode: ThrottledCode, wantKind: fault.Throttled},
-		{name: "cancelled: request limit", err: canceled("RequestLimitExceeded", "None"), wantCode: ThrottledCode, wantKind: fault.Throttled},
-		{name: "cancelled: validation", err: canceled("ValidationError", "None"), m: Meaning{Failed: exists}, wantText: "put thing: TransactionCanceledException: canceled"},
-		{name: "cancelled: no reasons", err: canceled(), m: Meaning{Failed: exists}, wantText: "put thing: TransactionCanceledException: canceled"},
+		{name: "cancelled: condition", err: ddbtest.Canceled("None", "ConditionalCheckFailed"), m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
+		{name: "cancelled: condition wins over conflict and throttling", err: ddbtest.Canceled("ThrottlingError", "TransactionConflict", "ConditionalCheckFailed"), m: Meaning{Failed: exists}, wantCode: "thing_exists", wantKind: fault.Conflict},
+		{name: "cancelled: conflict, no meaning", err: ddbtest.Canceled("None", "TransactionConflict"), m: Meaning{Failed: exists}, wantCode: ThrottledCode, wantKind: fault.Throttled},
+		{name: "cancelled: conflict, meaning", err: ddbtest.Canceled("TransactionConflict", "None"), m: Meaning{Failed: exists, Conflict: conflicted}, wantCode: "thing_changed", wantKind: fault.Conflict},
+		{name: "cancelled: conflict wins over throttling", err: ddbtest.Canceled("ThrottlingError", "TransactionConflict"), m: Meaning{Conflict: conflicted}, wantCode: "thing_changed", wantKind: fault.Conflict},
+		{name: "cancelled: throttling error", err: ddbtest.Canceled("None", "ThrottlingError"), wantCode: ThrottledCode, wantKind: fault.Throttled},
+		{name: "cancelled: provisioned throughput", err: ddbtest.Canceled("ProvisionedThroughputExceeded"), wantCode: ThrottledCode, wantKind: fault.Throttled},
+		{name: "cancelled: request limit", err: ddbtest.Canceled("RequestLimitExceeded", "None"), wantCode: ThrottledCode, wantKind: fault.Throttled},
+		{name: "cancelled: validation", err: ddbtest.Canceled("ValidationError", "None"), m: Meaning{Failed: exists}, wantText: "put thing: TransactionCanceledException: canceled"},
+		{name: "cancelled: no reasons", err: ddbtest.Canceled(), m: Meaning{Failed: exists}, wantText: "put thing: TransactionCanceledException: canceled"},
 		{name: "provisioned throughput exceeded", err: &types.ProvisionedThroughputExceededException{Message: aws.String("slow")}, wantCode: ThrottledCode, wantKind: fault.Throttled},
 		{name: "request limit exceeded", err: &types.RequestLimitExceeded{Message: aws.String("limit")}, wantCode: ThrottledCode, wantKind: fault.Throttled},
 		{name: "throttling exception", err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "rate"}, wantCode: ThrottledCode, wantKind: fault.Throttled},
@@ -113,9 +106,9 @@ func TestConditionFailed(t *testing.T) {
 		{"nil", nil, false, nil},
 		{"exception", &types.ConditionalCheckFailedException{}, true, nil},
 		{"wrapped exception", fmt.Errorf("x: %w", &types.ConditionalCheckFailedException{}), true, nil},
-		{"cancelled by item 1", canceled("None", "ConditionalCheckFailed", "None"), true, []int{1}},
-		{"cancelled by items 0 and 2", canceled("ConditionalCheckFailed", "None", "ConditionalCheckFailed"), true, []int{0, 2}},
-		{"cancelled by throttling", canceled("None", "ThrottlingError"), false, nil},
+		{"cancelled by item 1", ddbtest.Canceled("None", "ConditionalCheckFailed", "None"), true, []int{1}},
+		{"cancelled by items 0 and 2", ddbtest.Canceled("ConditionalCheckFailed", "None", "ConditionalCheckFailed"), true, []int{0, 2}},
+		{"cancelled by throttling", ddbtest.Canceled("None", "ThrottlingError"), false, nil},
 		{"throttled", &types.ProvisionedThroughputExceededException{}, false, nil},
 		{"other", errors.New("boom"), false, nil},
 	} {
@@ -140,7 +133,7 @@ func TestReasonsAndTransient(t *testing.T) {
 	if r := Reasons(errors.New("x")); r != nil {
 		t.Fatalf("Reasons of a plain error = %v", r)
 	}
-	r := Reasons(fmt.Errorf("w: %w", canceled("None", "ConditionalCheckFailed", "ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "ValidationError", "ItemCollectionSizeLimitExceeded", "")))
+	r := Reasons(fmt.Errorf("w: %w", ddbtest.Canceled("None", "ConditionalCheckFailed", "ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "ValidationError", "ItemCollectionSizeLimitExceeded", "")))
 	want := []bool{true, false, true, true, true, true, false, false, true}
 	if len(r) != len(want) {
 		t.Fatalf("Reasons = %v", r)
