@@ -99,20 +99,30 @@ func (st *Store) jobItem(j *Job) (map[string]types.AttributeValue, error) {
 
 // Job reads a tenant's job; a missing one (or another tenant's) is a NotFound fault.
 func (st *Store) Job(ctx context.Context, tenant tenant.ID, id ID) (*Job, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.Table), Key: jobKey(tenant, id), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, convert("read export job "+string(id), err)
-	}
-	if out.Item == nil {
+	j, err := get[Job](ctx, st, jobKey(tenant, id), "export job "+string(id))
+	if err == nil && j == nil {
 		return nil, fault.New(fault.NotFound, "export_not_found", "No export with this id exists; check the id returned by POST /v1/exports.")
 	}
-	var j Job
-	if err := attributevalue.UnmarshalMap(out.Item, &j); err != nil {
-		return nil, fmt.Errorf("decode export job %s: %w", id, err)
+	return j, err
+}
+
+// get reads the item at key (a consistent read) into a new T, nil when there is none; what
+// names the item in errors.
+func get[T any](ctx context.Context, st *Store, key map[string]types.AttributeValue, what string) (*T, error) {
+	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.Table), Key: key, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, convert("read "+what, err)
 	}
-	return &j, nil
+	if out.Item == nil {
+		return nil, nil
+	}
+	var v T
+	if err := attributevalue.UnmarshalMap(out.Item, &v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return &v, nil
 }
 
 // Claim moves a pending job to running for lease (or takes over a running one whose lease
@@ -285,20 +295,7 @@ func scheduleKey(tenant tenant.ID, name ScheduleName) map[string]types.Attribute
 
 // Schedule reads a tenant's schedule, or nil when there is none.
 func (st *Store) Schedule(ctx context.Context, tenant tenant.ID, name ScheduleName) (*Schedule, error) {
-	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.Table), Key: scheduleKey(tenant, name), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, convert("read export schedule "+string(name), err)
-	}
-	if out.Item == nil {
-		return nil, nil
-	}
-	var sc Schedule
-	if err := attributevalue.UnmarshalMap(out.Item, &sc); err != nil {
-		return nil, fmt.Errorf("decode export schedule %s: %w", name, err)
-	}
-	return &sc, nil
+	return get[Schedule](ctx, st, scheduleKey(tenant, name), "export schedule "+string(name))
 }
 
 // PutScheduleTx returns the transaction item that writes sc if the stored schedule is still
@@ -367,28 +364,18 @@ func (st *Store) Schedules(ctx context.Context, tenant tenant.ID, limit int, aft
 // Due calls fn for every schedule, of any tenant, whose nextRunAt is at or before now
 // (GSI ByDue: a query, never a scan), oldest first.
 func (st *Store) Due(ctx context.Context, now time.Time, fn func(*Schedule) error) error {
-	return st.queryDue(ctx, dueKey, now, func(item map[string]types.AttributeValue) error {
-		var sc Schedule
-		if err := attributevalue.UnmarshalMap(item, &sc); err != nil {
-			return fmt.Errorf("decode export schedule: %w", err)
-		}
-		return fn(&sc)
-	})
+	return queryDue(ctx, st, dueKey, now, "export schedule", fn)
 }
 
 // Stuck calls fn for every unfinished job, of any tenant, whose deadline is at or before
 // now: it never started, or its worker died without reporting back.
 func (st *Store) Stuck(ctx context.Context, now time.Time, fn func(*Job) error) error {
-	return st.queryDue(ctx, dueOpen, now, func(item map[string]types.AttributeValue) error {
-		var j Job
-		if err := attributevalue.UnmarshalMap(item, &j); err != nil {
-			return fmt.Errorf("decode export job: %w", err)
-		}
-		return fn(&j)
-	})
+	return queryDue(ctx, st, dueOpen, now, "export job", fn)
 }
 
-func (st *Store) queryDue(ctx context.Context, key string, now time.Time, fn func(map[string]types.AttributeValue) error) error {
+// queryDue calls fn with every item of GSI ByDue under key whose nextRunAt is at or before
+// now, oldest first, decoded as a T (what names it in errors).
+func queryDue[T any](ctx context.Context, st *Store, key string, now time.Time, what string, fn func(*T) error) error {
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.Table),
 		IndexName:                 aws.String(IndexByDue),
@@ -401,7 +388,11 @@ func (st *Store) queryDue(ctx context.Context, key string, now time.Time, fn fun
 			return convert("query "+key+" in "+IndexByDue, err)
 		}
 		for _, item := range out.Items {
-			if err := fn(item); err != nil {
+			var v T
+			if err := attributevalue.UnmarshalMap(item, &v); err != nil {
+				return fmt.Errorf("decode %s: %w", what, err)
+			}
+			if err := fn(&v); err != nil {
 				return err
 			}
 		}
