@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,25 +36,11 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := s.Client(t, tok)
 	call := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
-		req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
 		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("%s %s: %d %q", method, path, resp.StatusCode, b)
-		}
-		return resp.StatusCode, m
+		return api.JSON(method, path, "application/json", body, &m), m
 	}
 
 	// Two contacts added yesterday (UTC), archived as the archiver would.
@@ -88,11 +72,11 @@ func TestEndToEnd(t *testing.T) {
 	if got["status"] != "done" || got["rows"] != 2.0 {
 		t.Fatalf("GET /v1/exports/%s = %v, want done with 2 rows", id, got)
 	}
-	if d := cmp.Diff(wantCSV, string(download(t, got["url"].(string)))); d != "" {
+	if d := cmp.Diff(wantCSV, string(stacktest.Download(t, got["url"].(string)))); d != "" {
 		t.Errorf("file (-want +got):\n%s", d)
 	}
 	mails := waitMails(t, s.SESEndpoint, addr, 1)
-	if d := cmp.Diff(wantCSV, string(download(t, regexp.MustCompile(`https?://\S+`).FindString(mails[0].Text)))); d != "" {
+	if d := cmp.Diff(wantCSV, string(stacktest.Download(t, regexp.MustCompile(`https?://\S+`).FindString(mails[0].Text)))); d != "" {
 		t.Errorf("the mailed link's file (-want +got):\n%s", d)
 	}
 
@@ -115,7 +99,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("scheduler runs (-want +got):\n%s", d)
 	}
 	mails = waitMails(t, s.SESEndpoint, sched, 1)
-	if d := cmp.Diff(wantCSV, string(download(t, regexp.MustCompile(`https?://\S+`).FindString(mails[0].Text)))); d != "" {
+	if d := cmp.Diff(wantCSV, string(stacktest.Download(t, regexp.MustCompile(`https?://\S+`).FindString(mails[0].Text)))); d != "" {
 		t.Errorf("the scheduled export's file (-want +got):\n%s", d)
 	}
 	time.Sleep(2 * time.Second) // a second mail, if any, would have come by now
@@ -209,20 +193,6 @@ func waitMails(t *testing.T, endpoint, addr string, n int) []mail {
 	}
 	t.Fatalf("no mail to %s after 60 s", addr)
 	return nil
-}
-
-func download(t *testing.T, url string) []byte {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
-	}
-	return b
 }
 
 // mustKey returns an archive key built from values the test knows are valid.

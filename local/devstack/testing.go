@@ -3,6 +3,10 @@ package devstack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +20,7 @@ import (
 //
 //	s := devstack.StartTest(t, devstack.Options{Functions: []string{"CreateContactFunction", "ArchiverFunction"}})
 //	tok, _ := s.Token(devauth.Claims{Tenant: "acme", Roles: []string{"agent"}})
-//	// POST s.URL+"/v1/contacts" with "Authorization: Bearer "+tok ...
+//	status, body := s.Client(t, tok).Do("POST", "/v1/contacts", "application/json", `{"name":"Ana"}`)
 func StartTest(t testing.TB, o Options) *Stack {
 	t.Helper()
 	if o.StateDir == "" {
@@ -46,6 +50,50 @@ func StartTest(t testing.TB, o Options) *Stack {
 		}
 	})
 	return s
+}
+
+// Client calls a stack's API in a test as the bearer of one token.
+type Client struct {
+	t   testing.TB
+	url string
+	tok string
+}
+
+// Client returns a client of the stack's API that sends tok as its bearer token.
+func (s *Stack) Client(t testing.TB, tok string) *Client { return &Client{t: t, url: s.URL, tok: tok} }
+
+// Do sends method path with body, of contentType ("" sends no Content-Type), and returns
+// the status and the whole response body. A request that gets no response fails the test.
+func (c *Client) Do(method, path, contentType, body string) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.url+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.tok)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// JSON is Do that decodes the response body into out, unless out is nil, and returns the
+// status; a body that is not JSON fails the test.
+func (c *Client) JSON(method, path, contentType, body string, out any) int {
+	c.t.Helper()
+	status, b := c.Do(method, path, contentType, body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %d %q", method, path, status, b)
+		}
+	}
+	return status
 }
 
 type lockedBuffer struct {

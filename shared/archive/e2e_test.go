@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,24 +52,16 @@ func TestEndToEndOnLocalStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := s.Client(t, tok)
 	call := func(method, path string, body any) map[string]any {
 		t.Helper()
-		var rd io.Reader
+		var b []byte
 		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
+			b, _ = json.Marshal(body)
 		}
-		req, _ := http.NewRequestWithContext(ctx, method, s.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, raw)
+		status, raw := api.Do(method, path, "application/json", string(b))
+		if status >= 300 {
+			t.Fatalf("%s %s = %d %s", method, path, status, raw)
 		}
 		var out map[string]any
 		json.Unmarshal(raw, &out)
