@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -354,6 +355,22 @@ func EmailsTo(t testing.TB, addr string) []Email {
 		}
 	}
 	return out
+}
+
+// Download GETs url (a presigned link of the S3 stand-in, say) and returns the body; any
+// answer but 200 fails the test.
+func Download(t testing.TB, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
 }
 
 // Address returns a unique recipient address for a test, so EmailsTo sees only its mail.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -245,20 +244,6 @@ func (st *stack) waitDone(t *testing.T, id string, mailed bool) map[string]any {
 	}
 }
 
-func download(t *testing.T, url string) []byte {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
-	}
-	return b
-}
-
 var linkRE = regexp.MustCompile(`https?://\S+`)
 
 // TestExportEndToEnd: POST /v1/exports, the job's INSERT reaches the worker through the
@@ -294,7 +279,7 @@ func TestExportEndToEnd(t *testing.T) {
 		"2026-11-02T17:00:00.000Z,c-3,\"Siti, \"\"S\"\"\",incoming_message,Adi\r\n" +
 		"2026-11-02T16:59:59.999Z,c-2,\"'=HYPERLINK(\"\"x\"\")\",import,Adi\r\n" +
 		"2026-11-02T09:00:00.000Z,c-1,Budi,manual,Rina Admin\r\n"
-	file := download(t, url)
+	file := stacktest.Download(t, url)
 	if diff := cmp.Diff(wantCSV, engineCSV.String()); diff != "" {
 		t.Errorf("engine CSV (-want +got):\n%s", diff)
 	}
@@ -306,7 +291,7 @@ func TestExportEndToEnd(t *testing.T) {
 	if len(mails) != 1 {
 		t.Fatalf("%d mails, want 1", len(mails))
 	}
-	if mailed := download(t, linkRE.FindString(mails[0].Text)); !bytes.Equal(mailed, file) {
+	if mailed := stacktest.Download(t, linkRE.FindString(mails[0].Text)); !bytes.Equal(mailed, file) {
 		t.Errorf("the mailed link downloads %q, want the file", mailed)
 	}
 	if want := "Your export is ready: Contact added log, 2026-11-01 to 2026-11-03 (Asia/Jakarta)"; mails[0].Subject != want {
