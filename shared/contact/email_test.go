@@ -200,19 +200,7 @@ func TestTenantFromTokenOnly(t *testing.T) {
 	notFound := func(id string) resp {
 		return resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+id+"; check the id.")}
 	}
-	for _, q := range []req{
-		{route: "GET /v1/contacts/{id}"},
-		{route: "PATCH /v1/contacts/{id}", body: `{"name": "Hijacked"}`},
-		{route: "POST /v1/contacts/{id}/channels", body: `{"channel": "sms", "externalId": "+62811000111"}`},
-		{route: "POST /v1/contacts/{id}/archive"},
-		{route: "POST /v1/contacts/{id}/unarchive"},
-		{route: "DELETE /v1/contacts/{id}"},
-		{route: "POST /v1/contacts/{id}/invite", body: `{"email": "x@example.com"}`},
-		{route: "POST /v1/contacts/{id}/messages", body: `{"text": "hi"}`},
-		{route: "POST /v1/contacts/{id}/share", body: `{}`},
-		{route: "POST /v1/contacts/{id}/comments", body: `{"text": "hi"}`},
-		{route: "GET /v1/contacts/{id}/history"},
-	} {
+	for _, q := range idRoutes {
 		q.id, q.as = a, other
 		diff(t, q.route, notFound(a), h.do(q))
 	}

@@ -146,19 +146,7 @@ func TestDelete(t *testing.T) {
 	diff(t, "one delete event", []string{"CONTACT_ADDED", "CONTACT_CONNECTED", "CONTACT_DELETED"}, h.eventTypes())
 
 	notFound := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")}
-	for _, q := range []req{
-		{route: "GET /v1/contacts/{id}"},
-		{route: "DELETE /v1/contacts/{id}"},
-		{route: "PATCH /v1/contacts/{id}", body: `{"name": "X"}`},
-		{route: "POST /v1/contacts/{id}/channels", body: `{"channel": "sms", "externalId": "123456"}`},
-		{route: "POST /v1/contacts/{id}/archive"},
-		{route: "POST /v1/contacts/{id}/unarchive"},
-		{route: "POST /v1/contacts/{id}/invite", body: `{"email": "x@example.com"}`},
-		{route: "POST /v1/contacts/{id}/messages", body: `{"text": "hi"}`},
-		{route: "POST /v1/contacts/{id}/share", body: `{}`},
-		{route: "POST /v1/contacts/{id}/comments", body: `{"text": "hi"}`},
-		{route: "GET /v1/contacts/{id}/history"},
-	} {
+	for _, q := range idRoutes {
 		q.id, q.as = a, agent
 		diff(t, q.route+" on a deleted contact", notFound, h.do(q))
 	}
