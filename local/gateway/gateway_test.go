@@ -17,7 +17,7 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/runtime"
-	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 var (
@@ -61,15 +61,7 @@ func newGateway(t *testing.T, routes []Route, inv Invoker) *Gateway {
 
 func templateRoutes(t *testing.T) []Route {
 	t.Helper()
-	p, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := template.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return RoutesFromTemplate(tpl)
+	return RoutesFromTemplate(stacktest.Template(t))
 }
 
 func token(t *testing.T, roles ...string) string {

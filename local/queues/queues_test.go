@@ -14,18 +14,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/local/stacktest"
 )
 
 func TestFromTemplate(t *testing.T) {
-	p, err := template.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := template.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp := stacktest.Template(t)
 	want := []Queue{{Name: "ArchiveFailureQueue", Subscribers: []string{"ArchiveReplayFunction"}, MaxReceive: 5}}
 	if d := cmp.Diff(want, FromTemplate(tp, func(string) bool { return true })); d != "" {
 		t.Errorf("queues (-want +got):\n%s", d)
