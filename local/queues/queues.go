@@ -9,7 +9,6 @@ package queues
 import (
 	"context"
 	"crypto/md5"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/local/awsid"
 	"github.com/contrail/contrail/local/template"
 )
 
@@ -98,7 +98,7 @@ func (q *Queues) Send(_ context.Context, queue string, body []byte) error {
 	if !ok || len(qu.Subscribers) == 0 {
 		return fmt.Errorf("queue %s: no running function reads it", queue)
 	}
-	id := newID()
+	id := awsid.UUID()
 	for _, fn := range qu.Subscribers {
 		q.wg.Add(1)
 		go func() {
@@ -175,11 +175,4 @@ func Message(queue, id, body string, receive int, sentAt time.Time) events.SQSEv
 		MessageAttributes: map[string]events.SQSMessageAttribute{},
 		EventSource:       "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:" + queue, AWSRegion: "us-east-1",
 	}}}
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

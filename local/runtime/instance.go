@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/contrail/contrail/local/awsid"
 )
 
 // APIVersion is the Runtime API version in every path.
@@ -143,7 +145,7 @@ func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Dura
 			release()
 		}
 	}()
-	inv := &invocation{id: newRequestID(), payload: payload, done: make(chan result, 1)}
+	inv := &invocation{id: awsid.UUID(), payload: payload, done: make(chan result, 1)}
 	// The clock starts when the runtime takes the invocation, as Lambda's does after init;
 	// init itself gets Lambda's 10 s.
 	initTimer := time.NewTimer(InitTimeout)

@@ -7,7 +7,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -228,15 +227,6 @@ func (p *pool) close() {
 	for _, i := range insts {
 		i.kill()
 	}
-}
-
-// newRequestID returns a random UUID (v4 layout), as Lambda's request ids are.
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

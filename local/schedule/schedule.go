@@ -5,7 +5,6 @@ package schedule
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/local/awsid"
 	"github.com/contrail/contrail/local/template"
 )
 
@@ -145,7 +145,7 @@ func (s *Scheduler) fire(ctx context.Context, j Job, at time.Time) {
 func Event(j Job, at time.Time) events.CloudWatchEvent {
 	return events.CloudWatchEvent{
 		Version:    "0",
-		ID:         newID(),
+		ID:         awsid.UUID(),
 		DetailType: "Scheduled Event",
 		Source:     "aws.events",
 		AccountID:  "000000000000",
@@ -154,12 +154,4 @@ func Event(j Job, at time.Time) events.CloudWatchEvent {
 		Resources:  []string{"arn:aws:events:us-east-1:000000000000:rule/" + j.Name},
 		Detail:     json.RawMessage(`{}`),
 	}
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
