@@ -305,21 +305,12 @@ func TestImportJSON(t *testing.T) {
 	diff(t, "events", sortByPK([]map[string]any{wantEvent(ana, at), wantEvent(cici, at)}), h.events())
 }
 
-func csvOf(n int) string {
-	var b strings.Builder
-	b.WriteString("name,email,phone\n")
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "Person %04d,p%d@example.com,\n", i, i)
-	}
-	return b.String()
-}
-
 // TestImportManyRows imports with the worker pool: every row once, each with its event.
 // (1000 rows work the same; 300 keep the test short on DynamoDB Local.)
 func TestImportManyRows(t *testing.T) {
 	const n = 300
 	h := newHarness(t, contactimport.DefaultWorkers, nil)
-	got := h.post("text/csv", csvOf(n), nil)
+	got := h.post("text/csv", contactimport.CSVRows(n), nil)
 	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
 		Body: map[string]any{"imported": float64(n), "failed": []any{}}}, got)
 
@@ -349,7 +340,7 @@ func TestImportRefused(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"1001 CSV rows", "[agent]", "text/csv", csvOf(1001), 413, "too_many_rows"},
+		{"1001 CSV rows", "[agent]", "text/csv", contactimport.CSVRows(1001), 413, "too_many_rows"},
 		{"1001 JSON rows", "[agent]", "application/json", manyJSON, 413, "too_many_rows"},
 		{"over 256 KiB", "[admin]", "text/csv", "name,email,phone\n" + strings.Repeat("a", 256<<10) + ",,\n", 413, "body_too_large"},
 		{"header only", "[agent]", "text/csv", "name,email,phone\n", 400, "no_rows"},
@@ -358,7 +349,7 @@ func TestImportRefused(t *testing.T) {
 		{"empty contacts", "[agent]", "application/json", `{"contacts":[]}`, 400, "no_rows"},
 		{"unknown JSON field", "[agent]", "application/json", `{"contacts":[{"name":"A"}],"x":1}`, 400, "invalid_request"},
 		{"XML", "[agent]", "application/xml", "<contacts/>", 415, "unsupported_media_type"},
-		{"service role", "[service]", "text/csv", csvOf(1), 403, "forbidden"},
+		{"service role", "[service]", "text/csv", contactimport.CSVRows(1), 403, "forbidden"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -548,7 +539,7 @@ func TestSampleEvents(t *testing.T) {
 // iteration, with the function's worker pool; ns/op is the time one import takes.
 // go test ./shared/contactimport -run '^$' -bench Import1000 -benchtime 3x
 func BenchmarkImport1000(b *testing.B) {
-	body := csvOf(1000)
+	body := contactimport.CSVRows(1000)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		h := newBenchHarness(b)

@@ -54,11 +54,13 @@ func code(err error) string {
 	return "not a fault: " + err.Error()
 }
 
+// csvRows is a CSV import of n rows: Person 0001, p1@example.com; Person 0002, ...
+// (CSVRows to the package's external tests).
 func csvRows(n int) string {
 	var b strings.Builder
 	b.WriteString("name,email,phone\n")
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "Person %d,p%d@example.com,\n", i, i)
+		fmt.Fprintf(&b, "Person %04d,p%d@example.com,\n", i, i)
 	}
 	return b.String()
 }

@@ -1,0 +1,4 @@
+package contactimport
+
+// CSVRows is csvRows for the external tests.
+var CSVRows = csvRows
