@@ -199,33 +199,28 @@ type hookStore struct {
 }
 
 func (h *hookStore) Put(ctx context.Context, key string, body []byte) error {
-	h.mu.Lock()
-	f := h.beforePut
-	if IsCompacted(key) {
-		h.beforePut = nil
-	} else {
-		f = nil
-	}
-	h.mu.Unlock()
-	if f != nil {
-		f()
-	}
+	h.fire(&h.beforePut, IsCompacted(key))
 	return h.Store.Put(ctx, key, body)
 }
 
 func (h *hookStore) Delete(ctx context.Context, keys []string) error {
+	h.fire(&h.beforeDelete, len(keys) > 1 || (len(keys) == 1 && !strings.HasPrefix(keys[0], PendingPrefix)))
+	return h.Store.Delete(ctx, keys)
+}
+
+// fire runs the hook *f once, the first time when is true.
+func (h *hookStore) fire(f *func(), when bool) {
 	h.mu.Lock()
-	f := h.beforeDelete
-	if len(keys) > 1 || (len(keys) == 1 && !strings.HasPrefix(keys[0], PendingPrefix)) {
-		h.beforeDelete = nil
+	run := *f
+	if when {
+		*f = nil
 	} else {
-		f = nil
+		run = nil
 	}
 	h.mu.Unlock()
-	if f != nil {
-		f()
+	if run != nil {
+		run()
 	}
-	return h.Store.Delete(ctx, keys)
 }
 
 // Compaction A lists the day; a part arrives; compaction B compacts everything; then A

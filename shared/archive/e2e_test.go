@@ -177,23 +177,5 @@ func readArchive(t *testing.T, st archive.Store, tenant tenant.ID, dates map[str
 		ds = append(ds, d)
 	}
 	sort.Strings(ds)
-	r := &archive.Reader{Store: st}
-	out := map[string]audit.Event{}
-	for _, d := range ds {
-		err := r.ScanDay(context.Background(), tenant, d, nil, func(row *archive.Row) error {
-			e, err := row.ToEvent()
-			if err != nil {
-				return err
-			}
-			if _, dup := out[e.ID]; dup {
-				t.Errorf("event %s read twice", e.ID)
-			}
-			out[e.ID] = e
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return archive.Archived(t, st, tenant, ds...)
 }

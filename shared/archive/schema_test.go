@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/contrail/contrail/shared/audit"
 )
 
 // Every field of every kind of event survives item -> stream JSON -> row -> Parquet -> row
@@ -59,14 +57,7 @@ func TestRoundTripThroughParquet(t *testing.T) {
 	if d := cmp.Diff(rows, back); d != "" {
 		t.Fatalf("rows (-written +read):\n%s", d)
 	}
-	want := map[string]audit.Event{}
-	for _, it := range its {
-		e, err := audit.FromItem(it)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want[e.ID] = e
-	}
+	want := wantEvents(t, its)
 	for _, r := range back {
 		got, err := r.ToEvent()
 		if err != nil {

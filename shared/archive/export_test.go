@@ -1,0 +1,4 @@
+package archive
+
+// Archived is archived for the external tests.
+var Archived = archived
