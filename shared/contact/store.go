@@ -74,60 +74,58 @@ func (s *Store) Get(ctx context.Context, tenant tenant.ID, id ID) (*Contact, boo
 
 // putNew writes a new contact; it fails if the id exists.
 func (s *Store) putNew(c *Contact) (txItem, error) {
-	item, err := attributevalue.MarshalMap(c)
-	if err != nil {
-		return txItem{}, fmt.Errorf("encode contact %s: %w", c.ID, err)
-	}
-	return txItem{write: types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(s.Table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, onFail: fault.New(fault.Conflict, "contact_exists", "A contact with this id exists already; retry.")}, nil
+	return s.putIf("contact "+string(c.ID), c, absent, fault.New(fault.Conflict, "contact_exists", "A contact with this id exists already; retry."))
 }
 
 // putChanged writes c over the stored contact whose version was prev: the optimistic lock
 // that makes a concurrent change a 409 contact_changed instead of a lost update.
 func (s *Store) putChanged(c *Contact, prev int64) (txItem, error) {
-	item, err := attributevalue.MarshalMap(c)
-	if err != nil {
-		return txItem{}, fmt.Errorf("encode contact %s: %w", c.ID, err)
-	}
-	return txItem{write: types.TransactWriteItem{Put: &types.Put{
-		TableName:                 aws.String(s.Table),
-		Item:                      item,
-		ConditionExpression:       aws.String("#v = :v"),
-		ExpressionAttributeNames:  map[string]string{"#v": "version"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(prev)},
-	}}, onFail: errChanged}, nil
+	return s.putIf("contact "+string(c.ID), c, condition{
+		expr:   "#v = :v",
+		names:  map[string]string{"#v": "version"},
+		values: map[string]types.AttributeValue{":v": num(prev)},
+	}, errChanged)
 }
 
 // claimIdentity writes the uniqueness item of a channel identity for a contact; it fails
 // when any contact of the tenant holds it.
 func (s *Store) claimIdentity(id *Identity) (txItem, error) {
-	item, err := attributevalue.MarshalMap(id)
-	if err != nil {
-		return txItem{}, fmt.Errorf("encode channel identity: %w", err)
-	}
-	return txItem{write: types.TransactWriteItem{Put: &types.Put{
-		TableName:           aws.String(s.Table),
-		Item:                item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, onFail: fault.New(fault.Conflict, "channel_identity_taken",
-		"Another contact is connected to this channel identity; merge the two contacts instead.")}, nil
+	return s.putIf("channel identity", id, absent, fault.New(fault.Conflict, "channel_identity_taken",
+		"Another contact is connected to this channel identity; merge the two contacts instead."))
 }
 
 // moveIdentity re-points a uniqueness item from contact `from` to id.ContactID (merge).
 func (s *Store) moveIdentity(id *Identity, from ID) (txItem, error) {
-	item, err := attributevalue.MarshalMap(id)
+	return s.putIf("channel identity", id, condition{
+		expr:   "contactId = :from",
+		values: map[string]types.AttributeValue{":from": str(string(from))},
+	}, errChanged)
+}
+
+// condition is the ConditionExpression of a write, with its names and values.
+type condition struct {
+	expr   string
+	names  map[string]string
+	values map[string]types.AttributeValue
+}
+
+// absent is the condition of a put that creates its item.
+var absent = condition{expr: "attribute_not_exists(pk)"}
+
+// putIf returns the transaction item that writes v (what names it in errors) when cond
+// holds; onFail is what a failed condition means.
+func (s *Store) putIf(what string, v any, cond condition, onFail error) (txItem, error) {
+	item, err := attributevalue.MarshalMap(v)
 	if err != nil {
-		return txItem{}, fmt.Errorf("encode channel identity: %w", err)
+		return txItem{}, fmt.Errorf("encode %s: %w", what, err)
 	}
 	return txItem{write: types.TransactWriteItem{Put: &types.Put{
 		TableName:                 aws.String(s.Table),
 		Item:                      item,
-		ConditionExpression:       aws.String("contactId = :from"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":from": str(string(from))},
-	}}, onFail: errChanged}, nil
+		ConditionExpression:       aws.String(cond.expr),
+		ExpressionAttributeNames:  cond.names,
+		ExpressionAttributeValues: cond.values,
+	}}, onFail: onFail}, nil
 }
 
 // releaseIdentity deletes the uniqueness item held by contactID (delete), so the identity
