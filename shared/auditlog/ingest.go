@@ -72,16 +72,9 @@ type CobrowseEvent struct {
 // or, for an admin, the user) unless a service names who acted in actor.
 func (s *Service) Ingest(ctx context.Context, r *httpapi.Request) (events.APIGatewayV2HTTPResponse, error) {
 	return s.ingest(ctx, r, MaxPlatformEvents, nil, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
-		out := make([]audit.Event, len(raws))
-		for i, raw := range raws {
-			prefix := "events[" + strconv.Itoa(i) + "]."
-			var in PlatformEvent
-			if !decodeEvent(raw, &in, prefix, p) {
-				continue
-			}
-			out[i] = s.platformEvent(r, &in, now, prefix, p)
-		}
-		return out
+		return decodeEach(raws, p, func(in *PlatformEvent, prefix string) audit.Event {
+			return s.platformEvent(r, in, now, prefix, p)
+		})
 	})
 }
 
@@ -97,17 +90,26 @@ func (s *Service) IngestCobrowse(ctx context.Context, r *httpapi.Request) (event
 		return events.APIGatewayV2HTTPResponse{}, fault.InvalidFields("invalid_request", sessionRule, map[string]string{"sessionId": err.Error()})
 	}
 	return s.ingest(ctx, r, MaxCobrowseEvents, s.maskInputs, func(raws []json.RawMessage, now time.Time, p validate.Problems) []audit.Event {
-		out := make([]audit.Event, len(raws))
-		for i, raw := range raws {
-			prefix := "events[" + strconv.Itoa(i) + "]."
-			var in CobrowseEvent
-			if !decodeEvent(raw, &in, prefix, p) {
-				continue
-			}
-			out[i] = s.cobrowseEvent(r, session, &in, now, prefix, p)
-		}
-		return out
+		return decodeEach(raws, p, func(in *CobrowseEvent, prefix string) audit.Event {
+			return s.cobrowseEvent(r, session, in, now, prefix, p)
+		})
 	})
+}
+
+// decodeEach decodes each of raws as an input T and makes its event with build (prefix
+// names the event's fields, events[i].); one that does not decode stays a zero event, its
+// problems in p.
+func decodeEach[T any](raws []json.RawMessage, p validate.Problems, build func(in *T, prefix string) audit.Event) []audit.Event {
+	out := make([]audit.Event, len(raws))
+	for i, raw := range raws {
+		prefix := "events[" + strconv.Itoa(i) + "]."
+		var in T
+		if !decodeEvent(raw, &in, prefix, p) {
+			continue
+		}
+		out[i] = build(&in, prefix)
+	}
+	return out
 }
 
 // ingest is the flow both routes share: idempotency, strict all-or-nothing validation, ids,
