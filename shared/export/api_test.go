@@ -101,6 +101,18 @@ func (c call) do(t *testing.T, h httpapi.Handler) events.APIGatewayV2HTTPRespons
 	return resp
 }
 
+// createRefused checks that POST /v1/exports with body is a 400 with the error body want.
+func (f *fixture) createRefused(t *testing.T, body string, want map[string]any) {
+	t.Helper()
+	resp := createCall(body).do(t, f.svc.Create)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+	if diff := cmp.Diff(want, decode(t, resp)); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+}
+
 func decode(t *testing.T, resp events.APIGatewayV2HTTPResponse) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -202,15 +214,7 @@ func TestCreateExportValidation(t *testing.T) {
 			map[string]any{"from": "must be a string"})},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp := createCall(tt.body).do(t, f.svc.Create)
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("status %d, want 400", resp.StatusCode)
-			}
-			if diff := cmp.Diff(tt.want, decode(t, resp)); diff != "" {
-				t.Errorf("body (-want +got):\n%s", diff)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { f.createRefused(t, tt.body, tt.want) })
 	}
 }
 
