@@ -77,6 +77,24 @@ func get(t *testing.T, url, token string) response {
 	return response{resp.StatusCode, string(b)}
 }
 
+// wantServing checks that s serves HealthFunction and GetContactFunction: health is ok, and
+// an agent's GET of an unknown contact is the function's 404, read from the table. It
+// returns the agent's token.
+func wantServing(t *testing.T, s *Stack) string {
+	t.Helper()
+	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, s.URL+"/v1/health", "")); d != "" {
+		t.Errorf("health (-want +got):\n%s", d)
+	}
+	tok, err := s.Token(devauth.Claims{Tenant: "acme", Roles: []string{"agent"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s.URL+"/v1/contacts/01JD0000000000000000000000", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"contact_not_found"`) {
+		t.Errorf("GET unknown contact = %+v, want 404 contact_not_found from the function", got)
+	}
+	return tok
+}
+
 func start(t *testing.T, o Options) *Stack {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -111,18 +129,9 @@ func TestStackStartsServesAndStopsClean(t *testing.T) {
 	o := Options{StateDir: state, Functions: []string{"HealthFunction", "GetContactFunction"}, Out: &logs, NoSchedules: true}
 	s := start(t, o)
 
-	if d := cmp.Diff(response{200, `{"status":"ok"}`}, get(t, s.URL+"/v1/health", "")); d != "" {
-		t.Errorf("health (-want +got):\n%s", d)
-	}
+	tok := wantServing(t, s)
 	if d := cmp.Diff(response{401, `{"error":{"code":"unauthorized","message":"Send a bearer token in the Authorization header (make token ROLE=agent TENANT=demo prints one)."}}`}, get(t, s.URL+"/v1/contacts/x", "")); d != "" {
 		t.Errorf("no token (-want +got):\n%s", d)
-	}
-	tok, err := s.Token(devauth.Claims{Tenant: "acme", Roles: []string{"agent"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := get(t, s.URL+"/v1/contacts/01JD0000000000000000000000", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"contact_not_found"`) {
-		t.Errorf("GET unknown contact = %+v, want 404 contact_not_found from the function", got)
 	}
 	if got := get(t, s.URL+"/v1/nowhere", tok); got.Status != 404 || !strings.Contains(got.Body, `"code":"not_found"`) {
 		t.Errorf("unknown route = %+v, want 404 not_found", got)
