@@ -19,6 +19,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/contrail/contrail/local/peakheap"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/tenant"
@@ -421,7 +422,7 @@ func generate(ctx context.Context, dir string, sc scale, seed uint64, log func(s
 	}
 	m := &manifest{Version: genVersion, Seed: seed, Scale: sc.Name, Events: map[string]int{}}
 	var mu sync.Mutex
-	peak := startPeakHeap()
+	peak := peakheap.Start(10 * time.Millisecond)
 	work := make(chan job)
 	errs := make(chan error, 2)
 	var wg sync.WaitGroup
@@ -467,7 +468,7 @@ loop:
 		default:
 		}
 	}
-	m.PeakHeap = peak.end()
+	m.PeakHeap = peak.Stop()
 	if ferr != nil {
 		return nil, ferr
 	}

@@ -5,10 +5,8 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -140,40 +138,4 @@ func machineLine(threads int) string {
 		load = strings.Join(strings.Fields(string(b))[:3], " ")
 	}
 	return fmt.Sprintf("machine: %s, nproc %d, load average %s, %s %s/%s; bench threads %d", cpu, runtime.NumCPU(), load, runtime.Version(), runtime.GOOS, runtime.GOARCH, threads)
-}
-
-// peakHeap samples the live heap while running.
-type peakHeap struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
-}
-
-func startPeakHeap() *peakHeap {
-	p := &peakHeap{stop: make(chan struct{})}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	p.done.Add(1)
-	go func() {
-		defer p.done.Done()
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > p.peak {
-				p.peak = v
-			}
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peakHeap) end() uint64 {
-	close(p.stop)
-	p.done.Wait()
-	return p.peak
 }

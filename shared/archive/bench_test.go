@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
-	"runtime/metrics"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/local/peakheap"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -51,42 +50,6 @@ func benchBatch(b *testing.B, maxBytes, maxRecords int) (raw []byte, records int
 		raw = streamJSON(b, inserts(its[:n], 1))
 	}
 	return raw, n
-}
-
-// peakHeap samples the live heap while running.
-type peakHeap struct {
-	stop chan struct{}
-	done sync.WaitGroup
-	peak uint64
-}
-
-func startPeakHeap() *peakHeap {
-	p := &peakHeap{stop: make(chan struct{})}
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	p.done.Add(1)
-	go func() {
-		defer p.done.Done()
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > p.peak {
-				p.peak = v
-			}
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return p
-}
-
-func (p *peakHeap) end() uint64 {
-	close(p.stop)
-	p.done.Wait()
-	return p.peak
 }
 
 // BenchmarkArchiveBatch is what one archiver invocation does with a batch at Lambda's
@@ -127,7 +90,7 @@ func benchArchive(b *testing.B, maxBytes, maxRecords int, decode func([]byte) (*
 	b.SetBytes(int64(len(raw)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	ph := startPeakHeap()
+	ph := peakheap.Start(2 * time.Millisecond)
 	start, cpu0 := time.Now(), cpuTime()
 	for i := 0; i < b.N; i++ {
 		batch, err := decode(raw)
@@ -140,7 +103,7 @@ func benchArchive(b *testing.B, maxBytes, maxRecords int, decode func([]byte) (*
 		}
 	}
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
-	peak := ph.end()
+	peak := ph.Stop()
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "records/s")
 	// CPU seconds (user+system, all threads, GC included): steadier than wall time on
 	// a shared machine.
