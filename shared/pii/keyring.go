@@ -17,6 +17,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/retry"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -260,7 +261,7 @@ func (r *Keyring) batchGet(ctx context.Context, pks []string) (map[string]map[st
 				return nil, ddb.Throttled(fmt.Errorf("read personal-data keys: %d keys still unprocessed after %d attempts", len(left.Keys), attempt))
 			}
 			req = map[string]types.KeysAndAttributes{r.Table: left}
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+			if err := retry.Sleep(ctx, backoff(attempt)); err != nil {
 				return nil, fmt.Errorf("read personal-data keys: %w", err)
 			}
 		}
@@ -274,17 +275,6 @@ func backoff(n int) time.Duration {
 	d := backoffFirst << min(n-1, 10)
 	d = min(d, backoffMax)
 	return d/2 + mrand.N(d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // MergeTx returns the transaction item recording that contacts merged were merged into
