@@ -134,11 +134,8 @@ func (sv *Service) Put(ctx context.Context, r *httpapi.Request) (events.APIGatew
 	if err != nil {
 		return none, err
 	}
-	call, err := idempotency.Begin(r, body)
-	if err != nil {
-		return none, err
-	}
-	if replay, err := sv.Idem.Replay(ctx, call); replay != nil || err != nil {
+	call, replay, err := sv.Idem.Start(ctx, r, body)
+	if replay != nil || err != nil {
 		return deref(replay), err
 	}
 	var in PutRequest
