@@ -18,6 +18,7 @@ import (
 
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
@@ -55,7 +56,8 @@ func caseWrite(ctx context.Context, b *bencher) error {
 		}
 	}
 	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	cfg := contact.Config{ContactsTable: names["ContactsTable"], AuditTable: names["AuditTable"], AuditShards: 4, RetentionDays: 400}
+	cfg := contact.Config{ContactsTable: names["ContactsTable"],
+		Audit: audit.StoreConfig{Table: names["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
 	svc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
 	h := httpapi.Route(httpapi.ContactRoles, svc.Create)
 

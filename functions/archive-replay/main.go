@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/archive/replay"
@@ -20,15 +19,10 @@ import (
 
 func main() {
 	log := logging.Setup()
-	var r env.Reader
-	bucket := r.String("ARCHIVE_BUCKET")
-	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
-	r.Must()
-	cfg := awsclient.Load(context.Background())
-	s3c := s3.NewFromConfig(cfg, archive.S3Options(pathStyle))
+	awsCfg := awsclient.Load(context.Background())
 	rp := &replay.Replayer{
-		Streams:  dynamodbstreams.NewFromConfig(cfg),
-		Archiver: &archive.Archiver{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log},
+		Streams:  dynamodbstreams.NewFromConfig(awsCfg),
+		Archiver: &archive.Archiver{Store: archive.NewS3Store(awsCfg, env.Load(archive.ReadBucket)), Log: log},
 		Log:      log,
 	}
 	lambda.Start(rp.Handle)

@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/awsclient"
@@ -17,12 +16,7 @@ import (
 
 func main() {
 	log := logging.Setup()
-	var r env.Reader
-	bucket := r.String("ARCHIVE_BUCKET")
-	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
-	r.Must()
-	s3c := s3.NewFromConfig(awsclient.Load(context.Background()), archive.S3Options(pathStyle))
-	a := &archive.Archiver{Store: &archive.S3Store{Client: s3c, Bucket: bucket}, Log: log}
+	a := &archive.Archiver{Store: archive.NewS3Store(awsclient.Load(context.Background()), env.Load(archive.ReadBucket)), Log: log}
 	// The Archiver is a lambda.Handler, which lambda.Start runs as is: it gets the raw
 	// stream event, decodes it with archive.DecodeStreamBatch (no reflection), then runs Handle.
 	lambda.Start(a)

@@ -22,13 +22,10 @@ var assets embed.FS
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	bucket := r.String("CONSOLE_BUCKET")
-	r.Must()
 	files, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err)
 	}
-	d := &console.Deployer{S3: s3.NewFromConfig(awsclient.Load(context.Background())), Bucket: bucket, Files: files}
+	d := &console.Deployer{S3: s3.NewFromConfig(awsclient.Load(context.Background())), Bucket: env.Load(console.ReadBucket), Files: files}
 	lambda.Start(cfn.LambdaWrap(d.Handle))
 }

@@ -8,23 +8,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/export"
-	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/logging"
 )
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	table := r.String("JOBS_TABLE")
-	r.Must()
-	rn := &export.Runner{
-		Store: &export.Store{DB: dynamodb.NewFromConfig(awsclient.Load(context.Background())), Table: table},
-		Clock: ident.SystemClock,
-	}
+	rn := export.NewRunner(awsclient.Load(context.Background()), env.Load(export.ReadJobsConfig))
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (export.Result, error) { return rn.Run(ctx) })
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/contact"
@@ -16,9 +15,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := contact.Config{ContactsTable: r.String("CONTACTS_TABLE")}
-	r.Must()
-	svc := contact.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())))
+	svc := contact.NewService(awsclient.Load(context.Background()), env.Load(contact.ReadGetConfig))
 	lambda.Start(httpapi.Route(httpapi.ContactRoles, svc.Get))
 }

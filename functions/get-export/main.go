@@ -6,8 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
@@ -19,13 +17,9 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := export.Config{JobsTable: r.String("JOBS_TABLE")}
-	bucket := r.String("EXPORTS_BUCKET") // export files, never in the write-once archive
-	pathStyle := r.Optional("S3_FORCE_PATH_STYLE", "false")
-	r.Must()
-	aws := awsclient.Load(context.Background())
-	links := files.NewPresigner(s3.NewFromConfig(aws, files.Options(pathStyle)), bucket, export.LinkTTL)
-	svc := export.New(cfg, dynamodb.NewFromConfig(aws), links)
+	awsCfg := awsclient.Load(context.Background())
+	svc := export.NewService(awsCfg, env.Load(export.ReadJobsConfig))
+	exports := env.Load(files.ReadBucket)
+	svc.Links = files.NewPresigner(exports.Client(awsCfg), exports.Name, export.LinkTTL)
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Get))
 }

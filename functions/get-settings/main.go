@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
@@ -16,9 +15,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := settings.Config{ContactsTable: r.String("CONTACTS_TABLE")}
-	r.Must()
-	svc := settings.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())))
+	svc := settings.NewService(awsclient.Load(context.Background()), env.Load(settings.ReadGetConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Get))
 }

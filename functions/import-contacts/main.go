@@ -19,14 +19,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := contact.Config{
-		ContactsTable: r.String("CONTACTS_TABLE"),
-		AuditTable:    r.String("AUDIT_TABLE"),
-		AuditShards:   r.Int("AUDIT_WRITE_SHARDS", 1, 32),
-		RetentionDays: r.Int("RETENTION_CONTACT_DAYS", 1, 36500),
-	}
-	r.Must()
-	im := contactimport.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())))
+	im := contactimport.New(env.Load(contact.ReadConfig), dynamodb.NewFromConfig(awsclient.Load(context.Background())))
 	lambda.Start(httpapi.Route(httpapi.ContactRoles, im.Handle))
 }

@@ -19,23 +19,10 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := mail.Config{
-		From:             r.String("MAIL_FROM"),
-		ConfigurationSet: r.Optional("MAIL_CONFIGURATION_SET", ""),
-		ContactsTable:    r.String("CONTACTS_TABLE"),
-		AuditTable:       r.String("AUDIT_TABLE"),
-		AuditShards:      r.Int("AUDIT_WRITE_SHARDS", 1, 32),
-		RetentionDays:    r.Int("RETENTION_CONTACT_DAYS", 1, 36500),
-	}
-	r.Must()
-	if err := cfg.Check(); err != nil {
-		panic(err.Error())
-	}
 	awsCfg := awsclient.Load(context.Background())
 	// The mailer retries SES itself (backoff bounded by the invocation, then redelivery),
 	// so the SDK's own retries would only hide the attempts.
 	ses := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} })
-	m := mail.New(cfg, dynamodb.NewFromConfig(awsCfg), ses)
+	m := mail.New(env.Load(mail.ReadConfig), dynamodb.NewFromConfig(awsCfg), ses)
 	lambda.Start(m.Handle)
 }

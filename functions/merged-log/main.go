@@ -15,16 +15,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	c := report.Config{
-		AuditTable:          r.String("AUDIT_TABLE"),
-		ArchiveBucket:       r.String("ARCHIVE_BUCKET"),
-		CursorSecret:        r.String("CURSOR_SECRET"),
-		AuditWriteShards:    r.Int("AUDIT_WRITE_SHARDS", 1, 32),
-		AccessRetentionDays: r.Int("RETENTION_ACCESS_DAYS", 1, 100000),
-		S3ForcePathStyle:    r.Optional("S3_FORCE_PATH_STYLE", ""),
-	}
-	r.Must()
-	svc := report.NewService(awsclient.Load(context.Background()), c)
+	svc := report.NewService(awsclient.Load(context.Background()), env.Load(report.ReadConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Log(report.Merged)))
 }

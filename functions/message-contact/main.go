@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/contact"
@@ -16,14 +15,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := contact.Config{
-		ContactsTable: r.String("CONTACTS_TABLE"),
-		AuditTable:    r.String("AUDIT_TABLE"),
-		AuditShards:   r.Int("AUDIT_WRITE_SHARDS", 1, 32),
-		RetentionDays: r.Int("RETENTION_CONTACT_DAYS", 1, 36500),
-	}
-	r.Must()
-	svc := contact.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())))
+	svc := contact.NewService(awsclient.Load(context.Background()), env.Load(contact.ReadConfig))
 	lambda.Start(httpapi.Route(httpapi.ContactRoles, svc.Message))
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
@@ -16,15 +15,6 @@ import (
 
 func main() {
 	logging.Setup()
-	var r env.Reader
-	cfg := export.Config{
-		JobsTable:           r.String("JOBS_TABLE"),
-		ContactsTable:       r.String("CONTACTS_TABLE"),
-		AuditTable:          r.String("AUDIT_TABLE"),
-		AuditShards:         r.Int("AUDIT_WRITE_SHARDS", 1, 32),
-		AccessRetentionDays: r.Int("RETENTION_ACCESS_DAYS", 1, 36500),
-	}
-	r.Must()
-	svc := export.New(cfg, dynamodb.NewFromConfig(awsclient.Load(context.Background())), nil)
+	svc := export.NewService(awsclient.Load(context.Background()), env.Load(export.ReadScheduleConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.RunSchedule))
 }

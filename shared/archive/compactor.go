@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -54,6 +56,19 @@ func (c *Compactor) log() *slog.Logger {
 		return c.Log
 	}
 	return slog.Default()
+}
+
+// HandleSchedule is the function's handler: a scheduled event runs one compaction;
+// {"detail": {"sweep": true}} (an operator's invoke) first marks every unsettled day by
+// listing the whole archive (Sweep).
+func (c *Compactor) HandleSchedule(ctx context.Context, ev events.EventBridgeEvent) (RunResult, error) {
+	var d struct{ Sweep bool }
+	if json.Unmarshal(ev.Detail, &d) == nil && d.Sweep {
+		if _, err := c.Sweep(ctx); err != nil {
+			return RunResult{}, err
+		}
+	}
+	return c.Run(ctx)
 }
 
 // Run compacts the marked tenant-days: days other than today first (the oldest first, up

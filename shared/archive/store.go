@@ -62,17 +62,6 @@ type S3API interface {
 
 var _ S3API = (*s3.Client)(nil)
 
-// S3Options returns the S3 client options the environment asks for:
-// S3_FORCE_PATH_STYLE=true selects path-style addressing (gofakes3, MinIO, LocalStack).
-// Use as s3.NewFromConfig(cfg, archive.S3Options(os.Getenv("S3_FORCE_PATH_STYLE"))).
-func S3Options(forcePathStyle string) func(*s3.Options) {
-	return func(o *s3.Options) {
-		if strings.EqualFold(strings.TrimSpace(forcePathStyle), "true") {
-			o.UsePathStyle = true
-		}
-	}
-}
-
 // S3Store is a Store on one S3 bucket.
 type S3Store struct {
 	Client S3API

@@ -36,8 +36,8 @@ func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
 	f := &fixture{tables: stacktest.Tables(t), now: now}
 	f.svc = auditlog.New(auditlog.Config{
-		AuditTable: f.tables["AuditTable"], ContactsTable: f.tables["ContactsTable"],
-		CursorSecret: "test-cursor-secret", Shards: 4, Retention: retention,
+		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: retention},
+		ContactsTable: f.tables["ContactsTable"], CursorSecret: "test-cursor-secret",
 	}, stacktest.DynamoDB(t), f.clock)
 	return f
 }

@@ -41,7 +41,8 @@ func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opt
 func putSettings(t *testing.T, f *fixture, tenant, inputText string) {
 	t.Helper()
 	svc := settings.NewWith(settings.Config{
-		ContactsTable: f.tables["ContactsTable"], AuditTable: f.tables["AuditTable"], AuditShards: 4, AccessRetentionDays: 400,
+		ContactsTable: f.tables["ContactsTable"],
+		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
 	}, stacktest.DynamoDB(t), f.clock)
 	admin := caller{tenant, "admin-" + tenant, "Admin", "[admin]"}
 	resp := call(t, httpapi.Route(httpapi.AdminRoles, svc.Put), request(admin, "PUT", "PUT /v1/settings", "/v1/settings", nil,

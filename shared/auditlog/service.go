@@ -29,15 +29,6 @@ type DB interface {
 
 var _ DB = (*dynamodb.Client)(nil)
 
-// Config is what the functions read from their environment.
-type Config struct {
-	AuditTable    string
-	ContactsTable string // idempotency records and the tenants' settings (ingest routes only)
-	CursorSecret  string // read routes only
-	Shards        int    // AUDIT_WRITE_SHARDS
-	Retention     audit.Retention
-}
-
 // Service answers the audit log routes.
 type Service struct {
 	DB        DB
@@ -55,20 +46,26 @@ type Service struct {
 
 // New builds the service over db with clock.
 func New(cfg Config, db DB, clock ident.Clock) *Service {
-	keys := audit.Keys{Shards: max(cfg.Shards, 1)}
+	keys := audit.Keys{Shards: max(cfg.Audit.Shards, 1)}
 	return &Service{
 		DB:        db,
 		Config:    cfg,
-		Reader:    &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
-		Writer:    &audit.Writer{DB: db, Table: cfg.AuditTable, Keys: keys, Retention: cfg.Retention},
+		Reader:    &audit.Reader{DB: db, Table: cfg.Audit.Table, Keys: keys},
+		Writer:    &audit.Writer{DB: db, Table: cfg.Audit.Table, Keys: keys, Retention: cfg.Audit.Retention},
 		Idem:      &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
 		Settings:  &settings.Store{DB: db, Table: cfg.ContactsTable},
 		Cursors:   httpapi.NewCursors(cfg.CursorSecret),
 		Clock:     clock,
 		IDs:       ident.NewGenerator(clock),
 		Keys:      keys,
-		Retention: cfg.Retention,
+		Retention: cfg.Audit.Retention,
 	}
+}
+
+// NewService builds the service of a function from its configuration, with clients of aws
+// and the system clock.
+func NewService(awsCfg aws.Config, cfg Config) *Service {
+	return New(cfg, dynamodb.NewFromConfig(awsCfg), ident.SystemClock)
 }
 
 // recordView records AUDIT_LOG_VIEWED for the caller with the filters it used: one PutItem,
@@ -88,7 +85,7 @@ func (s *Service) recordView(ctx context.Context, r *httpapi.Request, filters ma
 		return err
 	}
 	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Config.AuditTable), Item: item,
+		TableName: aws.String(s.Config.Audit.Table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	}); err != nil {
 		return fmt.Errorf("record audit log view %s: %w", e.ID, err)

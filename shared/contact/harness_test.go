@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
 )
@@ -87,8 +88,9 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 	tables := stacktest.Tables(t)
 	h := &harness{t: t, db: db, clock: &clock{now: t0}, ids: &seq{}}
 	h.cfg = contact.Config{
-		ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
-		AuditShards: 4, RetentionDays: 400, CursorSecret: secret,
+		ContactsTable: tables["ContactsTable"],
+		Audit:         audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
+		CursorSecret:  secret,
 	}
 	var client contact.Client = db
 	if wrap != nil {
@@ -247,7 +249,7 @@ func (h *harness) item(pk string) map[string]any {
 // events returns the stored audit items, oldest first (by sk).
 func (h *harness) events() []map[string]any {
 	h.t.Helper()
-	items := h.items(h.cfg.AuditTable)
+	items := h.items(h.cfg.Audit.Table)
 	sort.SliceStable(items, func(i, j int) bool { return items[i]["sk"].(string) < items[j]["sk"].(string) })
 	return items
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/fault"
@@ -15,15 +17,6 @@ import (
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/tenant"
 )
-
-// Config is what a contact function reads from its environment (named in its main.go).
-type Config struct {
-	ContactsTable string
-	AuditTable    string
-	AuditShards   int    // AUDIT_WRITE_SHARDS
-	RetentionDays int    // RETENTION_CONTACT_DAYS: hot retention of contact and email events
-	CursorSecret  string // list routes only
-}
 
 // Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
 type Client interface {
@@ -59,18 +52,22 @@ func New(cfg Config, db Client) *Service {
 	return NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
 }
 
+// NewService builds the service of a function from its configuration, with clients of aws.
+func NewService(awsCfg aws.Config, cfg Config) *Service {
+	return New(cfg, dynamodb.NewFromConfig(awsCfg))
+}
+
 // NewWith is New with an injected clock and id generator.
 func NewWith(cfg Config, db Client, clock ident.Clock, ids IDs) *Service {
-	days := time.Duration(cfg.RetentionDays) * 24 * time.Hour
-	keys := audit.Keys{Shards: cfg.AuditShards}
+	keys := cfg.Audit.Keys()
 	return &Service{
 		Store:      &Store{DB: db, Table: cfg.ContactsTable},
 		Idem:       &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
-		Events:     &audit.Reader{DB: db, Table: cfg.AuditTable, Keys: keys},
+		Events:     &audit.Reader{DB: db, Table: cfg.Audit.Table, Keys: keys},
 		Cursors:    httpapi.NewCursors(cfg.CursorSecret),
-		AuditTable: cfg.AuditTable,
+		AuditTable: cfg.Audit.Table,
 		Keys:       keys,
-		Retention:  audit.Retention{audit.CategoryContact: days, audit.CategoryEmail: days},
+		Retention:  cfg.Audit.Retention,
 		Clock:      clock,
 		IDs:        ids,
 	}

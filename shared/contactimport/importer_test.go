@@ -57,7 +57,7 @@ func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contac
 	t.Helper()
 	db := stacktest.DynamoDB(t)
 	tables := stacktest.Tables(t)
-	cfg := contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"], AuditShards: 4, RetentionDays: 400}
+	cfg := contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
 	clock := func() time.Time { return t0 }
 	svc := contact.NewWith(cfg, db, clock, &seq{})
 	var adder contactimport.Adder = svc
@@ -554,7 +554,7 @@ func BenchmarkImport1000(b *testing.B) {
 func newBenchHarness(b *testing.B) *contactimport.Importer {
 	db := stacktest.DynamoDB(b)
 	tables := stacktest.Tables(b)
-	cfg := contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"], AuditShards: 4, RetentionDays: 400}
+	cfg := contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
 	return contactimport.New(cfg, db)
 }
 

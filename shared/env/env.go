@@ -24,6 +24,15 @@ type Reader struct {
 	names    []string
 }
 
+// Map returns a Lookup over vars: a function's environment as the template contract test
+// resolves it, or a test's.
+func Map(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
 // get returns the trimmed value of a variable and notes that it was read.
 func (r *Reader) get(name string) string {
 	if !slices.Contains(r.names, name) {

@@ -6,13 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// lookup is an environment of its own, as the contract test passes one.
-func lookup(vars map[string]string) func(string) (string, bool) {
-	return func(name string) (string, bool) { v, ok := vars[name]; return v, ok }
-}
-
 func TestReaderValues(t *testing.T) {
-	r := Reader{Lookup: lookup(map[string]string{
+	r := Reader{Lookup: Map(map[string]string{
 		"TABLE": " contacts ", "SHARDS": "4", "EMPTY": "  ", "PATH_STYLE": "TRUE", "OFF": "false", "SET": "x",
 	})}
 	type values struct {
@@ -42,7 +37,7 @@ func TestReaderValues(t *testing.T) {
 
 // Every problem is in one message, in the order read, naming the variable and its value.
 func TestReaderProblems(t *testing.T) {
-	r := Reader{Lookup: lookup(map[string]string{"SHARDS": "40", "DAYS": "x", "PATH_STYLE": "yes", "FROM": "nobody"})}
+	r := Reader{Lookup: Map(map[string]string{"SHARDS": "40", "DAYS": "x", "PATH_STYLE": "yes", "FROM": "nobody"})}
 	r.String("TABLE")
 	r.Int("SHARDS", 1, 32)
 	r.Int("DAYS", 1, 36500)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -44,22 +45,16 @@ type Service struct {
 	Retention  audit.Retention
 }
 
-// Config is what the API functions read from their environment.
-type Config struct {
-	JobsTable     string // JOBS_TABLE
-	ContactsTable string // CONTACTS_TABLE: Idempotency-Key records (POST and DELETE)
-	CursorSecret  string // CURSOR_SECRET: the schedule list
-
-	// The routes that change or run a schedule record it in the audit table.
-	AuditTable          string // AUDIT_TABLE
-	AuditShards         int    // AUDIT_WRITE_SHARDS
-	AccessRetentionDays int    // RETENTION_ACCESS_DAYS: hot retention of their (access) events
-}
-
 // Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
 type Client interface {
 	DB
 	idempotency.DB
+}
+
+// NewService builds the service of a function from its configuration, with clients of
+// awsCfg and no Linker (GET /v1/exports/{id} sets one: files.NewPresigner).
+func NewService(awsCfg aws.Config, cfg Config) *Service {
+	return New(cfg, dynamodb.NewFromConfig(awsCfg), nil)
 }
 
 // New returns the service of the export routes; links may be nil for routes that make none.
@@ -72,9 +67,9 @@ func New(cfg Config, db Client, links Linker) *Service {
 		IDs:     ident.NewGenerator(ident.SystemClock),
 		Clock:   ident.SystemClock,
 
-		AuditTable: cfg.AuditTable,
-		Keys:       audit.Keys{Shards: cfg.AuditShards},
-		Retention:  audit.Retention{audit.CategoryAccess: time.Duration(cfg.AccessRetentionDays) * 24 * time.Hour},
+		AuditTable: cfg.Audit.Table,
+		Keys:       cfg.Audit.Keys(),
+		Retention:  cfg.Audit.Retention,
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/tenant"
-	"github.com/contrail/contrail/shared/validate"
 )
 
 // Sender is the part of the SES v2 client the mailer uses.
@@ -38,24 +37,6 @@ var _ DB = (*dynamodb.Client)(nil)
 // Contacts reads a contact (contact.Store), for the details a share sends.
 type Contacts interface {
 	Get(ctx context.Context, tenant tenant.ID, id contact.ID) (*contact.Contact, bool, error)
-}
-
-// Config is what the mailer function reads from its environment.
-type Config struct {
-	From             string // MAIL_FROM: the sender address, an SES-verified identity
-	ConfigurationSet string // MAIL_CONFIGURATION_SET, optional
-	ContactsTable    string // claims and contacts
-	AuditTable       string
-	AuditShards      int // AUDIT_WRITE_SHARDS
-	RetentionDays    int // RETENTION_CONTACT_DAYS: hot retention of email events
-}
-
-// Check reports a configuration the mailer cannot send with, naming the variable.
-func (c Config) Check() error {
-	if msg := validate.EmailProblem(c.From); msg != "" {
-		return fmt.Errorf("configuration: MAIL_FROM=%q %s (a bare address of an SES-verified identity)", c.From, msg)
-	}
-	return nil
 }
 
 // Defaults of a Mailer.
@@ -93,12 +74,11 @@ type Mailer struct {
 
 // New builds the mailer of a function.
 func New(cfg Config, db *dynamodb.Client, ses Sender) *Mailer {
-	days := time.Duration(cfg.RetentionDays) * 24 * time.Hour
 	return &Mailer{
 		Config: cfg, SES: ses, DB: db,
 		Contacts:  &contact.Store{DB: db, Table: cfg.ContactsTable},
-		Keys:      audit.Keys{Shards: cfg.AuditShards},
-		Retention: audit.Retention{audit.CategoryEmail: days},
+		Keys:      cfg.Audit.Keys(),
+		Retention: cfg.Audit.Retention,
 		Clock:     ident.SystemClock,
 	}
 }

@@ -69,14 +69,13 @@ func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
 	tables := stacktest.Tables(t)
 	clock := func() time.Time { return t0 }
 	h := &harness{t: t, db: db, tables: tables}
-	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
-		AuditShards: 4, RetentionDays: 400}, db, clock, &seq{})
+	store := audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
+	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &seq{})
 	var sender mail.Sender = stacktest.SES(t)
 	if ses != nil {
 		sender = ses(sender)
 	}
-	h.mailer = mail.New(mail.Config{From: from, ContactsTable: tables["ContactsTable"], AuditTable: tables["AuditTable"],
-		AuditShards: 4, RetentionDays: 400}, db, sender)
+	h.mailer = mail.New(mail.Config{Identity: mail.Identity{From: from}, ContactsTable: tables["ContactsTable"], Audit: store}, db, sender)
 	h.mailer.Clock = func() time.Time { return t0.Add(time.Minute) }
 	h.mailer.Jitter = func(d time.Duration) time.Duration { return d }
 	h.mailer.Sleep = func(_ context.Context, d time.Duration) error { h.sleeps = append(h.sleeps, d); return nil }

@@ -29,7 +29,7 @@ func (m *Mailer) record(ctx context.Context, req *audit.Event, c claim) error {
 		return err
 	}
 	_, err = m.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(m.Config.AuditTable),
+		TableName:           aws.String(m.Config.Audit.Table),
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})

@@ -1,40 +1,47 @@
 package report
 
 import (
-	"time"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/s3bucket"
 )
 
 // Config is what a report function reads from its environment.
 type Config struct {
-	AuditTable          string // AUDIT_TABLE: REPORT_VIEWED events go here
-	ArchiveBucket       string // ARCHIVE_BUCKET
-	CursorSecret        string // CURSOR_SECRET
-	AuditWriteShards    int    // AUDIT_WRITE_SHARDS
-	AccessRetentionDays int    // RETENTION_ACCESS_DAYS: hot retention of REPORT_VIEWED
-	S3ForcePathStyle    string // S3_FORCE_PATH_STYLE: "true" against gofakes3 and LocalStack
+	Audit        audit.StoreConfig // REPORT_VIEWED goes here; the overview reads its newest items
+	Archive      s3bucket.Config   // the Parquet archive the reports read
+	CursorSecret string            // signs the logs' cursors
 }
 
-// NewService builds the report service of a function from its configuration.
-func NewService(cfg aws.Config, c Config) *Service {
-	store := &archive.S3Store{Client: s3.NewFromConfig(cfg, archive.S3Options(c.S3ForcePathStyle)), Bucket: c.ArchiveBucket}
-	ids := ident.NewGenerator(ident.SystemClock)
-	db := dynamodb.NewFromConfig(cfg)
+// ReadConfig reads a report function's configuration.
+func ReadConfig(r *env.Reader) Config {
+	return Config{Audit: audit.ReadStore(r), Archive: archive.ReadBucket(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+}
+
+// NewArchiveEngine returns the engine over an archive store that also asks the audit table
+// what it holds beyond the archive (archivedThrough): the report functions' and the export
+// worker's.
+func NewArchiveEngine(store archive.Store, db AuditQuerier, a audit.StoreConfig) *Engine {
+	return NewEngine(store, ident.SystemClock).WithAuditTable(db, a.Table, a.Shards)
+}
+
+// NewService builds the report service of a function from its configuration, with clients
+// of awsCfg.
+func NewService(awsCfg aws.Config, c Config) *Service {
+	db := dynamodb.NewFromConfig(awsCfg)
 	return &Service{
-		Engine:     NewEngine(store, ident.SystemClock).WithAuditTable(db, c.AuditTable, c.AuditWriteShards),
+		Engine:     NewArchiveEngine(archive.NewS3Store(awsCfg, c.Archive), db, c.Audit),
 		DB:         db,
-		AuditTable: c.AuditTable,
-		Keys:       audit.Keys{Shards: c.AuditWriteShards},
-		Retention:  audit.Retention{audit.CategoryAccess: time.Duration(c.AccessRetentionDays) * 24 * time.Hour},
+		AuditTable: c.Audit.Table,
+		Keys:       c.Audit.Keys(),
+		Retention:  c.Audit.Retention,
 		Cursors:    httpapi.NewCursors(c.CursorSecret),
-		IDs:        ids,
+		IDs:        ident.NewGenerator(ident.SystemClock),
 	}
 }

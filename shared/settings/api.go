@@ -24,16 +24,6 @@ import (
 // EventUpdated is the access event a saved change records.
 const EventUpdated = "SETTINGS_UPDATED"
 
-// Config is what the settings functions read from their environment.
-type Config struct {
-	ContactsTable string // CONTACTS_TABLE: the settings items and Idempotency-Key records
-
-	// PUT records each change in the audit table.
-	AuditTable          string // AUDIT_TABLE
-	AuditShards         int    // AUDIT_WRITE_SHARDS
-	AccessRetentionDays int    // RETENTION_ACCESS_DAYS: hot retention of its (access) events
-}
-
 // Client is the DynamoDB client the service needs: the store's calls and the idempotency store's.
 type Client interface {
 	DB
@@ -63,9 +53,9 @@ func NewWith(cfg Config, db Client, clock ident.Clock) *Service {
 		Idem:       &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
 		IDs:        ident.NewGenerator(clock),
 		Clock:      clock,
-		AuditTable: cfg.AuditTable,
-		Keys:       audit.Keys{Shards: cfg.AuditShards},
-		Retention:  audit.Retention{audit.CategoryAccess: time.Duration(cfg.AccessRetentionDays) * 24 * time.Hour},
+		AuditTable: cfg.Audit.Table,
+		Keys:       cfg.Audit.Keys(),
+		Retention:  cfg.Audit.Retention,
 	}
 }
 

@@ -44,8 +44,8 @@ func newFixture(t *testing.T) *fixture {
 // days), over db, with the fixture's clock.
 func (f *fixture) service(db settings.Client) *settings.Service {
 	return settings.NewWith(settings.Config{
-		ContactsTable: f.tables["ContactsTable"], AuditTable: f.tables["AuditTable"],
-		AuditShards: 4, AccessRetentionDays: 400,
+		ContactsTable: f.tables["ContactsTable"],
+		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
 	}, db, func() time.Time { return *f.clock })
 }
 

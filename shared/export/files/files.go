@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -170,17 +169,6 @@ func (p *Presigner) Link(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("presign %s: %w", key, err)
 	}
 	return req.URL, nil
-}
-
-// Options returns the S3 client options the environment asks for: forcePathStyle "true"
-// (S3_FORCE_PATH_STYLE) selects path-style addressing (gofakes3, MinIO, LocalStack). It is
-// archive.S3Options without the archive package, which would link arrow into the API functions.
-func Options(forcePathStyle string) func(*s3.Options) {
-	return func(o *s3.Options) {
-		if strings.EqualFold(strings.TrimSpace(forcePathStyle), "true") {
-			o.UsePathStyle = true
-		}
-	}
 }
 
 // NewPresigner returns a Presigner of bucket with the export link lifetime.

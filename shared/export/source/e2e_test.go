@@ -28,7 +28,9 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/mail"
 	"github.com/contrail/contrail/shared/report"
+	"github.com/contrail/contrail/shared/s3bucket"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -90,8 +92,9 @@ func newStack(t *testing.T, withPoller bool) *stack {
 	st.engine = report.NewEngine(store, st.clock)
 	st.src = &source.Reports{Engine: st.engine, Archive: &archive.Reader{Store: store}}
 	st.worker = worker.New(worker.Config{
-		JobsTable: tables["JobsTable"], AuditTable: tables["AuditTable"], Bucket: bucket,
-		MailFrom: "exports@contrail.example.com", AuditShards: 2, Retention: audit.RetentionDays(400, 400, 400, 30), Timeout: time.Minute,
+		JobsTable: tables["JobsTable"], Exports: s3bucket.Config{Name: bucket},
+		Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 2, Retention: audit.RetentionDays(400, 400, 400, 30)},
+		Mail:  mail.Identity{From: "exports@contrail.example.com"}, Timeout: time.Minute,
 	}, db, s3c, stacktest.SES(t), st.src)
 	st.worker.Clock, st.worker.IDs = st.clock, ident.NewGenerator(st.clock)
 	jobs := &export.Store{DB: db, Table: tables["JobsTable"]}

@@ -39,6 +39,12 @@ type Reports struct {
 	Archive *archive.Reader
 }
 
+// NewReports returns the source over the archive store, its engine asking the audit table
+// what the archive does not hold yet, as the report routes' does.
+func NewReports(store archive.Store, db report.AuditQuerier, a audit.StoreConfig) *Reports {
+	return &Reports{Engine: report.NewArchiveEngine(store, db, a), Archive: &archive.Reader{Store: store}}
+}
+
 // Export implements worker.Source.
 func (s *Reports) Export(ctx context.Context, w io.Writer, j *export.Job) (int64, error) {
 	from, to, loc, err := j.Period()

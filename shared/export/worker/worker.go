@@ -284,31 +284,19 @@ func FileName(j *export.Job) string {
 	return fmt.Sprintf("%s-%s-%s.%s", prefix, from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly), j.Format)
 }
 
-// Config is what the worker function reads from its environment.
-type Config struct {
-	JobsTable        string // JOBS_TABLE
-	AuditTable       string // AUDIT_TABLE: REPORT_EXPORTED
-	Bucket           string // EXPORTS_BUCKET: exports/ holds the files
-	MailFrom         string // MAIL_FROM
-	ConfigurationSet string // MAIL_CONFIGURATION_SET, optional
-	AuditShards      int    // AUDIT_WRITE_SHARDS
-	Retention        audit.Retention
-	Timeout          time.Duration // the function's timeout
-}
-
 // New returns a worker with the real clock and ids, links valid export.LinkTTL.
 func New(cfg Config, db export.DB, s3c *s3.Client, ses SES, src Source) *Worker {
 	return &Worker{
 		Jobs:   &export.Store{DB: db, Table: cfg.JobsTable},
 		S3:     s3c,
-		Bucket: cfg.Bucket,
-		Links:  files.NewPresigner(s3c, cfg.Bucket, export.LinkTTL),
+		Bucket: cfg.Exports.Name,
+		Links:  files.NewPresigner(s3c, cfg.Exports.Name, export.LinkTTL),
 		Source: src,
-		Mail:   &Mailer{SES: ses, From: cfg.MailFrom, ConfigurationSet: cfg.ConfigurationSet},
+		Mail:   &Mailer{SES: ses, From: cfg.Mail.From, ConfigurationSet: cfg.Mail.ConfigurationSet},
 
-		AuditTable: cfg.AuditTable,
-		Keys:       audit.Keys{Shards: cfg.AuditShards},
-		Retention:  cfg.Retention,
+		AuditTable: cfg.Audit.Table,
+		Keys:       cfg.Audit.Keys(),
+		Retention:  cfg.Audit.Retention,
 		IDs:        ident.NewGenerator(ident.SystemClock),
 		Clock:      ident.SystemClock,
 		Stale:      cfg.Timeout + time.Minute,

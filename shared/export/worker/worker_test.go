@@ -29,6 +29,8 @@ import (
 	"github.com/contrail/contrail/shared/export/worker"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/mail"
+	"github.com/contrail/contrail/shared/s3bucket"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
@@ -77,9 +79,9 @@ func newFixture(t *testing.T, src *rowsSource) *fixture {
 	tables, bucket := stacktest.Tables(t), stacktest.Bucket(t)
 	clock := func() time.Time { return now }
 	w := worker.New(worker.Config{
-		JobsTable: tables["JobsTable"], AuditTable: tables["AuditTable"], Bucket: bucket,
-		MailFrom: "exports@contrail.example.com", AuditShards: 4, Retention: audit.RetentionDays(400, 400, 400, 30),
-		Timeout: 5 * time.Minute,
+		JobsTable: tables["JobsTable"], Exports: s3bucket.Config{Name: bucket},
+		Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 30)},
+		Mail:  mail.Identity{From: "exports@contrail.example.com"}, Timeout: 5 * time.Minute,
 	}, db, s3c, stacktest.SES(t), src)
 	w.Clock, w.IDs = clock, ident.NewGenerator(clock)
 	return &fixture{w: w, db: db, s3: s3c, tables: tables, bucket: bucket, src: src}

@@ -1,0 +1,28 @@
+package auditlog
+
+import (
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/contact"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/httpapi"
+)
+
+// Config is what the audit log functions read from their environment: ReadIngestConfig or
+// ReadQueryConfig.
+type Config struct {
+	Audit         audit.StoreConfig // the audit table; every route writes to it
+	ContactsTable string            // idempotency records and the tenants' settings (ingest routes only)
+	CursorSecret  string            // signs list cursors (read routes only)
+}
+
+// ReadIngestConfig reads what the ingest routes need: the audit table and the contacts
+// table, where their idempotency records and the tenants' settings are.
+func ReadIngestConfig(r *env.Reader) Config {
+	return Config{Audit: audit.ReadStore(r), ContactsTable: contact.ReadTable(r)}
+}
+
+// ReadQueryConfig reads what the read routes need: the audit table (they record
+// AUDIT_LOG_VIEWED in it) and the cursor key.
+func ReadQueryConfig(r *env.Reader) Config {
+	return Config{Audit: audit.ReadStore(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+}

@@ -1,0 +1,39 @@
+package contact
+
+import (
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/httpapi"
+)
+
+// Config is what a contact function reads from its environment: ReadConfig for the actions,
+// a narrower reader for the routes that need less.
+type Config struct {
+	ContactsTable string            // CONTACTS_TABLE: contacts and their idempotency records
+	Audit         audit.StoreConfig // where actions record their events; history reads them
+	CursorSecret  string            // signs list cursors (list and history routes)
+}
+
+// ReadTable reads CONTACTS_TABLE, for every package that keeps records beside the contacts
+// (idempotency records, mail claims).
+func ReadTable(r *env.Reader) string { return r.String("CONTACTS_TABLE") }
+
+// ReadConfig reads what the contact actions need: the contacts table and the audit table
+// they record their events in.
+func ReadConfig(r *env.Reader) Config {
+	return Config{ContactsTable: ReadTable(r), Audit: audit.ReadStore(r)}
+}
+
+// ReadGetConfig reads what reading one contact needs: the contacts table.
+func ReadGetConfig(r *env.Reader) Config { return Config{ContactsTable: ReadTable(r)} }
+
+// ReadListConfig reads what listing contacts needs: the contacts table and the cursor key.
+func ReadListConfig(r *env.Reader) Config {
+	return Config{ContactsTable: ReadTable(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+}
+
+// ReadHistoryConfig reads what a contact's history needs: the contacts table, the audit
+// table it reads (no retention: it writes nothing) and the cursor key.
+func ReadHistoryConfig(r *env.Reader) Config {
+	return Config{ContactsTable: ReadTable(r), Audit: audit.ReadTable(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+}
