@@ -15,10 +15,6 @@ import (
 // The template contract: template.yaml, the function folders, the Makefile, the sample events
 // and the code agree. SAM CLI cannot run here, so this is the check that a deploy would work.
 
-// envRead matches an environment variable named literally in code: r.String("X"),
-// r.Optional("X", ...), r.Int("X", ...), os.Getenv("X"), os.LookupEnv("X").
-var envRead = regexp.MustCompile(`(?:\.(?:String|Optional|Int|Bool|Duration|Float|List)|os\.Getenv|os\.LookupEnv)\(\s*"([A-Z][A-Z0-9_]*)"`)
-
 // indexUse matches an index name in code: IndexByX = "ByX" or IndexName: aws.String("ByX").
 var indexUse = regexp.MustCompile(`(?:\bIndex\w*\s*=\s*|IndexName:\s*aws\.String\()"([A-Za-z0-9_.-]+)"`)
 
@@ -100,31 +96,6 @@ func TestContractRoutes(t *testing.T) {
 			}
 			seen[key] = f.LogicalID
 		}
-	}
-}
-
-func TestContractEnvironment(t *testing.T) {
-	root, tp := repoRoot(t)
-	for _, f := range tp.Functions() {
-		t.Run(f.LogicalID, func(t *testing.T) {
-			files, _ := filepath.Glob(filepath.Join(root, "functions", f.Dir, "*.go"))
-			for _, file := range files {
-				if strings.HasSuffix(file, "_test.go") {
-					continue
-				}
-				src, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rel, _ := filepath.Rel(root, file)
-				for _, m := range envRead.FindAllStringSubmatch(string(src), -1) {
-					name := m[1]
-					if _, ok := f.Env[name]; !ok && !awsProvided(name) {
-						t.Errorf("%s reads %s but template.yaml does not set it for %s (Globals or its own Environment)", rel, name, f.LogicalID)
-					}
-				}
-			}
-		})
 	}
 }
 
@@ -220,8 +191,6 @@ func TestContractPatterns(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{envRead, `r.String("AUDIT_TABLE"); r.Optional("MAIL_FROM", "x"); r.Int("AUDIT_WRITE_SHARDS", 1, 32)`, []string{"AUDIT_TABLE", "MAIL_FROM", "AUDIT_WRITE_SHARDS"}},
-		{envRead, `os.Getenv("LOG_LEVEL"); os.LookupEnv("AWS_REGION"); b.String("not env"); fmt.Sprint("X")`, []string{"LOG_LEVEL", "AWS_REGION"}},
 		{indexUse, "const (\n\tIndexByContact = \"ByContact\"\n\tIndexByDue     = \"ByDue\"\n)", []string{"ByContact", "ByDue"}},
 		{indexUse, `in := &dynamodb.QueryInput{IndexName: aws.String("ByStatus")}; IndexName: name`, []string{"ByStatus"}},
 	}
