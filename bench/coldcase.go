@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
 )
 
@@ -107,7 +109,11 @@ func caseCold(ctx context.Context, b *bencher) error {
 		return err
 	}
 	defer rt.srv.Close()
-	refs := localRefs(tpl)
+	// The list routes read their cursor key from Secrets Manager at cold start: a local one
+	// holds it, so their start includes that read, as in AWS.
+	refs, secrets := localRefs(tpl)
+	sm := httptest.NewServer(emulator.NewSecretsManager(secrets, emulator.SecretsOptions{}))
+	defer sm.Close()
 	type initTime struct {
 		id string
 		d  time.Duration
@@ -120,7 +126,7 @@ func caseCold(ctx context.Context, b *bencher) error {
 		if err != nil {
 			return err
 		}
-		fenv := baseEnv(rt.addr, f.LogicalID)
+		fenv := append(baseEnv(rt.addr, f.LogicalID), "AWS_ENDPOINT_URL_SECRETS_MANAGER="+sm.URL)
 		for k, v := range env {
 			fenv = append(fenv, k+"="+v)
 		}
@@ -187,8 +193,9 @@ func baseEnv(runtimeAPI, name string) []string {
 	}
 }
 
-// localRefs are stand-in values for what template.yaml only knows once deployed.
-func localRefs(tpl *template.Template) map[string]string {
+// localRefs are stand-in values for what template.yaml only knows once deployed, and the
+// secrets the functions read.
+func localRefs(tpl *template.Template) (map[string]string, []emulator.Secret) {
 	refs := map[string]string{"HttpApi": "local"}
 	for _, id := range tpl.ResourcesOfType("AWS::DynamoDB::Table") {
 		refs[id] = "bench-" + id
@@ -204,11 +211,12 @@ func localRefs(tpl *template.Template) map[string]string {
 		refs[id+".Arn"] = "arn:aws:sqs:us-east-1:000000000000:bench-" + id
 		refs[id+".QueueName"] = "bench-" + id
 	}
+	var secrets []emulator.Secret
 	for _, id := range tpl.ResourcesOfType("AWS::SecretsManager::Secret") {
-		refs[template.SecretRef(id)] = "bench-secret-0123456789abcdef0123456789abcdef"
 		refs[id] = "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id
+		secrets = append(secrets, emulator.Secret{ARN: refs[id], Name: id, Value: "bench-secret-0123456789abcdef0123456789abcdef"})
 	}
-	return refs
+	return refs, secrets
 }
 
 // runtimeAPI is a minimal Lambda runtime API: it notes when a process first asks for an

@@ -78,7 +78,10 @@ type Stack struct {
 	// Endpoints of the stand-ins (all the same with Options.Endpoint); MailViewer is the SES
 	// emulator's web page ("" with an external endpoint).
 	DynamoDBEndpoint, S3Endpoint, SESEndpoint, MailViewer string
-	Functions                                             []string // LogicalIds running
+	// SecretsEndpoint is the local Secrets Manager holding the template's secrets, served
+	// with an external endpoint too (startSecrets).
+	SecretsEndpoint string
+	Functions       []string // LogicalIds running
 
 	key     []byte
 	rt      *runtime.Runtime

@@ -5,7 +5,6 @@ package devstack
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -62,14 +61,6 @@ func (s *Stack) refs(ctx context.Context, tpl *template.Template, db *dynamodb.C
 			}
 		}
 	}
-	for _, id := range tpl.ResourcesOfType("AWS::SecretsManager::Secret") {
-		v, err := secret(filepath.Join(s.StateDir, "secrets"), id)
-		if err != nil {
-			return nil, err
-		}
-		refs[template.SecretRef(id)] = v
-		refs[id] = "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id
-	}
 	return refs, nil
 }
 
@@ -91,6 +82,7 @@ func (s *Stack) awsEnv(o Options) map[string]string {
 		"AWS_ENDPOINT_URL_SESV2":            s.SESEndpoint,
 		"AWS_ENDPOINT_URL_SES":              s.SESEndpoint,
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": s.DynamoDBEndpoint,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER":  s.SecretsEndpoint,
 	}
 	if o.Endpoint != "" {
 		env["AWS_ENDPOINT_URL"] = o.Endpoint

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -152,11 +153,17 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	secrets, err := s.startSecrets(tpl)
+	if err != nil {
+		abandon()
+		return nil, err
+	}
 	refs, err := s.refs(ctx, tpl, db)
 	if err != nil {
 		abandon()
 		return nil, err
 	}
+	maps.Copy(refs, secrets)
 	say.line("  tables and bucket ready")
 
 	br := <-buildDone

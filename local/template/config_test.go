@@ -161,7 +161,7 @@ func mainLoaders(path string, src any) ([]string, error) {
 // function.
 func TestContractEnvironment(t *testing.T) {
 	root, tp := repoRoot(t)
-	refs := contractRefs(tp)
+	refs := fakeRefs(tp)
 	globals := mapping(get(get(tp.globalsFn, "Environment"), "Variables"))
 	readers := map[string][]string{} // variable -> functions reading it
 	for _, f := range tp.Functions() {
@@ -201,7 +201,7 @@ func TestContractEnvironment(t *testing.T) {
 // that works).
 func TestContractEnvironmentBounds(t *testing.T) {
 	root, tp := repoRoot(t)
-	refs := contractRefs(tp)
+	refs := fakeRefs(tp)
 	for _, f := range tp.Functions() {
 		c := functionConfig(t, root, f)
 		vars, err := tp.FunctionEnv(f, refs)
@@ -252,15 +252,6 @@ func TestContractLoadersUsed(t *testing.T) {
 			t.Errorf("loaders names %s, which no main.go passes to env.Load", l)
 		}
 	}
-}
-
-// contractRefs are fakeRefs with the local value of every dynamic reference.
-func contractRefs(tp *Template) map[string]string {
-	refs := fakeRefs(tp)
-	for _, id := range tp.ResourcesOfType("AWS::SecretsManager::Secret") {
-		refs[SecretRef(id)] = "secret-of-" + id
-	}
-	return refs
 }
 
 // TestMainLoaders pins what mainLoaders recognises in a main.go.

@@ -24,21 +24,12 @@ var PseudoParameters = map[string]string{
 // ErrNoValue is returned by Resolve for !Ref AWS::NoValue: the property is to be left out.
 var ErrNoValue = errors.New("AWS::NoValue")
 
-// SecretRef returns the refs key under which Resolve looks for the local value of a
-// dynamic reference ({{resolve:secretsmanager:...}}) that names the resource logicalID.
-//
-// The template sets CURSOR_SECRET to
-//
-//	!Sub '{{resolve:secretsmanager:${CursorSecret}:SecretString}}'
-//
-// which CloudFormation replaces with the secret's value at deploy time. Locally there is no
-// Secrets Manager, so the local stack puts the value itself in refs:
-//
-//	refs[template.SecretRef("CursorSecret")] = "local-cursor-key"   // key "{{resolve}}:CursorSecret"
-//
-// A dynamic reference that names no resource (e.g. {{resolve:ssm:/path}}) is looked up under
-// "{{resolve}}:" + its full text.
-func SecretRef(logicalID string) string { return "{{resolve}}:" + logicalID }
+// ErrDynamicReference is returned by Resolve for a dynamic reference
+// ({{resolve:secretsmanager:...}}, {{resolve:ssm:...}}): CloudFormation would copy the
+// secret's value into the template's output, a function's environment for one, where every
+// reader of the function's configuration sees it. Name the secret (!Ref gives its ARN) and
+// read it at run time instead; no local value is made up for one.
+var ErrDynamicReference = errors.New("dynamic reference")
 
 // Resolve resolves a value to the string CloudFormation would deploy, using refs for what
 // only exists once deployed:
@@ -48,7 +39,7 @@ func SecretRef(logicalID string) string { return "{{resolve}}:" + logicalID }
 //   - !Ref AWS::Region and other pseudo parameters: refs, else PseudoParameters;
 //   - !GetAtt X.Attr: refs["X.Attr"];
 //   - !Sub with ${Name}, ${Name.Attr}, ${AWS::Region}, ${!Literal} and a variable map;
-//   - dynamic references {{resolve:...}}: refs[SecretRef(id)] (see SecretRef);
+//   - dynamic references {{resolve:...}}: ErrDynamicReference;
 //   - !If on a condition (evaluating !Equals, !Not, !And, !Or, Condition), !Join, !Select.
 func (t *Template) Resolve(v Value, refs map[string]string) (string, error) {
 	if v.n == nil {
@@ -89,7 +80,7 @@ func (t *Template) resolve(n *yaml.Node, refs map[string]string, vars map[string
 		switch n.Kind {
 		case yaml.ScalarNode:
 			if strings.Contains(n.Value, "{{resolve:") {
-				return t.expand(n.Value, refs, nil, false)
+				return "", fmt.Errorf("resolve: %q at line %d: %w", n.Value, n.Line, ErrDynamicReference)
 			}
 			return n.Value, nil
 		case yaml.AliasNode:
@@ -109,9 +100,9 @@ func (t *Template) resolve(n *yaml.Node, refs map[string]string, vars map[string
 			if len(arg.Content) != 2 {
 				return "", fmt.Errorf("resolve: !Sub at line %d wants [template, variables]", n.Line)
 			}
-			return t.expand(scalar(arg.Content[0]), refs, mapping(arg.Content[1]), true)
+			return t.expand(scalar(arg.Content[0]), refs, mapping(arg.Content[1]))
 		}
-		return t.expand(scalar(arg), refs, nil, true)
+		return t.expand(scalar(arg), refs, nil)
 	case "Fn::If":
 		if arg.Kind != yaml.SequenceNode || len(arg.Content) != 3 {
 			return "", fmt.Errorf("resolve: !If at line %d wants [condition, then, else]", n.Line)
@@ -181,31 +172,14 @@ func (t *Template) getAtt(name string, refs map[string]string) (string, error) {
 	return "", fmt.Errorf("resolve: no local value for %s (refs[%q])", name, name)
 }
 
-// expand replaces the dynamic references in s whole (see SecretRef) and, for a !Sub template
-// (sub), its ${...} variables.
-func (t *Template) expand(s string, refs map[string]string, vars map[string]*yaml.Node, sub bool) (string, error) {
+// expand replaces the ${...} variables of a !Sub template.
+func (t *Template) expand(s string, refs map[string]string, vars map[string]*yaml.Node) (string, error) {
+	if strings.Contains(s, "{{resolve:") {
+		return "", fmt.Errorf("resolve: !Sub %q: %w", s, ErrDynamicReference)
+	}
 	var b strings.Builder
 	for len(s) > 0 {
 		switch {
-		case strings.HasPrefix(s, "{{resolve:"):
-			end := strings.Index(s, "}}")
-			if end < 0 {
-				return "", fmt.Errorf("resolve: unterminated dynamic reference %q", s)
-			}
-			ref := s[:end+2]
-			key := "{{resolve}}:" + ref
-			if names := subNames(ref); len(names) == 1 {
-				key = SecretRef(names[0])
-			}
-			v, ok := refs[key]
-			if !ok {
-				return "", fmt.Errorf("resolve: no local value for the dynamic reference %s (refs[%q])", ref, key)
-			}
-			b.WriteString(v)
-			s = s[end+2:]
-		case !sub:
-			b.WriteByte(s[0])
-			s = s[1:]
 		case strings.HasPrefix(s, "${!"):
 			b.WriteString("${")
 			s = s[3:]
@@ -236,27 +210,6 @@ func (t *Template) expand(s string, refs map[string]string, vars map[string]*yam
 		}
 	}
 	return b.String(), nil
-}
-
-// subNames returns the ${Name} variables of a !Sub template, without attributes.
-func subNames(s string) []string {
-	var names []string
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			return names
-		}
-		s = s[i+2:]
-		end := strings.IndexByte(s, '}')
-		if end < 0 {
-			return names
-		}
-		if !strings.HasPrefix(s, "!") {
-			name, _, _ := strings.Cut(s[:end], ".")
-			names = append(names, name)
-		}
-		s = s[end+1:]
-	}
 }
 
 // condition evaluates a named condition of the Conditions section.

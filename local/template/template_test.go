@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ Globals:
       Variables:
         TABLE: !Ref ItemsTable
         SHARED: shared
-        SECRET: !Sub '{{resolve:secretsmanager:${Key}:SecretString}}'
+        SECRET_ARN: !Ref Key
 Resources:
   Key: {Type: AWS::SecretsManager::Secret}
   Files: {Type: AWS::S3::Bucket}
@@ -76,7 +77,7 @@ Resources:
           LONG: {"Fn::Sub": "${Files}/${AWS::Region}/${!Literal}/${X}"}
           PICK: !If [NoIssuer, !Sub '${AWS::AccountId}', !Ref Issuer]
           GONE: !Ref AWS::NoValue
-          PLAIN: '${NotSubstituted} {{resolve:ssm:/contrail/key}}'
+          PLAIN: '${NotSubstituted}'
       Events:
         Get:
           Type: HttpApi
@@ -161,8 +162,8 @@ func TestFunctionsInline(t *testing.T) {
 		},
 	}
 	envNames := map[string][]string{
-		"ArchiveEventsFunction": {"SECRET", "SHARED", "TABLE"},
-		"GetItemFunction":       {"BUCKET_ARN", "FROM", "GONE", "LONG", "PICK", "PLAIN", "SECRET", "SHARED", "TABLE"},
+		"ArchiveEventsFunction": {"SECRET_ARN", "SHARED", "TABLE"},
+		"GetItemFunction":       {"BUCKET_ARN", "FROM", "GONE", "LONG", "PICK", "PLAIN", "SECRET_ARN", "SHARED", "TABLE"},
 	}
 	for _, f := range got {
 		var names []string
@@ -197,12 +198,11 @@ func TestFunctionEnvInline(t *testing.T) {
 		t.Fatal("no GetItemFunction")
 	}
 	refs := map[string]string{
-		"ItemsTable":     "t1-items",
-		"Files":          "files-bucket",
-		"Files.Arn":      "arn:aws:s3:::files-bucket",
-		"X":              "x",
-		SecretRef("Key"): "local-key",
-		"{{resolve}}:{{resolve:ssm:/contrail/key}}": "ssm-key",
+		"ItemsTable":                  "t1-items",
+		"Files":                       "files-bucket",
+		"Files.Arn":                   "arn:aws:s3:::files-bucket",
+		"X":                           "x",
+		"Key":                         "arn:aws:secretsmanager:us-east-1:000000000000:secret:Key",
 		"AWS::AccountId":              "123456789012",
 		"unused-keys-are-fine-though": "",
 	}
@@ -213,12 +213,12 @@ func TestFunctionEnvInline(t *testing.T) {
 	want := map[string]string{
 		"TABLE":      "t1-items",
 		"SHARED":     "own",
-		"SECRET":     "local-key",
+		"SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:Key",
 		"FROM":       "from@example.com",
 		"BUCKET_ARN": "arn:aws:s3:::files-bucket",
 		"LONG":       "files-bucket/us-east-1/${Literal}/x",
 		"PICK":       "123456789012",
-		"PLAIN":      "${NotSubstituted} ssm-key",
+		"PLAIN":      "${NotSubstituted}",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("FunctionEnv (-want +got):\n%s", d)
@@ -240,14 +240,12 @@ func TestResolveInline(t *testing.T) {
 		{name: "resource ref", env: "TABLE", refs: map[string]string{"ItemsTable": "tbl"}, want: "tbl"},
 		{name: "resource ref missing", env: "TABLE", wantErr: `resolve: no local value for resource ItemsTable (refs["ItemsTable"])`},
 		{name: "getatt missing", env: "BUCKET_ARN", wantErr: `resolve: no local value for Files.Arn (refs["Files.Arn"])`},
-		{name: "secret", env: "SECRET", refs: map[string]string{"{{resolve}}:Key": "k"}, want: "k"},
-		{name: "secret missing", env: "SECRET",
-			wantErr: `resolve: no local value for the dynamic reference {{resolve:secretsmanager:${Key}:SecretString}} (refs["{{resolve}}:Key"])`},
+		{name: "secret ARN", env: "SECRET_ARN", refs: map[string]string{"Key": "arn:key"}, want: "arn:key"},
+		{name: "secret ARN missing", env: "SECRET_ARN", wantErr: `resolve: no local value for resource Key (refs["Key"])`},
 		{name: "if true branch", env: "PICK", want: "000000000000"},
 		{name: "if false branch", env: "PICK", refs: map[string]string{"Issuer": "https://issuer"}, want: "https://issuer"},
 		{name: "no value", env: "GONE", wantErr: "AWS::NoValue"},
-		{name: "plain scalar with a dynamic reference", env: "PLAIN", refs: map[string]string{"{{resolve}}:{{resolve:ssm:/contrail/key}}": "k"},
-			want: "${NotSubstituted} k"},
+		{name: "plain scalar", env: "PLAIN", want: "${NotSubstituted}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,11 +414,10 @@ func TestRepoTemplate(t *testing.T) {
 	}
 
 	refs := map[string]string{
-		"ContactsTable":           "c",
-		"AuditTable":              "a",
-		"JobsTable":               "j",
-		"ArchiveBucket":           "b",
-		SecretRef("CursorSecret"): "cursor-key",
+		"ContactsTable": "c",
+		"AuditTable":    "a",
+		"JobsTable":     "j",
+		"ArchiveBucket": "b",
 	}
 	env, err := tp.FunctionEnv(health, refs)
 	if err != nil {
@@ -431,7 +428,6 @@ func TestRepoTemplate(t *testing.T) {
 		"AUDIT_TABLE":             "a",
 		"JOBS_TABLE":              "j",
 		"ARCHIVE_BUCKET":          "b",
-		"CURSOR_SECRET":           "cursor-key",
 		"AUDIT_WRITE_SHARDS":      "4",
 		"RETENTION_CONTACT_DAYS":  "400",
 		"RETENTION_PLATFORM_DAYS": "400",
@@ -446,5 +442,30 @@ func TestRepoTemplate(t *testing.T) {
 	issuer, err := tp.Resolve(Value{auth}, map[string]string{"UserPool": "pool"})
 	if err != nil || issuer != "https://cognito-idp.us-east-1.amazonaws.com/pool" {
 		t.Errorf("issuer = %q, %v", issuer, err)
+	}
+}
+
+// A dynamic reference would copy a secret's value into a function's environment: Resolve
+// refuses it (in a !Sub or a plain scalar) instead of making up a local value.
+func TestResolveDynamicReference(t *testing.T) {
+	tp := mustParse(t, `
+Resources:
+  Key: {Type: AWS::SecretsManager::Secret}
+  ReadFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          SUB: !Sub '{{resolve:secretsmanager:${Key}:SecretString}}'
+          PLAIN: '{{resolve:ssm:/contrail/key}}'
+`)
+	f, _ := tp.Function("ReadFunction")
+	for _, name := range []string{"SUB", "PLAIN"} {
+		if _, err := tp.Resolve(f.Env[name], map[string]string{"Key": "arn:key"}); !errors.Is(err, ErrDynamicReference) {
+			t.Errorf("Resolve(%s) = %v, want ErrDynamicReference", name, err)
+		}
+	}
+	if _, err := tp.FunctionEnv(f, map[string]string{"Key": "arn:key"}); !errors.Is(err, ErrDynamicReference) {
+		t.Errorf("FunctionEnv = %v, want ErrDynamicReference", err)
 	}
 }

@@ -12,7 +12,10 @@ import (
 type Config struct {
 	Audit         audit.StoreConfig // the audit table; every route writes to it
 	ContactsTable string            // idempotency records and the tenants' settings (ingest routes only)
-	CursorSecret  string            // signs list cursors (read routes only)
+	// The key list cursors are signed with (read routes only): the secret CursorSecretARN
+	// names, which NewService reads; tests set CursorSecret itself.
+	CursorSecretARN string
+	CursorSecret    string
 }
 
 // ReadIngestConfig reads what the ingest routes need: the audit table and the contacts
@@ -24,5 +27,5 @@ func ReadIngestConfig(r *env.Reader) Config {
 // ReadQueryConfig reads what the read routes need: the audit table (they record
 // AUDIT_LOG_VIEWED in it) and the cursor key.
 func ReadQueryConfig(r *env.Reader) Config {
-	return Config{Audit: audit.ReadStore(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+	return Config{Audit: audit.ReadStore(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/secret"
 	"github.com/contrail/contrail/shared/settings"
 )
 
@@ -62,9 +63,13 @@ func New(cfg Config, db DB, clock ident.Clock) *Service {
 	}
 }
 
-// NewService builds the service of a function from its configuration, with clients of aws
-// and the system clock.
+// NewService builds the service of a function from its configuration, with clients of
+// awsCfg and the system clock; a read route's cursor key is read from Secrets Manager here,
+// once per cold start.
 func NewService(awsCfg aws.Config, cfg Config) *Service {
+	if cfg.CursorSecretARN != "" {
+		cfg.CursorSecret = secret.MustString(awsCfg, cfg.CursorSecretARN)
+	}
 	return New(cfg, dynamodb.NewFromConfig(awsCfg), ident.SystemClock)
 }
 

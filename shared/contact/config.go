@@ -11,7 +11,10 @@ import (
 type Config struct {
 	ContactsTable string            // CONTACTS_TABLE: contacts and their idempotency records
 	Audit         audit.StoreConfig // where actions record their events; history reads them
-	CursorSecret  string            // signs list cursors (list and history routes)
+	// The key list cursors are signed with (list and history routes): the secret
+	// CursorSecretARN names, which NewService reads; tests set CursorSecret itself.
+	CursorSecretARN string
+	CursorSecret    string
 }
 
 // ReadTable reads CONTACTS_TABLE, for every package that keeps records beside the contacts
@@ -29,11 +32,11 @@ func ReadGetConfig(r *env.Reader) Config { return Config{ContactsTable: ReadTabl
 
 // ReadListConfig reads what listing contacts needs: the contacts table and the cursor key.
 func ReadListConfig(r *env.Reader) Config {
-	return Config{ContactsTable: ReadTable(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+	return Config{ContactsTable: ReadTable(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }
 
 // ReadHistoryConfig reads what a contact's history needs: the contacts table, the audit
 // table it reads (no retention: it writes nothing) and the cursor key.
 func ReadHistoryConfig(r *env.Reader) Config {
-	return Config{ContactsTable: ReadTable(r), Audit: audit.ReadTable(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+	return Config{ContactsTable: ReadTable(r), Audit: audit.ReadTable(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }

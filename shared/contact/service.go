@@ -15,6 +15,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/secret"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -52,8 +53,12 @@ func New(cfg Config, db Client) *Service {
 	return NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
 }
 
-// NewService builds the service of a function from its configuration, with clients of aws.
+// NewService builds the service of a function from its configuration, with clients of
+// awsCfg; a list route's cursor key is read from Secrets Manager here, once per cold start.
 func NewService(awsCfg aws.Config, cfg Config) *Service {
+	if cfg.CursorSecretARN != "" {
+		cfg.CursorSecret = secret.MustString(awsCfg, cfg.CursorSecretARN)
+	}
 	return New(cfg, dynamodb.NewFromConfig(awsCfg))
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/secret"
 	"github.com/contrail/contrail/shared/tenant"
 	"github.com/contrail/contrail/shared/validate"
 )
@@ -52,8 +53,12 @@ type Client interface {
 }
 
 // NewService builds the service of a function from its configuration, with clients of
-// awsCfg and no Linker (GET /v1/exports/{id} sets one: files.NewPresigner).
+// awsCfg and no Linker (GET /v1/exports/{id} sets one: files.NewPresigner); the schedule
+// list's cursor key is read from Secrets Manager here, once per cold start.
 func NewService(awsCfg aws.Config, cfg Config) *Service {
+	if cfg.CursorSecretARN != "" {
+		cfg.CursorSecret = secret.MustString(awsCfg, cfg.CursorSecretARN)
+	}
 	return New(cfg, dynamodb.NewFromConfig(awsCfg), nil)
 }
 

@@ -18,7 +18,10 @@ type Config struct {
 	JobsTable     string            // JOBS_TABLE: jobs and schedules
 	ContactsTable string            // CONTACTS_TABLE: Idempotency-Key records (POST and DELETE)
 	Audit         audit.StoreConfig // the routes that change or run a schedule record it here
-	CursorSecret  string            // signs the schedule list's cursors
+	// The key the schedule list's cursors are signed with: the secret CursorSecretARN
+	// names, which NewService reads; tests set CursorSecret itself.
+	CursorSecretARN string
+	CursorSecret    string
 }
 
 // ReadJobsTable reads JOBS_TABLE, for every function of the exports (the worker too).
@@ -42,7 +45,7 @@ func ReadScheduleConfig(r *env.Reader) Config {
 
 // ReadListConfig reads what the schedule list needs: the jobs table and the cursor key.
 func ReadListConfig(r *env.Reader) Config {
-	return Config{JobsTable: ReadJobsTable(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+	return Config{JobsTable: ReadJobsTable(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }
 
 // NewRunner returns the scheduler's runner over the configured jobs table, with a client of

@@ -10,18 +10,22 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/s3bucket"
+	"github.com/contrail/contrail/shared/secret"
 )
 
 // Config is what a report function reads from its environment.
 type Config struct {
-	Audit        audit.StoreConfig // REPORT_VIEWED goes here; the overview reads its newest items
-	Archive      s3bucket.Config   // the Parquet archive the reports read
-	CursorSecret string            // signs the logs' cursors
+	Audit   audit.StoreConfig // REPORT_VIEWED goes here; the overview reads its newest items
+	Archive s3bucket.Config   // the Parquet archive the reports read
+	// The key the logs' cursors are signed with: the secret CursorSecretARN names, which
+	// NewService reads.
+	CursorSecretARN string
+	CursorSecret    string
 }
 
 // ReadConfig reads a report function's configuration.
 func ReadConfig(r *env.Reader) Config {
-	return Config{Audit: audit.ReadStore(r), Archive: archive.ReadBucket(r), CursorSecret: httpapi.ReadCursorSecret(r)}
+	return Config{Audit: audit.ReadStore(r), Archive: archive.ReadBucket(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }
 
 // NewArchiveEngine returns the engine over an archive store that also asks the audit table
@@ -32,8 +36,11 @@ func NewArchiveEngine(store archive.Store, db AuditQuerier, a audit.StoreConfig)
 }
 
 // NewService builds the report service of a function from its configuration, with clients
-// of awsCfg.
+// of awsCfg; the logs' cursor key is read from Secrets Manager here, once per cold start.
 func NewService(awsCfg aws.Config, c Config) *Service {
+	if c.CursorSecretARN != "" {
+		c.CursorSecret = secret.MustString(awsCfg, c.CursorSecretARN)
+	}
 	db := dynamodb.NewFromConfig(awsCfg)
 	return &Service{
 		Engine:     NewArchiveEngine(archive.NewS3Store(awsCfg, c.Archive), db, c.Audit),

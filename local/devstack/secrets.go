@@ -1,0 +1,45 @@
+package devstack
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/template"
+)
+
+// startSecrets serves the template's secrets (AWS::SecretsManager::Secret) from a local
+// Secrets Manager on a free port of 127.0.0.1, where the functions read them at cold start
+// (AWS_ENDPOINT_URL_SECRETS_MANAGER). Each value is kept in <state>/secrets/<LogicalId>, so a
+// restart keeps the cursors it signed valid. It also serves beside an external endpoint
+// (LocalStack): the stack creates no secret there. It returns each secret's ARN by LogicalId,
+// as !Ref resolves it.
+func (s *Stack) startSecrets(tpl *template.Template) (map[string]string, error) {
+	arns := map[string]string{}
+	var secrets []emulator.Secret
+	for _, id := range tpl.ResourcesOfType("AWS::SecretsManager::Secret") {
+		v, err := secret(filepath.Join(s.StateDir, "secrets"), id)
+		if err != nil {
+			return nil, err
+		}
+		arns[id] = "arn:aws:secretsmanager:" + emulator.Region + ":000000000000:secret:" + id
+		secrets = append(secrets, emulator.Secret{ARN: arns[id], Name: id, Value: v})
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start Secrets Manager: %w", err)
+	}
+	srv := &http.Server{Handler: emulator.NewSecretsManager(secrets, emulator.SecretsOptions{}), ReadHeaderTimeout: 10 * time.Second}
+	s.closers = append(s.closers, srv.Close)
+	s.SecretsEndpoint = "http://" + ln.Addr().String()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("Secrets Manager stopped", "error", err.Error())
+		}
+	}()
+	return arns, nil
+}
