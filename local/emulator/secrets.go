@@ -122,11 +122,7 @@ func (sm *secretsManager) authenticate(r *http.Request, body []byte) error {
 	if !ok {
 		return clientError("IncompleteSignatureException", "The request signature does not use "+signingAlgorithm+".")
 	}
-	fields := map[string]string{}
-	for _, f := range strings.Split(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
-		fields[k] = v
-	}
+	fields := authFields(rest)
 	scope := strings.Split(fields["Credential"], "/")
 	if len(scope) != 5 || scope[3] != "secretsmanager" || scope[4] != "aws4_request" || fields["SignedHeaders"] == "" || fields["Signature"] == "" {
 		return clientError("IncompleteSignatureException", "The authorization header needs Credential=<key>/<date>/<region>/secretsmanager/aws4_request, SignedHeaders and Signature.")
@@ -147,13 +143,20 @@ func (sm *secretsManager) authenticate(r *http.Request, body []byte) error {
 	if err := sm.signer.SignHTTP(r.Context(), localCredentials(), req, hex.EncodeToString(sum[:]), "secretsmanager", scope[2], at); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	got := map[string]string{}
-	for _, f := range strings.Split(strings.TrimPrefix(req.Header.Get("Authorization"), signingAlgorithm+" "), ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
-		got[k] = v
-	}
-	if got["Credential"] != fields["Credential"] || got["SignedHeaders"] != fields["SignedHeaders"] || !sameSignature(got["Signature"], fields["Signature"]) {
+	want := authFields(strings.TrimPrefix(req.Header.Get("Authorization"), signingAlgorithm+" "))
+	if want["Credential"] != fields["Credential"] || want["SignedHeaders"] != fields["SignedHeaders"] || !sameSignature(want["Signature"], fields["Signature"]) {
 		return clientError("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
 	}
 	return nil
+}
+
+// authFields splits the fields of a SigV4 Authorization header after its algorithm
+// (Credential=..., SignedHeaders=..., Signature=...).
+func authFields(s string) map[string]string {
+	fields := map[string]string{}
+	for _, f := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+		fields[k] = v
+	}
+	return fields
 }
