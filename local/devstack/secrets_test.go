@@ -3,7 +3,6 @@ package devstack
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,24 +19,25 @@ import (
 // Manager at cold start (it is in no environment), the key is the state folder's, and a
 // cursor from before a restart still opens after it.
 func TestStackCursorSecret(t *testing.T) {
-	state := t.TempDir()
-	o := Options{StateDir: state, Functions: []string{"CreateContactFunction", "ListContactsFunction"}, Out: io.Discard, NoSchedules: true}
-	s := start(t, o)
+	o := Options{StateDir: t.TempDir(), Functions: []string{"CreateContactFunction", "ListContactsFunction"}}
+	s := StartTest(t, o)
 	tok, err := s.Token(devauth.Claims{Tenant: "acme", User: "u-1", Roles: []string{"agent"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	call := func(s *Stack, method, path, body string) (int, map[string]any) {
+	// call sends a request as the agent and decodes the JSON answer.
+	call := func(s *Stack, method, path, body string) (status int, out map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
+		req, err := http.NewRequestWithContext(context.Background(), method, s.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var out map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
@@ -53,20 +53,20 @@ func TestStackCursorSecret(t *testing.T) {
 	}
 
 	// The value the functions read is the state folder's, served by ARN.
-	key, err := os.ReadFile(filepath.Join(state, "secrets", "CursorSecret"))
+	key, err := os.ReadFile(filepath.Join(o.StateDir, "secrets", "CursorSecret"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sm := secretsmanager.NewFromConfig(s.AWSConfig(), func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(s.SecretsEndpoint) })
 	out, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("arn:aws:secretsmanager:us-east-1:000000000000:secret:CursorSecret")})
 	if err != nil || aws.ToString(out.SecretString) != strings.TrimSpace(string(key)) {
-		t.Fatalf("GetSecretValue = %v, want the value in %s", err, filepath.Join(state, "secrets", "CursorSecret"))
+		t.Fatalf("GetSecretValue = %v, want the value in %s", err, filepath.Join(o.StateDir, "secrets", "CursorSecret"))
 	}
 
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	s2 := start(t, o)
+	s2 := StartTest(t, o)
 	st, page = call(s2, "GET", "/v1/contacts?limit=1&cursor="+cursor, "")
 	items, _ := page["items"].([]any)
 	if st != http.StatusOK || len(items) != 1 {

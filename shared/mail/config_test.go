@@ -13,13 +13,14 @@ import (
 // The sender of every email, read one way by the mailer and the export worker: MAIL_FROM
 // must be a bare address, MAIL_CONFIGURATION_SET is optional.
 func TestReadIdentity(t *testing.T) {
+	const from = "no-reply@contrail.example.com"
 	for _, tc := range []struct {
 		from, set string
 		want      mail.Identity
 		problem   string
 	}{
-		{"no-reply@contrail.example.com", "", mail.Identity{From: "no-reply@contrail.example.com"}, ""},
-		{"no-reply@contrail.example.com", "tracked", mail.Identity{From: "no-reply@contrail.example.com", ConfigurationSet: "tracked"}, ""},
+		{from, "", mail.Identity{From: from}, ""},
+		{from, "tracked", mail.Identity{From: from, ConfigurationSet: "tracked"}, ""},
 		{"", "", mail.Identity{}, "configuration: MAIL_FROM is not set"},
 		{"Contrail <no-reply@contrail.example.com>", "", mail.Identity{From: "Contrail <no-reply@contrail.example.com>"},
 			`configuration: MAIL_FROM="Contrail <no-reply@contrail.example.com>" must be one email address, like name@example.com (a bare address of an SES-verified identity)`},

@@ -12,19 +12,20 @@ import (
 // for every bucket.
 func TestRead(t *testing.T) {
 	for _, tc := range []struct {
-		pathStyle string // "-": unset
+		set       bool // S3_FORCE_PATH_STYLE is set, to pathStyle
+		pathStyle string
 		want      bool
 		problem   string
 	}{
-		{"-", false, ""},
-		{"", false, ""},
-		{"false", false, ""},
-		{"true", true, ""},
-		{"TRUE", true, ""},
-		{"1", false, `configuration: S3_FORCE_PATH_STYLE="1" is not true or false`},
+		{false, "", false, ""},
+		{true, "", false, ""},
+		{true, "false", false, ""},
+		{true, "true", true, ""},
+		{true, "TRUE", true, ""},
+		{true, "1", false, `configuration: S3_FORCE_PATH_STYLE="1" is not true or false`},
 	} {
 		vars := map[string]string{"ARCHIVE_BUCKET": "archive"}
-		if tc.pathStyle != "-" {
+		if tc.set {
 			vars["S3_FORCE_PATH_STYLE"] = tc.pathStyle
 		}
 		r := env.Reader{Lookup: env.Map(vars)}
