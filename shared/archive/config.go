@@ -10,7 +10,7 @@ import (
 	"github.com/contrail/contrail/shared/s3bucket"
 )
 
-// ReadBucket reads the archive bucket: ARCHIVE_BUCKET (and S3_FORCE_PATH_STYLE, bucket.Read).
+// ReadBucket reads the archive bucket: ARCHIVE_BUCKET (and S3_FORCE_PATH_STYLE, s3bucket.Read).
 func ReadBucket(r *env.Reader) s3bucket.Config { return s3bucket.Read(r, "ARCHIVE_BUCKET") }
 
 // NewS3Store returns the store of the archive bucket b, with a client of cfg.

@@ -49,7 +49,7 @@ func ReadListConfig(r *env.Reader) Config {
 }
 
 // NewRunner returns the scheduler's runner over the configured jobs table, with a client of
-// aws and the system clock.
+// awsCfg and the system clock.
 func NewRunner(awsCfg aws.Config, cfg Config) *Runner {
 	return &Runner{Store: &Store{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.JobsTable}, Clock: ident.SystemClock}
 }
