@@ -211,5 +211,3 @@ func diff(t *testing.T, what string, want, got any) {
 		t.Errorf("%s (-want +got):\n%s", what, d)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
