@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
@@ -14,11 +15,11 @@ import (
 	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	log := logging.Setup()
+	log := slog.Default()
 	awsCfg := awsclient.Load(context.Background())
 	rp := &replay.Replayer{
 		Streams:  dynamodbstreams.NewFromConfig(awsCfg),

@@ -10,11 +10,10 @@ import (
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	svc := auditlog.NewService(awsclient.Load(context.Background()), env.Load(auditlog.ReadQueryConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Session))
 }

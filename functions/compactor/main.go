@@ -5,17 +5,18 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	log := logging.Setup()
+	log := slog.Default()
 	c := archive.NewCompactor(awsclient.Load(context.Background()), env.Load(archive.ReadCompactorConfig), log)
 	// A scheduled event runs one compaction; {"detail": {"sweep": true}} (an operator's
 	// invoke) first marks every unsettled day by listing the whole archive.

@@ -9,12 +9,11 @@ import (
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 	"github.com/contrail/contrail/shared/report"
 )
 
 func main() {
-	logging.Setup()
 	svc := report.NewService(awsclient.Load(context.Background()), env.Load(report.ReadConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Log(report.Connected)))
 }

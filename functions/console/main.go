@@ -14,14 +14,13 @@ import (
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/console"
 	"github.com/contrail/contrail/shared/env"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 //go:embed all:assets
 var assets embed.FS
 
 func main() {
-	logging.Setup()
 	files, err := fs.Sub(assets, "assets")
 	if err != nil {
 		panic(err)

@@ -12,11 +12,10 @@ import (
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/export"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	rn := export.NewRunner(awsclient.Load(context.Background()), env.Load(export.ReadJobsConfig))
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (export.Result, error) { return rn.Run(ctx) })
 }

@@ -15,11 +15,10 @@ import (
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/export/source"
 	"github.com/contrail/contrail/shared/export/worker"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	awsCfg := awsclient.Load(context.Background())
 	cfg, db := env.Load(worker.ReadConfig), dynamodb.NewFromConfig(awsCfg)
 	src := source.NewReports(archive.NewS3Store(awsCfg, env.Load(archive.ReadBucket)), db, cfg.Audit)

@@ -12,11 +12,10 @@ import (
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/export/files"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	awsCfg := awsclient.Load(context.Background())
 	svc := export.NewService(awsCfg, env.Load(export.ReadJobsConfig))
 	exports := env.Load(files.ReadBucket)

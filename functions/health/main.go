@@ -10,11 +10,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	lambda.Start(httpapi.Public(health))
 }
 

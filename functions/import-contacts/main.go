@@ -14,11 +14,10 @@ import (
 	"github.com/contrail/contrail/shared/contactimport"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	im := contactimport.New(env.Load(contact.ReadConfig), dynamodb.NewFromConfig(awsclient.Load(context.Background())))
 	lambda.Start(httpapi.Route(httpapi.ContactRoles, im.Handle))
 }

@@ -13,12 +13,11 @@ import (
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 	"github.com/contrail/contrail/shared/mail"
 )
 
 func main() {
-	logging.Setup()
 	awsCfg := awsclient.Load(context.Background())
 	// The mailer retries SES itself (backoff bounded by the invocation, then redelivery),
 	// so the SDK's own retries would only hide the attempts.

@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// init sets up logging when the package is imported: every function's main.go imports it
+// (blank), so that everything it logs, from its first line, is JSON at the configured level.
+func init() { Setup() }
+
 // Setup makes a JSON slog logger the default and returns it.
 func Setup() *slog.Logger {
 	level := slog.LevelInfo
