@@ -12,9 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
@@ -30,41 +27,26 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 
-// seq makes ids ID0001, ID0002, ... in the order asked for.
-type seq struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *seq) New() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return fmt.Sprintf("ID%04d", s.n)
-}
-
 type harness struct {
-	t      *testing.T
-	db     *dynamodb.Client
-	tables map[string]string
-	svc    *contact.Service
-	im     *contactimport.Importer
+	*stacktest.Stack
+	t   *testing.T
+	svc *contact.Service
+	im  *contactimport.Importer
 }
 
 // newHarness builds the importer over fresh tables of DynamoDB Local. wrap, when set, wraps
 // the contact service (to inject failures).
 func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contactimport.Adder) *harness {
 	t.Helper()
-	db := stacktest.DynamoDB(t)
-	tables := stacktest.Tables(t)
-	cfg := contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
-	clock := func() time.Time { return t0 }
-	svc := contact.NewWith(cfg, db, clock, &seq{})
+	st := stacktest.NewStack(t, t0)
+	db, clock := st.DB, st.Clock
+	cfg := contactConfig(st.Tables)
+	svc := contact.NewWith(cfg, db, clock, st.IDs)
 	var adder contactimport.Adder = svc
 	if wrap != nil {
 		adder = wrap(svc)
 	}
-	return &harness{t: t, db: db, tables: tables, svc: svc, im: &contactimport.Importer{
+	return &harness{Stack: st, t: t, svc: svc, im: &contactimport.Importer{
 		Contacts: adder,
 		Idem:     &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
 		DB:       db, Table: cfg.ContactsTable, Clock: clock,
@@ -118,25 +100,10 @@ func (h *harness) postAs(groups, contentType, body string, headers map[string]st
 func (h *harness) items(logicalID, typ string) []map[string]any {
 	h.t.Helper()
 	var items []map[string]any
-	in := &dynamodb.ScanInput{TableName: aws.String(h.tables[logicalID]), ConsistentRead: aws.Bool(true)}
-	for {
-		out, err := h.db.Scan(context.Background(), in)
-		if err != nil {
-			h.t.Fatal(err)
+	for _, it := range h.Items(h.t, logicalID) {
+		if it["itemType"] == typ {
+			items = append(items, it)
 		}
-		var page []map[string]any
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			h.t.Fatal(err)
-		}
-		for _, it := range page {
-			if it["itemType"] == typ {
-				items = append(items, it)
-			}
-		}
-		if out.LastEvaluatedKey == nil {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 	sort.Slice(items, func(i, j int) bool {
 		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
@@ -552,10 +519,13 @@ func BenchmarkImport1000(b *testing.B) {
 }
 
 func newBenchHarness(b *testing.B) *contactimport.Importer {
-	db := stacktest.DynamoDB(b)
-	tables := stacktest.Tables(b)
-	cfg := contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
-	return contactimport.New(cfg, db)
+	return contactimport.New(contactConfig(stacktest.Tables(b)), stacktest.DynamoDB(b))
+}
+
+// contactConfig is the contact service's configuration as the functions set it (4 write
+// shards, access events kept 400 days) over tables.
+func contactConfig(tables map[string]string) contact.Config {
+	return contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
 }
 
 func mustParse(b *testing.B, body string) []contactimport.Row {

@@ -33,20 +33,14 @@ func (fakeLinks) Link(_ context.Context, key string) (string, error) {
 }
 
 type fixture struct {
-	svc    *export.Service
-	db     *dynamodb.Client
-	tables map[string]string
-	clock  *time.Time
+	*stacktest.Stack
+	svc *export.Service
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db := stacktest.DynamoDB(t)
-	tables := stacktest.Tables(t)
-	f := &fixture{db: db, tables: tables}
-	at := now
-	f.clock = &at
-	clock := func() time.Time { return *f.clock }
+	f := &fixture{Stack: stacktest.NewStack(t, now)}
+	db, tables, clock := f.DB, f.Tables, f.Clock
 	f.svc = &export.Service{
 		Store:   &export.Store{DB: db, Table: tables["JobsTable"]},
 		Idem:    &idempotency.Store{DB: db, Table: tables["ContactsTable"], Clock: clock},
@@ -131,8 +125,8 @@ func createCall(body string) call {
 
 func (f *fixture) job(t *testing.T, tenant tenant.ID, id string) *export.Job {
 	t.Helper()
-	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(f.tables["JobsTable"]),
+	out, err := f.DB.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(f.Tables["JobsTable"]),
 		Key: map[string]types.AttributeValue{
 			"pk": &types.AttributeValueMemberS{Value: export.JobPK(tenant, export.ID(id))}, "sk": &types.AttributeValueMemberS{Value: "JOB"},
 		},

@@ -1,36 +1,22 @@
 package export_test
 
 import (
-	"context"
 	"net/http"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 )
 
 // auditItems returns every item of the audit table, whole, oldest first.
 func (f *fixture) auditItems(t *testing.T) []map[string]any {
 	t.Helper()
-	out, err := f.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.tables["AuditTable"]), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	items := make([]map[string]any, 0, len(out.Items))
-	for _, it := range out.Items {
-		var m map[string]any
-		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, m)
-	}
+	items := f.Items(t, "AuditTable")
 	sort.Slice(items, func(i, k int) bool { return items[i]["sk"].(string) < items[k]["sk"].(string) })
 	return items
 }
@@ -43,11 +29,7 @@ func (f *fixture) auditItem(t *testing.T, ev audit.Event) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return stacktest.Plain(t, item)
 }
 
 // adminEvent is an access event by the test's admin (call.event's claims) at at.
@@ -125,7 +107,7 @@ func TestScheduleChangesAreAudited(t *testing.T) {
 	var want []map[string]any
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			*f.clock = st.at
+			*f.Now = st.at
 			h := f.svc.PutSchedule
 			if st.call.method == "DELETE" {
 				h = f.svc.DeleteSchedule

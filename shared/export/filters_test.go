@@ -93,7 +93,7 @@ func TestScheduleFilters(t *testing.T) {
 	if view["source"] != "import" || view["user"] != "" || view["channel"] != nil {
 		t.Errorf("PUT view %v: want source import, user \"\", no channel", view)
 	}
-	*f.clock = now.Add(time.Hour)
+	*f.Now = now.Add(time.Hour)
 	put(`{"report":"added","frequency":"daily","format":"csv","recipients":["rina@acme.example.com"],"source":"import","channel":"sms"}`)
 	items := f.auditItems(t)
 	if len(items) != 2 {
@@ -116,8 +116,8 @@ func TestScheduleFilters(t *testing.T) {
 	if d := cmp.Diff(want, f.job(t, "acme", decode(t, resp)["id"].(string)).Filter); d != "" {
 		t.Errorf("run-now job filter (-want +got):\n%s", d)
 	}
-	*f.clock = now.Add(48 * time.Hour)
-	if _, err := (&export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}).Run(context.Background()); err != nil {
+	*f.Now = now.Add(48 * time.Hour)
+	if _, err := (&export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.Now }}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	js := f.jobs(t)

@@ -26,8 +26,8 @@ func TestRunSchedule(t *testing.T) {
 	if resp := put.do(t, f.svc.PutSchedule); resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, resp.Body)
 	}
-	*f.clock = now.Add(30 * time.Minute) // Monday 30 November, 08:50 in Jakarta
-	at := *f.clock
+	*f.Now = now.Add(30 * time.Minute) // Monday 30 November, 08:50 in Jakarta
+	at := *f.Now
 
 	resp := runCall("weekly-added", "", map[string]string{"Idempotency-Key": "run-1"}).do(t, f.svc.RunSchedule)
 	body := decode(t, resp)
@@ -63,7 +63,7 @@ func TestRunSchedule(t *testing.T) {
 	}
 
 	// A retry with the key replays the 202: no second job, no second event.
-	*f.clock = at.Add(time.Minute)
+	*f.Now = at.Add(time.Minute)
 	again := runCall("weekly-added", "", map[string]string{"Idempotency-Key": "run-1"}).do(t, f.svc.RunSchedule)
 	if again.StatusCode != http.StatusAccepted || again.Body != resp.Body || again.Headers["idempotent-replayed"] != "true" {
 		t.Errorf("retry: %d %s %v; want the first 202 replayed", again.StatusCode, again.Body, again.Headers)

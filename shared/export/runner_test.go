@@ -20,8 +20,8 @@ import (
 // jobs returns every export job of the jobs table, by id.
 func (f *fixture) jobs(t *testing.T) []export.Job {
 	t.Helper()
-	out, err := f.db.Scan(context.Background(), &dynamodb.ScanInput{
-		TableName:                 aws.String(f.tables["JobsTable"]),
+	out, err := f.DB.Scan(context.Background(), &dynamodb.ScanInput{
+		TableName:                 aws.String(f.Tables["JobsTable"]),
 		FilterExpression:          aws.String("sk = :job"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":job": &types.AttributeValueMemberS{Value: "JOB"}},
 	})
@@ -57,7 +57,7 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT: %d %s", resp.StatusCode, resp.Body)
 	}
-	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}
+	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.Now }}
 	nov30 := dailyPeriod("acme", "daily", "2026-11-29T17:00:00.000Z", "2026-11-30T17:00:00.000Z")
 
 	steps := []struct {
@@ -90,7 +90,7 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			*f.clock = utc(st.at)
+			*f.Now = utc(st.at)
 			got, err := rn.Run(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -137,8 +137,8 @@ func TestRunnerRunsEachPeriodOnce(t *testing.T) {
 func TestRunnerBoundsCatchUp(t *testing.T) {
 	f := newFixture(t)
 	scheduleCall("PUT", "d", `{"report":"overview","frequency":"daily","format":"csv","recipients":["ops@acme.example.com"]}`).do(t, f.svc.PutSchedule)
-	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}
-	*f.clock = utc("2026-12-21T00:30:00Z") // 20 days missed (1 to 20 December)
+	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.Now }}
+	*f.Now = utc("2026-12-21T00:30:00Z") // 20 days missed (1 to 20 December)
 	got, err := rn.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestRunnerBoundsCatchUp(t *testing.T) {
 
 func TestRunnerFailsAbandonedJobs(t *testing.T) {
 	f := newFixture(t)
-	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.clock }}
+	rn := &export.Runner{Store: f.svc.Store, Clock: func() time.Time { return *f.Now }}
 	mk := func(id, createdAt string, claim bool) *export.Job {
 		j := &export.Job{TenantID: "acme", ID: id, Report: "added", Format: "csv", Status: "pending",
 			From: "2026-11-01T00:00:00.000Z", To: "2026-11-02T00:00:00.000Z", TZ: "UTC", CreatedAt: createdAt}
@@ -181,8 +181,8 @@ func TestRunnerFailsAbandonedJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	// alive's worker took it over again later, with a fresh lease.
-	*f.clock = now.Add(11 * time.Minute)
-	if err := f.svc.Store.Claim(context.Background(), alive, *f.clock, 10*time.Minute); err != nil {
+	*f.Now = now.Add(11 * time.Minute)
+	if err := f.svc.Store.Claim(context.Background(), alive, *f.Now, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	got, err := rn.Run(context.Background())

@@ -33,7 +33,7 @@ func TestSchedules(t *testing.T) {
 	}
 
 	// An edit that keeps frequency and time zone keeps the period due next.
-	*f.clock = now.Add(time.Hour)
+	*f.Now = now.Add(time.Hour)
 	edited := strings.Replace(body, `"format":"csv"`, `"format":"parquet"`, 1)
 	resp = scheduleCall("PUT", "weekly-added", edited).do(t, f.svc.PutSchedule)
 	weekly["format"], weekly["updatedAt"] = "parquet", "2026-11-30T02:20:00.000Z"

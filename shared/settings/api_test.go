@@ -71,7 +71,7 @@ func TestPutRecordsEachChange(t *testing.T) {
 	var events []map[string]any
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			*f.clock = st.at
+			*f.Now = st.at
 			resp := f.do(t, f.svc, request(st.by, st.method, st.body, nil))
 			diff(t, "response", st.wantBody, body(t, resp, st.wantStatus))
 			got := f.snapshot(t)
@@ -156,7 +156,7 @@ func TestPutRejectsBadBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			*f.clock = now.Add(time.Hour)
+			*f.Now = now.Add(time.Hour)
 			diff(t, "response", tt.want, body(t, f.put(t, adminA, tt.body, nil), http.StatusBadRequest))
 			diff(t, "tables", before, f.snapshot(t))
 		})
@@ -203,11 +203,11 @@ func TestIdempotencyKey(t *testing.T) {
 	key := map[string]string{"Idempotency-Key": "settings-1"}
 	first := f.put(t, adminA, `{"cobrowse":{"inputText":"clear"}}`, key)
 	diff(t, "first", view("clear", 1, &now, &adminA), body(t, first, http.StatusOK))
-	*f.clock = now.Add(time.Minute)
+	*f.Now = now.Add(time.Minute)
 	body(t, f.put(t, admin2A, `{"cobrowse":{"inputText":"masked"}}`, nil), http.StatusOK)
 	before := f.snapshot(t)
 
-	*f.clock = now.Add(2 * time.Minute)
+	*f.Now = now.Add(2 * time.Minute)
 	retry := f.put(t, adminA, `{"cobrowse":{"inputText":"clear"}}`, key)
 	diff(t, "replayed", first.Body, retry.Body)
 	diff(t, "replay header", "true", retry.Headers["idempotent-replayed"])
@@ -224,7 +224,7 @@ func TestIdempotencyKey(t *testing.T) {
 func TestIdempotentTwins(t *testing.T) {
 	f := newFixture(t)
 	key := map[string]string{"Idempotency-Key": "twin-1"}
-	db := &racing{Client: f.db}
+	db := &racing{Client: f.DB}
 	var first events.APIGatewayV2HTTPResponse
 	db.before = func() {
 		db.before = nil
@@ -282,7 +282,7 @@ func TestConcurrentPuts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			db := &racing{Client: f.db}
+			db := &racing{Client: f.DB}
 			raced := 0
 			db.before = func() {
 				if raced >= tt.races {

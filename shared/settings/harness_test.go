@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
@@ -25,18 +22,14 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 var now = time.Date(2026, 11, 30, 1, 20, 0, 0, time.UTC)
 
 type fixture struct {
-	svc    *settings.Service
-	db     *dynamodb.Client
-	tables map[string]string
-	clock  *time.Time
+	*stacktest.Stack
+	svc *settings.Service
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{db: stacktest.DynamoDB(t), tables: stacktest.Tables(t)}
-	at := now
-	f.clock = &at
-	f.svc = f.service(f.db)
+	f := &fixture{Stack: stacktest.NewStack(t, now)}
+	f.svc = f.service(f.DB)
 	return f
 }
 
@@ -44,9 +37,9 @@ func newFixture(t *testing.T) *fixture {
 // days), over db, with the fixture's clock.
 func (f *fixture) service(db settings.Client) *settings.Service {
 	return settings.NewWith(settings.Config{
-		ContactsTable: f.tables["ContactsTable"],
-		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
-	}, db, func() time.Time { return *f.clock })
+		ContactsTable: f.Tables["ContactsTable"],
+		Audit:         audit.StoreConfig{Table: f.Tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
+	}, db, f.Clock)
 }
 
 // caller is a verified token's claims.
@@ -119,18 +112,7 @@ func body(t *testing.T, resp events.APIGatewayV2HTTPResponse, status int) map[st
 // items returns every item of a table, whole: events oldest first, other items by pk.
 func (f *fixture) items(t *testing.T, table string) []map[string]any {
 	t.Helper()
-	out, err := f.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.tables[table]), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	items := make([]map[string]any, 0, len(out.Items))
-	for _, it := range out.Items {
-		var m map[string]any
-		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, m)
-	}
+	items := f.Items(t, table)
 	sort.Slice(items, func(i, k int) bool { // events by time and id (sk), other items by pk
 		si, _ := items[i]["sk"].(string)
 		sk, _ := items[k]["sk"].(string)
@@ -156,11 +138,7 @@ func (f *fixture) auditItem(t *testing.T, ev audit.Event) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return stacktest.Plain(t, item)
 }
 
 // updated is the SETTINGS_UPDATED event by c at at.
