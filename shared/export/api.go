@@ -380,7 +380,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 			sc.UpdatedAt = formatTime(mustParse(prev.UpdatedAt).Add(time.Millisecond))
 		}
 	}
-	ev := sv.event(r, typ, now, data)
+	ev := r.AuditEvent(sv.IDs.At(now), typ, now, data)
 	put, err := sv.Store.PutScheduleTx(sc, prev)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -470,7 +470,8 @@ func (sv *Service) DeleteSchedule(ctx context.Context, r *httpapi.Request) (even
 	if replay != nil || err != nil {
 		return deref(replay), err
 	}
-	ev := sv.event(r, "EXPORT_SCHEDULE_DELETED", sv.Clock(), scheduleData(prev))
+	now := sv.Clock()
+	ev := r.AuditEvent(sv.IDs.At(now), "EXPORT_SCHEDULE_DELETED", now, scheduleData(prev))
 	record, err := sv.Keys.PutTx(sv.AuditTable, ev, sv.Retention)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("delete export schedule %s: %w", name, err)

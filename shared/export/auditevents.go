@@ -3,27 +3,9 @@ package export
 import (
 	"maps"
 	"slices"
-	"time"
 
-	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/httpapi"
 )
-
-// event returns an access event of typ by the caller of r: the admin who changed or ran a
-// schedule. It goes into the transaction of the write it records.
-func (sv *Service) event(r *httpapi.Request, typ string, now time.Time, data map[string]any) *audit.Event {
-	at := audit.FormatTime(now)
-	ev := &audit.Event{
-		ID: sv.IDs.At(now), TenantID: r.TenantID, OccurredAt: at, RecordedAt: at,
-		Type: typ, Category: audit.CategoryOf(typ),
-		Actor:  audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name},
-		Source: audit.SourceUser, Data: data,
-	}
-	if ip, ua, id := r.SourceIP(), r.UserAgent(), r.RequestID(); ip != "" || ua != "" || id != "" {
-		ev.Context = &audit.Context{IP: ip, UserAgent: ua, RequestID: id}
-	}
-	return ev
-}
 
 // scheduleData is what a schedule's events say about it: what it exports, how often, in
 // which format and time zone, and to whom, with its log filters (data.filters) when it has any.

@@ -53,7 +53,7 @@ func (sv *Service) RunSchedule(ctx context.Context, r *httpapi.Request) (events.
 
 	data := scheduleData(sc)
 	data["exportId"], data["from"], data["to"] = j.ID, j.From, j.To
-	ev := sv.event(r, "EXPORT_SCHEDULE_RUN", now, data)
+	ev := r.AuditEvent(sv.IDs.At(now), "EXPORT_SCHEDULE_RUN", now, data)
 	put, err := sv.Store.PutJobTx(j)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err

@@ -13,9 +13,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/fault"
 )
 
@@ -195,3 +197,19 @@ func (r *Request) Body() ([]byte, error) {
 func (r *Request) SourceIP() string  { return r.Event.RequestContext.HTTP.SourceIP }
 func (r *Request) UserAgent() string { return r.Event.RequestContext.HTTP.UserAgent }
 func (r *Request) RequestID() string { return r.Event.RequestContext.RequestID }
+
+// AuditEvent returns the event of typ, with id, that records what the caller did at now: the
+// caller is its actor, and the call's IP, user agent and request id its context.
+func (r *Request) AuditEvent(id, typ string, now time.Time, data map[string]any) *audit.Event {
+	at := audit.FormatTime(now)
+	ev := &audit.Event{
+		ID: id, TenantID: r.TenantID, OccurredAt: at, RecordedAt: at,
+		Type: typ, Category: audit.CategoryOf(typ),
+		Actor:  audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name},
+		Source: audit.SourceUser, Data: data,
+	}
+	if ip, ua, id := r.SourceIP(), r.UserAgent(), r.RequestID(); ip != "" || ua != "" || id != "" {
+		ev.Context = &audit.Context{IP: ip, UserAgent: ua, RequestID: id}
+	}
+	return ev
+}

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -151,7 +150,7 @@ func (sv *Service) Put(ctx context.Context, r *httpapi.Request) (events.APIGatew
 		}
 		now := sv.Clock()
 		next.Version, next.UpdatedAt, next.UpdatedBy, next.UpdatedByName = prev.Version+1, audit.FormatTime(now), r.UserID, r.Name
-		ev := sv.event(r, now, map[string]any{"settings": next.Settings.Data(), "version": next.Version, "changes": diff})
+		ev := r.AuditEvent(sv.IDs.At(now), EventUpdated, now, map[string]any{"settings": next.Settings.Data(), "version": next.Version, "changes": diff})
 		resp := httpapi.JSON(http.StatusOK, next.View())
 
 		twin, err := sv.commit(ctx, call, resp, &next, prev.Version, ev)
@@ -209,21 +208,6 @@ func (sv *Service) commit(ctx context.Context, call *idempotency.Call, resp even
 // attempt) read.
 func changed() error {
 	return fault.New(fault.Conflict, "settings_changed", "The settings changed meanwhile; read them with GET /v1/settings and try again.")
-}
-
-// event returns the SETTINGS_UPDATED access event by the admin who made the change.
-func (sv *Service) event(r *httpapi.Request, now time.Time, data map[string]any) *audit.Event {
-	at := audit.FormatTime(now)
-	ev := &audit.Event{
-		ID: sv.IDs.At(now), TenantID: r.TenantID, OccurredAt: at, RecordedAt: at,
-		Type: EventUpdated, Category: audit.CategoryOf(EventUpdated),
-		Actor:  audit.Actor{Type: audit.ActorUser, ID: r.UserID, Name: r.Name},
-		Source: audit.SourceUser, Data: data,
-	}
-	if ip, ua, id := r.SourceIP(), r.UserAgent(), r.RequestID(); ip != "" || ua != "" || id != "" {
-		ev.Context = &audit.Context{IP: ip, UserAgent: ua, RequestID: id}
-	}
-	return ev
 }
 
 func deref(r *events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
