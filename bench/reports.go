@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -190,33 +191,23 @@ GROUP BY GROUPING SETS ((type), (type, src), (type, ch), (type, uid), (type, day
 	return ov, nil
 }
 
+// countedTypes are the types an overview counts, in the order of report.Totals' fields;
+// report.Counts has the first four.
+var countedTypes = []string{"CONTACT_ADDED", "CONTACT_CONNECTED", "CONTACT_DELETED", "CONTACT_MERGED", "CONTACT_ARCHIVED", "CONTACT_UNARCHIVED"}
+
 func addTotal(t *report.Totals, typ string, n int64) {
-	switch typ {
-	case "CONTACT_ADDED":
-		t.Added += n
-	case "CONTACT_CONNECTED":
-		t.Connected += n
-	case "CONTACT_DELETED":
-		t.Deleted += n
-	case "CONTACT_MERGED":
-		t.Merged += n
-	case "CONTACT_ARCHIVED":
-		t.Archived += n
-	case "CONTACT_UNARCHIVED":
-		t.Unarchived += n
-	}
+	add(typ, n, &t.Added, &t.Connected, &t.Deleted, &t.Merged, &t.Archived, &t.Unarchived)
 }
 
 func addCount(c *report.Counts, typ string, n int64) {
-	switch typ {
-	case "CONTACT_ADDED":
-		c.Added += n
-	case "CONTACT_CONNECTED":
-		c.Connected += n
-	case "CONTACT_DELETED":
-		c.Deleted += n
-	case "CONTACT_MERGED":
-		c.Merged += n
+	add(typ, n, &c.Added, &c.Connected, &c.Deleted, &c.Merged)
+}
+
+// add adds n to the field that counts typ: fields are in the order of countedTypes, and a
+// type past the last one given is not counted.
+func add(typ string, n int64, fields ...*int64) {
+	if i := slices.Index(countedTypes, typ); i >= 0 && i < len(fields) {
+		*fields[i] += n
 	}
 }
 
