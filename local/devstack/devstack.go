@@ -81,7 +81,10 @@ type Stack struct {
 	// SecretsEndpoint is the local Secrets Manager holding the template's secrets, served
 	// with an external endpoint too (startSecrets).
 	SecretsEndpoint string
-	Functions       []string // LogicalIds running
+	// KMSEndpoint is the local KMS holding PersonalDataKey (its material in the state folder's
+	// keys/), served with an external endpoint too (startKMS).
+	KMSEndpoint string
+	Functions   []string // LogicalIds running
 
 	key     []byte
 	rt      *runtime.Runtime

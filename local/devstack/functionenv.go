@@ -83,6 +83,7 @@ func (s *Stack) awsEnv(o Options) map[string]string {
 		"AWS_ENDPOINT_URL_SES":              s.SESEndpoint,
 		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER":  s.SecretsEndpoint,
+		"AWS_ENDPOINT_URL_KMS":              s.KMSEndpoint,
 	}
 	if o.Endpoint != "" {
 		env["AWS_ENDPOINT_URL"] = o.Endpoint

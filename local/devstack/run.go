@@ -56,11 +56,12 @@ func (s *Stack) printBanner(w io.Writer) error {
 		fmt.Fprintf(&b, "  DynamoDB       %s   data in %s\n", s.DynamoDBEndpoint, rel(filepath.Join(s.StateDir, "dynamodb")))
 		fmt.Fprintf(&b, "                 (DynamoDB Local itself listens on port %s of every interface: it has no option to bind one)\n", port(s.dynamoDBLocal))
 		fmt.Fprintf(&b, "  S3             %s   objects in %s/<bucket>/<key>, SigV4-signed requests only\n", s.S3Endpoint, rel(filepath.Join(s.StateDir, "s3")))
-		fmt.Fprintf(&b, "  Credentials    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s (S3 and Secrets Manager check them)\n", emulator.AccessKeyID, emulator.SecretAccessKey, emulator.Region)
+		fmt.Fprintf(&b, "  Credentials    AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s (S3, Secrets Manager and KMS check them)\n", emulator.AccessKeyID, emulator.SecretAccessKey, emulator.Region)
 	} else {
 		fmt.Fprintf(&b, "  AWS endpoint   %s   (AWS_ENDPOINT_URL: no local emulators started)\n", s.DynamoDBEndpoint)
 	}
 	fmt.Fprintf(&b, "  Secrets        %s   Secrets Manager (GetSecretValue): values in %s/<LogicalId>\n", s.SecretsEndpoint, rel(filepath.Join(s.StateDir, "secrets")))
+	fmt.Fprintf(&b, "  KMS            %s   PersonalDataKey (Encrypt, Decrypt): key in %s (losing it loses every tenant's personal data)\n", s.KMSEndpoint, rel(filepath.Join(s.StateDir, KMSKeyFile)))
 	fmt.Fprintf(&b, "  Tables         %s\n", strings.Join(sortedValues(s.Tables), ", "))
 	fmt.Fprintf(&b, "  Bucket         %s\n", strings.Join(sortedValues(s.Buckets), ", "))
 	fmt.Fprintf(&b, "  Signing key    %s   (make token ROLE=agent TENANT=<id> mints more)\n\n", rel(filepath.Join(s.StateDir, devauth.KeyFile)))

@@ -158,12 +158,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		abandon()
 		return nil, err
 	}
+	keys, err := s.startKMS(tpl)
+	if err != nil {
+		abandon()
+		return nil, err
+	}
 	refs, err := s.refs(ctx, tpl, db)
 	if err != nil {
 		abandon()
 		return nil, err
 	}
 	maps.Copy(refs, secrets)
+	maps.Copy(refs, keys)
 	say.line("  tables and bucket ready")
 
 	br := <-buildDone

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +30,11 @@ type KMSOptions struct {
 	Now func() time.Time
 	// Alias, when set, also names the key as "alias/<Alias>".
 	Alias string
+	// KeyFile, when set, keeps the key (its id and material) in this file: read when it
+	// exists, else made and written (mode 0600, its folder 0700). A KMS started again with the
+	// same file decrypts what an earlier one encrypted, as KMS does across the years; "" keeps
+	// the key in memory only.
+	KeyFile string
 }
 
 // KMS is a local stand-in for AWS KMS: one symmetric key of its own, Encrypt and Decrypt in
@@ -45,8 +52,8 @@ type KMSOptions struct {
 //   - KeyId is the key's id, ARN, or alias name or ARN; another key is NotFoundException, and
 //     a Decrypt naming another key than the ciphertext's is IncorrectKeyException.
 //
-// The key lives in memory only: a new KMS cannot decrypt what another one encrypted (a lost
-// key, as far as the caller can tell).
+// Without KMSOptions.KeyFile the key lives in memory only: a new KMS cannot decrypt what
+// another one encrypted (a lost key, as far as the caller can tell).
 type KMS struct {
 	now    func() time.Time
 	signer *v4.Signer
@@ -55,29 +62,93 @@ type KMS struct {
 	aead   cipher.AEAD
 }
 
-// NewKMS returns a local KMS holding one new random key.
-func NewKMS(o KMSOptions) *KMS {
+// NewKMS returns a local KMS holding one key: KMSOptions.KeyFile's, else a new random one.
+func NewKMS(o KMSOptions) (*KMS, error) {
 	now := o.Now
 	if now == nil {
 		now = time.Now
 	}
-	var material [32]byte
+	var f kmsKeyFile
+	var err error
+	if o.KeyFile == "" {
+		f, err = newKMSKey()
+	} else {
+		f, err = loadKMSKey(o.KeyFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local kms: %w", err)
+	}
+	block, err := aes.NewCipher(f.Material)
+	if err != nil {
+		return nil, fmt.Errorf("local kms: key %s: %w", o.KeyFile, err)
+	}
+	aead, _ := cipher.NewGCM(block)
+	return &KMS{now: now, signer: v4.NewSigner(), aead: aead, alias: o.Alias, id: f.KeyID}, nil
+}
+
+// kmsKeyFile is a key as KMSOptions.KeyFile keeps it.
+type kmsKeyFile struct {
+	KeyID    string `json:"keyId"`    // a UUID, as KMS key ids are
+	Material []byte `json:"material"` // 32 bytes, base64 in JSON
+}
+
+func newKMSKey() (kmsKeyFile, error) {
+	material := make([]byte, 32)
 	var u [16]byte
-	if _, err := rand.Read(material[:]); err != nil {
-		panic("local kms: " + err.Error())
+	if _, err := rand.Read(material); err != nil {
+		return kmsKeyFile{}, err
 	}
 	if _, err := rand.Read(u[:]); err != nil {
-		panic("local kms: " + err.Error())
+		return kmsKeyFile{}, err
 	}
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	h := hex.EncodeToString(u[:])
-	block, _ := aes.NewCipher(material[:])
-	aead, _ := cipher.NewGCM(block)
-	return &KMS{
-		now: now, signer: v4.NewSigner(), aead: aead, alias: o.Alias,
-		id: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32],
+	return kmsKeyFile{KeyID: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], Material: material}, nil
+}
+
+// loadKMSKey reads the key kept in path, making it first when there is none. Two processes
+// making it at once end up with one: the file is linked into place, never overwritten.
+func loadKMSKey(path string) (kmsKeyFile, error) {
+	read := func() (kmsKeyFile, error) {
+		var f kmsKeyFile
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return f, err
+		}
+		if err := json.Unmarshal(b, &f); err != nil || len(f.Material) != 32 || len(f.KeyID) != 36 {
+			return f, fmt.Errorf("the key file %s is damaged (deleting it loses every key it wraps)", path)
+		}
+		return f, nil
 	}
+	f, err := read()
+	if !errors.Is(err, os.ErrNotExist) {
+		return f, err
+	}
+	if f, err = newKMSKey(); err != nil {
+		return f, err
+	}
+	b, _ := json.Marshal(f)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return f, fmt.Errorf("make the key folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".kms-*") // mode 0600
+	if err != nil {
+		return f, fmt.Errorf("write the key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return f, fmt.Errorf("write the key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return f, fmt.Errorf("install the key: %w", err)
+	}
+	return read()
 }
 
 // KeyID returns the key's id (a UUID).

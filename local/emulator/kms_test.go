@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +39,10 @@ type kmsFixture struct {
 func newKMS(t *testing.T) *kmsFixture {
 	t.Helper()
 	f := &kmsFixture{Clock: &testClock{}, Log: &SDKLog{}}
-	f.KMS = NewKMS(KMSOptions{Now: f.Clock.Now, Alias: "test"})
+	var err error
+	if f.KMS, err = NewKMS(KMSOptions{Now: f.Clock.Now, Alias: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(f.KMS)
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
@@ -80,7 +85,10 @@ func TestKMSEncryptDecrypt(t *testing.T) {
 	}
 	tampered := bytes.Clone(enc.CiphertextBlob)
 	tampered[len(tampered)-1] ^= 1
-	other := NewKMS(KMSOptions{})
+	other, err := NewKMS(KMSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	otherSrv := httptest.NewServer(other)
 	defer otherSrv.Close()
 	otherClient := kmsClient(otherSrv.URL, AccessKeyID, SecretAccessKey, &SDKLog{})
@@ -272,5 +280,54 @@ func TestKMSConcurrent(t *testing.T) {
 	want := []string{"00", "01", "02", "03", "04", "05", "06", "07"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("plaintexts (-want +got):\n%s", d)
+	}
+}
+
+// TestKMSKeyFile: a KMS kept in a key file (0600, its folder 0700) is the same key when
+// started again from that file, so what it encrypted before still decrypts; a KMS of
+// another file cannot.
+func TestKMSKeyFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keys", "PersonalDataKey.json")
+	serve := func(file string) (*KMS, *kms.Client) {
+		k, err := NewKMS(KMSOptions{KeyFile: file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(k)
+		t.Cleanup(srv.Close)
+		return k, kmsClient(srv.URL, AccessKeyID, SecretAccessKey, &SDKLog{})
+	}
+	first, c1 := serve(path)
+	tenant := map[string]string{"tenant": "acme"}
+	enc, err := c1.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(first.KeyARN()), Plaintext: []byte("tenant key"), EncryptionContext: tenant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700 | os.ModeDir} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode() != want {
+			t.Errorf("%s: %v, %v; want mode %v", p, fi.Mode(), err, want)
+		}
+	}
+
+	again, c2 := serve(path) // a restart
+	if again.KeyARN() != first.KeyARN() {
+		t.Errorf("restarted key ARN %s, want %s", again.KeyARN(), first.KeyARN())
+	}
+	out, err := c2.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, KeyId: aws.String(first.KeyARN()), EncryptionContext: tenant})
+	if err != nil || string(out.Plaintext) != "tenant key" {
+		t.Errorf("Decrypt after a restart = %v, want the plaintext", err)
+	}
+
+	_, c3 := serve(filepath.Join(t.TempDir(), "other.json"))
+	if _, err := c3.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: tenant}); errorCode(err) != "InvalidCiphertextException" {
+		t.Errorf("another key file's KMS decrypted it: %v", err)
+	}
+
+	if err := os.WriteFile(path, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewKMS(KMSOptions{KeyFile: path}); err == nil {
+		t.Error("a damaged key file was accepted")
 	}
 }
