@@ -14,6 +14,6 @@ import (
 )
 
 func main() {
-	svc := auditlog.NewService(awsclient.Load(context.Background()), env.Load(auditlog.ReadQueryConfig))
+	svc := auditlog.NewService(awsclient.Load(context.Background()), env.Load(auditlog.ReadSessionConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Session))
 }

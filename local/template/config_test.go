@@ -44,6 +44,7 @@ var loaders = map[string]func(*env.Reader){
 	module + "shared/contact.ReadHistoryConfig":   reads(contact.ReadHistoryConfig),
 	module + "shared/auditlog.ReadIngestConfig":   reads(auditlog.ReadIngestConfig),
 	module + "shared/auditlog.ReadQueryConfig":    reads(auditlog.ReadQueryConfig),
+	module + "shared/auditlog.ReadSessionConfig":  reads(auditlog.ReadSessionConfig),
 	module + "shared/report.ReadConfig":           reads(report.ReadConfig),
 	module + "shared/settings.ReadGetConfig":      reads(settings.ReadGetConfig),
 	module + "shared/settings.ReadPutConfig":      reads(settings.ReadPutConfig),

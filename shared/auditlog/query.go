@@ -103,6 +103,9 @@ func (s *Service) Query(ctx context.Context, r *httpapi.Request) (events.APIGate
 	if err != nil {
 		return none, err
 	}
+	if err := s.open(ctx, string(r.TenantID), evs); err != nil {
+		return none, err
+	}
 	nextCursor := ""
 	if next != "" {
 		if nextCursor, err = s.Cursors.Seal(r.TenantID, scope, logCursor{After: next, From: audit.FormatTime(f.From), To: audit.FormatTime(f.To)}); err != nil {
@@ -163,6 +166,9 @@ func (s *Service) Session(ctx context.Context, r *httpapi.Request) (events.APIGa
 	}
 	evs, next, err := s.Reader.Session(ctx, r.TenantID, session, cur.After, list.Limit)
 	if err != nil {
+		return none, err
+	}
+	if err := s.open(ctx, string(r.TenantID), evs); err != nil {
 		return none, err
 	}
 	nextCursor := ""

@@ -17,6 +17,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/secret"
 	"github.com/contrail/contrail/shared/settings"
 )
@@ -43,6 +44,9 @@ type Service struct {
 	IDs       *ident.Generator
 	Keys      audit.Keys
 	Retention audit.Retention
+	// Keyring opens the personal fields of the events a read returns (nil: the function has
+	// no personal-data keys, and a sealed value fails the read).
+	Keyring *pii.Keyring
 }
 
 // New builds the service over db with clock.
@@ -70,7 +74,44 @@ func NewService(awsCfg aws.Config, cfg Config) *Service {
 	if cfg.CursorSecretARN != "" {
 		cfg.CursorSecret = secret.MustString(awsCfg, cfg.CursorSecretARN)
 	}
-	return New(cfg, dynamodb.NewFromConfig(awsCfg), ident.SystemClock)
+	s := New(cfg, dynamodb.NewFromConfig(awsCfg), ident.SystemClock)
+	if cfg.Keys.Table != "" {
+		s.Keyring = pii.NewKeyring(awsCfg, cfg.Keys)
+	}
+	return s
+}
+
+// open opens the personal fields of a page of events in place, the one place the read
+// routes decrypt: one cache per request (an erased key never lingers in a warm container),
+// the keys of the whole page fetched at once. A field of an erased contact reads
+// pii.Erased; a tenant key that does not unwrap, a lost data key or a tampered value is an
+// error (a 500, logged at ERROR by httpapi.Route), never "[erased]".
+func (s *Service) open(ctx context.Context, tenant string, evs []audit.Event) error {
+	if s.Keyring == nil {
+		for i := range evs {
+			if sealedFields(&evs[i]) {
+				return fmt.Errorf("read the audit log of tenant %s: event %s holds sealed personal fields, and this function has no personal-data keys", tenant, evs[i].ID)
+			}
+		}
+		return nil
+	}
+	if err := s.Keyring.NewCache().Open(ctx, evs); err != nil {
+		return fmt.Errorf("read the audit log of tenant %s: %w", tenant, err)
+	}
+	return nil
+}
+
+// sealedFields reports whether e holds a sealed personal field.
+func sealedFields(e *audit.Event) bool {
+	if e.Contact != nil && pii.IsSealed(e.Contact.Name) {
+		return true
+	}
+	for _, name := range audit.PersonalFields(e.Type) {
+		if pii.IsSealed(e.Data[name]) {
+			return true
+		}
+	}
+	return false
 }
 
 // recordView records AUDIT_LOG_VIEWED for the caller with the filters it used: one PutItem,
