@@ -14,6 +14,6 @@ import (
 )
 
 func main() {
-	svc := report.NewService(awsclient.Load(context.Background()), env.Load(report.ReadConfig))
+	svc := report.NewService(awsclient.Load(context.Background()), env.Load(report.ReadOverviewConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Overview))
 }

@@ -46,6 +46,7 @@ var loaders = map[string]func(*env.Reader){
 	module + "shared/auditlog.ReadQueryConfig":    reads(auditlog.ReadQueryConfig),
 	module + "shared/auditlog.ReadSessionConfig":  reads(auditlog.ReadSessionConfig),
 	module + "shared/report.ReadConfig":           reads(report.ReadConfig),
+	module + "shared/report.ReadOverviewConfig":   reads(report.ReadOverviewConfig),
 	module + "shared/settings.ReadGetConfig":      reads(settings.ReadGetConfig),
 	module + "shared/settings.ReadPutConfig":      reads(settings.ReadPutConfig),
 	module + "shared/export.ReadCreateConfig":     reads(export.ReadCreateConfig),

@@ -9,6 +9,7 @@ import (
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/s3bucket"
 	"github.com/contrail/contrail/shared/secret"
 )
@@ -21,10 +22,21 @@ type Config struct {
 	// NewService reads.
 	CursorSecretARN string
 	CursorSecret    string
+	// Where the personal-data keys are (the logs only): the logs open the contact names,
+	// sealed at write time (shared/pii). The overview shows no names and has no keys.
+	Keys pii.Config
 }
 
-// ReadConfig reads a report function's configuration.
+// ReadConfig reads the configuration of a log function (added, connected, deleted, merged).
 func ReadConfig(r *env.Reader) Config {
+	c := ReadOverviewConfig(r)
+	c.Keys = pii.ReadConfig(r)
+	return c
+}
+
+// ReadOverviewConfig reads the overview function's configuration: a log's, less the
+// personal-data keys (counts need no names, so its role can decrypt none).
+func ReadOverviewConfig(r *env.Reader) Config {
 	return Config{Audit: audit.ReadStore(r), Archive: archive.ReadBucket(r), CursorSecretARN: httpapi.ReadCursorSecretARN(r)}
 }
 
@@ -42,8 +54,12 @@ func NewService(awsCfg aws.Config, c Config) *Service {
 		c.CursorSecret = secret.MustString(awsCfg, c.CursorSecretARN)
 	}
 	db := dynamodb.NewFromConfig(awsCfg)
+	engine := NewArchiveEngine(archive.NewS3Store(awsCfg, c.Archive), db, c.Audit)
+	if c.Keys.Table != "" {
+		engine.WithKeyring(pii.NewKeyring(awsCfg, c.Keys))
+	}
 	return &Service{
-		Engine:     NewArchiveEngine(archive.NewS3Store(awsCfg, c.Archive), db, c.Audit),
+		Engine:     engine,
 		DB:         db,
 		AuditTable: c.Audit.Table,
 		Keys:       c.Audit.Keys(),

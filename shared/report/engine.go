@@ -7,6 +7,7 @@ import (
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -18,6 +19,7 @@ type Engine struct {
 	parallel       int // tenant-days read at once by a page or the overview
 	streamParallel int // tenant-days loaded ahead by Each (each held whole in memory)
 	hot            *hotCheck
+	keys           *pii.Keyring // opens the logs' contact names (WithKeyring)
 }
 
 // NewEngine returns an engine over store; clock decides "today" (never answered from a rollup).

@@ -168,12 +168,16 @@ func (e *Engine) page(ctx context.Context, tenant tenant.ID, k Kind, p Period, f
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(out) <= limit {
-		return out, nil, nil
+	var next *Position
+	if len(out) > limit {
+		out = out[:limit]
+		pos := positionOf(out[limit-1])
+		next = &pos
 	}
-	out = out[:limit]
-	next := positionOf(out[limit-1])
-	return out, &next, nil
+	if err := e.openNames(ctx, e.newCache(), tenant, out); err != nil {
+		return nil, nil, err
+	}
+	return out, next, nil
 }
 
 // each streams the rows of log k that f keeps, newest first, a few days loaded ahead.
@@ -190,11 +194,10 @@ func (e *Engine) each(ctx context.Context, tenant tenant.ID, k Kind, p Period, f
 		})
 		return rows, err
 	}
+	cache := e.newCache() // one for the whole stream: each contact's key is read once
 	return forDays(ctx, newestDates(p.From, p.To), e.streamParallel, load, func(_ string, rows []Row) (bool, error) {
-		for _, r := range rows {
-			if err := fn(r); err != nil {
-				return true, err
-			}
+		if err := e.openEach(ctx, cache, tenant, rows, fn); err != nil {
+			return true, err
 		}
 		return false, nil
 	})
