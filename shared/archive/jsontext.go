@@ -195,3 +195,14 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// DataJSON returns data as the data column holds it (canonical JSON, as FromEvent writes
+// it), for a reader that changed a row's data (opening its sealed personal fields) and must
+// give back the bytes the plaintext event would have had.
+func DataJSON(data map[string]any) (string, error) {
+	if data == nil {
+		return "{}", nil
+	}
+	b, err := appendJSON(nil, data)
+	return string(b), err
+}

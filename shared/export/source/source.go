@@ -19,6 +19,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/report"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -34,15 +35,29 @@ import (
 //     and user breakdowns; one per day), CSV or Parquet.
 //   - audit: every archived event of the period, oldest first, each once; Parquet has the
 //     archive's own columns (archive.Columns), CSV the same columns with data as JSON.
+//
+// Personal fields sealed at write time (shared/pii) are opened on the way out: the logs'
+// contact names by the engine (report.Engine.WithKeyring), the audit export's names and
+// data fields by openRows; an erased contact's read "[erased]".
 type Reports struct {
 	Engine  *report.Engine
 	Archive *archive.Reader
+	Keys    *pii.Keyring // nil: a sealed value fails the export
 }
 
 // NewReports returns the source over the archive store, its engine asking the audit table
-// what the archive does not hold yet, as the report routes' does.
-func NewReports(store archive.Store, db report.AuditQuerier, a audit.StoreConfig) *Reports {
-	return &Reports{Engine: report.NewArchiveEngine(store, db, a), Archive: &archive.Reader{Store: store}}
+// what the archive does not hold yet, as the report routes' does, and opening personal
+// fields with keys.
+func NewReports(store archive.Store, db report.AuditQuerier, a audit.StoreConfig, keys *pii.Keyring) *Reports {
+	return &Reports{Engine: report.NewArchiveEngine(store, db, a).WithKeyring(keys), Archive: &archive.Reader{Store: store}, Keys: keys}
+}
+
+// newCache returns the key cache of one export (nil without a keyring).
+func (s *Reports) newCache() *pii.Cache {
+	if s.Keys == nil {
+		return nil
+	}
+	return s.Keys.NewCache()
 }
 
 // Export implements worker.Source.
@@ -315,7 +330,7 @@ func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant tenant.ID, p
 		return 0, err
 	}
 	rec := make([]string, len(archive.Columns))
-	err = s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, func(r *archive.Row) error {
+	out := newOpenedRows(ctx, s.newCache(), func(r *archive.Row) error {
 		isAgent := ""
 		if r.IsAgent != nil {
 			isAgent = strconv.FormatBool(*r.IsAgent)
@@ -328,6 +343,10 @@ func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant tenant.ID, p
 		})
 		return cw.write(rec)
 	})
+	err = s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, out.add)
+	if err == nil {
+		err = out.flush()
+	}
 	if err != nil {
 		return cw.rows, err
 	}
@@ -348,14 +367,18 @@ func (s *Reports) auditParquet(ctx context.Context, w io.Writer, tenant tenant.I
 		batch = batch[:0]
 		return err
 	}
-	err = s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, func(r *archive.Row) error {
-		batch = append(batch, cloneRow(r))
+	out := newOpenedRows(ctx, s.newCache(), func(r *archive.Row) error {
+		batch = append(batch, *r) // opened rows are copies already
 		rows++
 		if len(batch) == cap(batch) {
 			return flush()
 		}
 		return nil
 	})
+	err = s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, out.add)
+	if err == nil {
+		err = out.flush()
+	}
 	if err == nil {
 		err = flush()
 	}

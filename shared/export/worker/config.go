@@ -8,6 +8,7 @@ import (
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/export/files"
 	"github.com/contrail/contrail/shared/mail"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/s3bucket"
 )
 
@@ -19,6 +20,7 @@ type Config struct {
 	Exports   s3bucket.Config   // EXPORTS_BUCKET: exports/ holds the files
 	Mail      mail.Identity     // the sender of the links, as the mailer's
 	Timeout   time.Duration     // EXPORT_TIMEOUT_SECONDS: the function's timeout
+	Keys      pii.Config        // the personal-data keys the exports open names and fields with
 }
 
 // ReadConfig reads the worker's configuration.
@@ -29,5 +31,6 @@ func ReadConfig(r *env.Reader) Config {
 		Exports:   files.ReadBucket(r),
 		Mail:      mail.ReadIdentity(r),
 		Timeout:   time.Duration(r.Int("EXPORT_TIMEOUT_SECONDS", 10, 900)) * time.Second,
+		Keys:      pii.ReadConfig(r),
 	}
 }
