@@ -175,4 +175,3 @@ func TestSessionWithoutKeysRefusesSealed(t *testing.T) {
 		t.Errorf("answer %d %s, want a 500 without ciphertext", resp.StatusCode, resp.Body)
 	}
 }
-
