@@ -6,6 +6,7 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/service/dynamodb v1.74.0
+	github.com/aws/aws-sdk-go-v2/service/kms v1.63.0
 	github.com/contrail/contrail v0.0.0-00010101000000-000000000000
 	github.com/google/go-cmp v0.7.0
 	github.com/marcboeker/go-duckdb v1.8.5
