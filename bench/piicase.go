@@ -55,7 +55,10 @@ func casePII(ctx context.Context, b *bencher) error {
 	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
 		return err
 	}
-	k := emulator.NewKMS(emulator.KMSOptions{})
+	k, err := emulator.NewKMS(emulator.KMSOptions{})
+	if err != nil {
+		return err
+	}
 	srv := httptest.NewServer(k)
 	defer srv.Close()
 	kc := kms.NewFromConfig(emulator.Config(srv.URL), func(o *kms.Options) { o.BaseEndpoint = aws.String(srv.URL) })

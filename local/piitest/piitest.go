@@ -42,7 +42,10 @@ func New(t testing.TB) *Keys {
 
 // newKMS serves a fresh KMS stand-in (its one key in memory) and returns a wrapper over it.
 func newKMS(t testing.TB) *pii.KMSWrapper {
-	k := emulator.NewKMS(emulator.KMSOptions{})
+	k, err := emulator.NewKMS(emulator.KMSOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(k)
 	t.Cleanup(srv.Close)
 	client := kms.NewFromConfig(emulator.Config(srv.URL), func(o *kms.Options) {
