@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/contact"
@@ -18,6 +17,6 @@ import (
 )
 
 func main() {
-	im := contactimport.New(env.Load(contact.ReadConfig), dynamodb.NewFromConfig(awsclient.Load(context.Background())))
+	im := contactimport.NewService(awsclient.Load(context.Background()), env.Load(contact.ReadConfig))
 	lambda.Start(httpapi.Route(httpapi.ContactRoles, im.Handle))
 }

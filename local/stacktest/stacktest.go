@@ -30,12 +30,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/pii"
+	"github.com/contrail/contrail/shared/tenant"
 )
 
 // started holds what this test binary started; Main stops it.
@@ -459,4 +463,80 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// KMSEndpoint returns the endpoint of the local KMS (emulator.KMS, holding one key, in memory),
+// served once per test binary; KMSKeyARN is its key.
+func KMSEndpoint(t testing.TB) string {
+	t.Helper()
+	return localKMS.get(t, startKMS).url
+}
+
+// KMSKeyARN returns the ARN of the local KMS's key: what KEYS_KMS_KEY_ARN names.
+func KMSKeyARN(t testing.TB) string {
+	t.Helper()
+	return localKMS.get(t, startKMS).arn
+}
+
+type kmsServer struct{ url, arn string }
+
+var localKMS lazy[kmsServer]
+
+func startKMS() (kmsServer, error) {
+	k, err := emulator.NewKMS(emulator.KMSOptions{})
+	if err != nil {
+		return kmsServer{}, err
+	}
+	srv := httptest.NewServer(k)
+	onStop(srv.Close)
+	return kmsServer{url: srv.URL, arn: k.KeyARN()}, nil
+}
+
+// Keyring returns the personal-data keyring of a function over the KeysTable named table
+// (from Tables) and the local KMS, built as functions build theirs (pii.NewKeyring).
+func Keyring(t testing.TB, table string) *pii.Keyring {
+	t.Helper()
+	ep := KMSEndpoint(t)
+	cfg := Config(t, DynamoDBEndpoint(t))
+	r := pii.NewKeyring(cfg, pii.Config{Table: table, KMSKey: KMSKeyARN(t)})
+	r.DB = DynamoDB(t)
+	r.Wrapper = &pii.KMSWrapper{KMS: kms.NewFromConfig(Config(t, ep), func(o *kms.Options) { o.BaseEndpoint = aws.String(ep) }), KeyID: KMSKeyARN(t)}
+	return r
+}
+
+// OpenItems opens, in place, the sealed personal fields of audit items read raw from the
+// audit table (as plain values: attributevalue.UnmarshalListOfMaps), as a reader opens
+// them (pii.Cache.OpenValues): a test then compares whole items with what was written. An
+// erased contact's fields become pii.Erased; anything that does not open fails the test.
+func OpenItems(t testing.TB, r *pii.Keyring, items []map[string]any) {
+	t.Helper()
+	var vals []pii.Value
+	var put []func(v any)
+	for _, it := range items {
+		ref, _ := it["contact"].(map[string]any)
+		tn, _ := it["tenantId"].(string)
+		eid, _ := it["id"].(string)
+		typ, _ := it["type"].(string)
+		if ref == nil {
+			continue
+		}
+		cid, _ := ref["id"].(string)
+		if pii.IsSealed(ref["name"]) {
+			vals = append(vals, pii.Value{Tenant: tenant.ID(tn), ContactID: cid, EventID: eid, Field: audit.ContactNameField, V: ref["name"]})
+			put = append(put, func(v any) { ref["name"] = v })
+		}
+		data, _ := it["data"].(map[string]any)
+		for _, f := range audit.PersonalFields(typ) {
+			if pii.IsSealed(data[f]) {
+				vals = append(vals, pii.Value{Tenant: tenant.ID(tn), ContactID: cid, EventID: eid, Field: pii.DataField(f), V: data[f]})
+				put = append(put, func(v any) { data[f] = v })
+			}
+		}
+	}
+	if err := r.NewCache().OpenValues(context.Background(), vals); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vals {
+		put[i](v.V)
+	}
 }

@@ -18,7 +18,11 @@ import (
 // kms:Encrypt on PersonalDataKey): the contact writers, which seal what they record, and the
 // erasure. Every other function holding a key grant is a reader: GetItem, BatchGetItem and
 // kms:Decrypt only.
-var keyWriters = []string{}
+var keyWriters = []string{
+	"CreateContactFunction", "ImportContactsFunction", "UpdateContactFunction", "ConnectChannelFunction",
+	"ArchiveContactFunction", "UnarchiveContactFunction", "DeleteContactFunction", "MergeContactsFunction",
+	"InviteContactFunction", "MessageContactFunction", "ShareContactFunction", "CommentContactFunction",
+}
 
 var (
 	keyWriterActions = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "kms:Decrypt", "kms:Encrypt"}

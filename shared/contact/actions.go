@@ -10,31 +10,34 @@ import (
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/pii"
 )
 
 // Add creates a contact from a validated input (in.Source set by the caller: manual, api,
 // incoming_message or import) and records CONTACT_ADDED, plus CONTACT_CONNECTED when a
 // channel identity is given, in one transaction. The import route uses it row by row.
 func (s *Service) Add(ctx context.Context, by Caller, in CreateInput) (*Contact, error) {
-	c, writes, evs, err := s.planAdd(by, in)
+	c, writes, key, evs, err := s.planAdd(ctx, by, in)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.commit(ctx, "add contact", nil, response{}, writes, evs...); err != nil {
+	if _, err := s.commit(ctx, "add contact", nil, response{}, writes, key, evs...); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 func (s *Service) add(ctx context.Context, by Caller, in CreateInput, call *idempotency.Call) (response, error) {
-	c, writes, evs, err := s.planAdd(by, in)
+	c, writes, key, evs, err := s.planAdd(ctx, by, in)
 	if err != nil {
 		return response{}, err
 	}
-	return s.commit(ctx, "add contact", call, httpapi.JSON(http.StatusCreated, c.View()), writes, evs...)
+	return s.commit(ctx, "add contact", call, httpapi.JSON(http.StatusCreated, c.View()), writes, key, evs...)
 }
 
-func (s *Service) planAdd(by Caller, in CreateInput) (*Contact, []txItem, []*audit.Event, error) {
+// planAdd decides an add: the contact, its writes (the contact, its new data key, the
+// channel identity), the events and the key they are sealed under.
+func (s *Service) planAdd(ctx context.Context, by Caller, in CreateInput) (*Contact, []txItem, pii.DataKey, []*audit.Event, error) {
 	now := s.Clock()
 	at := audit.FormatTime(now)
 	id := ID(s.IDs.New()) // made here, so of the form
@@ -65,15 +68,25 @@ func (s *Service) planAdd(by Caller, in CreateInput) (*Contact, []txItem, []*aud
 			Channel: in.Channel, ExternalID: in.ExternalID, ContactID: id, ConnectedAt: at,
 		})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, pii.DataKey{}, nil, err
 		}
 		writes = append(writes, w)
 	}
 	put, err := s.Store.putNew(c)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("add contact: %w", err)
+		return nil, nil, pii.DataKey{}, nil, fmt.Errorf("add contact: %w", err)
 	}
-	writes = append([]txItem{put}, writes...)
+	cache, err := s.keys()
+	if err != nil {
+		return nil, nil, pii.DataKey{}, nil, fmt.Errorf("add contact: %w", err)
+	}
+	key, keyPut, err := cache.Create(ctx, by.TenantID, pii.ContactID(id))
+	if err != nil {
+		return nil, nil, pii.DataKey{}, nil, fmt.Errorf("add contact: %w", err)
+	}
+	// Right after the contact's put: when both exist (an import's retry), the contact's
+	// contact_exists is the failure reported.
+	writes = append([]txItem{put, {write: keyPut, onFail: errContactExists}}, writes...)
 	evs := []*audit.Event{s.event(by, "CONTACT_ADDED", c, now, in.Source, in.Channel, data)}
 	if in.ExternalID != "" {
 		connectSource := in.Source
@@ -82,7 +95,7 @@ func (s *Service) planAdd(by Caller, in CreateInput) (*Contact, []txItem, []*aud
 		}
 		evs = append(evs, s.event(by, "CONTACT_CONNECTED", c, now, connectSource, in.Channel, map[string]any{"externalId": in.ExternalID}))
 	}
-	return c, writes, evs, nil
+	return c, writes, key, evs, nil
 }
 
 // MaxChannels caps the channel identities of one contact, so that deleting or merging it
@@ -122,7 +135,11 @@ func (s *Service) act(ctx context.Context, r *httpapi.Request, id ID, call *idem
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", what, id, err)
 	}
-	return s.commit(ctx, what+" "+string(id), call, o.resp, append([]txItem{put}, o.extra...), o.events...)
+	key, err := s.dataKey(ctx, r.TenantID, id)
+	if err != nil {
+		return response{}, err
+	}
+	return s.commit(ctx, what+" "+string(id), call, o.resp, append([]txItem{put}, o.extra...), key, o.events...)
 }
 
 // update applies a PATCH.

@@ -73,6 +73,7 @@ type harness struct {
 	clock  *clock
 	ids    *seq
 	routes map[string]httpapi.LambdaHandler
+	keys   string // KeysTable
 }
 
 const secret = "test-cursor-secret"
@@ -97,6 +98,8 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 		client = wrap(db)
 	}
 	h.svc = contact.NewWith(h.cfg, client, h.clock.Now, h.ids)
+	h.svc.Keyring = stacktest.Keyring(t, tables["KeysTable"])
+	h.keys = tables["KeysTable"]
 	s := h.svc
 	r := func(hd httpapi.Handler) httpapi.LambdaHandler { return httpapi.Route(httpapi.ContactRoles, hd) }
 	h.routes = map[string]httpapi.LambdaHandler{
@@ -246,8 +249,17 @@ func (h *harness) item(pk string) map[string]any {
 	return nil
 }
 
-// events returns the stored audit items, oldest first (by sk).
+// events returns the stored audit items, oldest first (by sk), with their personal fields
+// opened as a reader opens them (pii.Cache.OpenValues): what was written before sealing.
 func (h *harness) events() []map[string]any {
+	h.t.Helper()
+	items := h.rawEvents()
+	stacktest.OpenItems(h.t, h.svc.Keyring, items)
+	return items
+}
+
+// rawEvents returns the stored audit items as stored, oldest first (by sk).
+func (h *harness) rawEvents() []map[string]any {
 	h.t.Helper()
 	items := h.items(h.cfg.Audit.Table)
 	sort.SliceStable(items, func(i, j int) bool { return items[i]["sk"].(string) < items[j]["sk"].(string) })

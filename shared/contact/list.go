@@ -2,6 +2,7 @@ package contact
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -139,6 +140,14 @@ func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, er
 	evs, after, err := s.Events.History(ctx, r.TenantID, ids, typesQ, period.From, period.To, cur.After, l.Limit)
 	if err != nil {
 		return response{}, err
+	}
+	// The one place the history opens personal fields: an erased contact's read "[erased]".
+	cache, err := s.keys()
+	if err != nil {
+		return response{}, err
+	}
+	if err := cache.Open(ctx, evs); err != nil {
+		return response{}, fmt.Errorf("history of contact %s: %w", id, err)
 	}
 	next := ""
 	if after != "" {

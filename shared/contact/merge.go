@@ -10,6 +10,7 @@ import (
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/pii"
 )
 
 // merge merges ids[1:] into ids[0] (parsed from a checked MergeInput) in one transaction: the primary takes the union
@@ -77,6 +78,21 @@ func (s *Service) merge(ctx context.Context, by Caller, ids []ID, call *idempote
 		return response{}, fmt.Errorf("%s: %w", what, err)
 	}
 	writes = append([]txItem{put}, writes...)
+	// The primary's key item records every contact folded in (merges of merges too), so
+	// erasing the primary destroys their keys as well.
+	key, err := s.dataKey(ctx, by.TenantID, primary.ID)
+	if err != nil {
+		return response{}, err
+	}
+	folded := make([]pii.ContactID, 0, len(primary.MergedFrom))
+	for _, m := range primary.MergedFrom {
+		folded = append(folded, pii.ContactID(m))
+	}
+	mergeTx, err := s.Keyring.MergeTx(by.TenantID, pii.ContactID(primary.ID), folded)
+	if err != nil {
+		return response{}, fmt.Errorf("%s: %w", what, err)
+	}
+	writes = append(writes, txItem{write: mergeTx, onFail: notFound(primary.ID)})
 	// The writes, the event and the idempotency record must fit one transaction.
 	n := len(writes) + 1 // the event
 	if call != nil {
@@ -89,7 +105,7 @@ func (s *Service) merge(ctx context.Context, by Caller, ids []ID, call *idempote
 	ev := s.event(by, "CONTACT_MERGED", primary, now, audit.SourceUser, "", map[string]any{
 		"primaryContactId": string(primary.ID), "mergedContactIds": mergedIDs(ids[1:]),
 	})
-	return s.commit(ctx, what, call, httpapi.JSON(http.StatusOK, primary.View()), writes, ev)
+	return s.commit(ctx, what, call, httpapi.JSON(http.StatusOK, primary.View()), writes, key, ev)
 }
 
 // mergedIDs is the event's list of merged contact ids.

@@ -181,7 +181,8 @@ func TestHistoryRules(t *testing.T) {
 
 func TestMergeTooLarge(t *testing.T) {
 	h := newHarness(t)
-	// 10 contacts of 10 channels each: 1 + 10 contacts + 100 identities + event > 100 writes.
+	// 10 contacts of 10 channels each: 1 + 10 contacts + 100 identities + the merge record on
+	// the primary's data key + event > 100 writes.
 	var ids []string
 	for i := range 11 {
 		id := h.create(`{"name": "C` + string(rune('A'+i)) + `"}`)
@@ -196,7 +197,7 @@ func TestMergeTooLarge(t *testing.T) {
 	}
 	body := `{"primaryId": "` + ids[0] + `", "mergedIds": ["` + strings.Join(ids[1:], `", "`) + `"]}`
 	diff(t, "response", resp{Status: 422, Headers: jsonHeaders, Body: errBody("merge_too_large",
-		"This merge needs 112 writes, more than one transaction holds (100); merge fewer contacts at a time.")},
+		"This merge needs 113 writes, more than one transaction holds (100); merge fewer contacts at a time.")},
 		h.do(req{route: "POST /v1/contacts/merge", as: agent, body: body}))
 	// Half of them fit.
 	body = `{"primaryId": "` + ids[0] + `", "mergedIds": ["` + strings.Join(ids[1:6], `", "`) + `"]}`

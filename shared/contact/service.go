@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -15,6 +16,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/secret"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -45,6 +47,9 @@ type Service struct {
 	Retention  audit.Retention
 	Clock      ident.Clock
 	IDs        IDs
+	// Keyring seals the personal fields of every event an action writes, under the contact's
+	// data key, and opens them for the history. Actions fail without one.
+	Keyring *pii.Keyring
 }
 
 // New builds the service from its configuration and a DynamoDB client, with the system
@@ -59,7 +64,11 @@ func NewService(awsCfg aws.Config, cfg Config) *Service {
 	if cfg.CursorSecretARN != "" {
 		cfg.CursorSecret = secret.MustString(awsCfg, cfg.CursorSecretARN)
 	}
-	return New(cfg, dynamodb.NewFromConfig(awsCfg))
+	s := New(cfg, dynamodb.NewFromConfig(awsCfg))
+	if cfg.Keys.Table != "" {
+		s.Keyring = pii.NewKeyring(awsCfg, cfg.Keys)
+	}
+	return s
 }
 
 // NewWith is New with an injected clock and id generator.
@@ -158,10 +167,18 @@ func (s *Service) mergedError(ctx context.Context, c *Contact) error {
 // commit writes the state changes, the events and, when the request carried an
 // Idempotency-Key, resp as its stored answer, in one transaction. When a twin request with
 // the same key committed first, it answers with the twin's response instead.
-func (s *Service) commit(ctx context.Context, what string, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, writes []txItem, evs ...*audit.Event) (events.APIGatewayV2HTTPResponse, error) {
+//
+// Every event is stored with its personal fields sealed under key, the data key of its
+// contact; evs themselves stay plaintext (a copy is sealed), as does resp.
+func (s *Service) commit(ctx context.Context, what string, call *idempotency.Call, resp events.APIGatewayV2HTTPResponse, writes []txItem, key pii.DataKey, evs ...*audit.Event) (events.APIGatewayV2HTTPResponse, error) {
 	items := append([]txItem(nil), writes...)
 	for _, ev := range evs {
-		w, err := s.Keys.PutTx(s.AuditTable, ev, s.Retention)
+		sealed := *ev
+		sealed.Data = maps.Clone(ev.Data)
+		if err := key.SealEvent(&sealed); err != nil {
+			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
+		}
+		w, err := s.Keys.PutTx(s.AuditTable, &sealed, s.Retention)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
 		}
@@ -189,4 +206,29 @@ func (s *Service) commit(ctx context.Context, what string, call *idempotency.Cal
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return resp, nil
+}
+
+// keys returns a fresh cache of the keyring for one request (never shared between requests).
+func (s *Service) keys() (*pii.Cache, error) {
+	if s.Keyring == nil {
+		return nil, errors.New("no personal-data keyring configured (KEYS_TABLE, KEYS_KMS_KEY_ARN)")
+	}
+	return s.Keyring.NewCache(), nil
+}
+
+// dataKey returns the data key of the existing contact id, to seal the events of an action
+// on it: a contact erased meanwhile is 404 contact_not_found, as after the erasure.
+func (s *Service) dataKey(ctx context.Context, t tenant.ID, id ID) (pii.DataKey, error) {
+	cache, err := s.keys()
+	if err != nil {
+		return pii.DataKey{}, err
+	}
+	k, err := cache.DataKey(ctx, t, pii.ContactID(id))
+	if errors.Is(err, pii.ErrErased) {
+		return pii.DataKey{}, notFound(id)
+	}
+	if err != nil {
+		return pii.DataKey{}, fmt.Errorf("the data key of contact %s: %w", id, err)
+	}
+	return k, nil
 }

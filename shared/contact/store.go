@@ -72,9 +72,12 @@ func (s *Store) Get(ctx context.Context, tenant tenant.ID, id ID) (*Contact, boo
 	return &c, true, nil
 }
 
+// errContactExists is what a failed creation condition on a contact (or its data key) means.
+var errContactExists = fault.New(fault.Conflict, "contact_exists", "A contact with this id exists already; retry.")
+
 // putNew writes a new contact; it fails if the id exists.
 func (s *Store) putNew(c *Contact) (txItem, error) {
-	return s.putIf("contact "+string(c.ID), c, absent, fault.New(fault.Conflict, "contact_exists", "A contact with this id exists already; retry."))
+	return s.putIf("contact "+string(c.ID), c, absent, errContactExists)
 }
 
 // putChanged writes c over the stored contact whose version was prev: the optimistic lock

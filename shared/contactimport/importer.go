@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/retry"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -78,11 +79,15 @@ type Importer struct {
 	Backoff  time.Duration // first wait before retrying a throttled row; 100 ms when 0
 }
 
-// New builds the importer of a function from its contact configuration and DynamoDB client,
-// with the system clock and ULID ids.
-func New(cfg contact.Config, db contact.Client) *Importer {
+// NewService builds the importer of a function from its contact configuration (ReadConfig:
+// the tables and the personal-data keys its rows' events are sealed with) and clients of
+// awsCfg, with the system clock and ULID ids.
+func NewService(awsCfg aws.Config, cfg contact.Config) *Importer {
+	db := dynamodb.NewFromConfig(awsCfg)
+	svc := contact.New(cfg, db)
+	svc.Keyring = pii.NewKeyring(awsCfg, cfg.Keys)
 	return &Importer{
-		Contacts: contact.New(cfg, db),
+		Contacts: svc,
 		Idem:     &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock},
 		DB:       db,
 		Table:    cfg.ContactsTable,

@@ -21,11 +21,25 @@ import (
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/idempotency"
+	"github.com/contrail/contrail/shared/ident"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
 var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+
+// seq makes ids of a ULID's form, 00000000000000000000000001, ...02, in the order asked for.
+type seq struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *seq) New() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return fmt.Sprintf("%026d", s.n)
+}
 
 type harness struct {
 	*stacktest.Stack
@@ -41,7 +55,9 @@ func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contac
 	st := stacktest.NewStack(t, t0)
 	db, clock := st.DB, st.Clock
 	cfg := contactConfig(st.Tables)
-	svc := contact.NewWith(cfg, db, clock, st.IDs)
+	// Ids of a ULID's form (stacktest.Seq's ID0001 is not one): they key the contacts' data keys.
+	svc := contact.NewWith(cfg, db, clock, &seq{})
+	svc.Keyring = stacktest.Keyring(t, st.Tables["KeysTable"])
 	var adder contactimport.Adder = svc
 	if wrap != nil {
 		adder = wrap(svc)
@@ -112,7 +128,13 @@ func (h *harness) items(logicalID, typ string) []map[string]any {
 }
 
 func (h *harness) contacts() []map[string]any { return h.items("ContactsTable", "contact") }
-func (h *harness) events() []map[string]any   { return h.items("AuditTable", audit.ItemType) }
+
+// events returns the audit items with their personal fields opened (stacktest.OpenItems).
+func (h *harness) events() []map[string]any {
+	evs := h.items("AuditTable", audit.ItemType)
+	stacktest.OpenItems(h.t, h.svc.Keyring, evs)
+	return evs
+}
 
 // imported is one contact the test expects, with the ids it gets.
 type imported struct {
@@ -195,8 +217,8 @@ func TestImportCSV(t *testing.T) {
 
 	at := audit.FormatTime(t0)
 	want := []imported{
-		{id: "ID0001", eventID: "ID0002", name: `Doe, Jane "JD"`, email: "jane@example.com", phone: "+62 812-3456-7890"},
-		{id: "ID0003", eventID: "ID0004", name: "Plain Bob", phone: "(021) 555 0100"},
+		{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: `Doe, Jane "JD"`, email: "jane@example.com", phone: "+62 812-3456-7890"},
+		{id: "00000000000000000000000003", eventID: "00000000000000000000000004", name: "Plain Bob", phone: "(021) 555 0100"},
 	}
 	var wantContacts, wantEvents []map[string]any
 	for _, c := range want {
@@ -233,7 +255,7 @@ func TestImportCSVCells(t *testing.T) {
 		},
 	}}, got)
 	at := audit.FormatTime(t0)
-	gita := imported{id: "ID0001", eventID: "ID0002", name: "Gita", email: "gita@example.com"}
+	gita := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Gita", email: "gita@example.com"}
 	diff(t, "contacts", []map[string]any{wantContact(gita, at)}, h.contacts())
 	diff(t, "events", []map[string]any{wantEvent(gita, at)}, h.events())
 }
@@ -245,7 +267,7 @@ func TestImportCSVNameOnly(t *testing.T) {
 	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
 		Body: map[string]any{"imported": float64(1), "failed": []any{}}}, got)
 	at := audit.FormatTime(t0)
-	ana := imported{id: "ID0001", eventID: "ID0002", name: "Ana"}
+	ana := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Ana"}
 	diff(t, "contacts", []map[string]any{wantContact(ana, at)}, h.contacts())
 	diff(t, "events", []map[string]any{wantEvent(ana, at)}, h.events())
 }
@@ -266,8 +288,8 @@ func TestImportJSON(t *testing.T) {
 		},
 	}}, got)
 	at := audit.FormatTime(t0)
-	ana := imported{id: "ID0001", eventID: "ID0002", name: "Ana", email: "ana@example.com"}
-	cici := imported{id: "ID0003", eventID: "ID0004", name: "Cici", phone: "+1 555 010 0200"}
+	ana := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Ana", email: "ana@example.com"}
+	cici := imported{id: "00000000000000000000000003", eventID: "00000000000000000000000004", name: "Cici", phone: "+1 555 010 0200"}
 	diff(t, "contacts", []map[string]any{wantContact(ana, at), wantContact(cici, at)}, h.contacts())
 	diff(t, "events", sortByPK([]map[string]any{wantEvent(ana, at), wantEvent(cici, at)}), h.events())
 }
@@ -519,7 +541,13 @@ func BenchmarkImport1000(b *testing.B) {
 }
 
 func newBenchHarness(b *testing.B) *contactimport.Importer {
-	return contactimport.New(contactConfig(stacktest.Tables(b)), stacktest.DynamoDB(b))
+	tables := stacktest.Tables(b)
+	db := stacktest.DynamoDB(b)
+	cfg := contactConfig(tables)
+	svc := contact.New(cfg, db)
+	svc.Keyring = stacktest.Keyring(b, tables["KeysTable"])
+	return &contactimport.Importer{Contacts: svc, Idem: &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock},
+		DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock}
 }
 
 // contactConfig is the contact service's configuration as the functions set it (4 write

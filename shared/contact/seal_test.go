@@ -1,0 +1,63 @@
+package contact_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/contrail/contrail/shared/pii"
+)
+
+// TestStoredEventsSealed: every event a contact action writes holds its personal fields
+// (contact name, email, phone, channel identity, texts, changes) sealed under the contact's
+// data key: none of them is in the stored audit items in plaintext, while the responses and
+// the history (which opens them) show them as they were written.
+func TestStoredEventsSealed(t *testing.T) {
+	h := newHarness(t)
+	a := h.create(`{"name": "Siti Rahma", "email": "siti@example.com", "phone": "+62 811 222 333", "channel": "whatsapp", "externalId": "+6281122233399"}`)
+	b := h.create(`{"name": "Rahma Dua", "email": "rahma2@example.com"}`)
+	h.ok(req{route: "PATCH /v1/contacts/{id}", id: a, as: agent, body: `{"name": "Siti Rahmawati", "phone": "+62 811 999 000"}`}, 200)
+	h.ok(req{route: "POST /v1/contacts/{id}/channels", id: b, as: agent, body: `{"channel": "sms", "externalId": "+6281199988877"}`}, 201)
+	h.ok(req{route: "POST /v1/contacts/{id}/invite", id: a, as: agent, body: `{"email": "siti.work@example.com"}`}, 202)
+	h.ok(req{route: "POST /v1/contacts/{id}/messages", id: a, as: agent, body: `{"text": "Paket Anda sudah dikirim."}`}, 202)
+	h.ok(req{route: "POST /v1/contacts/{id}/share", id: a, as: agent, body: `{"email": "sales@example.com", "note": "Ingin penawaran harga."}`}, 202)
+	got := h.ok(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Lebih suka WhatsApp."}`}, 201)
+	diff(t, "the comment's response is plaintext", "Lebih suka WhatsApp.", got["text"])
+	h.ok(req{route: "POST /v1/contacts/{id}/archive", id: b, as: agent}, 200)
+	h.ok(req{route: "POST /v1/contacts/{id}/unarchive", id: b, as: agent}, 200)
+	merged := h.ok(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `"]}`}, 200)
+	diff(t, "the merge's response is plaintext", "Siti Rahmawati", merged["name"])
+	c := h.create(`{"name": "Hapus Saya", "email": "hapus@example.com"}`)
+	h.ok(req{route: "DELETE /v1/contacts/{id}", id: c, as: agent}, 204)
+
+	plain := []string{"Siti", "Rahma", "siti@example.com", "+62 811 222 333", "6281122233399", "siti.work@example.com",
+		"Paket Anda", "sales@example.com", "Ingin penawaran", "Lebih suka", "+62 811 999 000", "rahma2@example.com",
+		"6281199988877", "Hapus Saya", "hapus@example.com"}
+	raw := h.rawEvents()
+	if len(raw) != 14 {
+		t.Fatalf("%d events stored, want 14", len(raw))
+	}
+	for _, ev := range raw {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range plain {
+			if strings.Contains(string(b), p) {
+				t.Errorf("stored %s event %s holds %q in plaintext: %s", ev["type"], ev["id"], p, b)
+			}
+		}
+		if name := ev["contact"].(map[string]any)["name"]; !pii.IsSealed(name) {
+			t.Errorf("stored %s event %s: contact.name %v is not sealed", ev["type"], ev["id"], name)
+		}
+	}
+	// The history opens them again.
+	hist := h.ok(req{route: "GET /v1/contacts/{id}/history", id: a, as: agent}, 200)
+	for _, it := range hist["items"].([]any) {
+		ev := it.(map[string]any)
+		if ev["type"] == "COMMENT_ADDED" {
+			diff(t, "comment in the history", map[string]any{"text": "Lebih suka WhatsApp."}, ev["data"])
+			diff(t, "contact in the history", map[string]any{"id": a, "name": "Siti Rahmawati"}, ev["contact"])
+		}
+	}
+}
