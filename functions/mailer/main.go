@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/contrail/contrail/shared/awsclient"
@@ -22,6 +21,6 @@ func main() {
 	// The mailer retries SES itself (backoff bounded by the invocation, then redelivery),
 	// so the SDK's own retries would only hide the attempts.
 	ses := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} })
-	m := mail.New(env.Load(mail.ReadConfig), dynamodb.NewFromConfig(awsCfg), ses)
+	m := mail.NewService(awsCfg, env.Load(mail.ReadConfig), ses)
 	lambda.Start(m.Handle)
 }

@@ -22,6 +22,7 @@ var keyWriters = []string{
 	"CreateContactFunction", "ImportContactsFunction", "UpdateContactFunction", "ConnectChannelFunction",
 	"ArchiveContactFunction", "UnarchiveContactFunction", "DeleteContactFunction", "MergeContactsFunction",
 	"InviteContactFunction", "MessageContactFunction", "ShareContactFunction", "CommentContactFunction",
+	"MailerFunction", // seals its outcome events (a request's contact may have no key yet: legacy)
 }
 
 var (

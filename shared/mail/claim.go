@@ -18,6 +18,7 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ddb"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -127,7 +128,7 @@ func (m *Mailer) release(ctx context.Context, req *audit.Event, c claim, cause e
 
 // finish marks the claim sent or failed, with the time the outcome event carries, then
 // records that event.
-func (m *Mailer) finish(ctx context.Context, req *audit.Event, c claim, state, messageID, reason string) error {
+func (m *Mailer) finish(ctx context.Context, keys *pii.Cache, req *audit.Event, c claim, state, messageID, reason string) error {
 	c.State, c.MessageID, c.Reason, c.DoneAt = state, messageID, reason, audit.FormatTime(m.Clock())
 	vals := map[string]dbtypes.AttributeValue{
 		":state": s(state), ":done": s(c.DoneAt), ":sending": s(stateSending), ":a": n(int64(c.Attempts)),
@@ -158,7 +159,7 @@ func (m *Mailer) finish(ctx context.Context, req *audit.Event, c claim, state, m
 		slog.WarnContext(ctx, "email failed", "tenant_id", req.TenantID, "event_id", req.ID, "type", req.Type,
 			"attempt", c.Attempts, "reason", reason)
 	}
-	return m.record(ctx, req, c)
+	return m.record(ctx, keys, req, c)
 }
 
 func s(v string) dbtypes.AttributeValue { return &dbtypes.AttributeValueMemberS{Value: v} }

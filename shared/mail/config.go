@@ -4,6 +4,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/validate"
 )
 
@@ -30,9 +31,10 @@ type Config struct {
 	Identity
 	ContactsTable string            // CONTACTS_TABLE: claims and contacts
 	Audit         audit.StoreConfig // EMAIL_DELIVERED and EMAIL_FAILED go here
+	Keys          pii.Config        // the requests are opened, the outcomes sealed, with these keys
 }
 
 // ReadConfig reads the mailer's configuration.
 func ReadConfig(r *env.Reader) Config {
-	return Config{Identity: ReadIdentity(r), ContactsTable: contact.ReadTable(r), Audit: audit.ReadStore(r)}
+	return Config{Identity: ReadIdentity(r), ContactsTable: contact.ReadTable(r), Audit: audit.ReadStore(r), Keys: pii.ReadConfig(r)}
 }

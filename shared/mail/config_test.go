@@ -8,6 +8,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/mail"
+	"github.com/contrail/contrail/shared/pii"
 )
 
 // The sender of every email, read one way by the mailer and the export worker: MAIL_FROM
@@ -41,11 +42,13 @@ func TestReadConfig(t *testing.T) {
 	r := env.Reader{Lookup: env.Map(map[string]string{
 		"MAIL_FROM": "no-reply@contrail.example.com", "CONTACTS_TABLE": "contacts", "AUDIT_TABLE": "audit", "AUDIT_WRITE_SHARDS": "4",
 		"RETENTION_CONTACT_DAYS": "400", "RETENTION_PLATFORM_DAYS": "400", "RETENTION_ACCESS_DAYS": "400", "RETENTION_COBROWSE_DAYS": "30",
+		"KEYS_TABLE": "keys", "KEYS_KMS_KEY_ARN": "arn:aws:kms:us-east-1:000000000000:key/k",
 	})}
 	want := mail.Config{
 		Identity:      mail.Identity{From: "no-reply@contrail.example.com"},
 		ContactsTable: "contacts",
 		Audit:         audit.StoreConfig{Table: "audit", Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 30)},
+		Keys:          pii.Config{Table: "keys", KMSKey: "arn:aws:kms:us-east-1:000000000000:key/k"},
 	}
 	if d := cmp.Diff(want, mail.ReadConfig(&r)); d != "" || r.Err() != nil {
 		t.Errorf("ReadConfig (-want +got):\n%s%v", d, r.Err())

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -60,6 +63,8 @@ type Mailer struct {
 	Keys      audit.Keys
 	Retention audit.Retention
 	Clock     ident.Clock
+	// Keyring opens the requests' personal fields and seals the outcome events'.
+	Keyring *pii.Keyring
 
 	Deliveries int           // DefaultDeliveries when 0
 	Tries      int           // DefaultTries when 0
@@ -83,12 +88,24 @@ func New(cfg Config, db *dynamodb.Client, ses Sender) *Mailer {
 	}
 }
 
+// NewService builds the mailer of a function: its configuration, clients of awsCfg (DynamoDB,
+// the personal-data keyring) and ses.
+func NewService(awsCfg aws.Config, cfg Config, ses Sender) *Mailer {
+	m := New(cfg, dynamodb.NewFromConfig(awsCfg), ses)
+	m.Keyring = pii.NewKeyring(awsCfg, cfg.Keys)
+	return m
+}
+
 // Handle processes one stream batch. A record is reported in BatchItemFailures only when it
 // should be delivered again (a transient failure with deliveries left, or a store error);
 // records that are not email requests are skipped, and a record that can never be read is
 // logged and skipped rather than blocking the shard.
 func (m *Mailer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
+	if m.Keyring == nil {
+		return resp, errors.New("mailer: no personal-data keyring configured (KEYS_TABLE, KEYS_KMS_KEY_ARN)")
+	}
+	keys := m.Keyring.NewCache() // this invocation's
 	for i := range ev.Records {
 		rec := &ev.Records[i]
 		if rec.EventName != string(events.DynamoDBOperationTypeInsert) {
@@ -103,7 +120,7 @@ func (m *Mailer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 			slog.ErrorContext(ctx, "mail request unreadable; skipped", "stream_event_id", rec.EventID, "error", err.Error())
 			continue
 		}
-		if err := m.process(ctx, &req); err != nil {
+		if err := m.process(ctx, keys, &req); err != nil {
 			slog.WarnContext(ctx, "mail request will be retried", "tenant_id", req.TenantID, "event_id", req.ID, "error", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
 		}
@@ -113,7 +130,16 @@ func (m *Mailer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 
 // process sends the email of req at most once and records its outcome. A nil error means
 // the record is done (sent, failed for good, or done earlier); an error asks for redelivery.
-func (m *Mailer) process(ctx context.Context, req *audit.Event) error {
+//
+// req arrives sealed: it is opened first (keys, the invocation's cache), so the email and the
+// outcome event's contact are plaintext; the outcome event is sealed again for its own id.
+func (m *Mailer) process(ctx context.Context, keys *pii.Cache, req *audit.Event) error {
+	opened := []audit.Event{*req}
+	opened[0].Data = maps.Clone(req.Data)
+	if err := keys.Open(ctx, opened); err != nil {
+		return fmt.Errorf("open mail request %s: %w", req.ID, err)
+	}
+	*req = opened[0]
 	c, won, err := m.claim(ctx, req)
 	if err != nil {
 		return err
@@ -123,7 +149,7 @@ func (m *Mailer) process(ctx context.Context, req *audit.Event) error {
 		case stateSent, stateFailed:
 			// Done by an earlier delivery: make sure its outcome event exists (the earlier
 			// delivery may have stopped between marking the claim and recording the event).
-			return m.record(ctx, req, c)
+			return m.record(ctx, keys, req, c)
 		default:
 			return errBusy
 		}
@@ -133,7 +159,7 @@ func (m *Mailer) process(ctx context.Context, req *audit.Event) error {
 	var perm *PermanentError
 	switch {
 	case errors.As(err, &perm):
-		return m.finish(ctx, req, c, stateFailed, "", perm.Reason)
+		return m.finish(ctx, keys, req, c, stateFailed, "", perm.Reason)
 	case err != nil:
 		return m.release(ctx, req, c, err)
 	}
@@ -142,18 +168,30 @@ func (m *Mailer) process(ctx context.Context, req *audit.Event) error {
 	if err == nil {
 		slog.InfoContext(ctx, "email sent", "tenant_id", req.TenantID, "event_id", req.ID, "type", req.Type,
 			"message_id", messageID, "attempt", c.Attempts)
-		return m.finish(ctx, req, c, stateSent, messageID, "")
+		return m.finish(ctx, keys, req, c, stateSent, messageID, "")
 	}
 	if errors.As(err, &perm) {
-		return m.finish(ctx, req, c, stateFailed, "", perm.Reason)
+		return m.finish(ctx, keys, req, c, stateFailed, "", perm.Reason)
 	}
 	if c.Attempts >= m.deliveries() {
-		return m.finish(ctx, req, c, stateFailed, "", fmt.Sprintf("gave up after %d deliveries: %v", c.Attempts, err))
+		return m.finish(ctx, keys, req, c, stateFailed, "", fmt.Sprintf("gave up after %d deliveries: %v", c.Attempts, err))
 	}
 	return m.release(ctx, req, c, err)
 }
 
+// ReasonErased is the EMAIL_FAILED reason of a request whose contact was erased before the
+// email was sent: nothing is sent to "[erased]".
+const ReasonErased = "contact erased"
+
 func (m *Mailer) compose(ctx context.Context, req *audit.Event) (Message, error) {
+	if req.Contact != nil && req.Contact.Name == pii.Erased {
+		return Message{}, permanent(ReasonErased)
+	}
+	for _, f := range audit.PersonalFields(req.Type) {
+		if req.Data[f] == pii.Erased {
+			return Message{}, permanent(ReasonErased)
+		}
+	}
 	var shared *contact.Contact
 	if req.Type == "CONTACT_SHARED" && req.Contact != nil {
 		id, err := contact.ParseID(req.Contact.ID)

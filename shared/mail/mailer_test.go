@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/mail"
+	"github.com/contrail/contrail/shared/pii"
 )
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
@@ -71,12 +72,14 @@ func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
 	h := &harness{t: t, db: db, tables: tables}
 	store := audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
 	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &seq{})
+	h.svc.Keyring = stacktest.Keyring(t, tables["KeysTable"])
 	var sender mail.Sender = stacktest.SES(t)
 	if ses != nil {
 		sender = ses(sender)
 	}
 	h.mailer = mail.New(mail.Config{Identity: mail.Identity{From: from}, ContactsTable: tables["ContactsTable"], Audit: store}, db, sender)
 	h.mailer.Clock = func() time.Time { return t0.Add(time.Minute) }
+	h.mailer.Keyring = h.svc.Keyring
 	h.mailer.Jitter = func(d time.Duration) time.Duration { return d }
 	h.mailer.Sleep = func(_ context.Context, d time.Duration) error { h.sleeps = append(h.sleeps, d); return nil }
 	return h
@@ -243,6 +246,10 @@ func (h *harness) events(typ string) []audit.Event {
 		}
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	// Stored sealed: opened as a reader opens them.
+	if err := h.svc.Keyring.NewCache().Open(context.Background(), evs); err != nil {
+		h.t.Fatal(err)
+	}
 	return evs
 }
 
@@ -597,4 +604,31 @@ func TestInterruptedDelivery(t *testing.T) {
 	diff(t, "emails after the lease", 1, len(stacktest.EmailsTo(t, to)))
 	diff(t, "claim state and attempts", []any{"sent", float64(2)}, []any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"]})
 	diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
+}
+
+// TestErasedContact: a request whose contact was erased before the mailer reached it sends
+// nothing (its address reads "[erased]"): EMAIL_FAILED is recorded with the reason "contact
+// erased" and the contact's name "[erased]", in plaintext (there is no key left to seal under).
+func TestErasedContact(t *testing.T) {
+	h := newHarness(t, nil)
+	to := stacktest.Address("erased")
+	id := h.addContact(contact.CreateInput{Name: contactName})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	ctx := context.Background()
+	items, _, err := h.svc.Keyring.EraseTx(ctx, "acme", pii.ContactID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		t.Fatal(err)
+	}
+
+	diff(t, "retries", []string{}, h.handle(h.stream()))
+	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	req := h.events("CONTACT_INVITED")[0]
+	diff(t, "the request reads erased", audit.ContactRef{ID: id, Name: pii.Erased}, *req.Contact)
+	wantFailed := want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID, "reason": mail.ReasonErased})
+	wantFailed.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
+	diff(t, "EMAIL_FAILED", []audit.Event{wantFailed}, h.events("EMAIL_FAILED"))
+	diff(t, "EMAIL_DELIVERED", []audit.Event(nil), h.events("EMAIL_DELIVERED"))
 }

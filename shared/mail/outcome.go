@@ -5,6 +5,7 @@ package mail
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,15 +15,36 @@ import (
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ddb"
+	"github.com/contrail/contrail/shared/pii"
 )
 
 // record writes the outcome event of a done claim: EMAIL_DELIVERED or EMAIL_FAILED, with an
 // id and time derived from the request and the claim, put only if absent, so a repeat
 // records nothing twice.
-func (m *Mailer) record(ctx context.Context, req *audit.Event, c claim) error {
+//
+// It copies the request's contact ref (opened): its name, and EMAIL_FAILED's reason, are
+// sealed again under the contact's data key, bound to the outcome's own id. When the contact
+// was erased meanwhile, the ref reads "[erased]" and nothing is sealed.
+func (m *Mailer) record(ctx context.Context, keys *pii.Cache, req *audit.Event, c claim) error {
 	ev, err := Outcome(req, c.State == stateSent, c.MessageID, c.Reason, c.DoneAt, m.Clock())
 	if err != nil {
 		return err
+	}
+	if ev.Contact != nil {
+		key, err := keys.DataKey(ctx, ev.TenantID, pii.ContactID(ev.Contact.ID))
+		switch {
+		case errors.Is(err, pii.ErrErased):
+			ev.Contact = &audit.ContactRef{ID: ev.Contact.ID, Name: pii.Erased}
+			if ev.Type == "EMAIL_FAILED" {
+				ev.Data["reason"] = ReasonErased
+			}
+		case err != nil:
+			return fmt.Errorf("record the outcome of %s: %w", req.ID, err)
+		default:
+			if err := key.SealEvent(&ev); err != nil {
+				return fmt.Errorf("record the outcome of %s: %w", req.ID, err)
+			}
+		}
 	}
 	item, err := m.Keys.Item(&ev, m.Retention)
 	if err != nil {
