@@ -24,6 +24,7 @@ build-ConnectChannelFunction: ; $(call build_function,connect-channel,ConnectCha
 build-ArchiveContactFunction: ; $(call build_function,archive-contact,ArchiveContactFunction)
 build-UnarchiveContactFunction: ; $(call build_function,unarchive-contact,UnarchiveContactFunction)
 build-DeleteContactFunction: ; $(call build_function,delete-contact,DeleteContactFunction)
+build-EraseContactFunction: ; $(call build_function,erase-contact,EraseContactFunction)
 build-MergeContactsFunction: ; $(call build_function,merge-contacts,MergeContactsFunction)
 build-InviteContactFunction: ; $(call build_function,invite-contact,InviteContactFunction)
 build-MessageContactFunction: ; $(call build_function,message-contact,MessageContactFunction)

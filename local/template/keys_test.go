@@ -22,7 +22,8 @@ var keyWriters = []string{
 	"CreateContactFunction", "ImportContactsFunction", "UpdateContactFunction", "ConnectChannelFunction",
 	"ArchiveContactFunction", "UnarchiveContactFunction", "DeleteContactFunction", "MergeContactsFunction",
 	"InviteContactFunction", "MessageContactFunction", "ShareContactFunction", "CommentContactFunction",
-	"MailerFunction", // seals its outcome events (a request's contact may have no key yet: legacy)
+	"EraseContactFunction", // destroys keys
+	"MailerFunction",       // seals its outcome events (a request's contact may have no key yet: legacy)
 }
 
 var (

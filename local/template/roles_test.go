@@ -37,6 +37,8 @@ var contractRoles = map[string][]httpapi.Role{
 	"POST /v1/contacts/{id}/share":     {httpapi.Agent, httpapi.Admin},
 	"POST /v1/contacts/{id}/comments":  {httpapi.Agent, httpapi.Admin},
 	"GET /v1/contacts/{id}/history":    {httpapi.Agent, httpapi.Admin},
+	// Erasure (issue 12): destroys personal data for good, so an admin only.
+	"POST /v1/contacts/{id}/erase": {httpapi.Admin},
 
 	"POST /v1/audit-events":                         {httpapi.Service, httpapi.Admin},
 	"POST /v1/cobrowse/sessions/{sessionId}/events": {httpapi.Service},

@@ -73,6 +73,7 @@ var registry = []Spec{
 	{Type: "CONTACT_ARCHIVED", Category: CategoryContact, Name: "Contact archived", Description: "A contact was archived."},
 	{Type: "CONTACT_UNARCHIVED", Category: CategoryContact, Name: "Contact unarchived", Description: "An archived contact was made active again."},
 	{Type: "CONTACT_DELETED", Category: CategoryContact, Name: "Contact deleted", Description: "A contact was deleted; the event keeps its name.", Log: "deleted"},
+	{Type: "CONTACT_ERASED", Category: CategoryContact, Name: "Contact erased", Description: "An admin erased a contact's personal data (and that of the contacts merged into it): its data key is destroyed, so its earlier events read \"[erased]\". The event holds no personal data; its contact name is \"[erased]\"."},
 	{Type: "CONTACT_MERGED", Category: CategoryContact, Name: "Contacts merged", Description: "Contacts were merged into a primary contact.", Data: []Field{req("primaryContactId", String), req("mergedContactIds", StringList)}, Log: "merged"},
 	{Type: "CONTACT_UPDATED", Category: CategoryContact, Name: "Contact updated", Description: "A contact's name, email or phone changed.", Data: []Field{personal(req("changes", Object))}},
 	{Type: "CONTACT_INVITED", Category: CategoryContact, Name: "Contact invited", Description: "An invitation email was requested for a contact.", Data: []Field{personal(req("email", String))}},

@@ -117,6 +117,7 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 		"POST /v1/contacts/{id}/share":     r(s.Share),
 		"POST /v1/contacts/{id}/comments":  r(s.AddComment),
 		"GET /v1/contacts/{id}/history":    r(s.History),
+		"POST /v1/contacts/{id}/erase":     httpapi.Route(httpapi.AdminRoles, s.Erase),
 	}
 	return h
 }

@@ -93,9 +93,9 @@ func (s *Service) History(ctx context.Context, r *httpapi.Request) (response, er
 	switch {
 	case err != nil:
 		return response{}, err
-	case !ok || (c.Status == StatusDeleted && !r.Allowed(httpapi.Admin)):
+	case !ok || ((c.Status == StatusDeleted || c.ErasedAt != "") && !r.Allowed(httpapi.Admin)):
 		return response{}, notFound(id)
-	case c.Status == StatusMerged:
+	case c.Status == StatusMerged && c.ErasedAt == "":
 		return response{}, s.mergedError(ctx, c)
 	}
 	q := r.Query()

@@ -41,6 +41,9 @@ type Contact struct {
 	CreatedBy  string    `dynamodbav:"createdBy"`
 	MergedInto ID        `dynamodbav:"mergedInto,omitempty"`
 	MergedFrom []ID      `dynamodbav:"mergedFrom,omitempty"`
+	// ErasedAt is when the contact's personal data was erased (POST /v1/contacts/{id}/erase):
+	// name "[erased]", no email, phone or channels, out of the ByStatus index, 404 everywhere.
+	ErasedAt string `dynamodbav:"erasedAt,omitempty"`
 	// GSI ByStatus: set for active and archived contacts only, so deleted and merged
 	// ones drop out of the index.
 	StatusKey  string `dynamodbav:"statusKey,omitempty"`
@@ -97,8 +100,10 @@ func CreatedKey(createdAt string, id ID) string { return createdAt + "#" + strin
 // IndexByStatus is the contacts table's GSI for GET /v1/contacts?status=.
 const IndexByStatus = "ByStatus"
 
-// Live reports whether the contact is visible through the API (active or archived).
-func (c *Contact) Live() bool { return c.Status == StatusActive || c.Status == StatusArchived }
+// Live reports whether the contact is visible through the API (active or archived, not erased).
+func (c *Contact) Live() bool {
+	return (c.Status == StatusActive || c.Status == StatusArchived) && c.ErasedAt == ""
+}
 
 // setStatus sets the status and keeps the ByStatus key in step.
 func (c *Contact) setStatus(status string) {
