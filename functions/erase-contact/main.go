@@ -12,11 +12,10 @@ import (
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	"github.com/contrail/contrail/shared/logging"
+	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 )
 
 func main() {
-	logging.Setup()
 	svc := contact.NewService(awsclient.Load(context.Background()), env.Load(contact.ReadConfig))
 	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.Erase))
 }

@@ -17,7 +17,7 @@ func erasedBody(id string) map[string]any { return map[string]any{"id": id, "era
 func TestErase(t *testing.T) {
 	h := newHarness(t)
 	a := h.create(`{"name": "Siti", "email": "siti@example.com", "phone": "+62 811 222 333", "channel": "whatsapp", "externalId": "+6281122233399"}`) // 1; events 2, 3
-	h.ok(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Lebih suka WhatsApp."}`}, 201)                           // 4
+	h.ok(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Lebih suka WhatsApp."}`}, 201)                              // 4
 	before := h.events()
 
 	diff(t, "agent", 403, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: agent}).Status)
@@ -106,12 +106,12 @@ func TestEraseMerged(t *testing.T) {
 				want[b] = []any{pii.Erased, pii.Erased}
 			}
 			diff(t, "CONTACT_ADDED as a reader opens it", want, names)
-			diff(t, "B's item is scrubbed", "[erased]", h.item("T#acme#C#"+b)["name"])
+			diff(t, "B's item is scrubbed", "[erased]", h.item("T#acme#C#" + b)["name"])
 			wantA := "Ana"
 			if tc.aErased {
 				wantA = "[erased]"
 			}
-			diff(t, "A's item", wantA, h.item("T#acme#C#"+a)["name"])
+			diff(t, "A's item", wantA, h.item("T#acme#C#" + a)["name"])
 			diff(t, "B answers 404", 404, h.do(req{route: "GET /v1/contacts/{id}", id: b, as: agent}).Status)
 		})
 	}

@@ -98,7 +98,10 @@ func TestFileWrapperRace(t *testing.T) {
 // localKMS serves a fresh local KMS and returns it with a client of it.
 func localKMS(t *testing.T) (*emulator.KMS, *kms.Client) {
 	t.Helper()
-	k := emulator.NewKMS(emulator.KMSOptions{Alias: "contrail-pii"})
+	k, err := emulator.NewKMS(emulator.KMSOptions{Alias: "contrail-pii"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(k)
 	t.Cleanup(srv.Close)
 	return k, kms.NewFromConfig(emulator.Config(srv.URL), func(o *kms.Options) {
