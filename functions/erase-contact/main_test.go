@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,7 +59,13 @@ var secrets = []string{zeldaName, zeldaEmail, zeldaPhone, zeldaExtID, messageTex
 // raw), the events read "[erased]", and the overview counts what it counted before.
 func TestEraseEndToEnd(t *testing.T) {
 	begin := time.Now()
-	s := devstack.StartTest(t, devstack.Options{Functions: []string{
+	logs := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("local stack output:\n%s", logs.String())
+		}
+	})
+	s := devstack.StartTest(t, devstack.Options{Out: logs, Functions: []string{
 		"CreateContactFunction", "ConnectChannelFunction", "MessageContactFunction", "CommentContactFunction",
 		"ShareContactFunction", "MergeContactsFunction", "EraseContactFunction", "GetContactFunction",
 		"ListContactsFunction", "ContactHistoryFunction", "QueryAuditEventsFunction", "MailerFunction",
@@ -312,7 +319,8 @@ func TestEraseEndToEnd(t *testing.T) {
 	// made afterwards; export files expire after 7 days), and the SES emulator's mail,
 	// which is outside Contrail's stores.
 	oldKey := "exports/" + tenant + "/" + oldExport + "."
-	objects, parquets := 0, 0
+	objects, parquets, sawOld := 0, 0, false
+	var allValues bytes.Buffer
 	for _, bucket := range s.Buckets {
 		dir := filepath.Join(s.StateDir, "s3", bucket)
 		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -321,6 +329,11 @@ func TestEraseEndToEnd(t *testing.T) {
 			}
 			rel, _ := filepath.Rel(dir, p)
 			if strings.HasPrefix(filepath.ToSlash(rel), oldKey) {
+				// The scan does see files: this one holds the names.
+				if b, _ := os.ReadFile(p); !bytes.Contains(b, []byte(zeldaName)) {
+					t.Errorf("the export made before the erasure, on disk, lacks %q", zeldaName)
+				}
+				sawOld = true
 				return nil
 			}
 			b, err := os.ReadFile(p)
@@ -333,13 +346,17 @@ func TestEraseEndToEnd(t *testing.T) {
 			check(where, b)
 			if len(b) >= 8 && string(b[:4]) == "PAR1" && string(b[len(b)-4:]) == "PAR1" {
 				parquets++
-				check(where+" (Parquet values)", parquetValues(t, where, b))
+				vals := parquetValues(t, where, b)
+				allValues.Write(vals)
+				check(where+" (Parquet values)", vals)
 			}
 			return nil
 		})
 	}
-	if parquets == 0 {
-		t.Errorf("no Parquet file among %d objects", objects)
+	// The reader does read the values: the erased contacts' ids (not personal) and the
+	// CONTACT_ERASED event are there in the clear.
+	if parquets == 0 || !sawOld || !containsAll(allValues.Bytes(), zelda.ID, quincy.ID, "CONTACT_ERASED", "COMMENT_ADDED") {
+		t.Errorf("%d Parquet files among %d objects (the old export seen: %v); their values lack the contacts' ids or event types", parquets, objects, sawOld)
 	}
 	t.Logf("%d objects scanned, %d of them Parquet", objects, parquets)
 
@@ -347,6 +364,7 @@ func TestEraseEndToEnd(t *testing.T) {
 	// response of a request sent with an Idempotency-Key for 24 h; this test sends none.
 	db := s.DynamoDB()
 	items := 0
+	var allItems bytes.Buffer
 	for logical, table := range s.Tables {
 		p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
 		for p.HasMorePages() {
@@ -360,6 +378,7 @@ func TestEraseEndToEnd(t *testing.T) {
 				var raw bytes.Buffer
 				rawValue(&raw, &types.AttributeValueMemberM{Value: it})
 				check(where, raw.Bytes())
+				allItems.Write(raw.Bytes())
 				var plain map[string]any
 				if err := attributevalue.UnmarshalMap(it, &plain); err != nil {
 					t.Fatal(err)
@@ -369,7 +388,12 @@ func TestEraseEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d items scanned in %d tables; %d leaks; erased %s after the start, checked in %s", items, len(s.Tables), leaks,
+	if !containsAll(allItems.Bytes(), zelda.ID, quincy.ID, erasedMarker, "CONTACT_ERASED") {
+		t.Errorf("the %d items scanned lack the contacts' ids, %q or CONTACT_ERASED", items, erasedMarker)
+	}
+	// The functions' logs (CloudWatch in AWS) carry ids, never personal data.
+	check("the stack's logs", []byte(logs.String()))
+	t.Logf("%d items scanned in %d tables, %d bytes of logs; %d leaks; erased %s after the start, checked in %s", items, len(s.Tables), len(logs.String()), leaks,
 		eraseAt.Sub(start).Round(time.Second), time.Since(eraseAt).Round(time.Second))
 }
 
@@ -450,6 +474,23 @@ func checkErased(t *testing.T, where string, raw []byte, ids ...string) {
 	if d := cmp.Diff(wantTypes, types); d != "" {
 		t.Errorf("%s: the erased contacts' events by type (-want +got):\n%s", where, d)
 	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func containsAll(b []byte, subs ...string) bool {
