@@ -360,8 +360,11 @@ func TestEraseEndToEnd(t *testing.T) {
 	}
 	t.Logf("%d objects scanned, %d of them Parquet", objects, parquets)
 
-	// Every item of every table, scanned raw. Known gap: an idempotency record keeps the
-	// response of a request sent with an Idempotency-Key for 24 h; this test sends none.
+	// Every item of every table, scanned raw. Known gap, still open: an idempotency replay
+	// record (T#<tenant>#IDEM#<key>) keeps the response of a request sent with an
+	// Idempotency-Key, personal data included, for 24 h after an erasure (Erase does not
+	// remove them yet; a fix is under way). So this test sends no Idempotency-Key; once
+	// erasure removes those records, send one on each action here.
 	db := s.DynamoDB()
 	items := 0
 	var allItems bytes.Buffer
