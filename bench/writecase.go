@@ -27,10 +27,20 @@ import (
 	"github.com/contrail/contrail/shared/pii"
 )
 
-// caseWrite times POST /v1/contacts through the real handler (route, roles, body decoding,
-// contact service, one TransactWriteItems of the contact and its CONTACT_ADDED event)
-// against DynamoDB Local, and a bare TransactWriteItems of the same two items, prepared in
-// advance: the difference is Contrail's own cost per request.
+// caseWrite times the write path against DynamoDB Local, in three rows of one run:
+//
+//   - 4: POST /v1/contacts through the real handler (route, roles, body decoding, contact
+//     service, one TransactWriteItems of the contact and its CONTACT_ADDED event) with
+//     sealing off, against a bare TransactWriteItems of the same two items, prepared in
+//     advance: Contrail's own cost per request.
+//   - 4s: the cost of sealing (issue 12, target 1.10): the same handler with the contact
+//     service's keyring (KeysTable, tenant key wrapped by the KMS stand-in) against the same
+//     handler with sealing off (contact.Service.Unsealed, a switch only this bench sets; a
+//     service without a keyring refuses to write). Once for a new contact (its data key is
+//     made and joins the transaction: the tenant key read and unwrapped by KMS) and once for
+//     a comment on an existing contact (its data key and the tenant key read in one
+//     BatchGetItem, the tenant key unwrapped by KMS). Every request makes its own key
+//     cache, as a Lambda invocation does.
 func caseWrite(ctx context.Context, b *bencher) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
@@ -61,41 +71,43 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	cfg := contact.Config{ContactsTable: names["ContactsTable"],
 		Audit: audit.StoreConfig{Table: names["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
-	svc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
-	// Sealing is part of the write: the contact's data key joins its transaction; the tenant
-	// key is wrapped by a local KMS once.
+	// Sealed: as the functions run. The tenant key is wrapped by a local KMS.
+	sealedSvc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
 	k, err := emulator.NewKMS(emulator.KMSOptions{})
 	if err != nil {
 		return err
 	}
 	kmsSrv := httptest.NewServer(k)
 	defer kmsSrv.Close()
-	svc.Keyring = &pii.Keyring{DB: db, Table: names["KeysTable"], Wrapper: &pii.KMSWrapper{
+	sealedSvc.Keyring = &pii.Keyring{DB: db, Table: names["KeysTable"], Wrapper: &pii.KMSWrapper{
 		KMS: kms.NewFromConfig(emulator.Config(kmsSrv.URL), func(o *kms.Options) { o.BaseEndpoint = aws.String(kmsSrv.URL) }), KeyID: k.KeyARN()}}
-	h := httpapi.Route(httpapi.ContactRoles, svc.Create)
+	// Plain: the same service, sealing off, no keyring.
+	plainSvc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
+	plainSvc.Unsealed = true
 
-	raw, err := os.ReadFile(filepath.Join(b.o.root, "events", "create-contact-manual.json"))
+	createEv, err := readEvent(b.o.root, "create-contact-manual.json")
 	if err != nil {
 		return err
 	}
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return err
-	}
-	delete(ev.Headers, "idempotency-key") // one write; the key's replay read is measured apart below
-	contrail := func() error {
-		resp, err := h(ctx, ev)
-		if err != nil {
-			return err
+	delete(createEv.Headers, "idempotency-key") // one write; the key's replay read is not the handler's overhead
+	create := func(svc *contact.Service) func() error {
+		h := httpapi.Route(httpapi.ContactRoles, svc.Create)
+		return func() error {
+			resp, err := h(ctx, createEv)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != 201 {
+				return fmt.Errorf("POST /v1/contacts answered %d: %s", resp.StatusCode, resp.Body)
+			}
+			return nil
 		}
-		if resp.StatusCode != 201 {
-			return fmt.Errorf("POST /v1/contacts answered %d: %s", resp.StatusCode, resp.Body)
-		}
-		return nil
 	}
+	sealedCreate, plainCreate := create(sealedSvc), create(plainSvc)
 
-	// The items the handler writes, read back once, become the bare transaction's template.
-	if err := contrail(); err != nil {
+	// The items the plain handler writes, read back once, become the bare transaction's
+	// template (the tables are empty before).
+	if err := plainCreate(); err != nil {
 		return err
 	}
 	contactItem, err := onlyItem(ctx, db, names["ContactsTable"])
@@ -105,6 +117,9 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	eventItem, err := onlyItem(ctx, db, names["AuditTable"])
 	if err != nil {
 		return err
+	}
+	if holdsSealed(&types.AttributeValueMemberM{Value: eventItem}) {
+		return fmt.Errorf("the event written with sealing off holds a sealed value")
 	}
 	oldContact := contactItem["id"].(*types.AttributeValueMemberS).Value
 	oldEvent := eventItem["id"].(*types.AttributeValueMemberS).Value
@@ -125,12 +140,137 @@ func caseWrite(ctx context.Context, b *bencher) error {
 		_, err := db.TransactWriteItems(ctx, in)
 		return err
 	}
-	c, d, err := b.pair("write", runs, contrail, bare)
+	c, d, err := b.pair("write", runs, plainCreate, bare)
 	if err != nil {
 		return err
 	}
-	b.ratioRow(fmt.Sprintf("4. POST /v1/contacts vs bare TransactWriteItems (%d each)", runs), c, d, 1.15)
+	b.ratioRow(fmt.Sprintf("4. POST /v1/contacts (sealing off) vs bare TransactWriteItems (%d each)", runs), c, d, 1.15)
+
+	// The sealed side must seal: its first create (which also makes the tenant key) writes a
+	// data key and a sealed event.
+	before, err := countItems(ctx, db, names["AuditTable"], true)
+	if err != nil {
+		return err
+	}
+	if err := sealedCreate(); err != nil {
+		return err
+	}
+	after, err := countItems(ctx, db, names["AuditTable"], true)
+	if err != nil {
+		return err
+	}
+	if after != before+1 {
+		return fmt.Errorf("a sealed create wrote %d sealed events, want 1", after-before)
+	}
+	name := fmt.Sprintf("4s. POST /v1/contacts sealed (vs sealing off, %d each)", runs)
+	c, d, err = b.pair(name, runs, sealedCreate, plainCreate)
+	if err != nil {
+		return err
+	}
+	b.ratioRow(name, c, d, 1.10)
+
+	// A comment on an existing contact (made sealed, so it has its data key): both sides
+	// comment on the same contact, one after the other.
+	h := httpapi.Route(httpapi.ContactRoles, sealedSvc.Create)
+	resp, err := h(ctx, createEv)
+	if err != nil {
+		return err
+	}
+	var made struct{ ID string }
+	if err := json.Unmarshal([]byte(resp.Body), &made); err != nil || made.ID == "" {
+		return fmt.Errorf("POST /v1/contacts answered %d %q: no contact id", resp.StatusCode, resp.Body)
+	}
+	commentEv, err := readEvent(b.o.root, "comment-contact-ok.json")
+	if err != nil {
+		return err
+	}
+	old := commentEv.PathParameters["id"]
+	commentEv.PathParameters["id"] = made.ID
+	commentEv.RawPath = strings.Replace(commentEv.RawPath, old, made.ID, 1)
+	commentEv.RequestContext.HTTP.Path = commentEv.RawPath
+	delete(commentEv.Headers, "idempotency-key")
+	comment := func(svc *contact.Service) func() error {
+		h := httpapi.Route(httpapi.ContactRoles, svc.AddComment)
+		return func() error {
+			resp, err := h(ctx, commentEv)
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != 201 {
+				return fmt.Errorf("POST /v1/contacts/{id}/comments answered %d: %s", resp.StatusCode, resp.Body)
+			}
+			return nil
+		}
+	}
+	sealedComment, plainComment := comment(sealedSvc), comment(plainSvc)
+	if before, err = countItems(ctx, db, names["AuditTable"], true); err != nil {
+		return err
+	}
+	if err := sealedComment(); err != nil {
+		return err
+	}
+	if after, err = countItems(ctx, db, names["AuditTable"], true); err != nil {
+		return err
+	}
+	if after != before+1 {
+		return fmt.Errorf("a sealed comment wrote %d sealed events, want 1", after-before)
+	}
+	name = fmt.Sprintf("4s. POST /v1/contacts/{id}/comments sealed (vs sealing off, %d each)", runs)
+	c, d, err = b.pair(name, runs, sealedComment, plainComment)
+	if err != nil {
+		return err
+	}
+	b.ratioRow(name, c, d, 1.10)
 	return nil
+}
+
+// readEvent reads a sample API request from events/.
+func readEvent(root, file string) (events.APIGatewayV2HTTPRequest, error) {
+	var ev events.APIGatewayV2HTTPRequest
+	raw, err := os.ReadFile(filepath.Join(root, "events", file))
+	if err != nil {
+		return ev, err
+	}
+	return ev, json.Unmarshal(raw, &ev)
+}
+
+// countItems counts the items of a table, or (sealed) those holding a sealed value.
+func countItems(ctx context.Context, db *dynamodb.Client, table string, sealed bool) (int, error) {
+	n := 0
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		for _, it := range out.Items {
+			if !sealed || holdsSealed(&types.AttributeValueMemberM{Value: it}) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// holdsSealed reports whether v holds a sealed personal field (pii.Prefix) anywhere.
+func holdsSealed(v types.AttributeValue) bool {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return strings.Contains(x.Value, pii.Prefix)
+	case *types.AttributeValueMemberM:
+		for _, e := range x.Value {
+			if holdsSealed(e) {
+				return true
+			}
+		}
+	case *types.AttributeValueMemberL:
+		for _, e := range x.Value {
+			if holdsSealed(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // onlyItem scans a table that holds exactly one item.
