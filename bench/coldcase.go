@@ -213,6 +213,10 @@ func localRefs(tpl *template.Template) (map[string]string, []emulator.Secret) {
 		refs[id+".Arn"] = "arn:aws:sqs:us-east-1:000000000000:bench-" + id
 		refs[id+".QueueName"] = "bench-" + id
 	}
+	for i, id := range tpl.ResourcesOfType("AWS::KMS::Key") { // nothing calls KMS before ready
+		refs[id] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1)
+		refs[id+".Arn"] = "arn:aws:kms:us-east-1:000000000000:key/" + refs[id]
+	}
 	var secrets []emulator.Secret
 	for _, id := range tpl.ResourcesOfType("AWS::SecretsManager::Secret") {
 		refs[id] = "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id
