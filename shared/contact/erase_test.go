@@ -1,7 +1,14 @@
 package contact_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/pii"
 )
@@ -115,4 +122,88 @@ func TestEraseMerged(t *testing.T) {
 			diff(t, "B answers 404", 404, h.do(req{route: "GET /v1/contacts/{id}", id: b, as: agent}).Status)
 		})
 	}
+}
+
+// TestEraseIdempotencyRecords: the stored answers to keyed requests about a contact are
+// sealed under its data key, so after its erasure the contacts table holds none of its
+// personal data (TTL deletion may lag days), and replaying any of them answers the contact's
+// 404, doing nothing; another contact's records are untouched and replay as before.
+func TestEraseIdempotencyRecords(t *testing.T) {
+	h := newHarness(t)
+	key := func(k string) map[string]string { return map[string]string{"Idempotency-Key": k} }
+	personal := []string{"Siti Rahayu", "siti.rahayu@example.com", "+62 811 222 333", "+6281122233399", "Siti Rahmawati", "Suka WhatsApp saja"}
+	sent := []req{
+		{route: "POST /v1/contacts", as: agent, headers: key("a-create"),
+			body: `{"name": "Siti Rahayu", "email": "siti.rahayu@example.com", "phone": "+62 811 222 333", "channel": "whatsapp", "externalId": "+6281122233399"}`},
+		{route: "PATCH /v1/contacts/{id}", as: agent, headers: key("a-update"), body: `{"name": "Siti Rahmawati"}`},
+		{route: "POST /v1/contacts/{id}/comments", as: agent, headers: key("a-comment"), body: `{"text": "Suka WhatsApp saja"}`},
+	}
+	first := h.do(sent[0])
+	if first.Status != 201 {
+		t.Fatalf("create: %v", first)
+	}
+	a := first.Body.(map[string]any)["id"].(string)
+	for i := range sent[1:] {
+		sent[1+i].id = a
+		if r := h.do(sent[1+i]); r.Status/100 != 2 {
+			t.Fatalf("%s: %v", sent[1+i].route, r)
+		}
+	}
+	replayed := map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
+	again := h.do(sent[0])
+	diff(t, "before the erasure, a replay opens the sealed answer", resp{Status: 201, Headers: replayed, Body: first.Body}, again)
+
+	bReq := req{route: "POST /v1/contacts", as: agent, headers: key("b-create"), body: `{"name": "Budi", "email": "budi@example.com"}`}
+	bFirst := h.do(bReq)
+	b := bFirst.Body.(map[string]any)["id"].(string)
+	bRecord := h.item("T#acme#IDEM#b-create")
+	if bRecord == nil || bRecord["contactId"] != b {
+		t.Fatalf("B's record: %v", bRecord)
+	}
+
+	eraseReq := req{route: "POST /v1/contacts/{id}/erase", id: a, as: admin, headers: key("a-erase")}
+	h.ok(eraseReq, 200)
+	eventsAfter := h.eventTypes()
+
+	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(h.cfg.ContactsTable), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := fmt.Sprintf("%#v", out.Items)
+	for _, it := range out.Items {
+		raw += fmt.Sprint(h.item(it["pk"].(*types.AttributeValueMemberS).Value))
+	}
+	for _, p := range personal {
+		if strings.Contains(raw, p) {
+			t.Errorf("after the erasure the contacts table still holds %q", p)
+		}
+	}
+	if !strings.Contains(raw, "budi@example.com") {
+		t.Errorf("B's contact item lost its email")
+	}
+
+	notFound := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")}
+	for _, q := range sent {
+		diff(t, "replay of "+q.route+" after the erasure", notFound, h.do(q))
+		other := q
+		other.body = `{"name": "Someone else"}`
+		diff(t, "the key with another body after the erasure", 409, h.do(other).Status)
+	}
+	diff(t, "the erasure replays its own answer", resp{Status: 200, Headers: replayed, Body: erasedBody(a)}, h.do(eraseReq))
+	diff(t, "replays record nothing", eventsAfter, h.eventTypes())
+	diff(t, "no contact re-created", 2, len(h.items(h.cfg.ContactsTable))-countIDEM(h))
+
+	diff(t, "B's record untouched", bRecord, h.item("T#acme#IDEM#b-create"))
+	diff(t, "B's create replays", resp{Status: 201, Headers: replayed, Body: bFirst.Body}, h.do(bReq))
+}
+
+// countIDEM counts the idempotency records of the contacts table.
+func countIDEM(h *harness) int {
+	n := 0
+	for _, it := range h.items(h.cfg.ContactsTable) {
+		if strings.Contains(it["pk"].(string), "#IDEM#") {
+			n++
+		}
+	}
+	return n
 }

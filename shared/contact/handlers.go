@@ -17,15 +17,16 @@ type response = events.APIGatewayV2HTTPResponse
 // keyed answers a POST, PATCH or DELETE, which may carry an Idempotency-Key. When the key
 // answered an earlier request with the same body, that answer is replayed (with another body
 // it is a 409 idempotency_key_reused); otherwise answer makes the response from the body and
-// call (nil without a key), under which the response is stored with the change.
+// call (nil without a key), under which the response is stored with the change. An earlier
+// answer about a contact erased since replays as that contact's 404 contact_not_found.
 func (s *Service) keyed(ctx context.Context, r *httpapi.Request, answer func(body []byte, call *idempotency.Call) (response, error)) (response, error) {
 	body, err := r.Body()
 	if err != nil {
 		return response{}, err
 	}
-	call, replayed, err := s.Idem.Start(ctx, r, body)
+	call, replayed, err := s.idem().Start(ctx, r, body)
 	if err != nil {
-		return response{}, err
+		return response{}, replayError(err)
 	}
 	if replayed != nil {
 		return *replayed, nil

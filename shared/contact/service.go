@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/fault"
@@ -192,7 +193,15 @@ func (s *Service) commit(ctx context.Context, what string, call *idempotency.Cal
 		items = append(items, txItem{write: w, onFail: fmt.Errorf("event %s exists already", ev.ID)})
 	}
 	if call != nil {
-		w, err := s.Idem.PutTx(call, resp)
+		// The response about the contact is stored sealed under its data key: erasing the
+		// contact leaves the record unreadable (a replay is then its 404).
+		put := s.Idem.PutTx
+		if key.Contact != "" {
+			put = func(c *idempotency.Call, r events.APIGatewayV2HTTPResponse) (types.TransactWriteItem, error) {
+				return s.Idem.PutSealedTx(c, r, key)
+			}
+		}
+		w, err := put(call, resp)
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("%s: %w", what, err)
 		}
@@ -200,9 +209,9 @@ func (s *Service) commit(ctx context.Context, what string, call *idempotency.Cal
 	}
 	err := s.Store.transact(ctx, what, items)
 	if errors.Is(err, errIdempotent) {
-		twin, err := s.Idem.Replay(ctx, call)
+		twin, err := s.idem().Replay(ctx, call)
 		if err != nil {
-			return events.APIGatewayV2HTTPResponse{}, err
+			return events.APIGatewayV2HTTPResponse{}, replayError(err)
 		}
 		if twin == nil { // the twin's record expired in between: vanishingly rare
 			return events.APIGatewayV2HTTPResponse{}, fault.New(fault.Conflict, "idempotency_key_in_use", "A request with this Idempotency-Key is being processed; retry in a moment.")
@@ -213,6 +222,26 @@ func (s *Service) commit(ctx context.Context, what string, call *idempotency.Cal
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	return resp, nil
+}
+
+// idem is the idempotency store with the service's keyring, which opens the responses
+// stored sealed for a contact.
+func (s *Service) idem() *idempotency.Store {
+	st := *s.Idem
+	if st.Keyring == nil {
+		st.Keyring = s.Keyring
+	}
+	return &st
+}
+
+// replayError answers a replay of a response about a contact erased since as that contact's
+// 404 contact_not_found, as the route itself now would.
+func replayError(err error) error {
+	var erased *idempotency.ErasedError
+	if errors.As(err, &erased) {
+		return notFound(ID(erased.Contact))
+	}
+	return err
 }
 
 // keys returns a fresh cache of the keyring for one request (never shared between requests).
