@@ -17,9 +17,10 @@ import (
 )
 
 // Cache is one invocation's view of the keyring: the tenant and data keys it has read so
-// far. Make one per invocation (NewCache) and drop it at the end: a key erased meanwhile
-// must not linger in a warm container, so nothing is cached across invocations. Safe for
-// concurrent use.
+// far. Make one per invocation (NewCache) and drop it at the end: a data key erased
+// meanwhile must not linger in a warm container, so no data key is kept across invocations
+// (the tenant keys a Cache unwraps are kept by the Keyring, see Keyring.TenantKeyTTL). Safe
+// for concurrent use.
 type Cache struct {
 	ring    *Keyring
 	mu      sync.Mutex

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -80,21 +81,115 @@ type DB interface {
 
 var _ DB = (*dynamodb.Client)(nil)
 
-// Keyring keeps the tenant and data keys in KeysTable. It holds no keys itself: an
-// invocation reads them through a Cache of its own (NewCache).
+// Keyring keeps the tenant and data keys in KeysTable. An invocation reads them through a
+// Cache of its own (NewCache); the keyring itself keeps only unwrapped tenant keys, for
+// TenantKeyTTL, so that a warm container does not call KMS once per request (see the package
+// comment for why tenant keys may be kept and data keys may not). Make one per process.
 type Keyring struct {
 	DB      DB
 	Table   string // KeysTable
 	Wrapper Wrapper
 	Clock   ident.Clock // nil = ident.SystemClock
+	// TenantKeyTTL is how long an unwrapped tenant key is kept for every Cache of the
+	// keyring: 0 = DefaultTenantKeyTTL, negative = not kept (each Cache unwraps its own).
+	TenantKeyTTL time.Duration
+
+	tenantKeys tenantKeyCache
 }
 
-func (r *Keyring) now() string {
-	if r.Clock == nil {
-		return audit.FormatTime(ident.SystemClock())
-	}
-	return audit.FormatTime(r.Clock())
+// DefaultTenantKeyTTL is how long a keyring keeps an unwrapped tenant key by default, and
+// maxTenantKeys how many it keeps at most.
+const (
+	DefaultTenantKeyTTL = 10 * time.Minute
+	maxTenantKeys       = 64
+)
+
+// tenantKeyCache holds unwrapped tenant keys by tenant and wrapped key: a tenant key item
+// that changed (another wrapped key) is unwrapped anew, never answered from the cache.
+type tenantKeyCache struct {
+	mu   sync.Mutex
+	keys map[tenantKeyRef]keptTenantKey
 }
+
+type tenantKeyRef struct {
+	t       tenant.ID
+	wrapped string
+}
+
+type keptTenantKey struct {
+	aead  cipher.AEAD // safe for concurrent use (AES-GCM keeps no state between calls)
+	until time.Time
+}
+
+func (r *Keyring) clock() time.Time {
+	if r.Clock == nil {
+		return ident.SystemClock()
+	}
+	return r.Clock()
+}
+
+func (r *Keyring) tenantKeyTTL() time.Duration {
+	if r.TenantKeyTTL == 0 {
+		return DefaultTenantKeyTTL
+	}
+	return r.TenantKeyTTL
+}
+
+// keptTenantKey returns the tenant key kept for t and wrapped, nil when none is (or it expired).
+func (r *Keyring) keptTenantKey(t tenant.ID, wrapped []byte) cipher.AEAD {
+	if r.tenantKeyTTL() < 0 {
+		return nil
+	}
+	c := &r.tenantKeys
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ref := tenantKeyRef{t, string(wrapped)}
+	k, ok := c.keys[ref]
+	if !ok {
+		return nil
+	}
+	if !r.clock().Before(k.until) {
+		delete(c.keys, ref)
+		return nil
+	}
+	return k.aead
+}
+
+// keepTenantKey keeps aead, t's key as wrapped, for the TTL; when the cache is full, expired
+// keys go first, then the one expiring soonest.
+func (r *Keyring) keepTenantKey(t tenant.ID, wrapped []byte, aead cipher.AEAD) {
+	ttl := r.tenantKeyTTL()
+	if ttl < 0 {
+		return
+	}
+	c := &r.tenantKeys
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := r.clock()
+	if c.keys == nil {
+		c.keys = map[tenantKeyRef]keptTenantKey{}
+	}
+	ref := tenantKeyRef{t, string(wrapped)}
+	if _, ok := c.keys[ref]; !ok && len(c.keys) >= maxTenantKeys {
+		var soonest tenantKeyRef
+		var first time.Time
+		for k, v := range c.keys {
+			if !now.Before(v.until) {
+				delete(c.keys, k)
+				continue
+			}
+			if first.IsZero() || v.until.Before(first) {
+				soonest, first = k, v.until
+			}
+		}
+		if len(c.keys) >= maxTenantKeys {
+			delete(c.keys, soonest)
+		}
+	}
+	c.keys[ref] = keptTenantKey{aead: aead, until: now.Add(ttl)}
+}
+
+func (r *Keyring) now() string { return audit.FormatTime(r.clock()) }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
@@ -159,11 +254,15 @@ func unwrapDataKey(tk cipher.AEAD, t tenant.ID, c ContactID, wrapped []byte) (Da
 	return DataKey{Tenant: t, Contact: c, aead: aead}, nil
 }
 
-// unwrapTenantKey opens a tenant key item with the Wrapper.
+// unwrapTenantKey opens a tenant key item with the Wrapper, or answers it from the keys the
+// keyring keeps (errors are never kept: a Cache keeps its own for its invocation).
 func (r *Keyring) unwrapTenantKey(ctx context.Context, t tenant.ID, item map[string]types.AttributeValue) (cipher.AEAD, error) {
 	wrapped := bin(item, attrWrapped)
 	if len(wrapped) == 0 {
 		return nil, fmt.Errorf("tenant %s: %w: its key item holds no key", t, ErrTenantKeyUnavailable)
+	}
+	if aead := r.keptTenantKey(t, wrapped); aead != nil {
+		return aead, nil
 	}
 	key, err := r.Wrapper.Unwrap(ctx, t, wrapped)
 	if err != nil {
@@ -173,6 +272,7 @@ func (r *Keyring) unwrapTenantKey(ctx context.Context, t tenant.ID, item map[str
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w: %w", t, ErrTenantKeyUnavailable, err)
 	}
+	r.keepTenantKey(t, wrapped, aead)
 	return aead, nil
 }
 

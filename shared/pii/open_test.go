@@ -279,6 +279,7 @@ func TestOpenFetchesKeysOnce(t *testing.T) {
 		batch := makeEvents(2, 3, 2)
 		f.db.Calls()
 		f.wrapper.unwraps.Store(0)
+		f.ring.ForgetTenantKeys() // a fresh process: the writers' unwraps are kept
 		c := f.ring.NewCache()
 		open(t, c, batch)
 		if d := cmp.Diff(map[string]int{"BatchGetItem": 1}, f.db.Calls()); d != "" {
