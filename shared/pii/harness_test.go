@@ -2,7 +2,6 @@ package pii_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
@@ -122,14 +122,16 @@ func (w *countingWrapper) Unwrap(ctx context.Context, t tenant.ID, wrapped []byt
 	return w.Wrapper.Unwrap(ctx, t, wrapped)
 }
 
-// fixture is a keyring over a fresh KeysTable of DynamoDB Local, a master key file of its
-// own, a fixed clock and ULIDs.
+// fixture is a keyring over a fresh KeysTable of DynamoDB Local, a KMS stand-in of its own
+// (emulator.KMS, its key in memory: what pii.NewKeyring uses locally), a fixed clock and
+// ULIDs.
 type fixture struct {
 	t       *testing.T
 	raw     *dynamodb.Client
 	db      *countingDB
 	table   string
-	master  string
+	kms     *kms.Client // the fixture's KMS stand-in
+	keyARN  string      // its key
 	wrapper *countingWrapper
 	ring    *pii.Keyring
 	clock   *clock
@@ -140,8 +142,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{t: t, raw: stacktest.DynamoDB(t), table: stacktest.Tables(t)["KeysTable"], clock: &clock{now: t0}}
 	f.db = &countingDB{DB: f.raw, calls: map[string]int{}}
-	f.master = filepath.Join(t.TempDir(), ".local", pii.MasterKeyFile)
-	f.wrapper = &countingWrapper{Wrapper: &pii.FileWrapper{Path: f.master}}
+	k, client := localKMS(t)
+	f.kms, f.keyARN = client, k.KeyARN()
+	f.wrapper = &countingWrapper{Wrapper: &pii.KMSWrapper{KMS: client, KeyID: f.keyARN}}
 	f.ring = &pii.Keyring{DB: f.db, Table: f.table, Wrapper: f.wrapper, Clock: f.clock.Now}
 	f.ids = ident.NewGenerator(f.clock.Now)
 	return f

@@ -3,8 +3,6 @@ package pii_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -257,7 +255,8 @@ func TestKeyItems(t *testing.T) {
 	if tpk != "T#"+string(tn)+"#TK" || apk != "T#"+string(tn)+"#DK#"+string(a) {
 		t.Errorf("keys %q, %q", tpk, apk)
 	}
-	// wrapped: nonce (12) ‖ 32-byte key ‖ tag (16), for the file wrapper and the data keys alike.
+	// wrapped: a data key is nonce (12) ‖ 32-byte key ‖ tag (16); a tenant key is the KMS
+	// stand-in's ciphertext blob: version (1) ‖ key id (36) ‖ nonce (12) ‖ key (32) ‖ tag (16).
 	wrapped := func(item map[string]any) map[string]any {
 		if w, ok := item["wrappedKey"].([]byte); ok {
 			item["wrappedKey"] = len(w)
@@ -269,7 +268,7 @@ func TestKeyItems(t *testing.T) {
 		pk   string
 		want map[string]any
 	}{
-		{"tenant key", tpk, map[string]any{"pk": tpk, "itemType": "tenantKey", "tenantId": string(tn), "wrappedKey": 60, "createdAt": at}},
+		{"tenant key", tpk, map[string]any{"pk": tpk, "itemType": "tenantKey", "tenantId": string(tn), "wrappedKey": 97, "createdAt": at}},
 		{"data key with a merge", apk, map[string]any{"pk": apk, "itemType": "dataKey", "tenantId": string(tn), "contactId": string(a), "wrappedKey": 60, "createdAt": at,
 			"mergedFrom": []string{string(b)}}},
 		{"data key made for an existing contact", bpk, map[string]any{"pk": bpk, "itemType": "dataKey", "tenantId": string(tn), "contactId": string(b), "wrappedKey": 60, "createdAt": at}},
@@ -380,24 +379,21 @@ func TestKeyLoss(t *testing.T) {
 		damage func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring
 		want   error
 	}{
-		{"another master key", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
-			other := filepath.Join(f.t.TempDir(), "master.key")
-			if _, err := (&pii.FileWrapper{Path: other}).Wrap(context.Background(), tn, make([]byte, 32)); err != nil {
-				f.t.Fatal(err)
-			}
-			return &pii.Keyring{DB: f.db, Table: f.table, Wrapper: &pii.FileWrapper{Path: other}}
+		{"another KMS key", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
+			k, client := localKMS(f.t) // a KMS whose key never wrapped the tenant's
+			return &pii.Keyring{DB: f.db, Table: f.table, Wrapper: &pii.KMSWrapper{KMS: client, KeyID: k.KeyARN()}}
 		}, pii.ErrTenantKeyUnavailable},
-		{"master key file missing", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
-			if err := os.Remove(f.master); err != nil {
-				f.t.Fatal(err)
-			}
-			return &pii.Keyring{DB: f.db, Table: f.table, Wrapper: &pii.FileWrapper{Path: f.master}}
+		{"KMS key missing", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
+			return &pii.Keyring{DB: f.db, Table: f.table, Wrapper: &pii.KMSWrapper{KMS: f.kms, KeyID: "alias/deleted"}}
 		}, pii.ErrTenantKeyUnavailable},
-		{"master key file damaged", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
-			if err := os.WriteFile(f.master, []byte("0123456789abcdef"), 0o600); err != nil {
-				f.t.Fatal(err)
-			}
-			return &pii.Keyring{DB: f.db, Table: f.table, Wrapper: &pii.FileWrapper{Path: f.master}}
+		{"wrapped tenant key damaged", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
+			// The same keyring, which keeps the unwrapped key: changed bytes are unwrapped anew.
+			pk, _ := pii.TenantKeyPK(tn)
+			item := f.item(pk)
+			w := item["wrappedKey"].([]byte)
+			w[len(w)-1] ^= 1
+			f.putItem(item)
+			return f.ring
 		}, pii.ErrTenantKeyUnavailable},
 		{"tenant key item deleted", func(f *fixture, tn tenant.ID, a, b pii.ContactID) *pii.Keyring {
 			pk, _ := pii.TenantKeyPK(tn)

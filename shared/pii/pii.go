@@ -5,8 +5,10 @@
 // archive keep the ciphertext; nothing in them is rewritten.
 //
 // Keys (KeysTable, see keyring.go) are an envelope: each tenant has a 256-bit tenant key,
-// wrapped by a Wrapper (KMS in AWS, a master key file under .local/ locally); each contact
-// has a 256-bit data key, wrapped under its tenant's key.
+// wrapped by a Wrapper (KMSWrapper: the KMS key KEYS_KMS_KEY_ARN names; locally the local
+// stack's KMS stand-in, local/emulator's KMS, which keeps its key in
+// .local/keys/PersonalDataKey.json); each contact has a 256-bit data key, wrapped under its
+// tenant's key.
 //
 //   - Writers seal: Cache.Create (a new contact: the key's Put joins the contact's own
 //     transaction) or Cache.DataKey (an existing contact: get or create), then
@@ -63,7 +65,7 @@ func (id ContactID) Valid() bool { return contactIDPattern.MatchString(string(id
 // Errors a caller tells apart with errors.Is. Each is wrapped with what was being done.
 var (
 	// ErrTenantKeyUnavailable: the tenant's key is missing although data is sealed under it,
-	// or the Wrapper cannot unwrap it (wrong or missing master key, KMS refusing). Every
+	// or the Wrapper cannot unwrap it (another or a missing KMS key, KMS refusing). Every
 	// sealed value of the tenant is unreadable: log at ERROR and fail, never show Erased.
 	ErrTenantKeyUnavailable = errors.New("the tenant's personal-data key is unavailable")
 	// ErrDataKeyLost: a value is sealed under a contact's data key, but the keyring has
