@@ -139,8 +139,12 @@ func (m *Mailer) finish(ctx context.Context, keys *pii.Cache, req *audit.Event, 
 		vals[":m"] = s(messageID)
 	}
 	if reason != "" {
+		stored, err := m.sealReason(ctx, keys, req, c.PK, reason)
+		if err != nil {
+			return fmt.Errorf("mark mail claim %s %s: %w", c.PK, state, err)
+		}
 		set += ", reason = :why"
-		vals[":why"] = s(reason)
+		vals[":why"] = s(stored)
 	}
 	_, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(m.Config.ContactsTable),
@@ -160,6 +164,46 @@ func (m *Mailer) finish(ctx context.Context, keys *pii.Cache, req *audit.Event, 
 			"attempt", c.Attempts, "reason", reason)
 	}
 	return m.record(ctx, keys, req, c)
+}
+
+// ReasonField is the field a claim's reason is sealed for (with the claim's pk as the event
+// id): an SES refusal may quote the recipient's address, and the claim outlives an erasure
+// (ClaimRetention, and TTL deletion's lag).
+const ReasonField = "mail.reason"
+
+// sealReason returns reason as the claim stores it: sealed under the data key of req's
+// contact, bound to the claim; ReasonErased when the contact was erased; as it is when req
+// names no contact.
+func (m *Mailer) sealReason(ctx context.Context, keys *pii.Cache, req *audit.Event, pk, reason string) (string, error) {
+	if req.Contact == nil || !pii.ContactID(req.Contact.ID).Valid() {
+		return reason, nil
+	}
+	key, err := keys.DataKey(ctx, req.TenantID, pii.ContactID(req.Contact.ID))
+	if errors.Is(err, pii.ErrErased) {
+		return ReasonErased, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("seal the reason: %w", err)
+	}
+	return key.Seal(pk, ReasonField, reason)
+}
+
+// openReason returns a claim's reason as sealReason stored it: opened, or ReasonErased once
+// the contact was erased.
+func openReason(ctx context.Context, keys *pii.Cache, req *audit.Event, c claim) (string, error) {
+	if !pii.IsSealed(c.Reason) || req.Contact == nil {
+		return c.Reason, nil
+	}
+	v := []pii.Value{{Tenant: req.TenantID, ContactID: req.Contact.ID, EventID: c.PK, Field: ReasonField, V: c.Reason}}
+	if err := keys.OpenValues(ctx, v); err != nil {
+		return "", fmt.Errorf("open the reason of mail claim %s: %w", c.PK, err)
+	}
+	switch r, _ := v[0].V.(string); r {
+	case pii.Erased:
+		return ReasonErased, nil
+	default:
+		return r, nil
+	}
 }
 
 func s(v string) dbtypes.AttributeValue { return &dbtypes.AttributeValueMemberS{Value: v} }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -631,4 +632,67 @@ func TestErasedContact(t *testing.T) {
 	wantFailed.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
 	diff(t, "EMAIL_FAILED", []audit.Event{wantFailed}, h.events("EMAIL_FAILED"))
 	diff(t, "EMAIL_DELIVERED", []audit.Event(nil), h.events("EMAIL_DELIVERED"))
+}
+
+// TestFailureReasonSealed: an SES refusal may quote the recipient's address; the claim (kept
+// ClaimRetention, in the contacts table) stores its reason sealed under the contact's data
+// key, so after the contact's erasure it holds nothing readable, and an outcome recorded from
+// the claim then (a redelivery after a crash between the claim and the event) reads "contact
+// erased".
+func TestFailureReasonSealed(t *testing.T) {
+	to := stacktest.Address("quoted")
+	msg := "Email address is not verified. The following identities failed the check: " + to
+	f := &failingSES{errs: []error{&sestypes.MessageRejected{Message: aws.String(msg)}}}
+	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
+	id := h.addContact(contact.CreateInput{Name: "Eve"})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	batch := h.stream()
+	diff(t, "retries", []string{}, h.handle(batch))
+	req := h.events("CONTACT_INVITED")[0]
+	reason := "SES refused the email: MessageRejected: " + msg
+	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID, "reason": reason})}, h.events("EMAIL_FAILED"))
+
+	stored, _ := h.claim(req.ID)["reason"].(string)
+	if !pii.IsSealed(stored) || strings.Contains(stored, to) {
+		t.Fatalf("the claim's reason is stored as %q, want it sealed", stored)
+	}
+	ctx := context.Background()
+	open := func() any {
+		v := []pii.Value{{Tenant: "acme", ContactID: id, EventID: mail.ClaimPK("acme", req.ID), Field: mail.ReasonField, V: stored}}
+		if err := h.svc.Keyring.NewCache().OpenValues(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		return v[0].V
+	}
+	diff(t, "the claim's reason opened", reason, open())
+
+	items, _, err := h.svc.Keyring.EraseTx(ctx, "acme", pii.ContactID(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "the claim's reason after the erasure", pii.Erased, open())
+
+	// The outcome event lost (a crash between marking the claim and recording it): the
+	// redelivery records it from the claim, whose reason now reads "contact erased".
+	out, err := h.db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(h.tables["AuditTable"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		if typ, _ := it["type"].(*dbtypes.AttributeValueMemberS); typ != nil && typ.Value == "EMAIL_FAILED" {
+			if _, err := h.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(h.tables["AuditTable"]),
+				Key: map[string]dbtypes.AttributeValue{"pk": it["pk"], "sk": it["sk"]}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	got := h.events("EMAIL_FAILED")
+	if len(got) != 1 || got[0].Data["reason"] != mail.ReasonErased {
+		t.Errorf("EMAIL_FAILED recorded from the claim after the erasure: %v", got)
+	}
+	diff(t, "SES calls", 1, f.calls)
 }

@@ -26,7 +26,11 @@ import (
 // sealed again under the contact's data key, bound to the outcome's own id. When the contact
 // was erased meanwhile, the ref reads "[erased]" and nothing is sealed.
 func (m *Mailer) record(ctx context.Context, keys *pii.Cache, req *audit.Event, c claim) error {
-	ev, err := Outcome(req, c.State == stateSent, c.MessageID, c.Reason, c.DoneAt, m.Clock())
+	reason, err := openReason(ctx, keys, req, c)
+	if err != nil {
+		return err
+	}
+	ev, err := Outcome(req, c.State == stateSent, c.MessageID, reason, c.DoneAt, m.Clock())
 	if err != nil {
 		return err
 	}
