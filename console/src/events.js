@@ -4,7 +4,7 @@ export const TYPES = {
     CONTACT_ADDED: 'Contact added', CONTACT_CONNECTED: 'Contact connected', CONTACT_ARCHIVED: 'Contact archived',
     CONTACT_UNARCHIVED: 'Contact unarchived', CONTACT_DELETED: 'Contact deleted', CONTACT_MERGED: 'Contacts merged',
     CONTACT_UPDATED: 'Contact updated', CONTACT_INVITED: 'Contact invited', MESSAGE_SENT: 'Message sent',
-    CONTACT_SHARED: 'Contact shared', COMMENT_ADDED: 'Comment added',
+    CONTACT_SHARED: 'Contact shared', COMMENT_ADDED: 'Comment added', CONTACT_ERASED: 'Contact erased',
   },
   email: { EMAIL_DELIVERED: 'Email delivered', EMAIL_FAILED: 'Email failed' },
   platform: {
@@ -45,7 +45,7 @@ export function summary(e) {
     case 'CONTACT_ADDED': return `Added${e.source ? ` via ${e.source.replace(/_/g, ' ')}` : ''}${e.channel ? ` on ${e.channel}` : ''}${d.email ? ` · ${d.email}` : ''}`;
     case 'CONTACT_CONNECTED': return `Connected ${e.channel || 'a channel'} identity ${d.externalId || ''}`.trim();
     case 'CONTACT_MERGED': return `Merged ${(d.mergedContactIds || []).length} contact(s) into ${d.primaryContactId || 'the primary'}: ${(d.mergedContactIds || []).join(', ')}`;
-    case 'CONTACT_UPDATED': return 'Changed ' + Object.keys(d.changes || {}).join(', ');
+    case 'CONTACT_UPDATED': return typeof d.changes === 'string' ? `Changed ${d.changes}` : 'Changed ' + Object.keys(d.changes || {}).join(', ');
     case 'CONTACT_INVITED': return `Invitation to ${d.email}`;
     case 'MESSAGE_SENT': return `To ${d.to}: “${clip(d.text)}”`;
     case 'CONTACT_SHARED': return `Shared with ${d.email}${d.note ? ` — “${clip(d.note)}”` : ''}`;
@@ -53,6 +53,7 @@ export function summary(e) {
     case 'EMAIL_DELIVERED': return 'The email was accepted for delivery' + (d.messageId ? ` (message ${d.messageId})` : '');
     case 'EMAIL_FAILED': return `The email could not be sent: ${d.reason || 'no reason given'}`;
     case 'CONTACT_DELETED': return 'Deleted; the name is kept in the log';
+    case 'CONTACT_ERASED': return 'Personal data erased: earlier events show [erased]; ids, times and counts stay';
     case 'REPORT_VIEWED': return `Report ${d.report}`;
     case 'REPORT_EXPORTED': return `Export of ${d.report}${d.rows != null ? `, ${d.rows} rows` : ''}`;
     case 'AUDIT_LOG_VIEWED': return d.filters && Object.keys(d.filters).length ? 'Filters ' + Object.entries(d.filters).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') : 'No filters';

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn, check, AGENT } from './helpers.js';
+import { signIn, check, AGENT, ADMIN } from './helpers.js';
 
 // Each action from the contact's page shows in its History, newest first, with who and when.
 test('contact page: create, then every action shows in History', async ({ page }) => {
@@ -176,4 +176,41 @@ test('import a CSV: per-row errors; list filter and paging; delete with confirma
   await page.getByRole('link', { name: 'Archived' }).click();
   await expect(page.getByRole('link', { name: 'Imported One' })).toBeVisible();
   await check(page, '12-contacts-archived');
+});
+
+// An admin erases a contact's personal data: the confirmation needs the word typed (by
+// keyboard), the contact leaves the list, and its history keeps every event with [erased]
+// where the name and texts were.
+test('contact page: an admin erases a contact, its history shows [erased]', async ({ page }) => {
+  await signIn(page, ADMIN, '/console/contacts');
+  await page.getByRole('button', { name: 'Add contact' }).click();
+  const dlg = page.getByRole('dialog', { name: 'Add contact' });
+  await dlg.getByLabel('Name (required)').fill('Grace Erasable');
+  await dlg.getByLabel('Email').fill('grace.erasable@example.com');
+  await dlg.getByRole('button', { name: 'Add contact' }).click();
+  await expect(page.getByRole('heading', { name: 'Grace Erasable', level: 1 })).toBeVisible();
+  await page.getByLabel('Add comment').fill('Grace asked about her invoice 4471.');
+  await page.getByRole('button', { name: 'Save comment' }).click();
+  await expect(page.getByText('Comment added.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Erase personal data' }).click();
+  const erase = page.getByRole('dialog', { name: "Erase this contact's personal data?" });
+  await expect(erase).toContainText('This cannot be undone.');
+  await expect(erase.getByRole('button', { name: 'Erase for good' })).toBeDisabled();
+  await erase.getByLabel('Type ERASE to confirm').focus();
+  await page.keyboard.type('erase');
+  await check(page, '12b-erase-confirm', { fullPage: false });
+  await page.keyboard.press('Enter'); // submits the form
+  await expect(page.getByText('The personal data of “Grace Erasable” was erased.')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Grace Erasable' })).toHaveCount(0);
+
+  await page.goBack(); // the browser's Back: the erased contact's page again
+  await expect(page.getByRole('heading', { name: 'Contact not found', level: 1 })).toBeVisible();
+  const history = page.getByRole('list', { name: 'History entries' });
+  await expect(history.locator('li[data-type=CONTACT_ERASED]')).toContainText('by Rina Admin');
+  await expect(history.locator('li[data-type=COMMENT_ADDED]')).toContainText('“[erased]”');
+  await expect(history.locator('li[data-type=CONTACT_ADDED]')).toContainText('[erased]');
+  await expect(page.locator('main')).not.toContainText('Grace');
+  await expect(page.locator('main')).not.toContainText('invoice 4471');
+  await check(page, '12c-erased-history');
 });

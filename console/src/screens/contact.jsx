@@ -31,7 +31,11 @@ export function ContactPage({ id }) {
       <Page title={err.status === 404 ? 'Contact not found' : 'Contact'} crumbs={[['Contacts', href('/contacts')], ['Contact']]}>
         <ErrorBox error={err} onRetry={err.status === 404 ? null : contact.reload} />
         {err.status === 404 && <p>It may have been deleted. <a href={href('/contacts')}>Back to contacts</a>.</p>}
-        {err.status === 404 && session()?.role === 'admin' && <History id={id} refreshKey={0} deleted />}
+        {err.status === 404 && session()?.role === 'admin' && <>
+          <p><button type="button" class="danger" onClick={() => setDialog('erase')}>Erase personal data</button></p>
+          <EraseDialog id={id} open={dialog === 'erase'} onClose={() => setDialog(null)} />
+          <History id={id} refreshKey={0} deleted />
+        </>}
       </Page>
     );
   }
@@ -83,6 +87,7 @@ export function ContactPage({ id }) {
       <ConnectDialog c={c} open={dialog === 'connect'} onClose={() => setDialog(null)} done={done} />
       <MergeDialog c={c} open={dialog === 'merge'} onClose={() => setDialog(null)} done={done} />
       <DeleteDialog c={c} open={dialog === 'delete'} onClose={() => setDialog(null)} />
+      <EraseDialog id={c.id} name={c.name} open={dialog === 'erase'} onClose={() => setDialog(null)} />
     </Page>
   );
 }
@@ -113,6 +118,7 @@ function Actions({ c, setDialog, done }) {
         <button type="button" class="secondary" onClick={() => setDialog('connect')}>Connect channel</button>
         <button type="button" class="secondary" onClick={() => setDialog('merge')}>Merge contacts</button>
         <button type="button" class="danger" onClick={() => setDialog('delete')}>Delete contact</button>
+        {session()?.role === 'admin' && <button type="button" class="danger" onClick={() => setDialog('erase')}>Erase personal data</button>}
       </div>
       <ErrorBox error={error} />
     </section>
@@ -238,15 +244,36 @@ function MergeDialog({ c, open, onClose, done }) {
 }
 
 function DeleteDialog({ c, open, onClose }) {
-  const [confirm, setConfirm] = useState('');
-  const s = useSubmit(() => api(`/v1/contacts/${encodeURIComponent(c.id)}`, { method: 'DELETE' }), () => navigate('/contacts?' + qs({ notice: `Contact “${c.name}” deleted.` })));
   return (
-    <Dialog open={open} onClose={() => { setConfirm(''); s.setError(null); onClose(); }} title="Delete this contact?" id="delete">
+    <ConfirmDialog open={open} onClose={onClose} id="delete" word="DELETE" title="Delete this contact?" keep="Keep the contact" go="Delete for good"
+      warning={<>“{c.name}” is removed for good; the audit log keeps a record that it was deleted, and by whom.</>}
+      run={() => api(`/v1/contacts/${encodeURIComponent(c.id)}`, { method: 'DELETE' })}
+      onDone={() => navigate('/contacts?' + qs({ notice: `Contact “${c.name}” deleted.` }))} />
+  );
+}
+
+// EraseDialog erases a contact's personal data (admins): active, archived or already deleted.
+function EraseDialog({ id, name, open, onClose }) {
+  const who = name ? `“${name}”` : 'this contact';
+  return (
+    <ConfirmDialog open={open} onClose={onClose} id="erase" word="ERASE" title="Erase this contact's personal data?" keep="Keep the data" go="Erase for good"
+      warning={<>The name, email, phone, channel ids and the texts of messages, comments and shares of {who} become unreadable everywhere, in its history, the audit log, reports and exports made from now on; they show as [erased]. Counts, ids and times stay. Contacts merged into it are erased too.</>}
+      run={() => api(`/v1/contacts/${encodeURIComponent(id)}/erase`, { method: 'POST' })}
+      onDone={() => navigate('/contacts?' + qs({ notice: `The personal data of ${who} was erased.` }))} />
+  );
+}
+
+// ConfirmDialog asks to type a word before an action that cannot be undone.
+function ConfirmDialog({ open, onClose, id, word, title, warning, keep, go, run, onDone }) {
+  const [confirm, setConfirm] = useState('');
+  const s = useSubmit(run, onDone);
+  return (
+    <Dialog open={open} onClose={() => { setConfirm(''); s.setError(null); onClose(); }} title={title} id={id}>
       <form onSubmit={s.submit} noValidate>
-        <div class="notice danger" role="note"><p><strong>This cannot be undone.</strong> “{c.name}” is removed for good; the audit log keeps a record that it was deleted, and by whom.</p></div>
-        <Field label={`Type DELETE to confirm`} id="del-confirm"><input id="del-confirm" value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} autocomplete="off" /></Field>
+        <div class="notice danger" role="note"><p><strong>This cannot be undone.</strong> {warning}</p></div>
+        <Field label={`Type ${word} to confirm`} id={`${id}-confirm`}><input id={`${id}-confirm`} value={confirm} onInput={(e) => setConfirm(e.currentTarget.value)} autocomplete="off" /></Field>
         <ErrorBox error={s.error} />
-        <div class="dialog-actions"><button type="button" class="secondary" onClick={onClose}>Keep the contact</button><button type="submit" class="danger" disabled={s.busy || confirm.trim().toUpperCase() !== 'DELETE'}>Delete for good</button></div>
+        <div class="dialog-actions"><button type="button" class="secondary" onClick={onClose}>{keep}</button><button type="submit" class="danger" disabled={s.busy || confirm.trim().toUpperCase() !== word}>{go}</button></div>
       </form>
     </Dialog>
   );
