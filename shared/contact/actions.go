@@ -127,9 +127,14 @@ type decide func(old, next *Contact, now time.Time) (outcome, error)
 // (conditional on the version read), the extra writes, the events and the idempotency record
 // in one transaction.
 func (s *Service) act(ctx context.Context, r *httpapi.Request, id ID, call *idempotency.Call, what string, d decide) (response, error) {
+	keys := s.prefetchKey(ctx, r.TenantID, id)
 	old, err := s.Load(ctx, r.TenantID, id)
+	cache, kerr := keys()
 	if err != nil {
 		return response{}, err
+	}
+	if kerr != nil {
+		return response{}, kerr
 	}
 	now := s.Clock()
 	next := old.clone()
@@ -143,7 +148,7 @@ func (s *Service) act(ctx context.Context, r *httpapi.Request, id ID, call *idem
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", what, id, err)
 	}
-	key, err := s.dataKey(ctx, r.TenantID, id)
+	key, err := s.dataKey(ctx, cache, r.TenantID, id)
 	if err != nil {
 		return response{}, err
 	}

@@ -80,7 +80,11 @@ func (s *Service) merge(ctx context.Context, by Caller, ids []ID, call *idempote
 	writes = append([]txItem{put}, writes...)
 	// The primary's key item records every contact folded in (merges of merges too), so
 	// erasing the primary destroys their keys as well.
-	key, err := s.dataKey(ctx, by.TenantID, primary.ID)
+	cache, err := s.keys()
+	if err != nil && !s.Unsealed {
+		return response{}, err
+	}
+	key, err := s.dataKey(ctx, cache, by.TenantID, primary.ID)
 	if err != nil {
 		return response{}, err
 	}

@@ -252,15 +252,12 @@ func (s *Service) keys() (*pii.Cache, error) {
 	return s.Keyring.NewCache(), nil
 }
 
-// dataKey returns the data key of the existing contact id, to seal the events of an action
-// on it: a contact erased meanwhile is 404 contact_not_found, as after the erasure.
-func (s *Service) dataKey(ctx context.Context, t tenant.ID, id ID) (pii.DataKey, error) {
+// dataKey returns the data key of the existing contact id through cache (see prefetchKey),
+// to seal the events of an action on it: a contact erased meanwhile is 404
+// contact_not_found, as after the erasure.
+func (s *Service) dataKey(ctx context.Context, cache *pii.Cache, t tenant.ID, id ID) (pii.DataKey, error) {
 	if s.Unsealed {
 		return pii.DataKey{}, nil
-	}
-	cache, err := s.keys()
-	if err != nil {
-		return pii.DataKey{}, err
 	}
 	k, err := cache.DataKey(ctx, t, pii.ContactID(id))
 	if errors.Is(err, pii.ErrErased) {
@@ -270,4 +267,25 @@ func (s *Service) dataKey(ctx context.Context, t tenant.ID, id ID) (pii.DataKey,
 		return pii.DataKey{}, fmt.Errorf("the data key of contact %s: %w", id, err)
 	}
 	return k, nil
+}
+
+// prefetchKey starts reading contact id's data key into a fresh cache, read-only, while the
+// caller reads the contact, so that the key costs no round trip after the contact's own.
+// wait returns the cache once that read is done.
+func (s *Service) prefetchKey(ctx context.Context, t tenant.ID, id ID) (wait func() (*pii.Cache, error)) {
+	if s.Unsealed {
+		return func() (*pii.Cache, error) { return nil, nil }
+	}
+	cache, err := s.keys()
+	if err != nil {
+		return func() (*pii.Cache, error) { return nil, err }
+	}
+	done := make(chan error, 1)
+	go func() { done <- cache.Prefetch(ctx, t, pii.ContactID(id)) }()
+	return func() (*pii.Cache, error) {
+		if err := <-done; err != nil {
+			return nil, fmt.Errorf("the data key of contact %s: %w", id, err)
+		}
+		return cache, nil
+	}
 }

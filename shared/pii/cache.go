@@ -228,6 +228,25 @@ func (c *Cache) newDataKey(ctx context.Context, t tenant.ID, id ContactID) (Data
 	return DataKey{Tenant: t, Contact: id, aead: aead}, wrapped, nil
 }
 
+// Prefetch reads the data keys of contacts ids of tenant t (with the tenant's key item) into
+// the cache, creating nothing: a writer starts it beside its own read of the contact, so that
+// DataKey then answers from the cache instead of a read after it.
+func (c *Cache) Prefetch(ctx context.Context, t tenant.ID, ids ...ContactID) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	refs := make([]keyRef, len(ids))
+	for i, id := range ids {
+		if _, err := DataKeyPK(t, id); err != nil {
+			return fmt.Errorf("prefetch data keys: %w", err)
+		}
+		refs[i] = keyRef{t, id}
+	}
+	if err := c.fetch(ctx, refs); err != nil {
+		return fmt.Errorf("prefetch data keys: %w", err)
+	}
+	return nil
+}
+
 // DataKey returns the data key of an existing contact, for a writer sealing an event about
 // it. A contact from before sealing has none yet: it is created (and kept) on the spot, by
 // a conditional write that a concurrent creator or eraser wins. ErrErased when the contact

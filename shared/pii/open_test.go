@@ -340,3 +340,47 @@ func TestOpenValues(t *testing.T) {
 		t.Errorf("values (-want +got):\n%s", d)
 	}
 }
+
+// Prefetch reads a contact's key (and its tenant's) in one BatchGetItem and creates nothing,
+// even for a contact that has no key; DataKey then answers from the cache.
+func TestPrefetch(t *testing.T) {
+	f := newFixture(t)
+	tn := f.tenant()
+	known, unknown := f.contact(), f.contact()
+	f.create(tn, known)
+	f.db.Calls()
+	c := f.ring.NewCache()
+	if err := c.Prefetch(context.Background(), tn, known, unknown); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{"BatchGetItem": 1}, f.db.Calls()); d != "" {
+		t.Errorf("prefetch calls (-want +got):\n%s", d)
+	}
+	got, err := c.DataKey(context.Background(), tn, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{}, f.db.Calls()); d != "" {
+		t.Errorf("DataKey after Prefetch made calls (-want +got):\n%s", d)
+	}
+	// Sealed with the prefetched key, an event opens with the key the contact was made with.
+	e := f.event(tn, known, "COMMENT_ADDED", "Person", map[string]any{"text": "hello"})
+	events := []audit.Event{stored(t, sealed(t, got, e))}
+	if err := f.ring.NewCache().Open(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]audit.Event{stored(t, e)}, events); d != "" {
+		t.Errorf("opened (-want +got):\n%s", d)
+	}
+	f.db.Calls()
+	if err := c.Prefetch(context.Background(), tn, pii.ContactID("not-a-ulid")); err == nil {
+		t.Error("Prefetch accepted an id that is not a contact id")
+	}
+	c2 := f.ring.NewCache()
+	if err := c2.Prefetch(context.Background(), tn, unknown); err != nil {
+		t.Fatal(err)
+	}
+	if calls := f.db.Calls(); calls["PutItem"]+calls["UpdateItem"] != 0 {
+		t.Errorf("Prefetch wrote: %v", calls)
+	}
+}
