@@ -143,11 +143,17 @@ func (sm *secretsManager) authenticate(r *http.Request, body []byte) error {
 	if err := sm.signer.SignHTTP(r.Context(), localCredentials(), req, hex.EncodeToString(sum[:]), "secretsmanager", scope[2], at); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	want := authFields(strings.TrimPrefix(req.Header.Get("Authorization"), signingAlgorithm+" "))
-	if want["Credential"] != fields["Credential"] || want["SignedHeaders"] != fields["SignedHeaders"] || !sameSignature(want["Signature"], fields["Signature"]) {
+	if !signedAlike(req, fields) {
 		return clientError("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")
 	}
 	return nil
+}
+
+// signedAlike reports whether req, signed again here with the local credentials, carries the
+// credential, signed headers and signature the client sent (fields, from authFields).
+func signedAlike(req *http.Request, fields map[string]string) bool {
+	got := authFields(strings.TrimPrefix(req.Header.Get("Authorization"), signingAlgorithm+" "))
+	return got["Credential"] == fields["Credential"] && got["SignedHeaders"] == fields["SignedHeaders"] && sameSignature(got["Signature"], fields["Signature"])
 }
 
 // authFields splits the fields of a SigV4 Authorization header after its algorithm

@@ -264,11 +264,7 @@ func (c *Cache) DataKey(ctx context.Context, t tenant.ID, id ContactID) (DataKey
 		return DataKey{}, fmt.Errorf("%s: %w", what, err)
 	}
 	e := c.keys[ref]
-	switch e.state {
-	case keyErased:
-		return DataKey{}, fmt.Errorf("%s: %w", what, ErrErased)
-	case keyPresent:
-		k, err := c.resolve(ctx, ref, e)
+	if k, done, err := c.known(ctx, ref, e); done {
 		if err != nil {
 			return DataKey{}, fmt.Errorf("%s: %w", what, err)
 		}
@@ -302,17 +298,26 @@ func (c *Cache) DataKey(ctx context.Context, t tenant.ID, id ContactID) (DataKey
 	}
 	e = entryOf(item)
 	c.keys[ref] = e
-	switch e.state {
-	case keyErased:
-		return DataKey{}, fmt.Errorf("%s: %w", what, ErrErased)
-	case keyPresent:
-		k, err := c.resolve(ctx, ref, e)
+	if k, done, err := c.known(ctx, ref, e); done {
 		if err != nil {
 			return DataKey{}, fmt.Errorf("%s: %w", what, err)
 		}
 		return k, nil
 	}
 	return DataKey{}, fmt.Errorf("%s: its creation was refused, yet it holds no key", what)
+}
+
+// known answers for a key entry that is settled: erased (ErrErased) or present (the key);
+// done is false for a contact that has no key yet.
+func (c *Cache) known(ctx context.Context, ref keyRef, e *keyEntry) (k DataKey, done bool, err error) {
+	switch e.state {
+	case keyErased:
+		return DataKey{}, true, ErrErased
+	case keyPresent:
+		k, err := c.resolve(ctx, ref, e)
+		return k, true, err
+	}
+	return DataKey{}, false, nil
 }
 
 // Value is one personal value as stored, with what it was sealed for: OpenValues' unit, for
