@@ -13,6 +13,7 @@ import { ContactPage } from './screens/contact.jsx';
 const lazy = {
   reports: () => import('./screens/reports.jsx'),
   activity: () => import('./screens/activity.jsx'),
+  settings: () => import('./screens/settings.jsx'),
 };
 
 function Lazy({ load, name, props }) {
@@ -34,6 +35,7 @@ const ROUTES = [
   ['/reports/contact/:log', (p, q) => <Lazy load={lazy.reports} name="ReportLog" props={{ log: p.log, query: q }} />, true],
   ['/reports/schedules', (p, q) => <Lazy load={lazy.reports} name="Schedules" props={{ query: q }} />, true],
   ['/manager/activity-logs', (p, q) => <Lazy load={lazy.activity} name="AuditLog" props={{ query: q }} />, true],
+  ['/manager/settings', () => <Lazy load={lazy.settings} name="Settings" />, true],
   ['/manager/activity-logs/sessions/:sessionId', (p, q) => <Lazy load={lazy.activity} name="SessionView" props={{ sessionId: p.sessionId, query: q }} />, true],
 ];
 
@@ -49,7 +51,8 @@ function Shell({ s, route, children }) {
           <ul>
             {admin && <li><a href={href('/reports/contact')} aria-current={is('/reports')}>Reports › Contact</a></li>}
             <li><a href={href('/contacts')} aria-current={is('/contacts')}>Contacts</a></li>
-            {admin && <li><a href={href('/manager/activity-logs')} aria-current={is('/manager')}>Manager › Activity Logs</a></li>}
+            {admin && <li><a href={href('/manager/activity-logs')} aria-current={is('/manager/activity-logs')}>Manager › Activity Logs</a></li>}
+            {admin && <li><a href={href('/manager/settings')} aria-current={is('/manager/settings')}>Settings</a></li>}
           </ul>
         </nav>
         <div class="who">
