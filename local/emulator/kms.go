@@ -348,20 +348,7 @@ func (k *KMS) authenticate(r *http.Request, body []byte) error {
 	}
 	// The request to sign again: method, Host, path, query and only the headers the client
 	// says it signed (what else reached us is not covered).
-	u := *r.URL
-	u.Scheme, u.Host = "http", r.Host
-	req := (&http.Request{Method: r.Method, URL: &u, Host: r.Host, Header: http.Header{}}).WithContext(r.Context())
-	for _, h := range strings.Split(fields["SignedHeaders"], ";") {
-		switch h = strings.ToLower(h); h {
-		case "host":
-		case "content-length":
-			req.ContentLength = r.ContentLength
-		default:
-			if vs := r.Header.Values(h); len(vs) > 0 {
-				req.Header[http.CanonicalHeaderKey(h)] = vs
-			}
-		}
-	}
+	req := canonicalRequest(r, r.URL.RawQuery, strings.Split(fields["SignedHeaders"], ";"))
 	sum := sha256.Sum256(body)
 	if err := k.signer.SignHTTP(r.Context(), localCredentials(), req, hex.EncodeToString(sum[:]), "kms", cred[2], at); err != nil {
 		return fmt.Errorf("sign: %w", err)

@@ -186,7 +186,7 @@ func (s *s3Front) checkHeaderSigned(r *http.Request, auth string) error {
 		return malformed("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 	}
 	signed := strings.Split(fields["SignedHeaders"], ";")
-	req := s.canonicalRequest(r, r.URL.RawQuery, signed)
+	req := canonicalRequest(r, r.URL.RawQuery, signed)
 	if err := s.signer.SignHTTP(r.Context(), localCredentials(), req, payload, "s3", cred.region, at, s3SignerOptions); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
@@ -232,7 +232,7 @@ func (s *s3Front) checkPresigned(r *http.Request, q url.Values) error {
 	if v := q.Get("X-Amz-Content-Sha256"); v != "" {
 		payload = v
 	}
-	req := s.canonicalRequest(r, unsigned.Encode(), strings.Split(q.Get("X-Amz-SignedHeaders"), ";"))
+	req := canonicalRequest(r, unsigned.Encode(), strings.Split(q.Get("X-Amz-SignedHeaders"), ";"))
 	uri, _, err := s.signer.PresignHTTP(r.Context(), localCredentials(), req, payload, "s3", cred.region, at, s3SignerOptions,
 		func(o *v4.SignerOptions) { o.DisableHeaderHoisting = true })
 	if err != nil {
@@ -272,7 +272,7 @@ func sameSignature(a, b string) bool {
 
 // canonicalRequest is the request to sign again: r's method, Host, path as sent and query,
 // and only the headers the client says it signed (what else reached us is not covered).
-func (s *s3Front) canonicalRequest(r *http.Request, rawQuery string, signed []string) *http.Request {
+func canonicalRequest(r *http.Request, rawQuery string, signed []string) *http.Request {
 	path := r.URL.EscapedPath()
 	if uri := r.RequestURI; strings.HasPrefix(uri, "/") {
 		path, _, _ = strings.Cut(uri, "?")

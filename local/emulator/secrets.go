@@ -139,7 +139,7 @@ func (sm *secretsManager) authenticate(r *http.Request, body []byte) error {
 	}
 	sum := sha256.Sum256(body)
 	// The canonical request is built as the S3 server builds it: the signed headers only.
-	req := (*s3Front)(nil).canonicalRequest(r, r.URL.RawQuery, strings.Split(fields["SignedHeaders"], ";"))
+	req := canonicalRequest(r, r.URL.RawQuery, strings.Split(fields["SignedHeaders"], ";"))
 	if err := sm.signer.SignHTTP(r.Context(), localCredentials(), req, hex.EncodeToString(sum[:]), "secretsmanager", scope[2], at); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
