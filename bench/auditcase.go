@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -20,16 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/contrail/contrail/local/emulator"
-	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/auditlog"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
 	"github.com/contrail/contrail/shared/ident"
-	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -54,33 +46,13 @@ import (
 func caseAudit(ctx context.Context, b *bencher) error {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: b.o.root})
+	st, err := startHandlerStack(ctx, b.o.root)
 	if err != nil {
 		return err
 	}
-	defer p.Stop()
-	db := dynamodb.NewFromConfig(emulator.Config(p.Endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	tpl, err := template.Load(filepath.Join(b.o.root, template.FileName))
-	if err != nil {
-		return err
-	}
+	defer st.Stop()
+	db, tpl := st.db, st.tpl
 	refs, secrets := localRefs(tpl)
-	for _, tb := range tpl.Tables() {
-		if _, err := db.CreateTable(ctx, tb.CreateTableInput(refs[tb.LogicalID])); err != nil {
-			return fmt.Errorf("create table %s: %w", tb.LogicalID, err)
-		}
-		w := dynamodb.NewTableExistsWaiter(db)
-		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(refs[tb.LogicalID])}, time.Minute); err != nil {
-			return err
-		}
-	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	k, err := emulator.NewKMS(emulator.KMSOptions{})
-	if err != nil {
-		return err
-	}
-	kmsSrv := httptest.NewServer(k)
-	defer kmsSrv.Close()
 
 	// service builds a function's service as its main.go does (auditlog.NewService over
 	// env.Load(read)): the configuration read from the function's environment in
@@ -113,8 +85,7 @@ func caseAudit(ctx context.Context, b *bencher) error {
 		}
 		svc := auditlog.New(cfg, db, ident.SystemClock)
 		if cfg.Keys.Table != "" {
-			svc.Keyring = &pii.Keyring{DB: db, Table: cfg.Keys.Table, Wrapper: &pii.KMSWrapper{
-				KMS: kms.NewFromConfig(emulator.Config(kmsSrv.URL), func(o *kms.Options) { o.BaseEndpoint = aws.String(kmsSrv.URL) }), KeyID: k.KeyARN()}}
+			svc.Keyring = st.keyring() // its table is cfg.Keys.Table, named by localRefs
 		}
 		return svc, nil
 	}

@@ -5,18 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-
-	"github.com/contrail/contrail/local/emulator"
-	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
@@ -33,36 +26,12 @@ import (
 func casePII(ctx context.Context, b *bencher) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: b.o.root})
+	st, err := startHandlerStack(ctx, b.o.root, "KeysTable")
 	if err != nil {
 		return err
 	}
-	defer p.Stop()
-	db := dynamodb.NewFromConfig(emulator.Config(p.Endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	tpl, err := template.Load(filepath.Join(b.o.root, template.FileName))
-	if err != nil {
-		return err
-	}
-	table := "bench-KeysTable"
-	for _, tb := range tpl.Tables() {
-		if tb.LogicalID != "KeysTable" {
-			continue
-		}
-		if _, err := db.CreateTable(ctx, tb.CreateTableInput(table)); err != nil {
-			return fmt.Errorf("create table %s: %w", table, err)
-		}
-	}
-	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
-		return err
-	}
-	k, err := emulator.NewKMS(emulator.KMSOptions{})
-	if err != nil {
-		return err
-	}
-	srv := httptest.NewServer(k)
-	defer srv.Close()
-	kc := kms.NewFromConfig(emulator.Config(srv.URL), func(o *kms.Options) { o.BaseEndpoint = aws.String(srv.URL) })
-	ring := &pii.Keyring{DB: db, Table: table, Wrapper: &pii.KMSWrapper{KMS: kc, KeyID: k.KeyARN()}}
+	defer st.Stop()
+	ring := st.keyring()
 
 	// The data: days of CONTACT_ADDED events of tenant "pii" about contacts (ULIDs).
 	days, perDay, contacts := 30, 400, 300

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,10 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/contrail/contrail/local/emulator"
-	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
@@ -45,43 +39,17 @@ import (
 func caseWrite(ctx context.Context, b *bencher) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	p, err := emulator.StartDynamoDB(ctx, emulator.Options{Root: b.o.root})
+	st, err := startHandlerStack(ctx, b.o.root, "ContactsTable", "AuditTable", "KeysTable")
 	if err != nil {
 		return err
 	}
-	defer p.Stop()
-	db := dynamodb.NewFromConfig(emulator.Config(p.Endpoint), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	tpl, err := template.Load(filepath.Join(b.o.root, template.FileName))
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	for _, tb := range tpl.Tables() {
-		name := "bench-" + tb.LogicalID
-		names[tb.LogicalID] = name
-		if _, err := db.CreateTable(ctx, tb.CreateTableInput(name)); err != nil {
-			return fmt.Errorf("create table %s: %w", name, err)
-		}
-	}
-	for _, name := range names {
-		w := dynamodb.NewTableExistsWaiter(db)
-		if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
-			return err
-		}
-	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	cfg := contact.Config{ContactsTable: names["ContactsTable"],
-		Audit: audit.StoreConfig{Table: names["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
+	defer st.Stop()
+	db := st.db
+	cfg := contact.Config{ContactsTable: benchTable("ContactsTable"),
+		Audit: audit.StoreConfig{Table: benchTable("AuditTable"), Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
 	// Sealed: as the functions run. The tenant key is wrapped by a local KMS.
 	sealedSvc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
-	k, err := emulator.NewKMS(emulator.KMSOptions{})
-	if err != nil {
-		return err
-	}
-	kmsSrv := httptest.NewServer(k)
-	defer kmsSrv.Close()
-	sealedSvc.Keyring = &pii.Keyring{DB: db, Table: names["KeysTable"], Wrapper: &pii.KMSWrapper{
-		KMS: kms.NewFromConfig(emulator.Config(kmsSrv.URL), func(o *kms.Options) { o.BaseEndpoint = aws.String(kmsSrv.URL) }), KeyID: k.KeyARN()}}
+	sealedSvc.Keyring = st.keyring()
 	// Plain: the same service, sealing off, no keyring.
 	plainSvc := contact.NewWith(cfg, db, ident.SystemClock, ident.NewGenerator(ident.SystemClock))
 	plainSvc.Unsealed = true
@@ -111,11 +79,11 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	if err := plainCreate(); err != nil {
 		return err
 	}
-	contactItem, err := onlyItem(ctx, db, names["ContactsTable"])
+	contactItem, err := onlyItem(ctx, db, benchTable("ContactsTable"))
 	if err != nil {
 		return err
 	}
-	eventItem, err := onlyItem(ctx, db, names["AuditTable"])
+	eventItem, err := onlyItem(ctx, db, benchTable("AuditTable"))
 	if err != nil {
 		return err
 	}
@@ -130,8 +98,8 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	for i := range inputs {
 		r := strings.NewReplacer(oldContact, ids.New(), oldEvent, ids.New())
 		inputs[i] = &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String(names["ContactsTable"]), Item: replaceItem(contactItem, r), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-			{Put: &types.Put{TableName: aws.String(names["AuditTable"]), Item: replaceItem(eventItem, r), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			{Put: &types.Put{TableName: aws.String(benchTable("ContactsTable")), Item: replaceItem(contactItem, r), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			{Put: &types.Put{TableName: aws.String(benchTable("AuditTable")), Item: replaceItem(eventItem, r), ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		}}
 	}
 	next := 0
@@ -149,14 +117,14 @@ func caseWrite(ctx context.Context, b *bencher) error {
 
 	// The sealed side must seal: its first create (which also makes the tenant key) writes a
 	// data key and a sealed event.
-	before, err := countItems(ctx, db, names["AuditTable"], true)
+	before, err := countItems(ctx, db, benchTable("AuditTable"), true)
 	if err != nil {
 		return err
 	}
 	if err := sealedCreate(); err != nil {
 		return err
 	}
-	after, err := countItems(ctx, db, names["AuditTable"], true)
+	after, err := countItems(ctx, db, benchTable("AuditTable"), true)
 	if err != nil {
 		return err
 	}
@@ -204,13 +172,13 @@ func caseWrite(ctx context.Context, b *bencher) error {
 		}
 	}
 	sealedComment, plainComment := comment(sealedSvc), comment(plainSvc)
-	if before, err = countItems(ctx, db, names["AuditTable"], true); err != nil {
+	if before, err = countItems(ctx, db, benchTable("AuditTable"), true); err != nil {
 		return err
 	}
 	if err := sealedComment(); err != nil {
 		return err
 	}
-	if after, err = countItems(ctx, db, names["AuditTable"], true); err != nil {
+	if after, err = countItems(ctx, db, benchTable("AuditTable"), true); err != nil {
 		return err
 	}
 	if after != before+1 {
@@ -235,7 +203,7 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	if err != nil {
 		return err
 	}
-	tk, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(names["KeysTable"]), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: tpk}}})
+	tk, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(benchTable("KeysTable")), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: tpk}}})
 	if err != nil {
 		return err
 	}
