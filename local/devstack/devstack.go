@@ -70,6 +70,7 @@ type Options struct {
 
 // Stack is a running local stack.
 type Stack struct {
+	testOut  *lockedBuffer     // StartTest's capture of the output, when it made one
 	URL      string            // the API, e.g. http://127.0.0.1:3000
 	Root     string            // repository root
 	StateDir string            // .local

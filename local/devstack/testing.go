@@ -26,8 +26,9 @@ func StartTest(t testing.TB, o Options) *Stack {
 	if o.StateDir == "" {
 		o.StateDir = t.TempDir()
 	}
+	var out *lockedBuffer
 	if o.Out == nil {
-		out := &lockedBuffer{}
+		out = &lockedBuffer{}
 		o.Out = out
 		t.Cleanup(func() {
 			if t.Failed() {
@@ -44,12 +45,22 @@ func StartTest(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatalf("start the local stack: %v", err)
 	}
+	s.testOut = out
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("stop the local stack: %v", err)
 		}
 	})
 	return s
+}
+
+// Output is what a stack started by StartTest (without Options.Out) printed so far: the
+// functions' logs included.
+func (s *Stack) Output() string {
+	if s.testOut == nil {
+		return ""
+	}
+	return s.testOut.String()
 }
 
 // Client calls a stack's API in a test as the bearer of one token.
