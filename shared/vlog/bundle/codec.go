@@ -1,0 +1,261 @@
+package bundle
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"unicode/utf8"
+)
+
+// Writer writes a bundle one entry at a time, so an export of a year of a busy tenant never
+// holds its leaves in memory: NewWriter writes the header, Add each entry in index order,
+// Close the tiles. The output has one entry and one tile a line.
+type Writer struct {
+	w     *bufio.Writer
+	buf   bytes.Buffer // one encoded entry
+	enc   *json.Encoder
+	h     Header
+	count int
+	last  int64
+	err   error
+}
+
+// NewWriter writes h (its Format set to v1 when empty) and opens the entries.
+func NewWriter(w io.Writer, h Header) (*Writer, error) {
+	if h.Format == "" {
+		h.Format = Format
+	}
+	if h.Format != Format {
+		return nil, fmt.Errorf("write bundle: format %q is not %s", h.Format, Format)
+	}
+	wr := &Writer{w: bufio.NewWriterSize(w, 64<<10), h: h}
+	wr.enc = json.NewEncoder(&wr.buf)
+	wr.enc.SetEscapeHTML(false)
+	head, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("write bundle header: %w", err)
+	}
+	// The header's fields, then the entries: `{...,"checkpoint":"...",` + "\n\"entries\":[".
+	wr.write(head[:len(head)-1])
+	wr.write([]byte(",\n\"entries\":["))
+	return wr, wr.err
+}
+
+func (w *Writer) write(p []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(p)
+	}
+}
+
+// Add writes one entry. Entries come in increasing index order, inside [First, Next); a leaf
+// must be valid UTF-8, since it travels as a JSON string and must come back byte for byte.
+func (w *Writer) Add(e Entry) error {
+	if w.err != nil {
+		return w.err
+	}
+	switch {
+	case e.Index < w.h.First || e.Index >= w.h.Next:
+		return fmt.Errorf("write bundle entry %d: outside [%d,%d)", e.Index, w.h.First, w.h.Next)
+	case w.count > 0 && e.Index <= w.last:
+		return fmt.Errorf("write bundle entry %d: after entry %d; entries go in increasing index order", e.Index, w.last)
+	case !utf8.Valid(e.Leaf):
+		return fmt.Errorf("write bundle entry %d: leaf is not valid UTF-8 and would not survive a JSON string", e.Index)
+	}
+	if w.count > 0 {
+		w.write([]byte(","))
+	}
+	w.write([]byte("\n"))
+	w.buf.Reset()
+	if err := w.enc.Encode(entryJSON{Index: &e.Index, Leaf: ptr(string(e.Leaf))}); err != nil {
+		w.err = err
+	}
+	w.write(bytes.TrimSuffix(w.buf.Bytes(), []byte("\n")))
+	w.count++
+	w.last = e.Index
+	return w.err
+}
+
+// Close writes the tiles (C2SP path to hashes) and ends the bundle. It does not close the
+// underlying writer.
+func (w *Writer) Close(tiles map[string][]byte) error {
+	paths := make([]string, 0, len(tiles))
+	for p := range tiles {
+		if _, err := ParseTilePath(p); err != nil {
+			return fmt.Errorf("write bundle tiles: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	w.write([]byte("],\n\"tiles\":{"))
+	for i, p := range paths {
+		if i > 0 {
+			w.write([]byte(","))
+		}
+		w.write(fmt.Appendf(nil, "\n%q:%q", p, base64.StdEncoding.EncodeToString(tiles[p])))
+	}
+	w.write([]byte("}}\n"))
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err != nil {
+		return fmt.Errorf("write bundle: %w", w.err)
+	}
+	return nil
+}
+
+// Write writes b whole.
+func Write(w io.Writer, b *Bundle) error {
+	bw, err := NewWriter(w, b.Header)
+	if err != nil {
+		return err
+	}
+	for _, e := range b.Entries {
+		if err := bw.Add(e); err != nil {
+			return err
+		}
+	}
+	return bw.Close(b.Tiles)
+}
+
+type entryJSON struct {
+	Index *int64  `json:"index"`
+	Leaf  *string `json:"leaf"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Read reads a whole bundle into memory.
+func Read(r io.Reader) (*Bundle, error) {
+	b := &Bundle{}
+	h, tiles, err := decode(r, func(e Entry) error {
+		b.Entries = append(b.Entries, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.Header, b.Tiles = h, tiles
+	return b, nil
+}
+
+// decode reads a bundle, handing each entry to each as it comes rather than keeping it.
+// Fields may come in any order; an unknown or repeated field, a missing one or trailing
+// data is an error, and so is any format but v1.
+func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, error) {
+	var h Header
+	var tiles map[string][]byte
+	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	dec.DisallowUnknownFields()
+	fail := func(format string, a ...any) (Header, map[string][]byte, error) {
+		return Header{}, nil, fmt.Errorf("read bundle: "+format, a...)
+	}
+	if err := expectDelim(dec, '{'); err != nil {
+		return fail("%v", err)
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fail("%v", err)
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return fail("field %q given twice", key)
+		}
+		seen[key] = true
+		switch key {
+		case "format":
+			err = dec.Decode(&h.Format)
+			if err == nil && h.Format != Format {
+				return fail("format %q is not %s, the one this verifier reads", h.Format, Format)
+			}
+		case "origin":
+			err = dec.Decode(&h.Origin)
+		case "from":
+			err = dec.Decode(&h.From)
+		case "to":
+			err = dec.Decode(&h.To)
+		case "first":
+			err = dec.Decode(&h.First)
+		case "next":
+			err = dec.Decode(&h.Next)
+		case "checkpoint":
+			err = dec.Decode(&h.Checkpoint)
+		case "entries":
+			err = decodeEntries(dec, each)
+		case "tiles":
+			tiles, err = decodeTiles(dec)
+		default:
+			return fail("unknown field %q", key)
+		}
+		if err != nil {
+			return fail("field %q: %v", key, err)
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return fail("%v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fail("data after the bundle's closing brace")
+	}
+	for _, k := range []string{"format", "origin", "first", "next", "checkpoint", "entries", "tiles"} {
+		if !seen[k] {
+			return fail("field %q missing", k)
+		}
+	}
+	return h, tiles, nil
+}
+
+func decodeEntries(dec *json.Decoder, each func(Entry) error) error {
+	if err := expectDelim(dec, '['); err != nil {
+		return err
+	}
+	for n := 0; dec.More(); n++ {
+		var e entryJSON
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("entry %d: %w", n, err)
+		}
+		if e.Index == nil || e.Leaf == nil {
+			return fmt.Errorf("entry %d: needs both index and leaf", n)
+		}
+		if err := each(Entry{Index: *e.Index, Leaf: []byte(*e.Leaf)}); err != nil {
+			return err
+		}
+	}
+	return expectDelim(dec, ']')
+}
+
+func decodeTiles(dec *json.Decoder) (map[string][]byte, error) {
+	var raw map[string]string
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	tiles := make(map[string][]byte, len(raw))
+	for p, s := range raw {
+		data, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("tile %s: not base64: %w", p, err)
+		}
+		tiles[p] = data
+	}
+	return tiles, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("bundle ends where %q was expected", want)
+	}
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("found %v where %q was expected", tok, want)
+	}
+	return nil
+}
