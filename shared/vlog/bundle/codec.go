@@ -91,14 +91,14 @@ func (w *Writer) Close(tiles map[string][]byte) error {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	w.write([]byte("],\n\"tiles\":{"))
+	w.write([]byte("\n],\n\"tiles\":{"))
 	for i, p := range paths {
 		if i > 0 {
 			w.write([]byte(","))
 		}
 		w.write(fmt.Appendf(nil, "\n%q:%q", p, base64.StdEncoding.EncodeToString(tiles[p])))
 	}
-	w.write([]byte("}}\n"))
+	w.write([]byte("\n}}\n"))
 	if w.err == nil {
 		w.err = w.w.Flush()
 	}
@@ -217,7 +217,9 @@ func decodeEntries(dec *json.Decoder, each func(Entry) error) error {
 	}
 	for n := 0; dec.More(); n++ {
 		var e entryJSON
-		if err := dec.Decode(&e); err != nil {
+		if err := dec.Decode(&e); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("entry %d: the bundle ends here: it was cut short", n)
+		} else if err != nil {
 			return fmt.Errorf("entry %d: %w", n, err)
 		}
 		if e.Index == nil || e.Leaf == nil {
@@ -249,13 +251,13 @@ func decodeTiles(dec *json.Decoder) (map[string][]byte, error) {
 func expectDelim(dec *json.Decoder, want json.Delim) error {
 	tok, err := dec.Token()
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("bundle ends where %q was expected", want)
+		return fmt.Errorf("bundle ends where %s was expected: it was cut short", want)
 	}
 	if err != nil {
 		return err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("found %v where %q was expected", tok, want)
+		return fmt.Errorf("found %v where %s was expected", tok, want)
 	}
 	return nil
 }
