@@ -20,8 +20,10 @@ type Checkpoint struct {
 	Size   int64
 	Root   tlog.Hash
 	Time   time.Time // zero when the checkpoint has no time line
-	// SignedBy names the key that verified it ("contrail+1a2b3c4d"); set by OpenCheckpoint.
+	// SignedBy names the key that verified it ("contrail+1a2b3c4d") and Note is the signed
+	// note as given, to be kept for the next verification; both set by OpenCheckpoint.
 	SignedBy string
+	Note     string
 }
 
 // Body is the checkpoint's note text, the part that is signed.
@@ -68,6 +70,7 @@ func OpenCheckpoint(text []byte, keys note.Verifiers) (Checkpoint, error) {
 		return Checkpoint{}, err
 	}
 	c.SignedBy = fmt.Sprintf("%s+%08x", n.Sigs[0].Name, n.Sigs[0].Hash)
+	c.Note = string(text)
 	return c, nil
 }
 

@@ -70,6 +70,7 @@ type Report struct {
 	First, Next int64       // the bundle's range
 	Checkpoint  *Checkpoint // the bundle's checkpoint, when its signature and origin verified
 	Saved       *Checkpoint // the saved checkpoint, when given and verified
+	Unreadable  bool        // the bundle could not be read (its problem says why)
 	Problems    []Problem
 }
 
@@ -86,6 +87,9 @@ func (r Report) Verdict() string {
 			s += ", consistent with saved " + r.Saved.Describe()
 		}
 		return s
+	}
+	if r.Unreadable {
+		return fmt.Sprintf("FAIL %s: the bundle cannot be read", r.Origin)
 	}
 	noun := "problems"
 	if len(r.Problems) == 1 {
@@ -121,7 +125,7 @@ func VerifyReader(r io.Reader, opts Options) (Report, error) {
 	}
 	h, tiles, err := decode(r, func(e Entry) error { v.add(e); return nil })
 	if err != nil {
-		return Report{Origin: v.origin, Problems: []Problem{{Kind: KindBundle, Index: -1, Message: err.Error()}}}, nil
+		return Report{Origin: v.origin, Unreadable: true, Problems: []Problem{{Kind: KindBundle, Index: -1, Message: err.Error()}}}, nil
 	}
 	return v.finish(h, tiles), nil
 }
