@@ -18,14 +18,12 @@ import (
 	"github.com/contrail/contrail/shared/vlog/bundle/bundletest"
 )
 
-func at(hh, mm int) time.Time { return time.Date(2026, 12, 7, hh, mm, 0, 0, time.UTC) }
-
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	key := bundletest.NewKey("contrail")
 	acme := bundletest.New("acme", 600)
-	cp300 := acme.Checkpoint(key, 300, at(3, 0))
-	cp600 := acme.Checkpoint(key, 600, at(5, 0))
+	cp300 := acme.Checkpoint(key, 300, bundletest.At(3, 0))
+	cp600 := acme.Checkpoint(key, 600, bundletest.At(5, 0))
 	file := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -141,7 +139,7 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(tt.args, bytes.NewReader(tt.stdin), &stdout, &stderr, func() time.Time { return at(5, 30) })
+			code := run(tt.args, bytes.NewReader(tt.stdin), &stdout, &stderr, func() time.Time { return bundletest.At(5, 30) })
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, stderr.String())
 			}

@@ -16,7 +16,7 @@ func TestWriteRead(t *testing.T) {
 	log := bundletest.New("acme", 300)
 	// Leaves travel as JSON strings: quotes, <, >, & and non-ASCII come back byte for byte.
 	log.Leaves[11] = []byte(`{"data":{"note":"<b>Zoë & \"Ada\"</b> \\ ☃"},"event_id":"e11","occurred_at":"2026-12-06T19:11:00.000Z","type":"CONTACT_COMMENTED"}`)
-	b := log.Bundle(10, 13, log.Checkpoint(key, 300, at(5, 0)))
+	b := log.Bundle(10, 13, log.Checkpoint(key, 300, bundletest.At(5, 0)))
 	var buf bytes.Buffer
 	if err := bundle.Write(&buf, b); err != nil {
 		t.Fatal(err)

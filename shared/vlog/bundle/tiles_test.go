@@ -99,7 +99,7 @@ func TestVerifyBeyondTile1000(t *testing.T) {
 	const size = 256300
 	key := bundletest.NewKey("contrail")
 	log := bundletest.New("acme", size)
-	b := log.Bundle(255990, 256010, log.Checkpoint(key, size, at(5, 0)))
+	b := log.Bundle(255990, 256010, log.Checkpoint(key, size, bundletest.At(5, 0)))
 	// 1001 full tiles and one of 44 leaf hashes; 3 full and one of 233 above; the root's tile.
 	if got := len(b.Tiles); got != 1002+4+1 {
 		t.Errorf("%d tiles, want %d", got, 1002+4+1)
@@ -109,7 +109,7 @@ func TestVerifyBeyondTile1000(t *testing.T) {
 			t.Errorf("tile %s missing from %v...", p, keys(b.Tiles)[:5])
 		}
 	}
-	rep, err := bundle.Verify(b, bundle.Options{Keys: []string{key.Vkey}, Tenant: "acme", Now: at(5, 30)})
+	rep, err := bundle.Verify(b, bundle.Options{Keys: []string{key.Vkey}, Tenant: "acme", Now: bundletest.At(5, 30)})
 	if err != nil {
 		t.Fatal(err)
 	}

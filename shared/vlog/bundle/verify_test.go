@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/shared/vlog/bundle"
 	"github.com/contrail/contrail/shared/vlog/bundle/bundletest"
 )
-
-// at is 2026-12-07 hh:mm UTC.
-func at(hh, mm int) time.Time { return time.Date(2026, 12, 7, hh, mm, 0, 0, time.UTC) }
 
 // ev names event i as the problem lines do.
 func ev(i int64) string {
@@ -24,12 +20,12 @@ func TestVerify(t *testing.T) {
 	key := bundletest.NewKey("contrail")
 	other := bundletest.NewKey("contrail")
 	acme := bundletest.New("acme", 600)
-	cp600 := acme.Checkpoint(key, 600, at(5, 0))
-	heartbeat := acme.Checkpoint(key, 600, at(6, 0))
-	cp300 := acme.Checkpoint(key, 300, at(3, 0))
+	cp600 := acme.Checkpoint(key, 600, bundletest.At(5, 0))
+	heartbeat := acme.Checkpoint(key, 600, bundletest.At(6, 0))
+	cp300 := acme.Checkpoint(key, 300, bundletest.At(3, 0))
 	// Tampered history: leaf 10 rewritten, the tree re-signed with the same key.
 	forked := acme.With(10, bytes.Replace(acme.Leaves[10], []byte("CONTACT_ADDED"), []byte("CONTACT_MERGED"), 1))
-	fork600 := forked.Checkpoint(key, 600, at(5, 0))
+	fork600 := forked.Checkpoint(key, 600, bundletest.At(5, 0))
 
 	type tc struct {
 		name    string
@@ -54,7 +50,7 @@ func TestVerify(t *testing.T) {
 		{
 			name:    "a heartbeat: same size, newer time, the earlier one saved",
 			bundle:  acme.Bundle(120, 480, heartbeat),
-			opts:    func(o *bundle.Options) { o.Saved, o.Now = []byte(cp600), at(7, 30) },
+			opts:    func(o *bundle.Options) { o.Saved, o.Now = []byte(cp600), bundletest.At(7, 30) },
 			verdict: "OK contrail/acme: 360 events [120,480) verified against checkpoint 600 signed 2026-12-07T06:00:00Z, consistent with saved checkpoint 600 signed 2026-12-07T05:00:00Z",
 		},
 		{
@@ -163,14 +159,14 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:    "the newest events removed with the checkpoints after them, caught by the saved checkpoint",
-			bundle:  acme.Bundle(120, 480, acme.Checkpoint(key, 500, at(4, 0))),
+			bundle:  acme.Bundle(120, 480, acme.Checkpoint(key, 500, bundletest.At(4, 0))),
 			opts:    func(o *bundle.Options) { o.Saved = []byte(cp600) },
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 500 signed 2026-12-07T04:00:00Z",
 			want:    []string{"the log shrank from 600 to 500: the newest events were removed (saved checkpoint 600 signed 2026-12-07T05:00:00Z; the bundle's checkpoint 500 signed 2026-12-07T04:00:00Z)"},
 		},
 		{
 			name:    "the newest events removed with the checkpoints after them, caught by freshness",
-			bundle:  acme.Bundle(120, 480, acme.Checkpoint(key, 500, at(3, 0))),
+			bundle:  acme.Bundle(120, 480, acme.Checkpoint(key, 500, bundletest.At(3, 0))),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 500 signed 2026-12-07T03:00:00Z",
 			want:    []string{"stale: newest checkpoint is from 2026-12-07T03:00:00Z, 2h30m0s before 2026-12-07T05:30:00Z (at most 2h0m0s allowed); events after it may have been cut off"},
 		},
@@ -190,7 +186,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:    "a checkpoint forged with another key",
-			bundle:  acme.Bundle(120, 480, acme.Checkpoint(other, 600, at(5, 0))),
+			bundle:  acme.Bundle(120, 480, acme.Checkpoint(other, 600, bundletest.At(5, 0))),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480); the checkpoint did not verify",
 			want: []string{fmt.Sprintf("checkpoint: not signed by any given key: it is signed only by contrail+%08x (forged, or signed by a key this verifier was not given)",
 				other.Signer.KeyHash())},
@@ -205,7 +201,7 @@ func TestVerify(t *testing.T) {
 		{
 			name:    "a saved checkpoint forged with another key",
 			bundle:  acme.Bundle(120, 480, cp600),
-			opts:    func(o *bundle.Options) { o.Saved = []byte(acme.Checkpoint(other, 300, at(3, 0))) },
+			opts:    func(o *bundle.Options) { o.Saved = []byte(acme.Checkpoint(other, 300, bundletest.At(3, 0))) },
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{fmt.Sprintf("saved checkpoint: not signed by any given key: it is signed only by contrail+%08x (forged, or signed by a key this verifier was not given)",
 				other.Signer.KeyHash())},
@@ -265,7 +261,7 @@ func TestVerify(t *testing.T) {
 		{
 			name: "a bundle claiming more than its checkpoint holds",
 			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, acme.Checkpoint(key, 400, at(5, 0)))
+				b := acme.Bundle(120, 480, acme.Checkpoint(key, 400, bundletest.At(5, 0)))
 				return b
 			}(),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 400 signed 2026-12-07T05:00:00Z",
@@ -274,7 +270,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := bundle.Options{Keys: []string{key.Vkey}, Tenant: "acme", Now: at(5, 30)}
+			opts := bundle.Options{Keys: []string{key.Vkey}, Tenant: "acme", Now: bundletest.At(5, 30)}
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}

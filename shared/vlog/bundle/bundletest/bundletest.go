@@ -17,6 +17,9 @@ import (
 // Start is when the first event of a Log occurred; event i occurred i minutes later.
 var Start = time.Date(2026, 12, 6, 19, 0, 0, 0, time.UTC)
 
+// At is 2026-12-07 hh:mm UTC, the day the tests' checkpoints are signed.
+func At(hh, mm int) time.Time { return time.Date(2026, 12, 7, hh, mm, 0, 0, time.UTC) }
+
 // Key is a generated note key pair.
 type Key struct {
 	Signer note.Signer
