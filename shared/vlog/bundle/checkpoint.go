@@ -81,13 +81,15 @@ func ParseCheckpointBody(text string) (Checkpoint, error) {
 		return Checkpoint{}, fmt.Errorf("malformed checkpoint: want origin, size and root hash lines")
 	}
 	var c Checkpoint
-	c.Origin = lines[0]
+	if c.Origin = lines[0]; c.Origin == "" {
+		return Checkpoint{}, fmt.Errorf("malformed checkpoint: the origin line is empty")
+	}
 	size, err := strconv.ParseInt(lines[1], 10, 64)
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
 		return Checkpoint{}, fmt.Errorf("malformed checkpoint: size %q is not a decimal number", lines[1])
 	}
 	c.Size = size
-	root, err := base64.StdEncoding.DecodeString(lines[2])
+	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
 	if err != nil || len(root) != tlog.HashSize {
 		return Checkpoint{}, fmt.Errorf("malformed checkpoint: root %q is not a base64 SHA-256 hash", lines[2])
 	}
@@ -101,8 +103,8 @@ func ParseCheckpointBody(text string) (Checkpoint, error) {
 			return Checkpoint{}, fmt.Errorf("malformed checkpoint: two time lines")
 		}
 		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return Checkpoint{}, fmt.Errorf("malformed checkpoint: time %q is not RFC 3339", v)
+		if err != nil || t.UTC().Format(time.RFC3339) != v {
+			return Checkpoint{}, fmt.Errorf("malformed checkpoint: time %q is not RFC 3339 UTC in seconds", v)
 		}
 		c.Time = t.UTC()
 	}

@@ -337,6 +337,7 @@ func (v *verifier) checkTiles(cp Checkpoint, raw map[string][]byte) *trustedTile
 	}
 	sort.Strings(paths)
 	store := tileStore{}
+	given := map[tlog.Tile]bool{}
 	complete := true
 	for _, p := range paths {
 		t, err := ParseTilePath(p)
@@ -348,6 +349,7 @@ func (v *verifier) checkTiles(cp Checkpoint, raw map[string][]byte) *trustedTile
 			v.problem(KindTile, -1, "", p, "tile %s is not a tile of the tree of %s", p, cp.Describe())
 			continue
 		}
+		given[t] = true
 		if len(raw[p]) != t.W*tlog.HashSize {
 			v.problem(KindTile, -1, "", p, "tile %s holds %d bytes; it must hold %d hashes of %d bytes", p, len(raw[p]), t.W, tlog.HashSize)
 			complete = false
@@ -356,7 +358,7 @@ func (v *verifier) checkTiles(cp Checkpoint, raw map[string][]byte) *trustedTile
 		store[t] = raw[p]
 	}
 	for _, t := range treeTiles {
-		if _, ok := store[t]; !ok && raw[TilePath(t)] == nil {
+		if !given[t] {
 			v.problem(KindTile, -1, "", TilePath(t), "tile %s is missing", TilePath(t))
 			complete = false
 		}

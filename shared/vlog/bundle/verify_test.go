@@ -19,10 +19,12 @@ func ev(i int64) string {
 func TestVerify(t *testing.T) {
 	key := bundletest.NewKey("contrail")
 	other := bundletest.NewKey("contrail")
+	rotated := bundletest.NewKey("contrail")
 	acme := bundletest.New("acme", 600)
 	cp600 := acme.Checkpoint(key, 600, bundletest.At(5, 0))
 	heartbeat := acme.Checkpoint(key, 600, bundletest.At(6, 0))
 	cp300 := acme.Checkpoint(key, 300, bundletest.At(3, 0))
+	_, root600 := acme.Tree(600)
 	// Tampered history: leaf 10 rewritten, the tree re-signed with the same key.
 	forked := acme.With(10, bytes.Replace(acme.Leaves[10], []byte("CONTACT_ADDED"), []byte("CONTACT_MERGED"), 1))
 	fork600 := forked.Checkpoint(key, 600, bundletest.At(5, 0))
@@ -58,6 +60,33 @@ func TestVerify(t *testing.T) {
 			bundle:  acme.Bundle(120, 480, cp600),
 			opts:    func(o *bundle.Options) { o.Saved = []byte(cp300) },
 			verdict: "OK contrail/acme: 360 events [120,480) verified against checkpoint 600 signed 2026-12-07T05:00:00Z, consistent with saved checkpoint 300 signed 2026-12-07T03:00:00Z",
+		},
+		{
+			name:    "a checkpoint signed by the new key while the old one is still accepted",
+			bundle:  acme.Bundle(120, 480, acme.Checkpoint(rotated, 600, bundletest.At(5, 0))),
+			opts:    func(o *bundle.Options) { o.Keys = append(o.Keys, rotated.Vkey) },
+			verdict: "OK contrail/acme: 360 events [120,480) verified against checkpoint 600 signed 2026-12-07T05:00:00Z",
+		},
+		{
+			name:    "a quiet period: no event, the tree unchanged",
+			bundle:  acme.Bundle(600, 600, heartbeat),
+			opts:    func(o *bundle.Options) { o.Now = bundletest.At(6, 10) },
+			verdict: "OK contrail/acme: 0 events [600,600) verified against checkpoint 600 signed 2026-12-07T06:00:00Z",
+		},
+		{
+			name:    "a checkpoint without a time line",
+			bundle:  acme.Bundle(120, 480, bundletest.Sign(key, bundle.Checkpoint{Origin: "contrail/acme", Size: 600, Root: root600}.Body())),
+			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 (no signing time)",
+			want:    []string{"the checkpoint has no time line: its freshness cannot be checked"},
+		},
+		{
+			name:   "a saved checkpoint of another tenant",
+			bundle: acme.Bundle(120, 480, cp600),
+			opts: func(o *bundle.Options) {
+				o.Saved = []byte(bundletest.New("globex", 10).Checkpoint(key, 10, bundletest.At(3, 0)))
+			},
+			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
+			want:    []string{"the saved checkpoint is of contrail/globex, not contrail/acme"},
 		},
 		{
 			name:    "a period ending at the checkpoint's size",
