@@ -533,7 +533,7 @@ func (v *verifier) checkSaved(cp Checkpoint, tt *trustedTiles) {
 	v.report.Saved = &sc
 	switch {
 	case sc.Size > cp.Size:
-		v.problem(KindShrank, sc.Size, "", "", "the log shrank from %d to %d: the newest events were removed (saved %s; the bundle's %s)", sc.Size, cp.Size, sc.Describe(), cp.Describe())
+		v.problem(KindShrank, cp.Size, "", "", "the log shrank from %d to %d: the newest events were removed (saved %s; the bundle's %s)", sc.Size, cp.Size, sc.Describe(), cp.Describe())
 	case sc.Size == cp.Size:
 		if sc.Root != cp.Root {
 			v.problem(KindFork, -1, "", "", "fork: the saved %s and the bundle's %s are trees of the same size with different roots: the log was rewritten", sc.Describe(), cp.Describe())
