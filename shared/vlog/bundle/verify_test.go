@@ -339,3 +339,36 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyProblemFields: besides its message, a problem says its kind and the index,
+// event and tile it concerns, for a program (the console, an exporter's self-check) to act on.
+func TestVerifyProblemFields(t *testing.T) {
+	key := bundletest.NewKey("contrail")
+	acme := bundletest.New("acme", 600)
+	b := acme.Bundle(120, 480, acme.Checkpoint(key, 520, bundletest.At(4, 0)))
+	b.Entries[200-120].Leaf = bytes.Replace(acme.Leaves[200], []byte("u-7"), []byte("u-9"), 1)
+	e := b.Entries
+	e[250-120].Leaf, e[251-120].Leaf = e[251-120].Leaf, e[250-120].Leaf
+	b.Entries = append(b.Entries[:300-120], b.Entries[301-120:]...)
+	b.Tiles["tile/0/001"][0] ^= 1
+	rep, err := bundle.Verify(b, bundle.Options{Keys: []string{key.Vkey}, Tenant: "acme", Now: bundletest.At(6, 30),
+		Saved: []byte(acme.Checkpoint(key, 600, bundletest.At(5, 0)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rep.Problems {
+		rep.Problems[i].Message = "" // TestVerify checks the messages
+	}
+	want := []bundle.Problem{
+		{Kind: bundle.KindMissing, Index: 300},
+		{Kind: bundle.KindTile, Index: -1, Tile: "tile/0/001"},
+		{Kind: bundle.KindUnchecked, Index: 256, Tile: "tile/0/001"},
+		{Kind: bundle.KindAltered, Index: 200, EventID: bundletest.EventID(200)},
+		{Kind: bundle.KindReordered, Index: 250, EventID: bundletest.EventID(251)},
+		{Kind: bundle.KindShrank, Index: 520},
+		{Kind: bundle.KindStale, Index: -1},
+	}
+	if diff := cmp.Diff(want, rep.Problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
