@@ -49,6 +49,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Contrail's side of -profile-case here")
 	flag.StringVar(&o.profCase, "profile-case", "overview", "case whose Contrail runs are profiled (a prefix of its name; \"generate\" profiles the data generator)")
 	printDir := flag.Bool("print-data-dir", false, "print the data set's cache folder and exit")
+	cost := flag.Bool("cost", false, "print the capacity and cost model (issue 15) instead of the cases: costrun.go")
 	flag.Parse()
 	sc, ok := scales[scaleName]
 	if !ok {
@@ -74,6 +75,12 @@ func main() {
 		return
 	}
 	runtime.GOMAXPROCS(o.threads)
+	if *cost {
+		if err := runCost(context.Background(), o, os.Stdout); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	if err := run(context.Background(), o); err != nil {
 		fatalf("%v", err)
 	}

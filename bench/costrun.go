@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"gopkg.in/yaml.v3"
+
+	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/shared/audit"
+)
+
+// costScales are the multiples of the bench's data set the model answers for.
+var costScales = []float64{1, 10, 100, 1000}
+
+// runCost is `bench -cost`: measure the per-event figures on the stand-ins, then print
+// them, the assumptions and the model's table for 1×, 10×, 100× and 1,000× the full data
+// set. -scale smoke measures on fewer events and runs (the model is the same).
+func runCost(ctx context.Context, o options, w io.Writer) error {
+	t0 := time.Now()
+	n, runs := 20_000, 40
+	if o.smoke {
+		n, runs = 3_000, 5
+	}
+	s, err := costSettings(o.root)
+	if err != nil {
+		return err
+	}
+	logf("cost: measuring on DynamoDB Local and the in-process S3 (%d events archived, %d runs a request)", n, runs)
+	f, err := measureCost(ctx, o, n, runs)
+	if err != nil {
+		return err
+	}
+	f.EventItemBytes, f.GSIsPerEvent, err = eventItems(o.seed)
+	if err != nil {
+		return err
+	}
+	wl := benchWorkload()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, machineLine(o.threads))
+	fmt.Fprintf(w, "measured in %s on %d archived events (%s scale), %d runs a request\n\n", time.Since(t0).Round(time.Second), n, o.scale.Name, runs)
+	printFigures(w, f, s)
+	fmt.Fprintf(w, "\n1× = the full bench data set: %d tenants, %s events a year (%s a day), the busiest tenant %s a year (%.1f%%).\n",
+		wl.Tenants, count(wl.EventsPerYear), count(wl.EventsPerYear/365), count(wl.HottestPerYear), wl.HottestPerYear/wl.EventsPerYear*100)
+	fmt.Fprintf(w, "Prices: us-east-1 list prices as known on %s (not looked up).\n\n", priceDate)
+	var out []Scale
+	for _, k := range costScales {
+		out = append(out, Model(k, wl, f, s, defaultAssumptions, listPrices))
+	}
+	printCost(w, out)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| limit (all but the stream readers grow with the data) | met at | demand there | what moves it |")
+	fmt.Fprintln(w, "|---|---:|---:|---|")
+	for _, c := range crossings(wl, f, s, defaultAssumptions, listPrices) {
+		at, demand := "not below 100,000×", "–"
+		if !math.IsInf(c.K, 1) {
+			at = num(c.K) + "×"
+			demand = fmt.Sprintf("%s of %s %s", num(c.Limit.Demand), num(c.Limit.Max), c.Limit.Unit)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", c.Limit.Name, at, demand, c.Limit.Fix)
+	}
+	fmt.Fprintf(w, "| %s | at 1× | %d of 2 | %s |\n", constantLimit, s.StreamReaders, out[0].Limits[2].Fix)
+	fmt.Fprintln(w)
+	for _, c := range out[len(out)-1].Cost {
+		fmt.Fprintf(w, "- at %s×, %s: %s\n", num(out[len(out)-1].K), c.Item, c.How)
+	}
+	return nil
+}
+
+// printFigures prints the measured inputs.
+func printFigures(w io.Writer, f Figures, s Settings) {
+	fmt.Fprintln(w, "| measured path | function (MB) | WRU | RRU | DynamoDB calls | CPU here |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
+	for _, a := range []Action{f.Create, f.ContactAction, f.Ingest100, f.LogPage, f.Report, f.Mail} {
+		fmt.Fprintf(w, "| %s | %s (%d) | %.1f | %.1f | %.1f | %s |\n", a.Name, a.Function, s.Memory[a.Function], a.WCU, a.RCU, a.Calls, fmtDur(time.Duration(a.CPU*1e9)))
+	}
+	fmt.Fprintf(w, "\naudit item %.0f B, %.2f GSI entries an event, %.2f base-table WRU an ingested event; sequencer: none in this tree (not measured)\n", f.EventItemBytes, f.GSIsPerEvent, f.EventTableWCU)
+	fmt.Fprintf(w, "archiver: %.1f S3 PUTs a part, CPU %s a part + %s an event; compaction of a tenant-day: %.1f PUT, %.1f GET/HEAD, %.1f LIST, %.1f DELETE, CPU %s an event\n",
+		f.PartRequests, fmtDur(time.Duration(f.ArchivePartCPU*1e9)), fmtDur(time.Duration(f.ArchiveCPU*1e9)),
+		f.CompactRequests.Put, f.CompactRequests.Get, f.CompactRequests.List, f.CompactRequests.Delete, fmtDur(time.Duration(f.CompactCPU*1e9)))
+	fmt.Fprintf(w, "archive kept: %.0f B an event (compacted Parquet + rollups); an overview's columns: %.0f B an event (Athena scans these)\n", f.StoredBytesEvent, f.AthenaBytesEvent)
+	fmt.Fprintf(w, "a month's overview: %.0f GET/HEAD, %.0f LIST, %.0f PUT on S3\n", f.ReportRequests.Get, f.ReportRequests.List, f.ReportRequests.Put)
+}
+
+// benchWorkload is the full data set of gen.go and its event mix.
+func benchWorkload() Workload {
+	w := Workload{Tenants: len(scales["full"].Tenants)}
+	for _, t := range scales["full"].Tenants {
+		w.EventsPerYear += float64(t.Events)
+		w.TenantEvents = append(w.TenantEvents, float64(t.Events))
+		w.HottestPerYear = max(w.HottestPerYear, float64(t.Events))
+	}
+	m := map[string]int{}
+	for _, x := range mix {
+		m[x.typ] = x.n
+	}
+	w.Adds, w.ContactOther, w.Ingested, w.Emails, w.Outcomes, w.LogViews, w.ReportViews = workloadFromMix(m, audit.CategoryOf)
+	return w
+}
+
+// eventItems sizes the audit items of a day of the busiest tenant's generated events (the
+// whole mix, unsealed) as DynamoDB does, and counts their GSI entries.
+func eventItems(seed uint64) (bytes, gsis float64, err error) {
+	g := gen{seed: seed, sc: scales["full"]}
+	days := g.days()
+	evs := g.dayEvents(scales["full"].Tenants[0], len(days)-2, days[len(days)-2], 5000, 100_000)
+	keys := audit.Keys{Shards: 4}
+	ret := audit.RetentionDays(400, 400, 400, 30)
+	for i := range evs {
+		item, err := keys.Item(&evs[i], ret)
+		if err != nil {
+			return 0, 0, err
+		}
+		bytes += float64(ddbSize(item))
+		for _, k := range []string{"contactKey", "typeKey", "actorKey", "categoryKey", "sessionKey"} {
+			if _, ok := item[k]; ok {
+				gsis++
+			}
+		}
+	}
+	return bytes / float64(len(evs)), gsis / float64(len(evs)), nil
+}
+
+// ddbSize is an item's size as DynamoDB counts it: each attribute's name plus its value;
+// strings and binaries their bytes, numbers one byte per two significant digits plus one,
+// booleans and nulls one byte, maps and lists three bytes plus one per element plus their
+// elements (a map's names included).
+func ddbSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k) + avSize(v)
+	}
+	return n
+}
+
+func avSize(v types.AttributeValue) int {
+	switch x := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(x.Value)
+	case *types.AttributeValueMemberB:
+		return len(x.Value)
+	case *types.AttributeValueMemberN:
+		digits := 0
+		for _, r := range x.Value {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		return (digits+1)/2 + 1
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberM:
+		return 3 + len(x.Value) + ddbSize(x.Value)
+	case *types.AttributeValueMemberL:
+		n := 3 + len(x.Value)
+		for _, e := range x.Value {
+			n += avSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range x.Value {
+			n += len(s)
+		}
+		return n
+	}
+	return 0
+}
+
+// costSettings reads the settings the limits depend on from template.yaml: parameters'
+// defaults, the audit stream's mappings, memory sizes, reserved concurrency, the
+// compactor's rate.
+func costSettings(root string) (Settings, error) {
+	path := filepath.Join(root, template.FileName)
+	tpl, err := template.Load(path)
+	if err != nil {
+		return Settings{}, err
+	}
+	param := func(name string) float64 {
+		v, _ := tpl.Parameter(name)
+		x, _ := strconv.ParseFloat(v, 64)
+		return x
+	}
+	s := Settings{WriteShards: int(param("AuditWriteShards")), APIRateLimit: param("ApiThrottlingRateLimit"),
+		RetentionDays: param("RetentionPlatformDays"), ArchiveStandardDays: param("ArchiveTransitionDays"), Memory: map[string]int{}}
+	for _, fn := range tpl.Functions() {
+		s.Memory[fn.LogicalID] = fn.MemorySize
+		for _, st := range fn.Streams {
+			if st.Table != "AuditTable" {
+				continue
+			}
+			s.StreamReaders++
+			if fn.LogicalID == "ArchiverFunction" {
+				s.ArchiverBatch, s.ArchiverWindow = st.BatchSize, float64(st.MaxBatchingWindowSeconds)
+			}
+		}
+		if fn.LogicalID == "CompactorFunction" && len(fn.Schedules) > 0 {
+			m := regexp.MustCompile(`^rate\((\d+) minutes?\)$`).FindStringSubmatch(fn.Schedules[0].Expression)
+			if m == nil {
+				return s, fmt.Errorf("compactor schedule %q: want rate(N minutes)", fn.Schedules[0].Expression)
+			}
+			every, _ := strconv.Atoi(m[1])
+			s.CompactEvery = float64(every * 60)
+			v, err := tpl.Resolve(fn.Env["COMPACT_MAX_DAYS"], nil)
+			if err != nil {
+				return s, fmt.Errorf("COMPACT_MAX_DAYS: %w", err)
+			}
+			s.CompactMaxDays, _ = strconv.Atoi(v)
+		}
+	}
+	// ReservedConcurrentExecutions: local/template does not read it, so read it here.
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	var doc struct {
+		Resources map[string]struct {
+			Properties struct {
+				ReservedConcurrentExecutions int `yaml:"ReservedConcurrentExecutions"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return s, fmt.Errorf("read %s: %w", path, err)
+	}
+	for id, r := range doc.Resources {
+		s.Reserved += r.Properties.ReservedConcurrentExecutions
+		if id == "ArchiverFunction" {
+			s.ArchiverReserved = r.Properties.ReservedConcurrentExecutions
+		}
+	}
+	if s.WriteShards == 0 || s.ArchiverBatch == 0 || s.CompactEvery == 0 || s.CompactMaxDays == 0 || s.ArchiverReserved == 0 {
+		return s, fmt.Errorf("template.yaml: settings not found: %+v", s)
+	}
+	return s, nil
+}
