@@ -169,7 +169,7 @@ func (a Assumptions) cpuShare(mem int) float64 { return math.Min(1, float64(mem)
 // waits on AWS calls; Lambda bills by the millisecond.
 func (a Assumptions) gbSeconds(s Settings, fn string, cpu, wait float64) float64 {
 	mem := s.Memory[fn]
-	d := math.Ceil((cpu/a.cpuShare(mem)+wait)*1000) / 1000
+	d := math.Ceil((cpu/a.cpuShare(mem)+wait)*1000-1e-9) / 1000 // 1e-9: 0.006 s stays 6 ms
 	return d * float64(mem) / 1024
 }
 
