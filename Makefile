@@ -158,7 +158,7 @@ docs:
 # first use (cached after), prints the table. make bench-smoke: the same program on a tiny
 # data set, answers checked, times not judged. BENCH_FLAGS passes flags (e.g. -only overview
 # -cpuprofile cpu.prof -profile-case overview).
-.PHONY: bench bench-smoke bench-console
+.PHONY: bench bench-smoke bench-console cost
 # no_duckdb_arrow leaves out go-duckdb's Arrow interface (unused here), which would compile
 # Apache Arrow v18 on top of the archive's v17: minutes on a fresh CI machine.
 BENCH_BIN := .local/bench/bin/bench
@@ -181,3 +181,12 @@ bench-console: local/node_modules/.installed console/node_modules/.package-lock.
 bench-smoke: local/node_modules/.installed
 	@$(BENCH_BUILD)
 	@$(BENCH_BIN) -root . -scale smoke $(BENCH_FLAGS)
+	@$(BENCH_BIN) -root . -scale smoke -cost
+
+# make cost: the capacity and cost model of issue 15 (README "Scale and cost", docs/scale.md):
+# measures DynamoDB units, S3 requests and CPU per action on DynamoDB Local and the
+# in-process S3 (about 30 s), then prints the monthly bill and the limits at 1x to 1,000x
+# the bench's data set. bench-smoke runs it on fewer events.
+cost: local/node_modules/.installed
+	@$(BENCH_BUILD)
+	@$(BENCH_BIN) -root . -cost

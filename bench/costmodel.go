@@ -139,6 +139,10 @@ type Scale struct {
 	Cost           []Cost
 	Total          float64
 	Limits         []Limit
+	// AthenaReport is what one ad-hoc Athena query costs that reads an overview's columns
+	// of a year of the hottest tenant (the report functions read the archive themselves;
+	// Athena is for analysts), and the bytes it scans. Not in Total.
+	AthenaReport, AthenaBytes float64
 }
 
 // Cost is one line of the monthly bill.
@@ -174,13 +178,19 @@ func (a Assumptions) gbSeconds(s Settings, fn string, cpu, wait float64) float64
 }
 
 // archiverBatches is how the stream delivers: events per invocation and parts per
-// invocation when events arrive at rate per second over shards shards. A shard's batch
-// closes at the batching window or at the batch size; each batch writes one part per
-// tenant-day it holds, and a shard holds about keys tenant-day partition keys.
+// invocation when events arrive at random (Poisson) at rate per second over shards shards.
+// A shard's batch closes at the batching window (x events expected in it; a batch has at
+// least one, so x/(1-e^-x) on average) or at the batch size. Each batch writes one part per
+// tenant-day it holds; a shard carries keys tenant-day partition keys, and a batch of e
+// events touches keys·(1-e^(-e/keys)) of them (at least one).
 func archiverBatches(rate, shards, keys float64, s Settings) (eventsPerBatch, partsPerBatch float64) {
-	perShard := rate / shards
-	eventsPerBatch = math.Max(1, math.Min(perShard*s.ArchiverWindow, float64(s.ArchiverBatch)))
-	partsPerBatch = math.Max(1, math.Min(eventsPerBatch, keys))
+	x := rate / shards * s.ArchiverWindow
+	eventsPerBatch = 1
+	if x > 0 {
+		eventsPerBatch = x / -math.Expm1(-x)
+	}
+	eventsPerBatch = math.Min(eventsPerBatch, float64(s.ArchiverBatch))
+	partsPerBatch = math.Max(1, keys*-math.Expm1(-eventsPerBatch/keys))
 	return eventsPerBatch, partsPerBatch
 }
 
@@ -264,6 +274,9 @@ func Model(k float64, w Workload, f Figures, s Settings, a Assumptions, p Prices
 	add("SES", mails/1000*p.SESThousand, "%s emails × $%.2f/k", count(mails), p.SESThousand)
 	logGB := invocations * a.LogBytesRequest / 1e9
 	add("CloudWatch Logs", logGB*p.LogsIngestGB, "%.1f GB × $%.2f/GB", logGB, p.LogsIngestGB)
+
+	sc.AthenaBytes = math.Max(p.AthenaMinScanned, w.HottestPerYear*k*f.AthenaBytesEvent)
+	sc.AthenaReport = sc.AthenaBytes / 1e12 * p.AthenaTB
 
 	// Limits, each as demand at peak against what stops it.
 	hotWCU := sc.HottestPeakSec * f.EventTableWCU
@@ -399,6 +412,9 @@ func printCost(w io.Writer, scales []Scale) {
 	}
 	line("**total $/month**", func(s Scale) string { return "**" + dollars(s.Total) + "**" })
 	line("$ per million events", func(s Scale) string { return dollars(s.Total / (s.EventsPerDay * 30) * 1e6) })
+	line("Athena, one query over a year of the hottest tenant's overview columns (not in the total)", func(s Scale) string {
+		return fmt.Sprintf("%s (%.2f GB)", dollars(s.AthenaReport), s.AthenaBytes/1e9)
+	})
 	for i := range scales[0].Limits {
 		l := scales[0].Limits[i]
 		line(fmt.Sprintf("%s (max %s %s)", l.Name, num(l.Max), l.Unit), func(s Scale) string {

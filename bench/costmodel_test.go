@@ -13,7 +13,8 @@ import (
 
 // costCase is a model input with round numbers, so every expected value below can be
 // worked out by hand: one tenant, one event a second, half of them new contacts and half
-// ingested in batches of 100, a vCPU at 1,024 MB.
+// ingested in batches of 100, a vCPU at 1,024 MB, one write shard, stream batches of at
+// most 2 (so every batch is full: 2 events, 1 part).
 func costCase() (Workload, Figures, Settings, Assumptions) {
 	year := 365 * 86400.0
 	w := Workload{Tenants: 1, EventsPerYear: year, HottestPerYear: year, TenantEvents: []float64{year}, Adds: 0.5, Ingested: 0.5}
@@ -25,7 +26,7 @@ func costCase() (Workload, Figures, Settings, Assumptions) {
 		CompactRequests:  S3Requests{Put: 2, Get: 2, List: 1, Delete: 1},
 		StoredBytesEvent: 100,
 	}
-	s := Settings{WriteShards: 4, ArchiverBatch: 1000, ArchiverWindow: 2, ArchiverReserved: 10, Reserved: 10, StreamReaders: 2,
+	s := Settings{WriteShards: 1, ArchiverBatch: 2, ArchiverWindow: 2, ArchiverReserved: 10, Reserved: 10, StreamReaders: 2,
 		CompactEvery: 300, CompactMaxDays: 200, APIRateLimit: 100, RetentionDays: 365, ArchiveStandardDays: 90,
 		Memory: map[string]int{"F": 1024, "ArchiverFunction": 1024, "CompactorFunction": 1024}}
 	a := Assumptions{PeakFactor: 2, DDBLatency: 0.004, S3PutLatency: 0.03, S3GetLatency: 0.01, LogBytesRequest: 1000,
@@ -42,9 +43,9 @@ func TestCostModel(t *testing.T) {
 		{Item: "DynamoDB writes", Dollars: 4.9275},         // 7,884,000 WRU × $0.625/M
 		{Item: "DynamoDB reads", Dollars: 0.16425},         // 1,314,000 RRU × $0.125/M
 		{Item: "DynamoDB storage + PITR", Dollars: 35.478}, // (63.072 GB of events and GSI + 15.768 GB of contacts) × $0.45
-		{Item: "S3 requests", Dollars: 26.416512},          // 5,281,920 PUT/LIST, 17,280 GET: 2 events a batch, 2 parts
+		{Item: "S3 requests", Dollars: 13.276512},          // 2,653,920 PUT/LIST (a part and its marker a batch, 3 a compaction), 17,280 GET
 		{Item: "S3 storage", Dollars: 0.0476982},           // 3.1536 GB, a quarter Standard
-		{Item: "Lambda", Dollars: 2.768778394056},          // 167,910.84 GB-s, 2,649,780 invocations
+		{Item: "Lambda", Dollars: 1.700053050456},          // 87,756.84 GB-s (a batch 61 ms), 2,649,780 invocations
 		{Item: "API Gateway (HTTP API)", Dollars: 1.32714}, // 1,327,140 requests
 		{Item: "SES", Dollars: 0},                          // no emails
 		{Item: "CloudWatch Logs", Dollars: 1.32489},        // 2.64978 GB
@@ -60,12 +61,15 @@ func TestCostModel(t *testing.T) {
 	if math.Abs(got.Total-total) > 1e-9 {
 		t.Errorf("total %v, want %v", got.Total, total)
 	}
+	if got.AthenaBytes != 10e6 || got.AthenaReport != 0.00005 {
+		t.Errorf("Athena: %v bytes for $%v, want the 10 MB minimum for $0.00005", got.AthenaBytes, got.AthenaReport)
+	}
 	wantUse := map[string]float64{
-		"DynamoDB partition writes, hottest tenant-day key":                           1,     // 2 events/s × 2 WRU over 4 shards
+		"DynamoDB partition writes, hottest tenant-day key":                           4,     // 2 events/s × 2 WRU, one shard
 		"DynamoDB partition reads, hottest tenant's log pages (all on one partition)": 0,     // no log views
 		"readers per audit stream shard":                                              2,     // archiver and mailer
-		"archiver concurrency at peak":                                                0.122, // 2/s in batches of 4 events, 4 parts: 0.244 s each
-		"S3 PUTs on pending/ (one marker per part)":                                   2,     // a part per event at peak
+		"archiver concurrency at peak":                                                0.061, // a batch a second, 1 ms of CPU and 2 PUTs: 61 ms
+		"S3 PUTs on pending/ (one marker per part)":                                   1,     // a part a batch
 		"compactor run within its 5-minute slot":                                      0.08,  // 2 GETs and 2 PUTs of latency, no CPU
 		"tenant-days with new parts per compactor run":                                1,     // the one tenant, every run
 		"HTTP API requests at peak":                                                   1.0240277777777778,
@@ -102,14 +106,16 @@ func TestCostArchiverBatches(t *testing.T) {
 		rate, shards, keys  float64
 		wantEvents, wantPts float64
 	}{
-		{"slow: one event a batch", 0.1, 1, 4, 1, 1},
-		{"window fills", 10, 2, 3, 10, 3},
-		{"parts bounded by events", 3, 1, 100, 6, 6},
+		// 0.2 expected in a window: a batch holds 0.2/(1-e^-0.2) events, one part.
+		{"slow: about one event a batch", 0.1, 1, 4, 1.103331113225399, 1},
+		{"window fills", 10, 2, 3, 10.000454019910096, 2.8929942154359525},
+		{"parts fewer than events", 3, 1, 100, 6.014909469941068, 5.837586804897193},
 		{"batch size caps", 10_000, 1, 5, 1000, 5},
+		{"nothing arrives: a batch is one event", 0, 1, 5, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ev, parts := archiverBatches(tc.rate, tc.shards, tc.keys, s)
-			if ev != tc.wantEvents || parts != tc.wantPts {
+			if math.Abs(ev-tc.wantEvents) > 1e-12 || math.Abs(parts-tc.wantPts) > 1e-12 {
 				t.Errorf("archiverBatches = %v events, %v parts; want %v, %v", ev, parts, tc.wantEvents, tc.wantPts)
 			}
 		})

@@ -43,6 +43,9 @@ func runCost(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
 	wl := benchWorkload()
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, machineLine(o.threads))
@@ -50,7 +53,8 @@ func runCost(ctx context.Context, o options, w io.Writer) error {
 	printFigures(w, f, s)
 	fmt.Fprintf(w, "\n1× = the full bench data set: %d tenants, %s events a year (%s a day), the busiest tenant %s a year (%.1f%%).\n",
 		wl.Tenants, count(wl.EventsPerYear), count(wl.EventsPerYear/365), count(wl.HottestPerYear), wl.HottestPerYear/wl.EventsPerYear*100)
-	fmt.Fprintf(w, "Prices: us-east-1 list prices as known on %s (not looked up).\n\n", priceDate)
+	printAssumptions(w, s, defaultAssumptions, listPrices)
+	fmt.Fprintln(w)
 	var out []Scale
 	for _, k := range costScales {
 		out = append(out, Model(k, wl, f, s, defaultAssumptions, listPrices))
@@ -88,6 +92,43 @@ func printFigures(w io.Writer, f Figures, s Settings) {
 		f.CompactRequests.Put, f.CompactRequests.Get, f.CompactRequests.List, f.CompactRequests.Delete, fmtDur(time.Duration(f.CompactCPU*1e9)))
 	fmt.Fprintf(w, "archive kept: %.0f B an event (compacted Parquet + rollups); an overview's columns: %.0f B an event (Athena scans these)\n", f.StoredBytesEvent, f.AthenaBytesEvent)
 	fmt.Fprintf(w, "a month's overview: %.0f GET/HEAD, %.0f LIST, %.0f PUT on S3\n", f.ReportRequests.Get, f.ReportRequests.List, f.ReportRequests.Put)
+}
+
+// check refuses figures a measurement left at zero: a path that wrote, read or archived
+// nothing measured nothing.
+func (f Figures) check() error {
+	for _, a := range []Action{f.Create, f.ContactAction, f.Ingest100, f.LogPage, f.Report, f.Mail} {
+		if a.WCU <= 0 || a.Calls <= 0 || a.CPU <= 0 {
+			return fmt.Errorf("cost: %q measured %+v: no write, call or CPU", a.Name, a)
+		}
+	}
+	if f.Ingest100.WCU < 200 || f.EventTableWCU < 1 || f.LogPage.RCU <= 0 || f.Report.RCU <= 0 {
+		return fmt.Errorf("cost: units too low to be real: ingest %v WRU, %v base-table WRU an event, page %v RRU, report %v RRU",
+			f.Ingest100.WCU, f.EventTableWCU, f.LogPage.RCU, f.Report.RCU)
+	}
+	if f.PartRequests < 1 || f.CompactRequests.Put < 1 || f.CompactRequests.Get < 1 || f.StoredBytesEvent <= 0 || f.AthenaBytesEvent <= 0 || f.ArchiveCPU <= 0 || f.CompactCPU <= 0 {
+		return fmt.Errorf("cost: the archive path measured nothing: %+v", f)
+	}
+	return nil
+}
+
+// printAssumptions lists every number the model assumes, with the prices.
+func printAssumptions(w io.Writer, s Settings, a Assumptions, p Prices) {
+	fmt.Fprintf(w, "Assumed (not measured here):\n")
+	fmt.Fprintf(w, "- peak second = %.0f× the year's average second (business hours 1.7×, busiest days 1.2×, bursts 2×)\n", a.PeakFactor)
+	fmt.Fprintf(w, "- Lambda CPU: this machine's CPU time (AMD64) taken as arm64's; a function gets memory/%.0f MB of a vCPU\n", a.FullVCPUMemory)
+	fmt.Fprintf(w, "- waits in Lambda, same region: %.0f ms a DynamoDB call, %.0f ms an S3 PUT, %.0f ms an S3 GET; %.0f B of logs an invocation\n",
+		a.DDBLatency*1000, a.S3PutLatency*1000, a.S3GetLatency*1000, a.LogBytesRequest)
+	fmt.Fprintf(w, "- every contact action costs what a comment costs; %.0f B of DynamoDB a contact; priced after %.0f months of data (hot retention %.0f days, archive Standard for %.0f days then IA)\n",
+		a.ContactBytes, a.MonthsArchived, s.RetentionDays, s.ArchiveStandardDays)
+	fmt.Fprintf(w, "- a stream shard per table partition, a partition per %.0f GB of base table or %.0f WCU/s; partition key limits %.0f WCU/s, %.0f RCU/s; S3 %.0f PUT/s a prefix; %.0f Lambda executions an account\n",
+		a.PartitionBytes/1e9, a.PartitionWCU, a.PartitionWCU, a.PartitionRCU, a.S3PutPrefix, a.AccountLambda)
+	fmt.Fprintf(w, "- k× = k copies of the bench's six tenants, and a hottest tenant k times the busiest (the worst case for one partition)\n")
+	fmt.Fprintf(w, "Settings from template.yaml: %d write shards; archiver BatchSize %d, window %.0f s, reserved %d; %d readers on the audit stream; compactor every %.0f s, %d tenant-days a run; HTTP API %.0f req/s\n",
+		s.WriteShards, s.ArchiverBatch, s.ArchiverWindow, s.ArchiverReserved, s.StreamReaders, s.CompactEvery, s.CompactMaxDays, s.APIRateLimit)
+	fmt.Fprintf(w, "Prices, us-east-1 list as known on %s (not looked up): DynamoDB on-demand $%.3f/M WRU, $%.3f/M RRU, $%.2f/GB-month + PITR $%.2f; S3 $%.3f/1k PUT/LIST, $%.4f/1k GET, $%.3f/GB-month Standard, $%.4f IA; Lambda arm64 $%.10f/GB-s, $%.2f/M requests; HTTP API $%.2f/M; SES $%.2f/1k emails; CloudWatch Logs $%.2f/GB; Athena $%.0f/TB scanned (10 MB minimum); stream reads by Lambda free\n",
+		priceDate, p.DDBWriteMillion, p.DDBReadMillion, p.DDBStorageGB, p.DDBPITRGB, p.S3PutThousand, p.S3GetThousand, p.S3StandardGB, p.S3IAGB,
+		p.LambdaGBSecond, p.LambdaMillion, p.HTTPAPIMillion, p.SESThousand, p.LogsIngestGB, p.AthenaTB)
 }
 
 // benchWorkload is the full data set of gen.go and its event mix.
