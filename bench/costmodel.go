@@ -390,9 +390,9 @@ func crossings(w Workload, f Figures, s Settings, a Assumptions, p Prices) []Cro
 
 // printCost writes the model's table: one column a scale.
 func printCost(w io.Writer, scales []Scale) {
-	fmt.Fprint(w, "| | ")
+	fmt.Fprint(w, "| |")
 	for _, s := range scales {
-		fmt.Fprintf(w, "%s× | ", num(s.K))
+		fmt.Fprintf(w, " %s× |", num(s.K))
 	}
 	fmt.Fprint(w, "\n|---|")
 	fmt.Fprint(w, strings.Repeat("---:|", len(scales)))
