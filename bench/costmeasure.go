@@ -336,17 +336,40 @@ func (r *costRig) contactActions(ctx context.Context, f *Figures, runs int) erro
 	if err := json.Unmarshal([]byte(body), &made); err != nil {
 		return err
 	}
-	commentEv, err := readEvent(r.root, "comment-contact-ok.json")
-	if err != nil {
-		return err
-	}
-	comment := httpapi.Route(httpapi.ContactRoles, svc.AddComment)
-	commentEv = onContact(commentEv, made.ID)
-	if f.ContactAction, err = r.measure("comment on a contact (sealed)", "CommentContactFunction", runs, func() error {
-		_, err := handle(ctx, comment, commentEv, 201)
-		return err
-	}); err != nil {
-		return err
+	// Three contact actions on that contact, each through its route: a comment, a message
+	// (an email request) and a channel connected (a new channel id each time, as two
+	// contacts cannot hold the same one).
+	for _, x := range []struct {
+		to      *Action
+		name    string
+		fn      string
+		sample  string
+		handler httpapi.Handler
+		status  int
+		body    func(i int) string
+	}{
+		{&f.Comment, "comment on a contact (sealed)", "CommentContactFunction", "comment-contact-ok.json", svc.AddComment, 201, nil},
+		{&f.Message, "message a contact (sealed)", "MessageContactFunction", "message-contact-ok.json", svc.Message, 202, nil},
+		{&f.Connect, "connect a channel (sealed)", "ConnectChannelFunction", "connect-channel-whatsapp.json", svc.Connect, 201,
+			func(i int) string { return fmt.Sprintf(`{"channel":"whatsapp","externalId":"+62812%08d"}`, i) }},
+	} {
+		ev, err := readEvent(r.root, x.sample)
+		if err != nil {
+			return err
+		}
+		ev = onContact(ev, made.ID)
+		h := httpapi.Route(httpapi.ContactRoles, x.handler)
+		i := 0
+		if *x.to, err = r.measure(x.name, x.fn, runs, func() error {
+			if x.body != nil {
+				ev.Body = x.body(i)
+				i++
+			}
+			_, err := handle(ctx, h, ev, x.status)
+			return err
+		}); err != nil {
+			return err
+		}
 	}
 
 	// The mailer: invites make its requests; one stream batch of them, as Lambda delivers.
@@ -450,6 +473,16 @@ func (r *costRig) auditActions(ctx context.Context, f *Figures, seed uint64, run
 	return err
 }
 
+// storedBytes adds up the sizes of the objects under prefix.
+func storedBytes(ctx context.Context, st archive.Store, prefix string) (int64, error) {
+	objs, err := st.List(ctx, prefix)
+	var n int64
+	for _, o := range objs {
+		n += o.Size
+	}
+	return n, err
+}
+
 // archivePath archives generated events through the archiver in stream batches, compacts
 // them and reads an overview: against the counted S3 stand-in for requests and bytes, then
 // the same over a folder for the CPU time (the in-process S3 server's own CPU apart).
@@ -509,6 +542,11 @@ func (r *costRig) archivePath(ctx context.Context, f *Figures, o options, n, run
 		return err
 	}
 	big := cpuSeconds() - c0
+	partBytes, err := storedBytes(ctx, ds, archive.EventsPrefix)
+	if err != nil {
+		return err
+	}
+	f.PartBytesEvent = float64(partBytes) / float64(len(recs))
 	one := min(len(recs), 200)
 	small := &archive.DirStore{Dir: filepath.Join(dir, "small")}
 	saved := recs
@@ -526,16 +564,16 @@ func (r *costRig) archivePath(ctx context.Context, f *Figures, o options, n, run
 		return err
 	}
 	f.CompactCPU = (cpuSeconds() - c0) / float64(len(recs))
-	var kept int64
-	for _, prefix := range []string{archive.EventsPrefix, archive.RollupsPrefix} {
-		objs, err := ds.List(ctx, prefix)
-		if err != nil {
-			return err
-		}
-		for _, ob := range objs {
-			kept += ob.Size
-		}
+	compacted, err := storedBytes(ctx, ds, archive.EventsPrefix)
+	if err != nil {
+		return err
 	}
+	rollups, err := storedBytes(ctx, ds, archive.RollupsPrefix)
+	if err != nil {
+		return err
+	}
+	kept := compacted + rollups
+	f.RollupBytesEvent = float64(rollups) / float64(len(recs))
 	f.StoredBytesEvent = float64(kept) / float64(len(recs))
 	duck, err := openDuck(1)
 	if err != nil {

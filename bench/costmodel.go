@@ -62,7 +62,9 @@ type flow struct {
 
 // Figures are the measured inputs of the model.
 type Figures struct {
-	Create, ContactAction, Ingest100, LogPage, Report, Mail Action
+	// A contact action: Connect for CONTACT_CONNECTED, Message for the email requests
+	// (MESSAGE_SENT, CONTACT_INVITED, CONTACT_SHARED), Comment for every other one.
+	Create, Connect, Message, Comment, Ingest100, LogPage, Report, Mail Action
 
 	EventTableWCU  float64 // base-table write units per ingested event (the hot partition's share)
 	EventItemBytes float64 // an audit item as DynamoDB sizes it (names + values), average
@@ -74,6 +76,8 @@ type Figures struct {
 	CompactRequests  S3Requests
 	CompactCPU       float64 // compactor CPU seconds per event merged
 	StoredBytesEvent float64 // compacted object + rollup bytes per event, kept for good
+	PartBytesEvent   float64 // part bytes per event, in the measured batches (deleted by compaction)
+	RollupBytesEvent float64 // of StoredBytesEvent, the rollups'
 	ReportRequests   S3Requests
 	AthenaBytesEvent float64 // Parquet bytes an overview's columns hold per event
 }
@@ -88,7 +92,7 @@ type Workload struct {
 	HottestPerYear float64   // the busiest tenant's events
 	TenantEvents   []float64 // each tenant's events a year (their sum is EventsPerYear)
 	// Shares of events by what produced them (sum 1): see workloadFromMix.
-	Adds, ContactOther, Ingested, Emails, Outcomes, LogViews, ReportViews float64
+	Adds, Connects, Emails, OtherActions, Ingested, Outcomes, LogViews, ReportViews float64
 }
 
 // Settings are the knobs of template.yaml the limits depend on.
@@ -135,6 +139,7 @@ type Scale struct {
 	K              float64
 	Tenants        int
 	EventsPerDay   float64
+	EventsPerMonth float64
 	HottestPeakSec float64 // the hottest tenant's events per second at peak
 	Cost           []Cost
 	Total          float64
@@ -143,6 +148,8 @@ type Scale struct {
 	// of a year of the hottest tenant (the report functions read the archive themselves;
 	// Athena is for analysts), and the bytes it scans. Not in Total.
 	AthenaReport, AthenaBytes float64
+	// LambdaGBs is each function's GB-seconds a month.
+	LambdaGBs map[string]float64
 }
 
 // Cost is one line of the monthly bill.
@@ -202,22 +209,24 @@ func Model(k float64, w Workload, f Figures, s Settings, a Assumptions, p Prices
 	perYear := w.EventsPerYear * k
 	sc.EventsPerDay = perYear / 365
 	perMonth := perYear / 12
+	sc.EventsPerMonth = perMonth
 	avgRate := perYear / (365 * 86400)
 	peakRate := avgRate * a.PeakFactor
 	sc.HottestPeakSec = w.HottestPerYear * k / (365 * 86400) * a.PeakFactor
 
 	// Requests a month by path. Ingested events come in batches of 100.
-	adds, others := perMonth*w.Adds, perMonth*w.ContactOther
+	adds, connects, others := perMonth*w.Adds, perMonth*w.Connects, perMonth*w.OtherActions
 	ingests := perMonth * w.Ingested / 100
 	mails := perMonth * w.Emails
 	pages, reports := perMonth*w.LogViews, perMonth*w.ReportViews
-	api := adds + others + ingests + pages + reports
+	api := adds + connects + mails + others + ingests + pages + reports
 
 	add := func(item string, dollars float64, how string, args ...any) {
 		sc.Cost = append(sc.Cost, Cost{Item: item, Dollars: dollars, How: fmt.Sprintf(how, args...)})
 		sc.Total += dollars
 	}
-	paths := []flow{{f.Create, adds}, {f.ContactAction, others}, {f.Ingest100, ingests}, {f.Mail, mails}, {f.LogPage, pages}, {f.Report, reports}}
+	paths := []flow{{f.Create, adds}, {f.Connect, connects}, {f.Message, mails}, {f.Comment, others}, {f.Ingest100, ingests},
+		{f.Mail, mails}, {f.LogPage, pages}, {f.Report, reports}}
 	var wcu, rcu float64
 	for _, x := range paths {
 		wcu += x.a.WCU * x.n
@@ -259,15 +268,20 @@ func Model(k float64, w Workload, f Figures, s Settings, a Assumptions, p Prices
 
 	// Lambda: every API request, stream batch, email and compaction.
 	var gbs float64
+	sc.LambdaGBs = map[string]float64{}
 	for _, x := range paths {
 		if x.a.Function == "" {
 			continue
 		}
-		gbs += x.n * a.gbSeconds(s, x.a.Function, x.a.CPU, x.a.Calls*a.DDBLatency)
+		g := x.n * a.gbSeconds(s, x.a.Function, x.a.CPU, x.a.Calls*a.DDBLatency)
+		sc.LambdaGBs[x.a.Function] += g
+		gbs += g
 	}
 	archiveGBs := batches * a.gbSeconds(s, "ArchiverFunction", f.ArchivePartCPU*partsPerBatch+f.ArchiveCPU*evPerBatch, partsPerBatch*f.PartRequests*a.S3PutLatency)
 	compactGBs := a.gbSeconds(s, "CompactorFunction", f.CompactCPU*merged, compactions*(f.CompactRequests.Get*a.S3GetLatency+2*a.S3PutLatency))
 	gbs += archiveGBs + compactGBs
+	sc.LambdaGBs["ArchiverFunction"] += archiveGBs
+	sc.LambdaGBs["CompactorFunction"] += compactGBs
 	invocations := api + batches + mails + runs
 	add("Lambda", gbs*p.LambdaGBSecond+invocations/1e6*p.LambdaMillion, "%s GB-s × $%.10f + %s invocations × $%.2f/M", count(gbs), p.LambdaGBSecond, count(invocations), p.LambdaMillion)
 	add("API Gateway (HTTP API)", api/1e6*p.HTTPAPIMillion, "%s requests × $%.2f/M", count(api), p.HTTPAPIMillion)
@@ -411,10 +425,18 @@ func printCost(w io.Writer, scales []Scale) {
 		line(scales[0].Cost[i].Item+" $/month", func(s Scale) string { return dollars(s.Cost[i].Dollars) })
 	}
 	line("**total $/month**", func(s Scale) string { return "**" + dollars(s.Total) + "**" })
-	line("$ per million events", func(s Scale) string { return dollars(s.Total / (s.EventsPerDay * 30) * 1e6) })
+	line("$ per million events", func(s Scale) string { return dollars(s.Total / s.EventsPerMonth * 1e6) })
 	line("Athena, one query over a year of the hottest tenant's overview columns (not in the total)", func(s Scale) string {
 		return fmt.Sprintf("%s (%.2f GB)", dollars(s.AthenaReport), s.AthenaBytes/1e9)
 	})
+	fns := make([]string, 0, len(scales[0].LambdaGBs))
+	for fn := range scales[0].LambdaGBs {
+		fns = append(fns, fn)
+	}
+	sort.Strings(fns)
+	for _, fn := range fns {
+		line("Lambda GB-s per 1,000 events: "+fn, func(s Scale) string { return fmt.Sprintf("%.3f", s.LambdaGBs[fn]/s.EventsPerMonth*1000) })
+	}
 	for i := range scales[0].Limits {
 		l := scales[0].Limits[i]
 		line(fmt.Sprintf("%s (max %s %s)", l.Name, num(l.Max), l.Unit), func(s Scale) string {
@@ -458,36 +480,36 @@ func dollars(x float64) string {
 }
 
 // workloadFromMix turns the generator's event mix (per mille by type) into the shares of
-// what produced each event: a new contact, another contact action, an ingest batch, an
-// email request (which the mailer sends), an email outcome (the mailer writes), an audit
-// log read or a report read (each read records itself as an access event).
-func workloadFromMix(mix map[string]int, categoryOf func(string) string) (adds, contactOther, ingested, emails, outcomes, logViews, reportViews float64) {
+// what produced each event: a new contact, a connected channel, an email request (the
+// action, and the email the mailer sends for it), another contact action, an ingest batch,
+// an email outcome (the mailer writes it), an audit log read or a report read (each read
+// records itself as an access event).
+func workloadFromMix(mix map[string]int, categoryOf func(string) string) Workload {
+	var w Workload
 	total := 0
-	types := make([]string, 0, len(mix))
-	for t, n := range mix {
+	for _, n := range mix {
 		total += n
-		types = append(types, t)
 	}
-	sort.Strings(types)
-	for _, t := range types {
-		share := float64(mix[t]) / float64(total)
+	for t, n := range mix {
+		share := float64(n) / float64(total)
 		switch {
 		case t == "CONTACT_ADDED":
-			adds += share
+			w.Adds += share
+		case t == "CONTACT_CONNECTED":
+			w.Connects += share
+		case t == "CONTACT_INVITED" || t == "MESSAGE_SENT" || t == "CONTACT_SHARED":
+			w.Emails += share
 		case t == "EMAIL_DELIVERED" || t == "EMAIL_FAILED":
-			outcomes += share
+			w.Outcomes += share
 		case t == "AUDIT_LOG_VIEWED":
-			logViews += share
+			w.LogViews += share
 		case t == "REPORT_VIEWED" || t == "REPORT_EXPORTED":
-			reportViews += share
+			w.ReportViews += share
 		case categoryOf(t) == "contact":
-			contactOther += share
-			if t == "CONTACT_INVITED" || t == "MESSAGE_SENT" || t == "CONTACT_SHARED" {
-				emails += share
-			}
+			w.OtherActions += share
 		default:
-			ingested += share
+			w.Ingested += share
 		}
 	}
-	return
+	return w
 }

@@ -64,6 +64,14 @@ func TestCostModel(t *testing.T) {
 	if got.AthenaBytes != 10e6 || got.AthenaReport != 0.00005 {
 		t.Errorf("Athena: %v bytes for $%v, want the 10 MB minimum for $0.00005", got.AthenaBytes, got.AthenaReport)
 	}
+	wantGBs := map[string]float64{
+		"F":                 6911.64, // creates 5 ms and ingests 26 ms, at 1 GB
+		"ArchiverFunction":  80154,   // 1,314,000 batches of 61 ms
+		"CompactorFunction": 691.2,   // 8,640 runs of 80 ms
+	}
+	if d := cmp.Diff(wantGBs, got.LambdaGBs, approx); d != "" {
+		t.Errorf("GB-seconds (-want +got):\n%s", d)
+	}
 	wantUse := map[string]float64{
 		"DynamoDB partition writes, hottest tenant-day key":                           4,     // 2 events/s × 2 WRU, one shard
 		"DynamoDB partition reads, hottest tenant's log pages (all on one partition)": 0,     // no log views
@@ -141,13 +149,12 @@ func TestCostGBSeconds(t *testing.T) {
 }
 
 func TestCostWorkloadFromMix(t *testing.T) {
-	cat := map[string]string{"CONTACT_ADDED": "contact", "CONTACT_INVITED": "contact", "COMMENT_ADDED": "contact", "CLICK": "cobrowse",
-		"EMAIL_DELIVERED": "email", "AUDIT_LOG_VIEWED": "access", "REPORT_VIEWED": "access"}
-	mix := map[string]int{"CONTACT_ADDED": 200, "CONTACT_INVITED": 100, "COMMENT_ADDED": 100, "CLICK": 400, "EMAIL_DELIVERED": 100,
-		"AUDIT_LOG_VIEWED": 50, "REPORT_VIEWED": 50}
-	adds, other, ingested, emails, outcomes, logs, reports := workloadFromMix(mix, func(t string) string { return cat[t] })
-	got := []float64{adds, other, ingested, emails, outcomes, logs, reports}
-	want := []float64{0.2, 0.2, 0.4, 0.1, 0.1, 0.05, 0.05}
+	cat := map[string]string{"CONTACT_ADDED": "contact", "CONTACT_CONNECTED": "contact", "CONTACT_INVITED": "contact", "COMMENT_ADDED": "contact",
+		"CLICK": "cobrowse", "EMAIL_DELIVERED": "email", "AUDIT_LOG_VIEWED": "access", "REPORT_VIEWED": "access"}
+	mix := map[string]int{"CONTACT_ADDED": 200, "CONTACT_CONNECTED": 50, "CONTACT_INVITED": 100, "COMMENT_ADDED": 50, "CLICK": 400,
+		"EMAIL_DELIVERED": 100, "AUDIT_LOG_VIEWED": 50, "REPORT_VIEWED": 50}
+	got := workloadFromMix(mix, func(t string) string { return cat[t] })
+	want := Workload{Adds: 0.2, Connects: 0.05, Emails: 0.1, OtherActions: 0.05, Ingested: 0.4, Outcomes: 0.1, LogViews: 0.05, ReportViews: 0.05}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("shares (-want +got):\n%s", d)
 	}

@@ -83,21 +83,22 @@ func runCost(ctx context.Context, o options, w io.Writer) error {
 func printFigures(w io.Writer, f Figures, s Settings) {
 	fmt.Fprintln(w, "| measured path | function (MB) | WRU | RRU | DynamoDB calls | CPU here |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|")
-	for _, a := range []Action{f.Create, f.ContactAction, f.Ingest100, f.LogPage, f.Report, f.Mail} {
+	for _, a := range []Action{f.Create, f.Connect, f.Message, f.Comment, f.Ingest100, f.LogPage, f.Report, f.Mail} {
 		fmt.Fprintf(w, "| %s | %s (%d) | %.1f | %.1f | %.1f | %s |\n", a.Name, a.Function, s.Memory[a.Function], a.WCU, a.RCU, a.Calls, fmtDur(time.Duration(a.CPU*1e9)))
 	}
 	fmt.Fprintf(w, "\naudit item %.0f B, %.2f GSI entries an event, %.2f base-table WRU an ingested event; sequencer: none in this tree (not measured)\n", f.EventItemBytes, f.GSIsPerEvent, f.EventTableWCU)
 	fmt.Fprintf(w, "archiver: %.1f S3 PUTs a part, CPU %s a part + %s an event; compaction of a tenant-day: %.1f PUT, %.1f GET/HEAD, %.1f LIST, %.1f DELETE, CPU %s an event\n",
 		f.PartRequests, fmtDur(time.Duration(f.ArchivePartCPU*1e9)), fmtDur(time.Duration(f.ArchiveCPU*1e9)),
 		f.CompactRequests.Put, f.CompactRequests.Get, f.CompactRequests.List, f.CompactRequests.Delete, fmtDur(time.Duration(f.CompactCPU*1e9)))
-	fmt.Fprintf(w, "archive kept: %.0f B an event (compacted Parquet + rollups); an overview's columns: %.0f B an event (Athena scans these)\n", f.StoredBytesEvent, f.AthenaBytesEvent)
+	fmt.Fprintf(w, "archive: parts %.0f B an event in batches of 1,000 (deleted by compaction); kept %.0f B an event (compacted Parquet, of which rollups %.1f B); an overview's columns %.0f B an event (what Athena scans)\n",
+		f.PartBytesEvent, f.StoredBytesEvent, f.RollupBytesEvent, f.AthenaBytesEvent)
 	fmt.Fprintf(w, "a month's overview: %.0f GET/HEAD, %.0f LIST, %.0f PUT on S3\n", f.ReportRequests.Get, f.ReportRequests.List, f.ReportRequests.Put)
 }
 
 // check refuses figures a measurement left at zero: a path that wrote, read or archived
 // nothing measured nothing.
 func (f Figures) check() error {
-	for _, a := range []Action{f.Create, f.ContactAction, f.Ingest100, f.LogPage, f.Report, f.Mail} {
+	for _, a := range []Action{f.Create, f.Connect, f.Message, f.Comment, f.Ingest100, f.LogPage, f.Report, f.Mail} {
 		if a.WCU <= 0 || a.Calls <= 0 || a.CPU <= 0 {
 			return fmt.Errorf("cost: %q measured %+v: no write, call or CPU", a.Name, a)
 		}
@@ -119,7 +120,7 @@ func printAssumptions(w io.Writer, s Settings, a Assumptions, p Prices) {
 	fmt.Fprintf(w, "- Lambda CPU: this machine's CPU time (AMD64) taken as arm64's; a function gets memory/%.0f MB of a vCPU\n", a.FullVCPUMemory)
 	fmt.Fprintf(w, "- waits in Lambda, same region: %.0f ms a DynamoDB call, %.0f ms an S3 PUT, %.0f ms an S3 GET; %.0f B of logs an invocation\n",
 		a.DDBLatency*1000, a.S3PutLatency*1000, a.S3GetLatency*1000, a.LogBytesRequest)
-	fmt.Fprintf(w, "- every contact action costs what a comment costs; %.0f B of DynamoDB a contact; priced after %.0f months of data (hot retention %.0f days, archive Standard for %.0f days then IA)\n",
+	fmt.Fprintf(w, "- a contact action other than connect, message, invite and share costs what a comment costs; invite and share what a message costs; %.0f B of DynamoDB a contact; priced after %.0f months of data (hot retention %.0f days, archive Standard for %.0f days then IA)\n",
 		a.ContactBytes, a.MonthsArchived, s.RetentionDays, s.ArchiveStandardDays)
 	fmt.Fprintf(w, "- a stream shard per table partition, a partition per %.0f GB of base table or %.0f WCU/s; partition key limits %.0f WCU/s, %.0f RCU/s; S3 %.0f PUT/s a prefix; %.0f Lambda executions an account\n",
 		a.PartitionBytes/1e9, a.PartitionWCU, a.PartitionWCU, a.PartitionRCU, a.S3PutPrefix, a.AccountLambda)
@@ -133,17 +134,17 @@ func printAssumptions(w io.Writer, s Settings, a Assumptions, p Prices) {
 
 // benchWorkload is the full data set of gen.go and its event mix.
 func benchWorkload() Workload {
-	w := Workload{Tenants: len(scales["full"].Tenants)}
+	m := map[string]int{}
+	for _, x := range mix {
+		m[x.typ] = x.n
+	}
+	w := workloadFromMix(m, audit.CategoryOf)
+	w.Tenants = len(scales["full"].Tenants)
 	for _, t := range scales["full"].Tenants {
 		w.EventsPerYear += float64(t.Events)
 		w.TenantEvents = append(w.TenantEvents, float64(t.Events))
 		w.HottestPerYear = max(w.HottestPerYear, float64(t.Events))
 	}
-	m := map[string]int{}
-	for _, x := range mix {
-		m[x.typ] = x.n
-	}
-	w.Adds, w.ContactOther, w.Ingested, w.Emails, w.Outcomes, w.LogViews, w.ReportViews = workloadFromMix(m, audit.CategoryOf)
 	return w
 }
 
