@@ -93,6 +93,7 @@ type Workload struct {
 	TenantEvents   []float64 // each tenant's events a year (their sum is EventsPerYear)
 	// Shares of events by what produced them (sum 1): see workloadFromMix.
 	Adds, Connects, Emails, OtherActions, Ingested, Outcomes, LogViews, ReportViews float64
+	Cobrowse                                                                        float64 // of Ingested, the co-browsing events (their own, shorter hot retention)
 }
 
 // Settings are the knobs of template.yaml the limits depend on.
@@ -107,6 +108,7 @@ type Settings struct {
 	CompactMaxDays      int     // COMPACT_MAX_DAYS: tenant-days one run compacts
 	APIRateLimit        float64 // ApiThrottlingRateLimit
 	RetentionDays       float64 // hot retention of most events in DynamoDB
+	CobrowseDays        float64 // hot retention of co-browsing events
 	ArchiveStandardDays float64 // ArchiveTransitionDays
 	Memory              map[string]int
 }
@@ -236,7 +238,8 @@ func Model(k float64, w Workload, f Figures, s Settings, a Assumptions, p Prices
 	add("DynamoDB reads", rcu/1e6*p.DDBReadMillion, "%s RRU × $%.3f/M", count(rcu), p.DDBReadMillion)
 
 	// Hot storage: the retention's worth of events, each in the table and its GSIs.
-	retained := perYear * math.Min(s.RetentionDays, 365*a.MonthsArchived/12) / 365
+	held := func(days float64) float64 { return math.Min(days, 365*a.MonthsArchived/12) / 365 }
+	retained := perYear * ((1-w.Cobrowse)*held(s.RetentionDays) + w.Cobrowse*held(s.CobrowseDays))
 	tableBytes := retained * f.EventItemBytes * (1 + f.GSIsPerEvent)
 	contactBytes := perYear * w.Adds * (a.MonthsArchived / 12) * a.ContactBytes
 	ddbGB := (tableBytes + contactBytes) / 1e9
@@ -509,6 +512,9 @@ func workloadFromMix(mix map[string]int, categoryOf func(string) string) Workloa
 			w.OtherActions += share
 		default:
 			w.Ingested += share
+			if categoryOf(t) == "cobrowse" {
+				w.Cobrowse += share
+			}
 		}
 	}
 	return w

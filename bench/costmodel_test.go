@@ -92,6 +92,18 @@ func TestCostModel(t *testing.T) {
 	}
 }
 
+func TestCostCobrowseRetention(t *testing.T) {
+	w, f, s, a := costCase()
+	// A quarter of the events are co-browsing, held 73 days instead of 365: the hot table
+	// holds 0.75 + 0.25 × 0.2 = 0.8 of a year, 50.4576 GB of events and GSI entries.
+	w.Cobrowse, s.CobrowseDays = 0.25, 73
+	got := Model(1, w, f, s, a, listPrices)
+	want := (50.4576 + 15.768) * 0.45
+	if c := got.Cost[2]; c.Item != "DynamoDB storage + PITR" || math.Abs(c.Dollars-want) > 1e-9 {
+		t.Errorf("%s = $%v, want $%v", c.Item, c.Dollars, want)
+	}
+}
+
 func TestCostCrossings(t *testing.T) {
 	w, f, s, a := costCase()
 	c := crossings(w, f, s, a, listPrices)
@@ -154,7 +166,7 @@ func TestCostWorkloadFromMix(t *testing.T) {
 	mix := map[string]int{"CONTACT_ADDED": 200, "CONTACT_CONNECTED": 50, "CONTACT_INVITED": 100, "COMMENT_ADDED": 50, "CLICK": 400,
 		"EMAIL_DELIVERED": 100, "AUDIT_LOG_VIEWED": 50, "REPORT_VIEWED": 50}
 	got := workloadFromMix(mix, func(t string) string { return cat[t] })
-	want := Workload{Adds: 0.2, Connects: 0.05, Emails: 0.1, OtherActions: 0.05, Ingested: 0.4, Outcomes: 0.1, LogViews: 0.05, ReportViews: 0.05}
+	want := Workload{Adds: 0.2, Connects: 0.05, Emails: 0.1, OtherActions: 0.05, Ingested: 0.4, Cobrowse: 0.4, Outcomes: 0.1, LogViews: 0.05, ReportViews: 0.05}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("shares (-want +got):\n%s", d)
 	}

@@ -120,8 +120,8 @@ func printAssumptions(w io.Writer, s Settings, a Assumptions, p Prices) {
 	fmt.Fprintf(w, "- Lambda CPU: this machine's CPU time (AMD64) taken as arm64's; a function gets memory/%.0f MB of a vCPU\n", a.FullVCPUMemory)
 	fmt.Fprintf(w, "- waits in Lambda, same region: %.0f ms a DynamoDB call, %.0f ms an S3 PUT, %.0f ms an S3 GET; %.0f B of logs an invocation\n",
 		a.DDBLatency*1000, a.S3PutLatency*1000, a.S3GetLatency*1000, a.LogBytesRequest)
-	fmt.Fprintf(w, "- a contact action other than connect, message, invite and share costs what a comment costs; invite and share what a message costs; %.0f B of DynamoDB a contact; priced after %.0f months of data (hot retention %.0f days, archive Standard for %.0f days then IA)\n",
-		a.ContactBytes, a.MonthsArchived, s.RetentionDays, s.ArchiveStandardDays)
+	fmt.Fprintf(w, "- a contact action other than connect, message, invite and share costs what a comment costs; invite and share what a message costs; %.0f B of DynamoDB a contact; priced after %.0f months of data (hot retention %.0f days, co-browsing %.0f; archive Standard for %.0f days then IA)\n",
+		a.ContactBytes, a.MonthsArchived, s.RetentionDays, s.CobrowseDays, s.ArchiveStandardDays)
 	fmt.Fprintf(w, "- a stream shard per table partition, a partition per %.0f GB of base table or %.0f WCU/s; partition key limits %.0f WCU/s, %.0f RCU/s; S3 %.0f PUT/s a prefix; %.0f Lambda executions an account\n",
 		a.PartitionBytes/1e9, a.PartitionWCU, a.PartitionWCU, a.PartitionRCU, a.S3PutPrefix, a.AccountLambda)
 	fmt.Fprintf(w, "- k× = k copies of the bench's six tenants, and a hottest tenant k times the busiest (the worst case for one partition)\n")
@@ -232,7 +232,7 @@ func costSettings(root string) (Settings, error) {
 		return x
 	}
 	s := Settings{WriteShards: int(param("AuditWriteShards")), APIRateLimit: param("ApiThrottlingRateLimit"),
-		RetentionDays: param("RetentionPlatformDays"), ArchiveStandardDays: param("ArchiveTransitionDays"), Memory: map[string]int{}}
+		RetentionDays: param("RetentionPlatformDays"), CobrowseDays: param("RetentionCobrowseDays"), ArchiveStandardDays: param("ArchiveTransitionDays"), Memory: map[string]int{}}
 	for _, fn := range tpl.Functions() {
 		s.Memory[fn.LogicalID] = fn.MemorySize
 		for _, st := range fn.Streams {
