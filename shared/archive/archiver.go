@@ -189,7 +189,9 @@ func (a *Archiver) log() *slog.Logger {
 	return a.Log
 }
 
-// writePart writes one tenant-day's rows and marks the day for compaction.
+// writePart writes one tenant-day's rows, marks the day for compaction and records the
+// part's events for the log's sequencer. A failure of any of the three fails the tenant-day,
+// which the stream then retries: the part and the markers are rewritten.
 func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (string, error) {
 	rows = SortUnique(rows)
 	ids := make([]string, len(rows))
@@ -217,7 +219,35 @@ func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (stri
 	if err := a.Store.Put(ctx, mark, nil); err != nil {
 		return "", err
 	}
+	// The sequence marker goes after the part too: the sequencer reads the part it names.
+	if err := a.writeSequenceMarker(ctx, k, key, rows); err != nil {
+		return "", err
+	}
 	return key, nil
+}
+
+// writeSequenceMarker writes the marker of the part key: its events in the part's order.
+func (a *Archiver) writeSequenceMarker(ctx context.Context, k tenantDay, key string, rows []Row) error {
+	now := time.Now
+	if a.Clock != nil {
+		now = a.Clock
+	}
+	m := SequenceMarker{Part: key, Date: k.date, EventIDs: make([]string, len(rows))}
+	for i := range rows {
+		m.EventIDs[i] = rows[i].EventID
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode sequence marker of %s: %w", key, err)
+	}
+	seqKey, err := SequenceKey(k.tenant, now(), key)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.Put(ctx, seqKey, body); err != nil {
+		return fmt.Errorf("write sequence marker of %s: %w", key, err)
+	}
+	return nil
 }
 
 // SortUnique sorts rows by (occurred_at, event_id) and drops repeated event ids, in place.

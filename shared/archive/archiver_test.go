@@ -413,3 +413,90 @@ func TestSampleStreamEvent(t *testing.T) {
 		t.Errorf("archived events (-sample +archive):\n%s", d)
 	}
 }
+
+// Each part is followed by its sequence marker: the part's key, date and event ids in the
+// part's order, under sequence/tenant=<t>/<recorded time>-<part digest>.json.
+func TestArchiverWritesSequenceMarkers(t *testing.T) {
+	st := s3Store(t)
+	recs, _ := mixedBatch(t)
+	at := time.Date(2026, 11, 30, 1, 2, 3, 456e6, time.UTC)
+	a := &Archiver{Store: st, Clock: func() time.Time { return at }}
+	ctx := context.Background()
+	if resp, err := a.Handle(ctx, decodeBatch(t, streamJSON(t, recs))); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%v %+v", err, resp)
+	}
+	var want, got []string
+	wantMarkers := map[string]SequenceMarker{}
+	for _, part := range keysUnder(t, st, EventsPrefix) {
+		tn, date, _ := ParseTenantDay(part)
+		b, err := st.Get(ctx, part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := SequenceMarker{Part: part, Date: date}
+		for _, r := range rows {
+			m.EventIDs = append(m.EventIDs, r.EventID)
+		}
+		digest := strings.TrimSuffix(strings.TrimPrefix(part[strings.LastIndex(part, "/")+1:], "part-"), ".parquet")
+		key := "sequence/tenant=" + string(tn) + "/20261130T010203.456Z-" + digest + ".json"
+		want = append(want, key)
+		wantMarkers[key] = m
+	}
+	sort.Strings(want)
+	got = keysUnder(t, st, SequencePrefix)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("sequence markers (-want +got):\n%s", d)
+	}
+	for _, k := range got {
+		b, err := st.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m SequenceMarker
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(wantMarkers[k], m); d != "" {
+			t.Errorf("%s (-want +got):\n%s", k, d)
+		}
+		if tn, ok := ParseSequenceKey(k); !ok || !strings.HasPrefix(k, "sequence/tenant="+string(tn)+"/") {
+			t.Errorf("ParseSequenceKey(%s) = %q, %v", k, tn, ok)
+		}
+	}
+}
+
+// A sequence marker that cannot be written fails its tenant-day like its part would: the
+// stream retries exactly those records.
+func TestArchiverReportsTheTenantDayWhoseSequenceMarkerFailed(t *testing.T) {
+	good := s3Store(t)
+	st := &S3Store{Client: failingPuts{S3API: good.Client, prefix: SequencePrefix + "tenant=globex/"}, Bucket: good.Bucket}
+	recs, its := mixedBatch(t)
+	resp, err := (&Archiver{Store: st}).Handle(context.Background(), decodeBatch(t, streamJSON(t, recs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	failedIDs := map[string]bool{}
+	for _, k := range []string{"globex/2026-11-28", "globex/2026-11-29"} {
+		for id := range wantEvents(t, its[k]) {
+			failedIDs[id] = true
+		}
+	}
+	var want []events.DynamoDBBatchItemFailure
+	for _, r := range recs {
+		if id, ok := r.Item["id"].(*types.AttributeValueMemberS); ok && r.Name == "INSERT" && failedIDs[id.Value] {
+			want = append(want, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Seq})
+		}
+	}
+	if d := cmp.Diff(events.DynamoDBEventResponse{BatchItemFailures: want}, resp); d != "" {
+		t.Errorf("response (-want +got):\n%s", d)
+	}
+	for _, k := range keysUnder(t, good, SequencePrefix) {
+		if !strings.HasPrefix(k, SequencePrefix+"tenant=acme/") {
+			t.Errorf("unexpected marker %s", k)
+		}
+	}
+}

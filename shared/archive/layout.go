@@ -21,6 +21,8 @@ import (
 //	pending/tenant=<t>/date=<YYYY-MM-DD>                            marker: the day has parts to compact
 //	rejected/date=<YYYY-MM-DD>/<digest>.json                        stream records set aside: they can never
 //	    be archived (a tenant id or time no partition can hold); a stream batch holding them, with the reasons
+//	sequence/tenant=<t>/<recorded time>-<part digest>.json          a part's events for the log's sequencer
+//	    (SequenceMarker), written after the part; the sequencer deletes it once they are in the log
 //
 // The date is the UTC date of occurred_at. Only events/ is Parquet (the Glue table's location).
 const (
@@ -29,6 +31,8 @@ const (
 	PendingPrefix = "pending/"
 	// RejectedPrefix holds the stream records the archiver set aside (RejectedKey).
 	RejectedPrefix = "rejected/"
+	// SequencePrefix holds the markers the log's sequencer reads (SequenceKey).
+	SequencePrefix = "sequence/"
 
 	partPrefix      = "part-"
 	compactedPrefix = "compacted-"
@@ -145,4 +149,37 @@ func digest(sorted []string) string {
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// sequenceTime is the layout of a sequence marker's recorded time: it sorts as it reads.
+const sequenceTime = "20060102T150405.000Z"
+
+// SequenceMarker is the body of an object under sequence/: one part's events, for the log's
+// sequencer (shared/vlog), which appends them in this order.
+type SequenceMarker struct {
+	Part     string   `json:"part"`     // the part's key
+	Date     string   `json:"date"`     // its UTC date
+	EventIDs []string `json:"eventIds"` // its events, in the part's (occurred_at, event_id) order
+}
+
+// SequenceKey is the key of the sequence marker of the part partKey of tenant t, recorded
+// at recorded: markers list in the order they were recorded.
+func SequenceKey(t tenant.ID, recorded time.Time, partKey string) (string, error) {
+	if !t.Valid() {
+		return "", fmt.Errorf("%w: tenant id %q is not valid", ErrInvalidPartition, string(t))
+	}
+	name := partKey[strings.LastIndex(partKey, "/")+1:]
+	d := strings.TrimSuffix(strings.TrimPrefix(name, partPrefix), parquetSuffix)
+	return SequencePrefix + "tenant=" + t.String() + "/" + recorded.UTC().Format(sequenceTime) + "-" + d + ".json", nil
+}
+
+// ParseSequenceKey reads the tenant back from a key SequenceKey built; ok is false for
+// anything else.
+func ParseSequenceKey(key string) (t tenant.ID, ok bool) {
+	rest, found := strings.CutPrefix(key, SequencePrefix+"tenant=")
+	raw, name, found2 := strings.Cut(rest, "/")
+	if !found || !found2 || !tenant.ID(raw).Valid() || name == "" || strings.Contains(name, "/") || !strings.HasSuffix(name, ".json") {
+		return "", false
+	}
+	return tenant.ID(raw), true
 }
