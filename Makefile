@@ -49,6 +49,9 @@ build-ArchiverFunction: ; $(call build_function,archiver,ArchiverFunction)
 build-CompactorFunction: ; $(call build_function,compactor,CompactorFunction)
 build-ArchiveReplayFunction: ; $(call build_function,archive-replay,ArchiveReplayFunction)
 
+# ---- functions: verifiable log
+build-SequenceLogFunction: ; $(call build_function,sequence-log,SequenceLogFunction)
+
 # ---- functions: reports and exports
 build-ContactOverviewFunction: ; $(call build_function,contact-overview,ContactOverviewFunction)
 build-AddedLogFunction: ; $(call build_function,added-log,AddedLogFunction)

@@ -540,3 +540,27 @@ func OpenItems(t testing.TB, r *pii.Keyring, items []map[string]any) {
 		put[i](v.V)
 	}
 }
+
+// Clock is a test clock that goroutines may read while the test moves it: pass Now where a
+// service takes func() time.Time.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock set to at.
+func NewClock(at time.Time) *Clock { return &Clock{t: at} }
+
+// Now reads the clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/contrail/contrail/shared/mail"
 	"github.com/contrail/contrail/shared/report"
 	"github.com/contrail/contrail/shared/settings"
+	"github.com/contrail/contrail/shared/vlog"
 )
 
 // A function reads its configuration in one way: its main.go passes a package's reader to
@@ -59,6 +60,7 @@ var loaders = map[string]func(*env.Reader){
 	module + "shared/archive.ReadBucket":          reads(archive.ReadBucket),
 	module + "shared/archive.ReadCompactorConfig": reads(archive.ReadCompactorConfig),
 	module + "shared/console.ReadBucket":          reads(console.ReadBucket),
+	module + "shared/vlog.ReadConfig":             reads(vlog.ReadConfig),
 }
 
 func reads[C any](read func(*env.Reader) C) func(*env.Reader) {

@@ -395,11 +395,12 @@ func TestRepoTemplate(t *testing.T) {
 		"ContactsTable  expiresAt ByStatus", // no stream: nothing consumes one
 		"JobsTable NEW_AND_OLD_IMAGES expiresAt ByDue",
 		"KeysTable   ", // no stream, no TTL: a key outlives every event sealed under it
+		"LogTable   ",  // no stream, no TTL: the verifiable log is kept for good
 	}
 	if d := cmp.Diff(wantTables, tables); d != "" {
 		t.Errorf("tables (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"AccessLogsBucket", "ArchiveBucket", "ConsoleBucket", "ExportsBucket"}, tp.Buckets()); d != "" {
+	if d := cmp.Diff([]string{"AccessLogsBucket", "ArchiveBucket", "CheckpointBucket", "ConsoleBucket", "ExportsBucket"}, tp.Buckets()); d != "" {
 		t.Errorf("buckets (-want +got):\n%s", d)
 	}
 

@@ -76,12 +76,15 @@ type Lock struct {
 	Mode s3types.ObjectLockMode // GOVERNANCE or COMPLIANCE
 	Days int
 	Now  func() time.Time // nil = time.Now
+	// All locks every object written, not only what the archive keeps for good: a bucket
+	// that holds nothing else (the log's checkpoint bucket).
+	All bool
 }
 
 // Applies reports whether the object under key is written locked: a compacted object or a
 // rollup. Parts are replaced by compaction and pending and rejected markers are transient.
 func (l *Lock) Applies(key string) bool {
-	return l != nil && l.Days > 0 && (IsCompacted(key) || strings.HasPrefix(key, RollupsPrefix))
+	return l != nil && l.Days > 0 && (l.All || IsCompacted(key) || strings.HasPrefix(key, RollupsPrefix))
 }
 
 // ParseLock reads ARCHIVE_LOCK_MODE and ARCHIVE_LOCK_DAYS; an empty mode means no lock.

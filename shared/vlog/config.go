@@ -1,0 +1,60 @@
+package vlog
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/ident"
+	"github.com/contrail/contrail/shared/s3bucket"
+	"github.com/contrail/contrail/shared/secret"
+)
+
+// The bounds of CHECKPOINT_LOCK_DAYS: template.yaml's MinValue and MaxValue of CheckpointLockDays.
+const MinLockDays, MaxLockDays = 1, 36500
+
+// Config is what the sequencer reads from its environment.
+type Config struct {
+	Table       string          // LOG_TABLE
+	Archive     s3bucket.Config // ARCHIVE_BUCKET: tiles and latest checkpoints under log/, markers under sequence/
+	Checkpoints s3bucket.Config // CHECKPOINT_BUCKET: every signed checkpoint, Object Lock COMPLIANCE
+	LockDays    int             // CHECKPOINT_LOCK_DAYS
+	// SigningSecretARN names the Secrets Manager secret the signing key is derived from
+	// (LOG_SIGNING_SECRET_ARN); it is read once, at cold start.
+	SigningSecretARN string
+}
+
+// ReadTable reads LOG_TABLE.
+func ReadTable(r *env.Reader) string { return r.String("LOG_TABLE") }
+
+// ReadConfig reads the sequencer's configuration.
+func ReadConfig(r *env.Reader) Config {
+	return Config{
+		Table: ReadTable(r), Archive: archive.ReadBucket(r), Checkpoints: s3bucket.Read(r, "CHECKPOINT_BUCKET"),
+		LockDays: r.Int("CHECKPOINT_LOCK_DAYS", MinLockDays, MaxLockDays), SigningSecretARN: r.String("LOG_SIGNING_SECRET_ARN"),
+	}
+}
+
+// NewSequencer returns the sequencer of c with clients of cfg: it reads the signing secret
+// now (a cold start that cannot fails) and publishes its verifier key in LogTable.
+func NewSequencer(cfg aws.Config, c Config, log *slog.Logger) *Sequencer {
+	signer, err := NewSigner(secret.MustString(cfg, c.SigningSecretARN))
+	if err != nil {
+		panic(err.Error())
+	}
+	checkpoints := archive.NewS3Store(cfg, c.Checkpoints)
+	checkpoints.Lock = &archive.Lock{Mode: s3types.ObjectLockModeCompliance, Days: c.LockDays, All: true}
+	l := &Log{
+		DB: dynamodb.NewFromConfig(cfg), Table: c.Table, Archive: archive.NewS3Store(cfg, c.Archive),
+		Checkpoints: checkpoints, Signer: signer, Clock: ident.SystemClock, Log: log,
+	}
+	if err := l.PublishKey(context.Background()); err != nil {
+		panic(err.Error())
+	}
+	return &Sequencer{Log: l}
+}
