@@ -82,6 +82,9 @@ type Stack struct {
 	// SecretsEndpoint is the local Secrets Manager holding the template's secrets, served
 	// with an external endpoint too (startSecrets).
 	SecretsEndpoint string
+	// LogVerifierKey is the note verifier key of the log's checkpoints (shared/vlog), derived
+	// from the local LogSigningSecret.
+	LogVerifierKey string
 	// KMSEndpoint is the local KMS holding PersonalDataKey (its material in the state folder's
 	// keys/), served with an external endpoint too (startKMS).
 	KMSEndpoint string

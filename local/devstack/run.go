@@ -64,7 +64,11 @@ func (s *Stack) printBanner(w io.Writer) error {
 	fmt.Fprintf(&b, "  KMS            %s   PersonalDataKey (Encrypt, Decrypt): key in %s (losing it loses every tenant's personal data)\n", s.KMSEndpoint, rel(filepath.Join(s.StateDir, KMSKeyFile)))
 	fmt.Fprintf(&b, "  Tables         %s\n", strings.Join(sortedValues(s.Tables), ", "))
 	fmt.Fprintf(&b, "  Bucket         %s\n", strings.Join(sortedValues(s.Buckets), ", "))
-	fmt.Fprintf(&b, "  Signing key    %s   (make token ROLE=agent TENANT=<id> mints more)\n\n", rel(filepath.Join(s.StateDir, devauth.KeyFile)))
+	fmt.Fprintf(&b, "  Signing key    %s   (make token ROLE=agent TENANT=<id> mints more)\n", rel(filepath.Join(s.StateDir, devauth.KeyFile)))
+	if s.LogVerifierKey != "" {
+		fmt.Fprintf(&b, "  Log key        %s   verifies the audit log's checkpoints (docs/verifying.md)\n", s.LogVerifierKey)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "Development tokens for tenant %q (valid 12 h):\n", DemoTenant)
 	for _, role := range devauth.Roles {
 		tok, err := s.Token(devauth.Claims{Tenant: DemoTenant, Roles: []string{role}})

@@ -10,7 +10,12 @@ import (
 
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
+	"github.com/contrail/contrail/shared/vlog"
 )
+
+// logSigningSecret is the template's secret the log's checkpoints are signed with: make run
+// prints its verifier key.
+const logSigningSecret = "LogSigningSecret"
 
 // startSecrets serves the template's secrets (AWS::SecretsManager::Secret) from a local
 // Secrets Manager on a free port of 127.0.0.1, where the functions read them at cold start
@@ -27,6 +32,13 @@ func (s *Stack) startSecrets(tpl *template.Template) (map[string]string, error) 
 			return nil, err
 		}
 		arns[id] = "arn:aws:secretsmanager:" + emulator.Region + ":000000000000:secret:" + id
+		if id == logSigningSecret {
+			signer, err := vlog.NewSigner(v)
+			if err != nil {
+				return nil, err
+			}
+			s.LogVerifierKey = signer.VerifierKey()
+		}
 		secrets = append(secrets, emulator.Secret{ARN: arns[id], Name: id, Value: v})
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

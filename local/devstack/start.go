@@ -250,6 +250,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		var jobs []schedule.Job
 		for _, j := range schedule.JobsFromTemplate(tpl) {
 			if running(j.Function) {
+				j.Scale = localScheduleScale[j.Function]
 				jobs = append(jobs, j)
 			}
 		}
@@ -271,6 +272,15 @@ type progress struct {
 	mu sync.Mutex
 	w  io.Writer
 }
+
+// localScheduleScale runs some scheduled functions faster than template.yaml's rate, on top
+// of LOCAL_SCHEDULE_SCALE, where a local bound needs it. SequenceLogFunction's rate(1 minute)
+// is EventBridge's shortest and meets the AWS bound (an event in a signed checkpoint within
+// 5 minutes); locally an event must be in one within 30 s, so it runs every 10 s. Scaling
+// the template's own rate keeps the schedule in one place, and runs the sequencer the same
+// way in AWS and here (a scheduled invoke, reserved concurrency 1), rather than chaining it
+// to the archiver's invocations, which AWS would not do.
+var localScheduleScale = map[string]float64{"SequenceLogFunction": 6}
 
 func newProgress(w io.Writer) *progress {
 	if w == nil {

@@ -161,3 +161,32 @@ func TestNewRejectsBadExpression(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// TestJobScale: a job's own Scale divides its rate on top of the stack's.
+func TestJobScale(t *testing.T) {
+	for _, tc := range []struct {
+		stack, job float64
+		want       time.Duration
+	}{
+		{0, 0, time.Minute},
+		{0, 6, 10 * time.Second},
+		{60, 6, time.Second / 6},
+	} {
+		rec := &recorder{fired: make(chan struct{}, 1)}
+		waited := make(chan time.Duration, 1)
+		s, err := New(Config{
+			Jobs:    []Job{{Function: "SequenceLogFunction", Name: "s", Expression: "rate(1 minute)", Scale: tc.job}},
+			Invoker: rec, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Scale: tc.stack,
+			After: func(d time.Duration) <-chan time.Time { waited <- d; return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go s.Run(ctx)
+		if got := <-waited; got != tc.want {
+			t.Errorf("stack scale %v, job scale %v: waited %s, want %s", tc.stack, tc.job, got, tc.want)
+		}
+		cancel()
+	}
+}
