@@ -51,6 +51,10 @@ build-ArchiveReplayFunction: ; $(call build_function,archive-replay,ArchiveRepla
 
 # ---- functions: verifiable log
 build-SequenceLogFunction: ; $(call build_function,sequence-log,SequenceLogFunction)
+build-GetLogCheckpointFunction: ; $(call build_function,get-log-checkpoint,GetLogCheckpointFunction)
+build-GetLogInclusionProofFunction: ; $(call build_function,get-log-inclusion-proof,GetLogInclusionProofFunction)
+build-GetLogConsistencyProofFunction: ; $(call build_function,get-log-consistency-proof,GetLogConsistencyProofFunction)
+build-GetLogTileFunction: ; $(call build_function,get-log-tile,GetLogTileFunction)
 
 # ---- functions: reports and exports
 build-ContactOverviewFunction: ; $(call build_function,contact-overview,ContactOverviewFunction)

@@ -61,6 +61,7 @@ var loaders = map[string]func(*env.Reader){
 	module + "shared/archive.ReadCompactorConfig": reads(archive.ReadCompactorConfig),
 	module + "shared/console.ReadBucket":          reads(console.ReadBucket),
 	module + "shared/vlog.ReadConfig":             reads(vlog.ReadConfig),
+	module + "shared/vlog.ReadProofConfig":        reads(vlog.ReadProofConfig),
 }
 
 func reads[C any](read func(*env.Reader) C) func(*env.Reader) {

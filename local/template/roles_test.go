@@ -43,6 +43,10 @@ var contractRoles = map[string][]httpapi.Role{
 	"POST /v1/audit-events":                         {httpapi.Service, httpapi.Admin},
 	"POST /v1/cobrowse/sessions/{sessionId}/events": {httpapi.Service},
 	"GET /v1/audit-events":                          {httpapi.Admin},
+	"GET /v1/log/checkpoint":                        {httpapi.Admin},
+	"GET /v1/log/proof/inclusion":                   {httpapi.Admin},
+	"GET /v1/log/proof/consistency":                 {httpapi.Admin},
+	"GET /v1/log/tile/{path+}":                      {httpapi.Admin},
 	"GET /v1/cobrowse/sessions/{sessionId}/events":  {httpapi.Admin},
 
 	"GET /v1/reports/contacts/overview":  {httpapi.Admin},

@@ -111,6 +111,7 @@ var registry = []Spec{
 	// Access events: reading the audit trail is itself audited.
 	{Type: "AUDIT_LOG_VIEWED", Category: CategoryAccess, Name: "Audit log viewed", Description: "An admin read the audit log; data holds the filters.", Data: []Field{opt("filters", Object)}},
 	{Type: "REPORT_VIEWED", Category: CategoryAccess, Name: "Report viewed", Description: "An admin read a contact report; data holds the report and filters.", Data: []Field{req("report", String), opt("filters", Object)}},
+	{Type: "LOG_PROOF_VIEWED", Category: CategoryAccess, Name: "Verifiable log read", Description: "An admin read the tenant's verifiable log (GET /v1/log/...); data says what: read is checkpoint, inclusion (with eventId and size), consistency (from, to) or tile (its path).", Data: []Field{req("read", String), opt("eventId", String), opt("size", Number), opt("from", Number), opt("to", Number), opt("tile", String)}},
 	{Type: "REPORT_EXPORTED", Category: CategoryAccess, Name: "Report exported", Description: "A report export finished; data holds the report, filters, rows and the addresses its link is mailed to.", Data: []Field{req("report", String), opt("filters", Object), opt("exportId", String), opt("rows", Number), opt("recipients", StringList)}, By: "Contrail, in the finished export job's transaction"},
 
 	// Access events: where exports go. Who made a schedule mail what to whom, and who ran it.

@@ -9,6 +9,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/contrail/contrail/shared/archive"
+	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/s3bucket"
@@ -37,6 +38,29 @@ func ReadConfig(r *env.Reader) Config {
 	return Config{
 		Table: ReadTable(r), Archive: archive.ReadBucket(r), Checkpoints: s3bucket.Read(r, "CHECKPOINT_BUCKET"),
 		LockDays: r.Int("CHECKPOINT_LOCK_DAYS", MinLockDays, MaxLockDays), SigningSecretARN: r.String("LOG_SIGNING_SECRET_ARN"),
+	}
+}
+
+// ProofConfig is what the log's routes read: LogTable, the archive bucket (tiles, latest
+// checkpoints, the events' leaves) and the audit table (their access events).
+type ProofConfig struct {
+	Table   string
+	Archive s3bucket.Config
+	Audit   audit.StoreConfig
+}
+
+// ReadProofConfig reads the log routes' configuration.
+func ReadProofConfig(r *env.Reader) ProofConfig {
+	return ProofConfig{Table: ReadTable(r), Archive: archive.ReadBucket(r), Audit: audit.ReadStore(r)}
+}
+
+// NewService returns the log routes' service with clients of cfg.
+func NewService(cfg aws.Config, c ProofConfig) *Service {
+	db := dynamodb.NewFromConfig(cfg)
+	return &Service{
+		Log:    &Log{DB: db, Table: c.Table, Archive: archive.NewS3Store(cfg, c.Archive)},
+		Events: &audit.Writer{DB: db, Table: c.Audit.Table, Keys: c.Audit.Keys(), Retention: c.Audit.Retention},
+		IDs:    ident.NewGenerator(ident.SystemClock),
 	}
 }
 

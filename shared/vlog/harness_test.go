@@ -31,6 +31,7 @@ type harness struct {
 	t           *testing.T
 	db          *dynamodb.Client
 	table       string
+	tables      map[string]string // every table of template.yaml
 	archive     *archive.S3Store
 	checkpoints *archive.S3Store
 	locks       *lockedPuts
@@ -46,8 +47,9 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tables := stacktest.Tables(t)
 	h := &harness{
-		t: t, db: stacktest.DynamoDB(t), table: stacktest.Tables(t)["LogTable"],
+		t: t, db: stacktest.DynamoDB(t), table: tables["LogTable"], tables: tables,
 		archive: &archive.S3Store{Client: stacktest.S3(t), Bucket: stacktest.Bucket(t)},
 		Clock:   stacktest.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)), signer: signer,
 	}
@@ -219,9 +221,12 @@ func idsOf(rows ...[]archive.Row) []string {
 }
 
 // checkpointsKept lists the checkpoint bucket under prefix.
-func (h *harness) checkpointsKept(prefix string) []string {
+func (h *harness) checkpointsKept(prefix string) []string { return h.keys(h.checkpoints, prefix) }
+
+// keys lists a bucket's keys under prefix.
+func (h *harness) keys(st *archive.S3Store, prefix string) []string {
 	h.t.Helper()
-	objs, err := h.checkpoints.List(context.Background(), prefix)
+	objs, err := st.List(context.Background(), prefix)
 	if err != nil {
 		h.t.Fatal(err)
 	}

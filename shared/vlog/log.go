@@ -80,6 +80,24 @@ func (l *Log) Sequenced(ctx context.Context, t tenant.ID, ids []string) (map[str
 	return done, err
 }
 
+// lookup returns the index item of one event when its append committed.
+func (l *Log) lookup(ctx context.Context, t tenant.ID, id EventID) (claim, bool, error) {
+	st := l.state()
+	cs, err := st.claims(ctx, t, []string{id.String()})
+	if err != nil {
+		return claim{}, false, err
+	}
+	c, ok := cs[id.String()]
+	if !ok {
+		return claim{}, false, nil
+	}
+	n, err := st.appendNonce(ctx, t, c.Start)
+	if err != nil || n == "" || n != c.Nonce {
+		return claim{}, false, err
+	}
+	return c, true, nil
+}
+
 // sequenced also returns the stale claims among ids (event id -> nonce): index items whose
 // append never committed (a crashed or beaten writer's), which the next append overwrites.
 func (l *Log) sequenced(ctx context.Context, t tenant.ID, ids []string) (done map[string]int64, stale map[string]string, err error) {

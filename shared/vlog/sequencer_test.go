@@ -37,18 +37,7 @@ func (h *harness) run(l *Log) error {
 	return (&Sequencer{Log: l}).Run(context.Background())
 }
 
-func (h *harness) markers() []string {
-	h.t.Helper()
-	objs, err := h.archive.List(context.Background(), archive.SequencePrefix)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	out := []string{}
-	for _, o := range objs {
-		out = append(out, o.Key)
-	}
-	return out
-}
+func (h *harness) markers() []string { return h.keys(h.archive, archive.SequencePrefix) }
 
 var errKilled = errors.New("killed")
 
