@@ -61,7 +61,7 @@ func TestFunctionsLinkNoArrowCompute(t *testing.T) {
 	}
 	// The check above means something only if it saw the functions that do use Parquet.
 	sort.Strings(parquetUsers)
-	want := []string{"added-log", "archive-replay", "archiver", "compactor", "connected-log", "contact-overview", "deleted-log", "export-worker", "merged-log", "sequence-log"}
+	want := []string{"added-log", "archive-replay", "archiver", "compactor", "connected-log", "contact-overview", "deleted-log", "export-worker", "get-log-checkpoint", "get-log-consistency-proof", "get-log-inclusion-proof", "get-log-tile", "merged-log", "sequence-log"}
 	if d := cmp.Diff(want, parquetUsers); d != "" {
 		t.Errorf("functions linking parquet/file (-want +got):\n%s", d)
 	}
