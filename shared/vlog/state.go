@@ -159,9 +159,16 @@ func (s *state) heads(ctx context.Context) ([]Head, error) {
 	}
 }
 
-// claims returns the index items of ids (missing ids are absent from the map).
+// claims returns the index items of ids (missing ids are absent from the map), reading 100
+// keys a request, 8 requests at once.
 func (s *state) claims(ctx context.Context, t tenant.ID, ids []string) (map[string]claim, error) {
 	out := map[string]claim{}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		sem  = make(chan struct{}, 8)
+	)
 	for len(ids) > 0 {
 		n := min(len(ids), 100)
 		keys := make([]map[string]types.AttributeValue, n)
@@ -169,27 +176,48 @@ func (s *state) claims(ctx context.Context, t tenant.ID, ids []string) (map[stri
 			keys[i] = s.key(indexPK(t, id), "I")
 		}
 		ids = ids[n:]
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(req) > 0; attempt++ {
-			if attempt > 0 {
-				if err := sleep(ctx, attempt); err != nil {
-					return nil, err
-				}
-			}
-			res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			got, err := s.batchGet(ctx, keys)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				return nil, fmt.Errorf("read log index of %s: %w", t, err)
+				errs = append(errs, fmt.Errorf("read log index of %s: %w", t, err))
 			}
-			for _, it := range res.Responses[s.table] {
-				var c claim
-				if err := attributevalue.UnmarshalMap(it, &c); err != nil {
-					return nil, fmt.Errorf("read log index of %s: %w", t, err)
-				}
-				pk := it["pk"].(*types.AttributeValueMemberS).Value
-				out[pk[strings.LastIndex(pk, "#E#")+3:]] = c
+			for id, c := range got {
+				out[id] = c
 			}
-			req = res.UnprocessedKeys
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (s *state) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]claim, error) {
+	out := map[string]claim{}
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, attempt); err != nil {
+				return nil, err
+			}
 		}
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res.Responses[s.table] {
+			var c claim
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return nil, err
+			}
+			pk := it["pk"].(*types.AttributeValueMemberS).Value
+			out[pk[strings.LastIndex(pk, "#E#")+3:]] = c
+		}
+		req = res.UnprocessedKeys
 	}
 	return out, nil
 }
