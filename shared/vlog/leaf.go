@@ -92,6 +92,10 @@ type Entry struct {
 // NewEntry builds the entry of an archived row. The entry owns its bytes: rows a Reader
 // reuses may be passed.
 func NewEntry(r *archive.Row) (Entry, error) {
+	// The id becomes part of an index item's key: it is parsed like a caller's.
+	if _, err := ParseEventID(r.EventID); err != nil {
+		return Entry{}, fmt.Errorf("event %q: id %w", r.EventID, err)
+	}
 	leaf, err := Leaf(r)
 	if err != nil {
 		return Entry{}, err

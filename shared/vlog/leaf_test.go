@@ -64,6 +64,9 @@ func TestLeafGolden(t *testing.T) {
 	if _, err := Leaf(&archive.Row{EventID: "E", TenantID: "acme"}); err == nil {
 		t.Error("a row without a type has a leaf")
 	}
+	if _, err := NewEntry(&archive.Row{EventID: "../T#globex", TenantID: "acme", Type: "X"}); err == nil {
+		t.Error("an event id that is no id makes an entry (and an index key)")
+	}
 }
 
 // TestLeafSameFromDynamoDBAndParquet: an event written to the audit table (DynamoDB Local),

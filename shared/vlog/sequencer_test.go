@@ -2,14 +2,19 @@ package vlog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/piitest"
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ident"
@@ -214,5 +219,27 @@ func TestErasedContactStillVerifies(t *testing.T) {
 		if strings.Count(string(leaf), `"pii1:`) != 2 {
 			t.Errorf("leaf of %s does not hold the two sealed fields: %s", id, leaf)
 		}
+	}
+}
+
+// TestHandleScheduledEvent: the function's handler takes EventBridge's scheduled event
+// (events/sequence-log-scheduled.json) and runs the sequencer once.
+func TestHandleScheduledEvent(t *testing.T) {
+	h := newHarness(t)
+	rows := sampleRows("acme", "2026-12-01", 0, 3)
+	h.archiveRows(rows)
+	raw, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", "sequence-log-scheduled.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.CloudWatchEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Sequencer{Log: h.newLog()}).HandleSchedule(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(idsOf(rows), h.verify("acme", leavesOf(t, rows))); d != "" {
+		t.Errorf("log (-want +got):\n%s", d)
 	}
 }
