@@ -163,37 +163,51 @@ func (s *state) heads(ctx context.Context) ([]Head, error) {
 // keys a request, 8 requests at once.
 func (s *state) claims(ctx context.Context, t tenant.ID, ids []string) (map[string]claim, error) {
 	out := map[string]claim{}
+	var mu sync.Mutex
+	err := inBatches(len(ids), 100, 8, func(lo, hi int) error {
+		keys := make([]map[string]types.AttributeValue, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			keys = append(keys, s.key(indexPK(t, id), "I"))
+		}
+		got, err := s.batchGet(ctx, keys)
+		if err != nil {
+			return fmt.Errorf("read log index of %s: %w", t, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for id, c := range got {
+			out[id] = c
+		}
+		return nil
+	})
+	return out, err
+}
+
+// inBatches calls fn for [lo, hi) batches of at most size of n items, parallel at once, and
+// joins their errors.
+func inBatches(n, size, parallel int, fn func(lo, hi int) error) error {
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
-		sem  = make(chan struct{}, 8)
+		sem  = make(chan struct{}, parallel)
 	)
-	for len(ids) > 0 {
-		n := min(len(ids), 100)
-		keys := make([]map[string]types.AttributeValue, n)
-		for i, id := range ids[:n] {
-			keys[i] = s.key(indexPK(t, id), "I")
-		}
-		ids = ids[n:]
+	for lo := 0; lo < n; lo += size {
+		hi := min(lo+size, n)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			got, err := s.batchGet(ctx, keys)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("read log index of %s: %w", t, err))
-			}
-			for id, c := range got {
-				out[id] = c
+			if err := fn(lo, hi); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func (s *state) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]claim, error) {
@@ -243,35 +257,17 @@ func (s *state) putClaims(ctx context.Context, t tenant.ID, start int64, nonce s
 		}
 		puts[i] = types.TransactWriteItem{Put: put}
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, 4)
-	)
-	for len(puts) > 0 {
-		n := min(len(puts), 100)
-		batch := puts[:n]
-		puts = puts[n:]
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: batch})
-			var tce *types.TransactionCanceledException
-			if errors.As(err, &tce) {
-				err = fmt.Errorf("%w: %s", ErrConflict, err.Error())
-			}
-			if err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("write log index of %s: %w", t, err))
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return inBatches(len(puts), 100, 4, func(lo, hi int) error {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: puts[lo:hi]})
+		var tce *types.TransactionCanceledException
+		if errors.As(err, &tce) {
+			err = fmt.Errorf("%w: %s", ErrConflict, err.Error())
+		}
+		if err != nil {
+			return fmt.Errorf("write log index of %s: %w", t, err)
+		}
+		return nil
+	})
 }
 
 // fixClaim writes the true index item of a committed leaf (after a lost race).
