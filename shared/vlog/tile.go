@@ -2,14 +2,15 @@ package vlog
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/contrail/contrail/shared/vlog/bundle"
 )
 
 // TileHeight is the height of the log's tiles: 2^8 = 256 hashes a full tile (C2SP tlog-tiles).
-const TileHeight = 8
+const TileHeight = bundle.TileHeight
 
 // maxTilePath bounds a tile path before parsing: ten three-digit groups of N are more than
 // any log will reach.
@@ -22,17 +23,16 @@ type TilePath struct{ tile tlog.Tile }
 // TileOf returns the path of a tile of TileHeight.
 func TileOf(t tlog.Tile) TilePath { return TilePath{t} }
 
-// ParseTilePath parses a C2SP tile path (as the tile route receives it). It refuses data
-// tiles, other heights, non-canonical numbers and anything else tlog.ParseTilePath refuses.
+// ParseTilePath parses a C2SP tile path (as the tile route receives it): bundle.ParseTilePath
+// (no data tiles, no other height, only canonical numbers), on a path of bounded length and a
+// level a log can have.
 func ParseTilePath(s string) (TilePath, error) {
-	rest, ok := strings.CutPrefix(s, "tile/")
-	if !ok || len(s) > maxTilePath || strings.HasPrefix(rest, "data/") {
+	if len(s) > maxTilePath || strings.HasPrefix(s, "tile/data/") {
 		return TilePath{}, fmt.Errorf("tile path %q is not tile/<level>/<number>[.p/<width>]", s)
 	}
-	// x/mod's paths carry the height after "tile/"; C2SP's do not.
-	t, err := tlog.ParseTilePath("tile/" + strconv.Itoa(TileHeight) + "/" + rest)
+	t, err := bundle.ParseTilePath(s)
 	// Level 8 of height-8 tiles would hold more than 2^63 leaves.
-	if err != nil || t.L < 0 || t.L >= 64/TileHeight {
+	if err != nil || t.L >= 64/TileHeight {
 		return TilePath{}, fmt.Errorf("tile path %q is not tile/<level>/<number>[.p/<width>]", s)
 	}
 	return TilePath{t}, nil
@@ -41,8 +41,5 @@ func ParseTilePath(s string) (TilePath, error) {
 // Tile returns the tile.
 func (p TilePath) Tile() tlog.Tile { return p.tile }
 
-// String returns the C2SP path: x/mod's Tile.Path without the height.
-func (p TilePath) String() string {
-	prefix := "tile/" + strconv.Itoa(p.tile.H) + "/"
-	return "tile/" + strings.TrimPrefix(p.tile.Path(), prefix)
-}
+// String returns the C2SP path (x/mod's Tile.Path without the height).
+func (p TilePath) String() string { return bundle.TilePath(p.tile) }
