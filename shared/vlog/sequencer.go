@@ -22,6 +22,10 @@ type Sequencer struct {
 	// MaxConflicts is how often a tenant's append is retried after another writer moved its
 	// head in the same run; 0 means 3.
 	MaxConflicts int
+	// MaxMarkers bounds the markers of one tenant a run takes, oldest first, so that a backlog
+	// (after an outage) is worked off over several runs, each within the function's timeout,
+	// rather than retried whole; 0 means 500 (a million events at most).
+	MaxMarkers int
 }
 
 // Run does one pass: complete every log (tiles, checkpoints, hourly heartbeats), then for
@@ -51,8 +55,17 @@ func (s *Sequencer) Run(ctx context.Context) error {
 		}
 		markers[t] = append(markers[t], o.Key)
 	}
+	most := s.MaxMarkers
+	if most <= 0 {
+		most = 500
+	}
 	for _, t := range order {
-		if err := s.sequence(ctx, t, markers[t]); err != nil {
+		keys := markers[t]
+		if len(keys) > most {
+			l.log().WarnContext(ctx, "sequence backlog: the oldest markers now, the rest next run", "tenant_id", t, "markers", len(keys), "now", most)
+			keys = keys[:most]
+		}
+		if err := s.sequence(ctx, t, keys); err != nil {
 			l.log().ErrorContext(ctx, "tenant's events not sequenced; its markers stay for the next run", "tenant_id", t, "error", err.Error())
 			errs = append(errs, err)
 		}

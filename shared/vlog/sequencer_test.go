@@ -42,6 +42,26 @@ func (h *harness) run(l *Log) error {
 	return (&Sequencer{Log: l}).Run(context.Background())
 }
 
+// TestSequencerWorksOffABacklog: with more markers than a run takes, the oldest go first and
+// the next runs take the rest, in recorded order.
+func TestSequencerWorksOffABacklog(t *testing.T) {
+	h := newHarness(t)
+	var batches [][]archive.Row
+	for i := range 5 {
+		b := sampleRows("acme", "2026-12-01", i*10, 10)
+		h.archiveRows(b)
+		batches = append(batches, b)
+	}
+	for run, want := range []int{2, 4, 5} {
+		if err := (&Sequencer{Log: h.newLog(), MaxMarkers: 2}).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(idsOf(batches[:want]...), h.verify("acme", leavesOf(t, batches...))); d != "" {
+			t.Errorf("after run %d (-want +got):\n%s", run+1, d)
+		}
+	}
+}
+
 func (h *harness) markers() []string { return h.keys(h.archive, archive.SequencePrefix) }
 
 var errKilled = errors.New("killed")
