@@ -6,11 +6,13 @@ package secret
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // API is the part of the Secrets Manager client String uses.
@@ -31,6 +33,20 @@ func String(ctx context.Context, c API, arn string) (string, error) {
 		return "", fmt.Errorf("read secret %s: it has no SecretString", arn)
 	}
 	return *out.SecretString, nil
+}
+
+// Previous returns the SecretString of the secret's AWSPREVIOUS version: the value it had
+// before its last rotation. ok is false when it has none (never rotated).
+func Previous(ctx context.Context, c API, arn string) (value string, ok bool, err error) {
+	out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionStage: aws.String("AWSPREVIOUS")})
+	var nf *smtypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read the previous version of secret %s: %w", arn, err)
+	}
+	return aws.ToString(out.SecretString), aws.ToString(out.SecretString) != "", nil
 }
 
 // coldStartTimeout bounds the read at cold start: the SDK's retries of a throttled or

@@ -60,3 +60,12 @@ func TestMustStringMissing(t *testing.T) {
 	secret.MustString(awsclient.Load(context.Background()), missing)
 	t.Error("MustString of a missing secret returned")
 }
+
+// A secret never rotated has no previous version: Previous says so without an error.
+func TestPreviousOfASecretNeverRotated(t *testing.T) {
+	coldStart(t)
+	v, ok, err := secret.Previous(context.Background(), secretsmanager.NewFromConfig(awsclient.Load(context.Background())), arn)
+	if err != nil || ok || v != "" {
+		t.Errorf("Previous(%s) = %q, %v, %v; want none", arn, v, ok, err)
+	}
+}

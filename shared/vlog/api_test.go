@@ -58,7 +58,11 @@ func TestAPI(t *testing.T) {
 	globex := sampleRows("globex", "2026-12-01", 0, 5)
 	h.archiveRows(acme, globex)
 	l := h.newLog()
-	if err := l.PublishKey(ctx); err != nil {
+	previous, err := NewSigner("the secret's value before its rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PublishKey(ctx, previous.VerifierKey()); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.run(l); err != nil {
@@ -149,7 +153,7 @@ func TestAPI(t *testing.T) {
 	}
 	cpJSON, _ := json.Marshal(CheckpointResponse{
 		Origin: "contrail/acme", Size: 300, RootHash: b64(root), Time: "2026-12-01T10:00:01Z",
-		Checkpoint: string(signed), VerifierKeys: []string{h.signer.VerifierKey()},
+		Checkpoint: string(signed), VerifierKeys: []string{h.signer.VerifierKey(), previous.VerifierKey()},
 	})
 	const (
 		cpEv  = "get-log-checkpoint-latest"

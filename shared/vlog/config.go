@@ -3,10 +3,12 @@ package vlog
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
@@ -71,13 +73,27 @@ func NewSequencer(cfg aws.Config, c Config, log *slog.Logger) *Sequencer {
 	if err != nil {
 		panic(err.Error())
 	}
+	// The key of the secret's previous version is published too (rotation: the checkpoints it
+	// signed keep verifying); it never signs.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var keys []string
+	if prev, ok, err := secret.Previous(ctx, secretsmanager.NewFromConfig(cfg), c.SigningSecretARN); err != nil {
+		panic(err.Error())
+	} else if ok {
+		old, err := NewSigner(prev)
+		if err != nil {
+			panic(err.Error())
+		}
+		keys = append(keys, old.VerifierKey())
+	}
 	checkpoints := archive.NewS3Store(cfg, c.Checkpoints)
 	checkpoints.Lock = &archive.Lock{Mode: s3types.ObjectLockModeCompliance, Days: c.LockDays, All: true}
 	l := &Log{
 		DB: dynamodb.NewFromConfig(cfg), Table: c.Table, Archive: archive.NewS3Store(cfg, c.Archive),
 		Checkpoints: checkpoints, Signer: signer, Clock: ident.SystemClock, Log: log,
 	}
-	if err := l.PublishKey(context.Background()); err != nil {
+	if err := l.PublishKey(ctx, keys...); err != nil {
 		panic(err.Error())
 	}
 	return &Sequencer{Log: l}

@@ -356,10 +356,18 @@ func (l *Log) Heartbeat(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// PublishKey records the signer's verifier key in LogTable, where the checkpoint route
-// lists every key the stack has signed with (rotation keeps old checkpoints verifiable).
-func (l *Log) PublishKey(ctx context.Context) error {
-	return l.state().putKey(ctx, l.Signer.VerifierKey(), l.now())
+// PublishKey records the signer's verifier key in LogTable, and the keys of earlier versions
+// of the signing secret given (AWSPREVIOUS), where the checkpoint route lists every key the
+// stack has signed with: a rotation keeps old checkpoints verifiable.
+func (l *Log) PublishKey(ctx context.Context, previous ...string) error {
+	for i, k := range append(previous, l.Signer.VerifierKey()) {
+		// An earlier key is dated a second before the current one: the list is newest first.
+		at := l.now().Add(time.Duration(i-len(previous)) * time.Second)
+		if err := l.state().putKey(ctx, k, at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // VerifierKeys returns every verifier key the sequencer has signed with, newest first.
