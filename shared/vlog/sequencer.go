@@ -26,6 +26,9 @@ type Sequencer struct {
 	// (after an outage) is worked off over several runs, each within the function's timeout,
 	// rather than retried whole; 0 means 500 (a million events at most).
 	MaxMarkers int
+	// Parallel is how many tenants are sequenced at once; 0 means 4. Each tenant's log has
+	// its own head, so their appends do not contend.
+	Parallel int
 }
 
 // Run does one pass: complete every log (tiles, checkpoints, hourly heartbeats), then for
@@ -59,7 +62,12 @@ func (s *Sequencer) Run(ctx context.Context) error {
 	if most <= 0 {
 		most = 500
 	}
-	for _, t := range order {
+	parallel := s.Parallel
+	if parallel <= 0 {
+		parallel = 4
+	}
+	err = inBatches(len(order), 1, parallel, func(i, _ int) error {
+		t := order[i]
 		keys := markers[t]
 		if len(keys) > most {
 			l.log().WarnContext(ctx, "sequence backlog: the oldest markers now, the rest next run", "tenant_id", t, "markers", len(keys), "now", most)
@@ -67,10 +75,11 @@ func (s *Sequencer) Run(ctx context.Context) error {
 		}
 		if err := s.sequence(ctx, t, keys); err != nil {
 			l.log().ErrorContext(ctx, "tenant's events not sequenced; its markers stay for the next run", "tenant_id", t, "error", err.Error())
-			errs = append(errs, err)
+			return err
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
+	return errors.Join(append(errs, err)...)
 }
 
 // sequence appends the events of one tenant's markers (keys in recorded order).
