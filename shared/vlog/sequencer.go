@@ -120,6 +120,9 @@ func (s *Sequencer) sequence(ctx context.Context, t tenant.ID, keys []string) er
 func (s *Sequencer) entries(ctx context.Context, t tenant.ID, key string) ([]Entry, error) {
 	st := s.Log.Archive
 	b, err := st.Get(ctx, key)
+	if errors.Is(err, archive.ErrNotFound) {
+		return nil, nil // another run sequenced it and deleted it since this one listed it
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read sequence marker %s: %w", key, err)
 	}

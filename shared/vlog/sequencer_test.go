@@ -263,3 +263,30 @@ func TestHandleScheduledEvent(t *testing.T) {
 		t.Errorf("log (-want +got):\n%s", d)
 	}
 }
+
+// TestTwoSequencersRacing: two sequencer runs over the same markers at once (a doubled
+// invocation) leave one log holding each event once, in marker order per batch.
+func TestTwoSequencersRacing(t *testing.T) {
+	h := newHarness(t)
+	var all [][]archive.Row
+	for i := range 6 {
+		b := sampleRows("acme", "2026-12-01", i*50, 50)
+		h.archiveRows(b)
+		all = append(all, b)
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- (&Sequencer{Log: h.newLog(), MaxConflicts: 20}).Run(context.Background()) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if d := cmp.Diff(idsOf(all...), h.verify("acme", leavesOf(t, all...))); d != "" {
+		t.Errorf("log (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{}, h.markers()); d != "" {
+		t.Errorf("markers left (-want +got):\n%s", d)
+	}
+}
