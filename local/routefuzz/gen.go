@@ -85,7 +85,7 @@ func (g *generator) next() Request {
 	}
 	r.Path = g.path(rt.Path) + g.query(r.Route)
 	if !rt.Public || g.chance(0.3) {
-		g.auth(&r)
+		g.auth(&r, rt)
 	}
 	body, ct := g.body(r.Route, r.Method)
 	r.Body = body
@@ -195,14 +195,14 @@ func (g *generator) query(route string) string {
 // auth adds an Authorization header: usually a valid token of tenant A with some roles,
 // sometimes one with odd claims (still signed with the stack's key), sometimes none or a
 // broken one.
-func (g *generator) auth(r *Request) {
+func (g *generator) auth(r *Request, rt template.Route) {
 	now := g.now()
 	claims := map[string]any{
 		"iss": devauth.Issuer, "aud": devauth.Audience, "sub": "fuzz-user", "name": "Fuzz User",
-		"custom:tenant_id": g.tenant, "cognito:groups": g.roles(), "token_use": "id",
+		"custom:tenant_id": g.tenant, "cognito:groups": g.roles(rt), "token_use": "id",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	}
-	switch g.pick(20) {
+	switch g.pick(40) {
 	case 0:
 		return // no token
 	case 1:
@@ -210,7 +210,7 @@ func (g *generator) auth(r *Request) {
 		return
 	case 2:
 		claims["exp"] = now.Add(-time.Minute).Unix()
-	case 3, 4, 5:
+	case 3, 4, 5, 6, 7:
 		g.oddClaims(claims)
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims)).SignedString(g.key)
@@ -221,7 +221,15 @@ func (g *generator) auth(r *Request) {
 	r.Header = append(r.Header, [2]string{"Authorization", "Bearer " + tok})
 }
 
-func (g *generator) roles() []string {
+// roles are mostly those the route admits (service for ingest, admin for the rest), so most
+// requests get past the role check to the handler's own validation; sometimes any role.
+func (g *generator) roles(rt template.Route) []string {
+	if g.chance(0.75) {
+		if strings.HasSuffix(rt.Path, "/events") && rt.Method == "POST" || rt.Path == "/v1/audit-events" && rt.Method == "POST" {
+			return []string{"service"}
+		}
+		return []string{"admin", "agent"}
+	}
 	switch g.pick(6) {
 	case 0:
 		return []string{"agent"}
