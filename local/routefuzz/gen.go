@@ -156,7 +156,7 @@ var queryParams = []string{"limit", "cursor", "from", "to", "tz", "status", "typ
 
 var queryValues = []string{
 	"", "0", "1", "50", "500", "501", "-1", "1e3", "0x10", "abc", "2026-11-01", "2026-12-01", "2026-13-45", "2026-11-01T00:00:00Z",
-	"2026-11-01T00:00:00%2B07:00", "1999-01-01", "9999-12-31", "UTC", "Asia%2FJakarta", "Local", "..%2F..%2Fetc", "Mars%2FOlympus",
+	"2026-11-01T00:00:00%2B07:00", "1999-01-01", "9999-12-31", "0001-01-01", "0000-01-01T00:00:00Z", "2026-02-30", "2026-03-29T02:30:00%2B01:00", "UTC", "Asia%2FJakarta", "Local", "..%2F..%2Fetc", "Mars%2FOlympus",
 	"active", "archived", "deleted", "CONTACT_ADDED", "CONTACT_MERGED", "LOGGED_IN", "contact", "access", "csv", "json", "parquet",
 	"manual", "import", "incoming_message", "unknown", "whatsapp", "%FF", "%00", "%E2%80%A8", "a%0Ab", "%F0%9F%98%80",
 }
@@ -371,6 +371,9 @@ func (g *generator) fieldValue(field string) any {
 	case "tz":
 		return str("UTC", "Asia/Jakarta", "America/New_York", "Asia/Kathmandu")
 	case "from", "to", "occurredAt":
+		if g.chance(0.1) {
+			return pickOf(g, []string{"9999-12-31", "0001-01-01", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "2026-02-30", "1970-01-01T00:00:00Z"})
+		}
 		return str("2026-11-01", "2026-12-01", "2026-11-30T01:18:00.000Z", audit.FormatTime(g.now().Add(-time.Hour)))
 	case "recipients":
 		return []any{g.fieldValue("email"), g.fieldValue("email")}

@@ -17,7 +17,7 @@ import (
 // stack of every route's function; every invariant must hold on every response. make
 // fuzz-routes runs the same with any seed, for as long as asked.
 func TestRoutesSeeded(t *testing.T) {
-	const seed, n = 1, 2000
+	const seed, n = 1, 1500
 	tpl := stacktest.Template(t)
 	s := devstack.StartTest(t, devstack.Options{Functions: routefuzz.RouteFunctions(tpl)})
 	key, err := devauth.LoadOrCreateKey(filepath.Join(s.StateDir, devauth.KeyFile))

@@ -103,16 +103,17 @@ func ParsePeriod(fromS, toS, tzS string, now time.Time, maxDays int) (Period, er
 		p.To = p.From.AddDate(0, 0, 30)
 	}
 	p.From, p.To = p.From.UTC(), p.To.UTC()
-	// Partitions, keys and file names write a date with a four-digit year, and read it back:
-	// a period reaching past 9999 (from=9999-12-31, to the default 30 days later) or before
-	// year 1 cannot be read, so it is the caller's mistake, not a failure of the route.
+	// Partitions, keys and file names write a date with a four-digit year and read it back,
+	// and readers take a zero time (0001-01-01T00:00Z) for a bound not given: a period past
+	// 9999 (from=9999-12-31, to the default 30 days later) or reaching back to year 1 cannot be
+	// read. Event times are Unix milliseconds and none precedes 1970, so that is the floor.
 	for name, t := range map[string]time.Time{"from": p.From, "to": p.To} {
-		if y := t.Year(); y < 1 || y > 9999 {
-			bad[name] = "must lie in the years 0001 to 9999 (UTC); without to, the period ends 30 days after from, and without from it starts 30 days before to"
+		if y := t.Year(); y < 1970 || y > 9999 {
+			bad[name] = "must lie in the years 1970 to 9999 (UTC); without to, the period ends 30 days after from, and without from it starts 30 days before to"
 		}
 	}
 	if len(bad) > 0 {
-		return p, fault.InvalidFields("invalid_period", "Ask for a period within the years 0001 to 9999.", bad)
+		return p, fault.InvalidFields("invalid_period", "Ask for a period within the years 1970 to 9999.", bad)
 	}
 	if !p.From.Before(p.To) {
 		return p, fault.InvalidFields("invalid_period", "Make from earlier than to.", map[string]string{"from": "must be before to"})
