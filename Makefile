@@ -113,7 +113,7 @@ reconcile:
 # make fuzz-routes [SEED=n] [N=requests | DURATION=10m]: the route fuzzer (local/routefuzz,
 # docs/reliability.md) against a local stack of its own: every route of template.yaml, checking
 # no 5xx, error.code on every 4xx, nothing changed by a 4xx and no tenant B data in tenant A's
-# answers. Without SEED one is taken from the clock (printed); make test runs seed 1, 2,000
+# answers. Without SEED one is taken from the clock (printed); make test runs seed 1, 1,500
 # requests. Exit status 1 when an invariant broke (each printed as a request to send again).
 .PHONY: fuzz-routes
 SEED ?= 0
