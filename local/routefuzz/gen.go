@@ -144,21 +144,27 @@ func (g *generator) param(name string) string {
 		from = g.p.aSessions
 	case "name":
 		from = g.p.aSchedules
+	case "path+": // a C2SP tile path (GET /v1/log/tile/{path+})
+		from = []string{"0/000", "0/x001/234", "1/000.p/5", "0/000.p/0", "0/000.p/256", "data/000", "entries/000", "99/000", "0/x999/x999/x999/x999/999", "0/-1", "0/000/../000"}
 	}
 	if len(from) == 0 {
 		return pickOf(g, odd)
+	}
+	if name == "path+" {
+		return pickOf(g, from) // a greedy parameter: its slashes are part of it
 	}
 	return url.PathEscape(pickOf(g, from))
 }
 
 // queryParams are the query parameters the routes read.
-var queryParams = []string{"limit", "cursor", "from", "to", "tz", "status", "type", "category", "actorId", "contactId", "format", "source", "channel", "user"}
+var queryParams = []string{"limit", "cursor", "from", "to", "tz", "status", "type", "category", "actorId", "contactId", "format", "source", "channel", "user", "eventId", "size"}
 
 var queryValues = []string{
 	"", "0", "1", "50", "500", "501", "-1", "1e3", "0x10", "abc", "2026-11-01", "2026-12-01", "2026-13-45", "2026-11-01T00:00:00Z",
 	"2026-11-01T00:00:00%2B07:00", "1999-01-01", "9999-12-31", "0001-01-01", "0000-01-01T00:00:00Z", "2026-02-30", "2026-03-29T02:30:00%2B01:00", "UTC", "Asia%2FJakarta", "Local", "..%2F..%2Fetc", "Mars%2FOlympus",
 	"active", "archived", "deleted", "CONTACT_ADDED", "CONTACT_MERGED", "LOGGED_IN", "contact", "access", "csv", "json", "parquet",
 	"manual", "import", "incoming_message", "unknown", "whatsapp", "%FF", "%00", "%E2%80%A8", "a%0Ab", "%F0%9F%98%80",
+	"2", "18446744073709551616", "9223372036854775807", "-9223372036854775808", "01JDQ7Z3K8M4N6P8R0T2V4X6Z8",
 }
 
 func (g *generator) query(route string) string {
