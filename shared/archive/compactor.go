@@ -1,10 +1,11 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"time"
@@ -33,6 +34,8 @@ type Compactor struct {
 	// Reserve is the time left before the context deadline under which no new day is started;
 	// 0 means 30 s.
 	Reserve time.Duration
+
+	keepParts int64 // keepPartsBytes unless set (tests: -1 makes every day lazy)
 }
 
 // RunResult says what one run did.
@@ -159,7 +162,7 @@ func (c *Compactor) CompactDay(ctx context.Context, tenant tenant.ID, date strin
 		return DayResult{}, err
 	}
 	r := &Reader{Store: c.Store}
-	p, err := r.plan(ctx, tenant, date)
+	p, lazy, err := c.plan(ctx, r, tenant, date)
 	if err != nil {
 		return DayResult{}, err
 	}
@@ -180,40 +183,9 @@ func (c *Compactor) CompactDay(ctx context.Context, tenant tenant.ID, date strin
 	if err != nil {
 		return DayResult{}, err
 	}
-	coversJSON, err := json.Marshal(covers)
-	if err != nil {
-		return DayResult{}, err
-	}
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, map[string]string{CoversKey: string(coversJSON)})
-	if err != nil {
-		return DayResult{}, err
-	}
-	ru := NewRollup(tenant, date)
-	ru.Object, ru.Objects = key, []string{key}
-	chunk := make([]Row, 0, RowGroupRows)
-	cols, _ := columnIndexes(nil)
-	err = r.mergePlan(ctx, p, cols, 0, 0, nil, false, func(row *Row, _ bool) error {
-		ru.Add(row)
-		chunk = append(chunk, *row)
-		if len(chunk) == RowGroupRows {
-			err := w.Write(chunk)
-			chunk = chunk[:0]
-			return err
-		}
-		return nil
-	})
-	if err == nil {
-		err = w.Write(chunk)
-	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
+	ru, err := c.write(ctx, p, lazy, key, covers)
 	if err != nil {
 		return DayResult{}, fmt.Errorf("compact %s %s: %w", tenant, date, err)
-	}
-	if err := c.Store.Put(ctx, key, buf.Bytes()); err != nil {
-		return DayResult{}, err
 	}
 	if err := c.putRollup(ctx, ru); err != nil {
 		return DayResult{}, err
@@ -226,6 +198,100 @@ func (c *Compactor) CompactDay(ctx context.Context, tenant tenant.ID, date strin
 		return DayResult{}, err
 	}
 	return DayResult{Key: key, Covers: covers, Events: ru.EventCount}, nil
+}
+
+// write merges the day into the compacted object key as a stream: row groups are written
+// (and uploaded, on a StreamStore) as the merge produces them, and the rollup is counted on
+// the way, so neither the day's rows nor the object are ever held whole.
+func (c *Compactor) write(ctx context.Context, p *dayPlan, lazy []lazySource, key string, covers []string) (*Rollup, error) {
+	coversJSON, err := json.Marshal(covers)
+	if err != nil {
+		return nil, err
+	}
+	out, err := createObject(ctx, c.Store, key)
+	if err != nil {
+		return nil, err
+	}
+	ru, err := c.merge(ctx, p, lazy, out, key, string(coversJSON))
+	if err != nil {
+		if aerr := out.Abort(); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+		return nil, err
+	}
+	if err := out.Close(); err != nil {
+		return nil, err
+	}
+	return ru, nil
+}
+
+func (c *Compactor) merge(ctx context.Context, p *dayPlan, lazy []lazySource, out io.Writer, key, coversJSON string) (*Rollup, error) {
+	w, err := NewWriter(out, map[string]string{CoversKey: coversJSON})
+	if err != nil {
+		return nil, err
+	}
+	ru := NewRollup(p.Tenant, p.Date)
+	ru.Object, ru.Objects = key, []string{key}
+	cols, _ := columnIndexes(nil)
+	var srcs []source
+	for _, f := range append(append([]*objectFile(nil), p.compacted...), p.parts...) {
+		cur, err := newCursor(ctx, f, cols, f.rowGroups(0, 0, nil))
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, source{c: cur})
+	}
+	chunk := make([]Row, 0, RowGroupRows)
+	err = mergeLazy(srcs, lazy, false, func(row *Row, _ bool) error {
+		ru.Add(row)
+		chunk = append(chunk, *row)
+		if len(chunk) == RowGroupRows {
+			err := w.Write(chunk)
+			clear(chunk) // the rows point into their objects' pages: let them go
+			chunk = chunk[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = w.Write(chunk)
+	}
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return ru, err
+}
+
+// keepPartsBytes is how much of a day's parts a compaction holds at once: up to it, every
+// part is fetched once and held through the merge; beyond it (a busy day of thousands of
+// parts), each part's footer is read first and the part is fetched again when the merge
+// reaches its first row, and let go when merged.
+const keepPartsBytes = 32 << 20
+
+// plan is Reader.plan for a compaction: the compacted objects opened, and the parts either
+// opened (p.parts) or, when together larger than the compactor keeps, as lazy sources in
+// the order of their first rows.
+func (c *Compactor) plan(ctx context.Context, r *Reader, tenant tenant.ID, date string) (*dayPlan, []lazySource, error) {
+	keep := c.keepParts
+	if keep == 0 {
+		keep = keepPartsBytes
+	}
+	p, err := r.planWith(ctx, tenant, date, func(parts []ObjectInfo) bool {
+		var n int64
+		for _, o := range parts {
+			n += o.Size
+		}
+		return n <= keep
+	})
+	if err != nil || p.parts != nil || len(p.Parts) == 0 {
+		return p, nil, err
+	}
+	lazy, err := r.lazyParts(ctx, p.Parts)
+	if err != nil {
+		p.close()
+		return nil, nil, err
+	}
+	return p, lazy, nil
 }
 
 // ensureRollup writes the rollup of a day that is one compacted object when it is missing

@@ -46,7 +46,9 @@ type Writer struct {
 
 // NewWriter starts an object on w with the given key-value metadata.
 func NewWriter(w io.Writer, meta map[string]string) (*Writer, error) {
-	fw, err := newFileWriter(w, archiveColumns, writerProps(), meta)
+	// Only the Writer: Parquet's file writer closes a sink that is an io.Closer, and an
+	// ObjectWriter's Close commits the object, which is the caller's to decide.
+	fw, err := newFileWriter(struct{ io.Writer }{w}, archiveColumns, writerProps(), meta)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package archive
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -175,6 +177,12 @@ func (r *Reader) Day(ctx context.Context, tenant tenant.ID, date string) (Day, e
 }
 
 func (r *Reader) plan(ctx context.Context, tenant tenant.ID, date string) (*dayPlan, error) {
+	return r.planWith(ctx, tenant, date, nil)
+}
+
+// planWith is plan, opening the parts only when open (nil: always) says so; otherwise
+// p.Parts lists them and p.parts is nil.
+func (r *Reader) planWith(ctx context.Context, tenant tenant.ID, date string, open func([]ObjectInfo) bool) (*dayPlan, error) {
 	prefix, err := DayPrefix(tenant, date)
 	if err != nil {
 		return nil, err
@@ -224,6 +232,9 @@ func (r *Reader) plan(ctx context.Context, tenant tenant.ID, date string) (*dayP
 			p.Parts = append(p.Parts, o)
 		}
 	}
+	if open != nil && !open(p.Parts) {
+		return p, nil
+	}
 	if p.parts, err = r.open(ctx, p.Parts); err != nil {
 		p.close()
 		return nil, err
@@ -242,6 +253,16 @@ func closeAll(files []*objectFile) {
 // open fetches and opens objects, r.parallel() at a time, in the order given.
 func (r *Reader) open(ctx context.Context, objs []ObjectInfo) ([]*objectFile, error) {
 	files := make([]*objectFile, len(objs))
+	if err := r.each(ctx, objs, func(i int, f *objectFile) bool { files[i] = f; return true }); err != nil {
+		closeAll(files)
+		return nil, err
+	}
+	return files, nil
+}
+
+// each fetches and opens objs, r.parallel() at a time, and calls fn with each: fn keeps
+// the file (true) or it is closed at once.
+func (r *Reader) each(ctx context.Context, objs []ObjectInfo, fn func(i int, f *objectFile) bool) error {
 	errs := make([]error, len(objs))
 	sem := make(chan struct{}, r.parallel())
 	var wg sync.WaitGroup
@@ -251,19 +272,114 @@ func (r *Reader) open(ctx context.Context, objs []ObjectInfo) ([]*objectFile, er
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			obj, err := openObject(ctx, r.Store, o)
-			if err == nil {
-				files[i], err = openFile(o.Key, obj)
+			f, err := r.fetch(ctx, o)
+			if errs[i] = err; err == nil && !fn(i, f) {
+				f.close()
 			}
-			errs[i] = err
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		closeAll(files)
+	return errors.Join(errs...)
+}
+
+// fetch fetches and opens one object.
+func (r *Reader) fetch(ctx context.Context, o ObjectInfo) (*objectFile, error) {
+	obj, err := openObject(ctx, r.Store, o)
+	if err != nil {
 		return nil, err
 	}
-	return files, nil
+	return openFile(o.Key, obj)
+}
+
+// lazyParts reads the footer of each part (r.parallel() at a time, each let go at once)
+// and returns the parts as lazy sources of every column, in the order of their first rows.
+// Opening one fetches it again; the next r.parallel() are fetched ahead, so S3's latency
+// is paid in parallel, not once per part.
+func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo) ([]lazySource, error) {
+	mins := make([]int64, len(objs))
+	err := r.each(ctx, objs, func(i int, f *objectFile) bool {
+		mins[i] = math.MaxInt64
+		for _, g := range f.rowGroups(0, 0, nil) {
+			lo, _, ok := f.rowGroupRange(g)
+			if !ok {
+				lo = math.MinInt64
+			}
+			mins[i] = min(mins[i], lo)
+		}
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	order := make([]int, len(objs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(mins[a], mins[b]) })
+	ordered := make([]ObjectInfo, len(objs))
+	for k, i := range order {
+		ordered[k] = objs[i]
+	}
+	pf := &prefetcher{ctx: ctx, r: r, objs: ordered, res: make([]chan fetched, len(ordered))}
+	cols, _ := columnIndexes(nil)
+	lazy := make([]lazySource, len(order))
+	for k, i := range order {
+		lazy[k] = lazySource{min: mins[i], open: func() (rowCursor, error) {
+			f, err := pf.get(k)
+			if err != nil {
+				return nil, err
+			}
+			c, err := newCursor(ctx, f, cols, f.rowGroups(0, 0, nil))
+			if err != nil {
+				f.close()
+				return nil, err
+			}
+			return &ownedCursor{cursor: c, f: f}, nil
+		}}
+	}
+	return lazy, nil
+}
+
+// prefetcher fetches objects in the order they will be asked for, a window ahead.
+type prefetcher struct {
+	ctx     context.Context
+	r       *Reader
+	objs    []ObjectInfo
+	res     []chan fetched
+	started int
+}
+
+type fetched struct {
+	f   *objectFile
+	err error
+}
+
+// get returns object k opened; k must be asked for in order, each once.
+func (p *prefetcher) get(k int) (*objectFile, error) {
+	for ; p.started < len(p.objs) && p.started <= k+p.r.parallel(); p.started++ {
+		o, ch := p.objs[p.started], make(chan fetched, 1)
+		p.res[p.started] = ch
+		go func() {
+			f, err := p.r.fetch(p.ctx, o)
+			ch <- fetched{f, err}
+		}()
+	}
+	x := <-p.res[k]
+	p.res[k] = nil
+	return x.f, x.err
+}
+
+// ownedCursor is a cursor that owns its object: closing it lets the object go.
+type ownedCursor struct {
+	*cursor
+	f *objectFile
+}
+
+func (o *ownedCursor) close() {
+	if o.f != nil {
+		o.f.close()
+		o.f, o.cursor = nil, nil
+	}
 }
 
 // source is one object's rows in merge order.
@@ -388,6 +504,33 @@ func (h *mergeHeap) Pop() any {
 // the first non-excluded source holding it; excluded is true when any excluded source
 // holds it (emit then gets that source's row). Sources must each be sorted.
 func merge(srcs []source, desc bool, emit func(*Row, bool) error) error {
+	return mergeLazy(srcs, nil, desc, emit)
+}
+
+// lazySource is an ascending source opened only when the merge reaches its first row, and
+// closed as soon as it is exhausted: a day of thousands of parts, each covering minutes,
+// holds only the few that overlap the rows being merged.
+type lazySource struct {
+	min  int64 // no row of the source is older (occurred_at)
+	open func() (rowCursor, error)
+}
+
+// mergeLazy is merge over srcs and lazy (ascending only, lazy sorted by min). A lazy
+// source is opened before any row at or after its min is emitted, so rows equal to the
+// current one are always in the heap.
+func mergeLazy(srcs []source, lazy []lazySource, desc bool, emit func(*Row, bool) error) error {
+	if desc && len(lazy) > 0 {
+		return errors.New("archive merge: lazy sources are ascending only")
+	}
+	fixed := len(srcs)
+	srcs = slices.Clip(srcs)
+	defer func() { // lazy sources still open after an error
+		for _, s := range srcs[fixed:] {
+			if s.c != nil {
+				s.c.close()
+			}
+		}
+	}()
 	h := &mergeHeap{desc: desc}
 	for i, s := range srcs {
 		row, err := s.c.peek()
@@ -400,7 +543,28 @@ func merge(srcs []source, desc bool, emit func(*Row, bool) error) error {
 	}
 	heap.Init(h)
 	var cur Row
-	for h.Len() > 0 {
+	for {
+		for len(lazy) > 0 && (h.Len() == 0 || lazy[0].min <= h.items[0].row.OccurredAt) {
+			c, err := lazy[0].open()
+			if err != nil {
+				return err
+			}
+			lazy = lazy[1:]
+			srcs = append(srcs, source{c: c})
+			row, err := c.peek()
+			if err != nil {
+				return err
+			}
+			if row == nil { // nothing in it: let its object go now
+				c.close()
+				srcs[len(srcs)-1].c = nil
+				continue
+			}
+			heap.Push(h, heapItem{row, len(srcs) - 1})
+		}
+		if h.Len() == 0 {
+			return nil
+		}
 		// Collect the group of equal keys; keep a copy of one row, preferring a non-excluded source.
 		top := h.items[0]
 		cur = *top.row
@@ -421,6 +585,10 @@ func merge(srcs []source, desc bool, emit func(*Row, bool) error) error {
 			}
 			if next == nil {
 				heap.Pop(h)
+				if it.src >= fixed { // a lazy source is done: let its object go
+					srcs[it.src].c.close()
+					srcs[it.src].c = nil
+				}
 			} else {
 				h.items[0].row = next
 				heap.Fix(h, 0)
@@ -430,5 +598,4 @@ func merge(srcs []source, desc bool, emit func(*Row, bool) error) error {
 			return err
 		}
 	}
-	return nil
 }

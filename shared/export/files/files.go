@@ -1,157 +1,33 @@
 // Package files stores export files in S3: an io.Writer that streams into a multipart
-// upload in 5 MiB parts (a small file is one PutObject), and presigned download links.
+// upload in 5 MiB parts (a small file is one PutObject; shared/s3upload), and presigned
+// download links.
 package files
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/contrail/contrail/shared/s3upload"
 )
 
 // PartSize is the size of every part but the last: S3's minimum.
-const PartSize = 5 << 20
+const PartSize = s3upload.PartSize
 
 // S3 is the part of the S3 client an upload uses.
-type S3 interface {
-	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
-	UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error)
-	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
-	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
-}
+type S3 = s3upload.S3
 
-var _ S3 = (*s3.Client)(nil)
-
-// Upload writes one object. Write buffers at most one part; the multipart upload starts
-// with the first full part, so memory stays at PartSize whatever the file's size. Call
-// Close to finish or Abort to give up; one of them must be called.
-type Upload struct {
-	ctx         context.Context
-	client      S3
-	bucket, key string
-	contentType string
-	disposition string
-
-	buf      bytes.Buffer
-	uploadID string
-	parts    []types.CompletedPart
-	size     int64
-	err      error
-}
+// Upload writes one object (s3upload.Upload): Write buffers at most one part, so memory
+// stays at PartSize whatever the file's size. Call Close to finish or Abort to give up.
+type Upload = s3upload.Upload
 
 // NewUpload starts an upload of bucket/key. filename names the download (Content-Disposition).
 func NewUpload(ctx context.Context, client S3, bucket, key, contentType, filename string) *Upload {
-	u := &Upload{ctx: ctx, client: client, bucket: bucket, key: key, contentType: contentType,
-		disposition: fmt.Sprintf("attachment; filename=%q", filename)}
-	u.buf.Grow(PartSize)
-	return u
-}
-
-// Write buffers p and uploads each full part.
-func (u *Upload) Write(p []byte) (int, error) {
-	if u.err != nil {
-		return 0, u.err
-	}
-	written := 0
-	for len(p) > 0 {
-		room := PartSize - u.buf.Len()
-		chunk := p
-		if len(chunk) > room {
-			chunk = p[:room]
-		}
-		u.buf.Write(chunk)
-		written += len(chunk)
-		p = p[len(chunk):]
-		if u.buf.Len() == PartSize {
-			if u.err = u.flush(); u.err != nil {
-				return written, u.err
-			}
-		}
-	}
-	return written, nil
-}
-
-func (u *Upload) flush() error {
-	if u.uploadID == "" {
-		out, err := u.client.CreateMultipartUpload(u.ctx, &s3.CreateMultipartUploadInput{
-			Bucket: aws.String(u.bucket), Key: aws.String(u.key),
-			ContentType: aws.String(u.contentType), ContentDisposition: aws.String(u.disposition),
-		})
-		if err != nil {
-			return fmt.Errorf("start upload of %s: %w", u.key, err)
-		}
-		u.uploadID = aws.ToString(out.UploadId)
-	}
-	num := int32(len(u.parts) + 1)
-	out, err := u.client.UploadPart(u.ctx, &s3.UploadPartInput{
-		Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: aws.String(u.uploadID),
-		PartNumber: aws.Int32(num), Body: bytes.NewReader(u.buf.Bytes()), ContentLength: aws.Int64(int64(u.buf.Len())),
-	})
-	if err != nil {
-		return fmt.Errorf("upload part %d of %s: %w", num, u.key, err)
-	}
-	u.parts = append(u.parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
-	u.size += int64(u.buf.Len())
-	u.buf.Reset()
-	return nil
-}
-
-// Close uploads what is buffered and completes the object; it returns the object's size.
-// On failure the multipart upload is aborted.
-func (u *Upload) Close() (int64, error) {
-	if u.err != nil {
-		return 0, errors.Join(u.err, u.Abort())
-	}
-	if u.uploadID == "" { // smaller than one part: one PutObject
-		n := int64(u.buf.Len())
-		_, err := u.client.PutObject(u.ctx, &s3.PutObjectInput{
-			Bucket: aws.String(u.bucket), Key: aws.String(u.key), Body: bytes.NewReader(u.buf.Bytes()),
-			ContentLength: aws.Int64(n), ContentType: aws.String(u.contentType), ContentDisposition: aws.String(u.disposition),
-		})
-		if err != nil {
-			return 0, fmt.Errorf("put %s: %w", u.key, err)
-		}
-		u.buf.Reset()
-		return n, nil
-	}
-	if u.buf.Len() > 0 {
-		if err := u.flush(); err != nil {
-			return 0, errors.Join(err, u.Abort())
-		}
-	}
-	_, err := u.client.CompleteMultipartUpload(u.ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: aws.String(u.uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: u.parts},
-	})
-	if err != nil {
-		return 0, errors.Join(fmt.Errorf("complete upload of %s: %w", u.key, err), u.Abort())
-	}
-	return u.size, nil
-}
-
-// Abort gives the upload up, deleting the parts uploaded so far. It uses a context of its
-// own so that it still runs when the upload's context has expired.
-func (u *Upload) Abort() error {
-	u.buf.Reset()
-	if u.uploadID == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(u.ctx), 10*time.Second)
-	defer cancel()
-	_, err := u.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(u.bucket), Key: aws.String(u.key), UploadId: aws.String(u.uploadID),
-	})
-	u.uploadID = ""
-	if err != nil {
-		return fmt.Errorf("abort upload of %s: %w", u.key, err)
-	}
-	return nil
+	return s3upload.New(ctx, client, bucket, key, s3upload.Options{ContentType: contentType,
+		ContentDisposition: fmt.Sprintf("attachment; filename=%q", filename)})
 }
 
 // Presigner makes download links valid for TTL.
