@@ -93,11 +93,12 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 	}
 	work := filepath.Join(b.o.root, ".local", "bench", "work")
 	for _, tc := range []struct {
-		name string
-		n    int
+		name   string
+		n      int
+		target float64
 	}{
-		{"6 MB", fitting(all, lambdaPayloadLimit)},
-		{"10,000 records", 10_000},
+		{"6 MB", fitting(all, lambdaPayloadLimit), 0.50}, // issue 15 (was 1.00)
+		{"10,000 records", 10_000, 1.00},                 // beyond Lambda's payload: for reference
 	} {
 		recs := all[:tc.n]
 		payload := batchJSON(recs)
@@ -150,7 +151,7 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 		if err != nil {
 			return err
 		}
-		b.ratioRow(name, c, d, 1.0)
+		b.ratioRow(name, c, d, tc.target)
 		if tc.n != 10_000 {
 			// Where the time goes: the same batch already decoded (Handle alone: rows,
 			// grouping, Parquet, zstd, files) against DuckDB's whole run.

@@ -42,6 +42,15 @@ type scale struct {
 	Name    string
 	Days    int // UTC days ending with the End date (the last one partial, left uncompacted)
 	Tenants []tenantSpec
+	// Compact is the tenant-day of the compaction case (its own data, see compactcase.go).
+	Compact compactSpec
+}
+
+// compactSpec is one tenant-day as the archiver leaves it before compaction: Events
+// events from Streams stream shards, each shard's batches in arrival order, a part per
+// batch of about PartRows events (1 in 500 delivered again in the next batch).
+type compactSpec struct {
+	Events, PartRows, Streams int
 }
 
 var scales = map[string]scale{
@@ -52,7 +61,7 @@ var scales = map[string]scale{
 		{"small", 40_000, 10, "America/Sao_Paulo"},
 		{"tiny", 6_000, 4, "Asia/Jakarta"},
 		{"micro", 1_500, 2, "UTC"},
-	}},
+	}, Compact: compactSpec{Events: 2_000_000, PartRows: 1_000, Streams: 20}},
 	"genprof": {Name: "genprof", Days: 20, Tenants: []tenantSpec{{"busy", 300_000, 50, "Asia/Jakarta"}}},
 	"smoke": {Name: "smoke", Days: 40, Tenants: []tenantSpec{
 		{"busy", 30_000, 12, "Asia/Jakarta"},
@@ -61,7 +70,7 @@ var scales = map[string]scale{
 		{"small", 300, 3, "America/Sao_Paulo"},
 		{"tiny", 60, 2, "Asia/Jakarta"},
 		{"micro", 15, 1, "UTC"},
-	}},
+	}, Compact: compactSpec{Events: 20_000, PartRows: 100, Streams: 4}},
 }
 
 // End is "now" in the generated world: the last day runs up to it and is not compacted.
@@ -69,10 +78,13 @@ var End = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
 // dataDir is the cache folder of a data set: a new generator version, seed, scale or
 // archive layout (columns, rollup version) gets a new folder, so a stale archive is never read.
-func dataDir(root string, sc scale, seed uint64) string {
+func dataDir(root string, sc scale, seed uint64) string { return cacheDir(root, "data", sc, seed) }
+
+// cacheDir is the cache folder of one kind of generated data (see dataDir).
+func cacheDir(root, kind string, sc scale, seed uint64) string {
 	h := fnv.New32a()
 	fmt.Fprint(h, archive.Columns, archive.HiveTypes, archive.RollupVersion)
-	return filepath.Join(root, ".local", "bench", fmt.Sprintf("data-v%d-seed%d-%s-%08x", genVersion, seed, sc.Name, h.Sum32()))
+	return filepath.Join(root, ".local", "bench", fmt.Sprintf("%s-v%d-seed%d-%s-%08x", kind, genVersion, seed, sc.Name, h.Sum32()))
 }
 
 // manifest is written last: its presence means the folder is complete.
@@ -495,14 +507,33 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 		}
 	}
 	r := g.rng("dup", t.ID.String(), d.Format(time.DateOnly))
-	const partRows = 4000
 	date := d.Format(time.DateOnly)
+	parts, _, err = writeParts(ctx, st, t.ID, date, rows, 4000, func(n int) int { return n / 500 }, r)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !last {
+		if _, err := comp.CompactDay(ctx, t.ID, date); err != nil {
+			return 0, 0, err
+		}
+	}
+	return parts, len(rows), nil
+}
+
+// writeParts writes rows (in arrival order) as the archiver's parts of partRows each, with
+// the day's compaction marker; each batch but the first also holds dups(its size) events
+// of the previous one again (at-least-once delivery: a retried batch re-delivers a few).
+// It returns the parts and their bytes.
+func writeParts(ctx context.Context, st archive.Store, t tenant.ID, date string, rows []archive.Row, partRows int, dups func(int) int, r *rand.Rand) (parts int, size int64, err error) {
+	mark, err := archive.PendingKey(t, date)
+	if err != nil {
+		return 0, 0, err
+	}
 	for lo := 0; lo < len(rows); lo += partRows {
 		hi := min(lo+partRows, len(rows))
 		part := append([]archive.Row(nil), rows[lo:hi]...)
-		// At-least-once delivery: a retried batch re-delivers a few events of the previous one.
 		if lo > 0 {
-			for k := 0; k < (hi-lo)/500; k++ {
+			for k := 0; k < dups(hi-lo); k++ {
 				part = append(part, rows[lo-1-r.IntN(min(lo, 200))])
 			}
 		}
@@ -516,11 +547,7 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 		if err != nil {
 			return 0, 0, err
 		}
-		key, err := archive.PartKey(t.ID, date, ids)
-		if err != nil {
-			return 0, 0, err
-		}
-		mark, err := archive.PendingKey(t.ID, date)
+		key, err := archive.PartKey(t, date, ids)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -531,11 +558,7 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 			return 0, 0, err
 		}
 		parts++
+		size += int64(len(body))
 	}
-	if !last {
-		if _, err := comp.CompactDay(ctx, t.ID, date); err != nil {
-			return 0, 0, err
-		}
-	}
-	return parts, len(rows), nil
+	return parts, size, nil
 }

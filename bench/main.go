@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 7, "timed runs per engine per case (alternating)")
 	flag.IntVar(&o.writeRuns, "write-runs", 200, "timed requests per side in the write-path case")
 	flag.IntVar(&o.coldRuns, "cold-runs", 7, "process starts per function in the cold-start case")
-	flag.StringVar(&only, "only", "", "comma-separated cases to run: archive,overview,log,write,pii,audit,vlog,cold (default all)")
+	flag.StringVar(&only, "only", "", "comma-separated cases to run: archive,overview,log,export,compact,write,pii,audit,vlog,cold (default all)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Contrail's side of -profile-case here")
 	flag.StringVar(&o.profCase, "profile-case", "overview", "case whose Contrail runs are profiled (a prefix of its name; \"generate\" profiles the data generator)")
 	printDir := flag.Bool("print-data-dir", false, "print the data set's cache folder and exit")
@@ -106,7 +106,7 @@ func run(ctx context.Context, o options) error {
 	logf("%s", machine)
 
 	var data string
-	if o.want("overview") || o.want("log") || o.want("archive") {
+	if o.want("overview") || o.want("log") || o.want("archive") || o.want("export") {
 		dir := dataDir(o.root, o.scale, o.seed)
 		m, ok := readManifest(dir)
 		if !ok {
@@ -163,6 +163,16 @@ func run(ctx context.Context, o options) error {
 	if o.want("log") {
 		if err := caseLog(ctx, b, duck, data); err != nil {
 			return fmt.Errorf("log case: %w", err)
+		}
+	}
+	if o.want("export") {
+		if err := caseExport(ctx, b, duck, data); err != nil {
+			return fmt.Errorf("export case: %w", err)
+		}
+	}
+	if o.want("compact") {
+		if err := caseCompact(ctx, b, duck); err != nil {
+			return fmt.Errorf("compaction case: %w", err)
 		}
 	}
 	if o.want("write") {

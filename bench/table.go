@@ -64,29 +64,60 @@ type bencher struct {
 // pair times contrail and duck alternately (after one untimed warm-up each) and returns the
 // medians.
 func (b *bencher) pair(name string, runs int, contrail, duck func() error) (time.Duration, time.Duration, error) {
-	if err := contrail(); err != nil {
+	return b.pairPrepared(name, runs, nil, contrail, nil, duck)
+}
+
+// pairPrepared is pair with an untimed step before each run of a side (nil: none), e.g. to
+// put back the input a run consumes.
+func (b *bencher) pairPrepared(name string, runs int, prepContrail, contrail, prepDuck, duck func() error) (time.Duration, time.Duration, error) {
+	untimed := func(f func() error) error {
+		if f == nil {
+			return nil
+		}
+		return f()
+	}
+	timed := func(prep, f func() error) (time.Duration, error) {
+		if err := untimed(prep); err != nil {
+			return 0, err
+		}
+		t := time.Now()
+		err := f()
+		return time.Since(t), err
+	}
+	if _, err := timed(prepContrail, contrail); err != nil {
 		return 0, 0, fmt.Errorf("contrail: %w", err)
 	}
-	if err := duck(); err != nil {
+	if _, err := timed(prepDuck, duck); err != nil {
 		return 0, 0, fmt.Errorf("duckdb: %w", err)
 	}
 	var cs, ds []time.Duration
 	for i := 0; i < runs; i++ {
-		t := time.Now()
-		if err := contrail(); err != nil {
+		c, err := timed(prepContrail, contrail)
+		if err != nil {
 			return 0, 0, fmt.Errorf("contrail: %w", err)
 		}
-		cs = append(cs, time.Since(t))
-		t = time.Now()
-		if err := duck(); err != nil {
+		cs = append(cs, c)
+		d, err := timed(prepDuck, duck)
+		if err != nil {
 			return 0, 0, fmt.Errorf("duckdb: %w", err)
 		}
-		ds = append(ds, time.Since(t))
+		ds = append(ds, d)
 	}
-	if err := b.prof.profile(name, runs, contrail); err != nil {
+	if err := b.prof.profile(name, runs, func() error {
+		if err := untimed(prepContrail); err != nil {
+			return err
+		}
+		return contrail()
+	}); err != nil {
 		return 0, 0, err
 	}
 	return median(cs), median(ds), nil
+}
+
+// heapRow adds a line of the most live heap a run held, with a "≤ limit" check.
+func (b *bencher) heapRow(name string, peak uint64, limit uint64) {
+	pass := peak <= limit
+	b.tbl.add(row{name: name, contrail: fmt.Sprintf("%d MB", peak>>20), target: fmt.Sprintf("≤ %d MB", limit>>20), pass: &pass})
 }
 
 // ratioRow adds a timed line with its ratio and a "ratio ≤ target" check.

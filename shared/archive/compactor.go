@@ -234,7 +234,7 @@ func (c *Compactor) merge(ctx context.Context, p *dayPlan, lazy []lazySource, ou
 	ru.Object, ru.Objects = key, []string{key}
 	cols, _ := columnIndexes(nil)
 	var srcs []source
-	for _, f := range append(append([]*objectFile(nil), p.compacted...), p.parts...) {
+	for _, f := range p.compacted { // the parts are lazy sources: see plan
 		cur, err := newCursor(ctx, f, cols, f.rowGroups(0, 0, nil))
 		if err != nil {
 			return nil, err
@@ -268,9 +268,9 @@ func (c *Compactor) merge(ctx context.Context, p *dayPlan, lazy []lazySource, ou
 // reaches its first row, and let go when merged.
 const keepPartsBytes = 32 << 20
 
-// plan is Reader.plan for a compaction: the compacted objects opened, and the parts either
-// opened (p.parts) or, when together larger than the compactor keeps, as lazy sources in
-// the order of their first rows.
+// plan is Reader.plan for a compaction: the compacted objects opened, and the parts as
+// lazy sources in the order of their first rows, held (p.parts) when together at most
+// what the compactor keeps, fetched as the merge reaches them otherwise.
 func (c *Compactor) plan(ctx context.Context, r *Reader, tenant tenant.ID, date string) (*dayPlan, []lazySource, error) {
 	keep := c.keepParts
 	if keep == 0 {
@@ -283,10 +283,10 @@ func (c *Compactor) plan(ctx context.Context, r *Reader, tenant tenant.ID, date 
 		}
 		return n <= keep
 	})
-	if err != nil || p.parts != nil || len(p.Parts) == 0 {
+	if err != nil || len(p.Parts) == 0 {
 		return p, nil, err
 	}
-	lazy, err := r.lazyParts(ctx, p.Parts)
+	lazy, err := r.lazyParts(ctx, p.Parts, p.parts)
 	if err != nil {
 		p.close()
 		return nil, nil, err

@@ -93,7 +93,7 @@ func (c *cursor) openGroup() error {
 		}
 		c.rdrs[k] = cr
 		if col == ColMergedContactIDs {
-			if err := c.readList(cr.(*file.ByteArrayColumnChunkReader)); err != nil {
+			if err := c.readList(cr.(*file.ByteArrayColumnChunkReader), c.left); err != nil {
 				return fmt.Errorf("row group %d: column %s: %w", g, Columns[col], err)
 			}
 		}
@@ -101,19 +101,20 @@ func (c *cursor) openGroup() error {
 	return nil
 }
 
-// readList reads every level and value of the list column of the open row group.
-func (c *cursor) readList(cr *file.ByteArrayColumnChunkReader) error {
+// readList reads every level and value of the list column of the open row group (of rows
+// rows: at least one level each, so a small part's cursor holds small buffers).
+func (c *cursor) readList(cr *file.ByteArrayColumnChunkReader, rows int64) error {
 	l := &c.list
 	l.defs, l.reps, l.vals = l.defs[:0], l.reps[:0], l.vals[:0]
 	l.lvl, l.val = 0, 0
-	const chunk = 4096
+	chunk := int(min(4096, rows+64))
 	for {
 		n := len(l.defs)
 		l.defs = grow(l.defs, n+chunk)
 		l.reps = grow(l.reps, n+chunk)
 		v := len(l.vals)
 		l.vals = grow(l.vals, v+chunk)
-		total, read, err := cr.ReadBatch(chunk, l.vals[v:], l.defs[n:], l.reps[n:])
+		total, read, err := cr.ReadBatch(int64(chunk), l.vals[v:], l.defs[n:], l.reps[n:])
 		if err != nil {
 			return err
 		}

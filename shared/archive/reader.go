@@ -291,13 +291,15 @@ func (r *Reader) fetch(ctx context.Context, o ObjectInfo) (*objectFile, error) {
 	return openFile(o.Key, obj)
 }
 
-// lazyParts reads the footer of each part (r.parallel() at a time, each let go at once)
-// and returns the parts as lazy sources of every column, in the order of their first rows.
-// Opening one fetches it again; the next r.parallel() are fetched ahead, so S3's latency
-// is paid in parallel, not once per part.
-func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo) ([]lazySource, error) {
+// lazyParts returns parts as lazy sources of every column, in the order of their first
+// rows, so that only the parts overlapping the rows being merged have open column readers
+// (each holds buffers per column). held are the parts already fetched and opened, in the
+// order of objs; nil means fetch each part's footer first (r.parallel() at a time, each
+// let go at once) and the part again when the merge reaches it, the next r.parallel()
+// ahead, so S3's latency is paid in parallel, not once per part.
+func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo, held []*objectFile) ([]lazySource, error) {
 	mins := make([]int64, len(objs))
-	err := r.each(ctx, objs, func(i int, f *objectFile) bool {
+	firstRow := func(i int, f *objectFile) bool {
 		mins[i] = math.MaxInt64
 		for _, g := range f.rowGroups(0, 0, nil) {
 			lo, _, ok := f.rowGroupRange(g)
@@ -307,8 +309,12 @@ func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo) ([]lazySource
 			mins[i] = min(mins[i], lo)
 		}
 		return false
-	})
-	if err != nil {
+	}
+	if held != nil {
+		for i, f := range held {
+			firstRow(i, f)
+		}
+	} else if err := r.each(ctx, objs, firstRow); err != nil {
 		return nil, err
 	}
 	order := make([]int, len(objs))
@@ -325,6 +331,9 @@ func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo) ([]lazySource
 	lazy := make([]lazySource, len(order))
 	for k, i := range order {
 		lazy[k] = lazySource{min: mins[i], open: func() (rowCursor, error) {
+			if held != nil { // the plan closes held files
+				return newCursor(ctx, held[i], cols, held[i].rowGroups(0, 0, nil))
+			}
 			f, err := pf.get(k)
 			if err != nil {
 				return nil, err
