@@ -28,6 +28,8 @@ type cursor struct {
 	pos    int
 	done   bool
 
+	batch int // rows decoded at a time; 0 means BatchRows
+
 	strs  []parquet.ByteArray
 	defs  []int16
 	ints  []int64
@@ -73,6 +75,13 @@ func (c *cursor) peek() (*Row, error) {
 }
 
 func (c *cursor) advance() { c.pos++ }
+
+func (c *cursor) batchRows() int {
+	if c.batch > 0 {
+		return c.batch
+	}
+	return BatchRows
+}
 
 func (c *cursor) close() {}
 
@@ -137,7 +146,7 @@ func grow[T any](s []T, n int) []T {
 
 // decodeBatch decodes the next rows of the open row group into buf.
 func (c *cursor) decodeBatch() error {
-	n := int(min(c.left, BatchRows))
+	n := int(min(c.left, int64(c.batchRows())))
 	c.buf = grow(c.buf, n)
 	clear(c.buf)
 	c.pos = 0

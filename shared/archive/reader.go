@@ -328,6 +328,14 @@ func (r *Reader) lazyParts(ctx context.Context, objs []ObjectInfo, held []*objec
 	}
 	pf := &prefetcher{ctx: ctx, r: r, objs: ordered, res: make([]chan fetched, len(ordered))}
 	cols, _ := columnIndexes(nil)
+	// Small batches: a part is one of many open at once (one or two per stream shard).
+	newCursor := func(ctx context.Context, f *objectFile, cols, groups []int) (*cursor, error) {
+		c, err := newCursor(ctx, f, cols, groups)
+		if c != nil {
+			c.batch = lazyBatchRows
+		}
+		return c, err
+	}
 	lazy := make([]lazySource, len(order))
 	for k, i := range order {
 		lazy[k] = lazySource{min: mins[i], open: func() (rowCursor, error) {
@@ -377,6 +385,9 @@ func (p *prefetcher) get(k int) (*objectFile, error) {
 	p.res[k] = nil
 	return x.f, x.err
 }
+
+// lazyBatchRows is how many rows a lazy source decodes at a time.
+const lazyBatchRows = 256
 
 // ownedCursor is a cursor that owns its object: closing it lets the object go.
 type ownedCursor struct {

@@ -16,30 +16,47 @@ type pooledZstd struct {
 	compress.Codec
 }
 
-var zstdEncoders sync.Map // level -> *zstd.Encoder
+// Pages are at most about 1 MB (the writer's page size), and for an input no larger than
+// its window an encoder with a smaller window writes the very same frame (single segment,
+// no window descriptor) while keeping a quarter of the buffers: 32 MB of history for the
+// default 8 MB window (one per core) was the largest thing a compaction held. Larger inputs
+// go to an encoder with the default window, as the stock codec's.
+const smallWindow = 2 << 20
 
-func zstdEncoder(level int) *zstd.Encoder {
-	if e, ok := zstdEncoders.Load(level); ok {
+type encoderKey struct {
+	level int
+	small bool
+}
+
+var zstdEncoders sync.Map // encoderKey -> *zstd.Encoder
+
+func zstdEncoder(level, size int) *zstd.Encoder {
+	k := encoderKey{level, size <= smallWindow}
+	if e, ok := zstdEncoders.Load(k); ok {
 		return e.(*zstd.Encoder)
 	}
 	l := zstd.SpeedDefault
 	if level != compress.DefaultCompressionLevel {
 		l = zstd.EncoderLevelFromZstd(level)
 	}
-	e, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(l))
+	opts := []zstd.EOption{zstd.WithZeroFrames(true), zstd.WithEncoderLevel(l)}
+	if k.small {
+		opts = append(opts, zstd.WithWindowSize(smallWindow))
+	}
+	e, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		panic("archive: zstd encoder: " + err.Error())
 	}
-	actual, _ := zstdEncoders.LoadOrStore(level, e)
+	actual, _ := zstdEncoders.LoadOrStore(k, e)
 	return actual.(*zstd.Encoder)
 }
 
 func (z pooledZstd) Encode(dst, src []byte) []byte {
-	return zstdEncoder(compress.DefaultCompressionLevel).EncodeAll(src, dst[:0])
+	return zstdEncoder(compress.DefaultCompressionLevel, len(src)).EncodeAll(src, dst[:0])
 }
 
 func (z pooledZstd) EncodeLevel(dst, src []byte, level int) []byte {
-	return zstdEncoder(level).EncodeAll(src, dst[:0])
+	return zstdEncoder(level, len(src)).EncodeAll(src, dst[:0])
 }
 
 func init() {
