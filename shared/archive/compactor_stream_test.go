@@ -15,8 +15,8 @@ import (
 )
 
 // streamingDay archives the same day into st: a compacted object of the first third, then
-// overlapping parts of the rest, a late part spread over the whole day (a replay) and
-// a re-delivery of events already compacted.
+// overlapping parts of the rest, a late part spread over the whole day (a replay), a
+// re-delivery of events already compacted and a large re-delivery of the day's end.
 func streamingDay(t *testing.T, st Store, rows []Row) {
 	t.Helper()
 	const tenant, date = "acme", "2026-11-29"
@@ -33,6 +33,7 @@ func streamingDay(t *testing.T, st Store, rows []Row) {
 	}
 	putPart(t, st, tenant, date, SortUnique(late))
 	putPart(t, st, tenant, date, rows[5:9])
+	putPart(t, st, tenant, date, rows[len(rows)-700:]) // more rows than a lazy cursor decodes at once
 }
 
 // TestStreamingCompactionSameBytes: a day merged from parts opened one by one as the merge
