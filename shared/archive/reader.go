@@ -450,15 +450,20 @@ func newRowCursor(ctx context.Context, f *objectFile, cols, rowGroups []int, des
 	return newCursor(ctx, f, cols, rowGroups)
 }
 
-// descCursor reads row groups last to first, each whole, rows from the end.
+// descCursor reads row groups last to first, each whole, rows from the end. A row group is
+// decoded in one batch straight into the cursor's buffer, which comes from a pool: a year
+// newest first opens a cursor per object per day, and growing a fresh buffer of 32k rows
+// row by row for each was most of a year's CSV export.
 type descCursor struct {
 	ctx    context.Context
 	f      *objectFile
 	cols   []int
 	groups []int
-	buf    []Row
+	buf    *[]Row
 	pos    int
 }
+
+var descBufs = sync.Pool{New: func() any { return new([]Row) }}
 
 func (c *descCursor) peek() (*Row, error) {
 	for c.pos < 0 {
@@ -471,27 +476,34 @@ func (c *descCursor) peek() (*Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.buf = c.buf[:0]
-		for {
-			row, err := fc.peek()
-			if err != nil {
-				fc.close()
-				return nil, err
-			}
-			if row == nil {
-				break
-			}
-			c.buf = append(c.buf, *row)
-			fc.advance()
+		if c.buf == nil {
+			c.buf = descBufs.Get().(*[]Row)
 		}
+		fc.buf, fc.batch = (*c.buf)[:0], int(max(1, c.f.pf.MetaData().RowGroup(g).NumRows()))
+		row, err := fc.peek() // the whole row group
+		*c.buf = fc.buf
 		fc.close()
-		c.pos = len(c.buf) - 1
+		if err != nil {
+			return nil, err
+		}
+		if row == nil {
+			continue
+		}
+		c.pos = len(*c.buf) - 1
 	}
-	return &c.buf[c.pos], nil
+	return &(*c.buf)[c.pos], nil
 }
 
 func (c *descCursor) advance() { c.pos-- }
-func (c *descCursor) close()   {}
+
+func (c *descCursor) close() {
+	if c.buf != nil {
+		clear(*c.buf) // the rows point into the object's pages: let them go
+		*c.buf = (*c.buf)[:0]
+		descBufs.Put(c.buf)
+		c.buf = nil
+	}
+}
 
 // mergeHeap orders sources by their current rows.
 type mergeHeap struct {
