@@ -90,14 +90,7 @@ func generateCompactDay(ctx context.Context, dir string, sc scale, seed uint64) 
 		m.Events += len(rows)
 	}
 	m.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(m, "", " ")
-	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	return m, os.Rename(tmp, dir)
+	return m, publishCache(tmp, dir, m)
 }
 
 // linkTree puts a hard link of every file under src at the same place under dst (a fresh

@@ -485,14 +485,7 @@ loop:
 		return nil, ferr
 	}
 	m.Seconds = time.Since(start).Seconds()
-	b, _ := json.MarshalIndent(m, "", " ")
-	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	return m, os.Rename(tmp, dir)
+	return m, publishCache(tmp, dir, m)
 }
 
 // writeDay writes one tenant-day: parts of about partRows events each in arrival order,
@@ -561,4 +554,20 @@ func writeParts(ctx context.Context, st archive.Store, t tenant.ID, date string,
 		size += int64(len(body))
 	}
 	return parts, size, nil
+}
+
+// publishCache writes the manifest m into tmp (last: its presence means the folder is
+// complete) and puts tmp in place of dir.
+func publishCache(tmp, dir string, m any) error {
+	b, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
 }
