@@ -160,7 +160,7 @@ func caseCompact(ctx context.Context, b *bencher, duck *sql.DB) error {
 		return err
 	}
 	logf("compaction of %d events in %d parts (%.0f MB): both outputs hold the same %d events in the same order", m.Events, m.Parts, float64(m.Bytes)/(1<<20), res.Events)
-	name := fmt.Sprintf("8. compact one tenant-day: %s events in %d parts", thousands(m.Events), m.Parts)
+	name := fmt.Sprintf("10. compact one tenant-day: %s events in %d parts", thousands(m.Events), m.Parts)
 	c, d, err := b.pairPrepared(name, min(b.o.runs, 3), prep, contrail, nil, peer)
 	if err != nil {
 		return err
@@ -173,7 +173,7 @@ func caseCompact(ctx context.Context, b *bencher, duck *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	b.heapRow("8m. the compactor's peak live heap on that day", peak, 256<<20)
+	b.heapRow("10m. the compactor's peak live heap on that day", peak, 256<<20)
 	return nil
 }
 
