@@ -165,14 +165,14 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("log case: %w", err)
 		}
 	}
-	if o.want("export") {
-		if err := caseExport(ctx, b, duck, data); err != nil {
-			return fmt.Errorf("export case: %w", err)
-		}
-	}
 	if o.want("compact") {
 		if err := caseCompact(ctx, b, duck); err != nil {
 			return fmt.Errorf("compaction case: %w", err)
+		}
+	}
+	if o.want("export") {
+		if err := caseExport(ctx, b, duck, data); err != nil {
+			return fmt.Errorf("export case: %w", err)
 		}
 	}
 	if o.want("write") {
