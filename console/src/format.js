@@ -101,8 +101,9 @@ export function toCSV(header, rows) {
   return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
 
-export function download(name, text, type = 'text/csv;charset=utf-8') {
-  const url = URL.createObjectURL(new Blob(['\ufeff' + text], { type }));
+// bom: a UTF-8 byte order mark first (spreadsheets need it for CSV; a signed note must not have it).
+export function download(name, text, type = 'text/csv;charset=utf-8', bom = true) {
+  const url = URL.createObjectURL(new Blob([(bom ? '\ufeff' : '') + text], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

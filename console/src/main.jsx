@@ -14,6 +14,7 @@ const lazy = {
   reports: () => import('./screens/reports.jsx'),
   activity: () => import('./screens/activity.jsx'),
   settings: () => import('./screens/settings.jsx'),
+  log: () => import('./screens/log.jsx'),
 };
 
 function Lazy({ load, name, props }) {
@@ -36,6 +37,7 @@ const ROUTES = [
   ['/reports/schedules', (p, q) => <Lazy load={lazy.reports} name="Schedules" props={{ query: q }} />, true],
   ['/manager/activity-logs', (p, q) => <Lazy load={lazy.activity} name="AuditLog" props={{ query: q }} />, true],
   ['/manager/settings', () => <Lazy load={lazy.settings} name="Settings" />, true],
+  ['/manager/log-integrity', () => <Lazy load={lazy.log} name="LogIntegrity" />, true],
   ['/manager/activity-logs/sessions/:sessionId', (p, q) => <Lazy load={lazy.activity} name="SessionView" props={{ sessionId: p.sessionId, query: q }} />, true],
 ];
 
@@ -53,6 +55,7 @@ function Shell({ s, route, children }) {
             <li><a href={href('/contacts')} aria-current={is('/contacts')}>Contacts</a></li>
             {admin && <li><a href={href('/manager/activity-logs')} aria-current={is('/manager/activity-logs')}>Manager › Activity Logs</a></li>}
             {admin && <li><a href={href('/manager/settings')} aria-current={is('/manager/settings')}>Settings</a></li>}
+            {admin && <li><a href={href('/manager/log-integrity')} aria-current={is('/manager/log-integrity')}>Log integrity</a></li>}
           </ul>
         </nav>
         <div class="who">

@@ -10,10 +10,10 @@ export const ADMIN = { role: 'admin', name: 'Rina Admin', user: 'u-rina' };
 export const AGENT = { role: 'agent', name: 'Ari Agent', user: 'u-ari' };
 
 // Signs in through the form, as a person would; `path` is where to go (a sign-in redirect).
-export async function signIn(page, who, path = '/console/') {
+export async function signIn(page, who, path = '/console/', tenant = TENANT) {
   await page.goto(path);
   await expect(page.getByRole('heading', { name: 'Sign in to Contrail' })).toBeVisible();
-  await page.getByLabel('Tenant').fill(TENANT);
+  await page.getByLabel('Tenant').fill(tenant);
   await page.getByRole('radio', { name: new RegExp('^' + who.role, 'i') }).check();
   await page.getByLabel('Display name').fill(who.name);
   await page.getByLabel('User id (optional)').fill(who.user);
@@ -38,8 +38,8 @@ export async function check(page, name, { fullPage = true, docs } = {}) {
 const DOCS = new URL('../../docs/console/', import.meta.url).pathname;
 
 // A token for direct API calls (setup and cross-checks), from the local gateway.
-export async function token(request, role, name = role, user) {
-  const r = await request.post('/local/dev-token', { data: { tenant: TENANT, role, name, ...(user ? { user } : {}) } });
+export async function token(request, role, name = role, user, tenant = TENANT) {
+  const r = await request.post('/local/dev-token', { data: { tenant, role, name, ...(user ? { user } : {}) } });
   expect(r.ok()).toBeTruthy();
   return (await r.json()).token;
 }
