@@ -308,6 +308,30 @@ func (s *Seq) New() string {
 	return fmt.Sprintf("ID%04d", s.n)
 }
 
+// ULIDs makes ids of a ULID's form, 00000000000000000000000001, ...02, ... (sorting in the
+// order made, like ULIDs, and parsed by the handlers as ids), or the non-empty ids queued in
+// Next first (counting all the same); safe for concurrent use.
+type ULIDs struct {
+	mu   sync.Mutex
+	n    int
+	Next []string
+}
+
+// New returns the next id.
+func (s *ULIDs) New() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	if len(s.Next) > 0 {
+		id := s.Next[0]
+		s.Next = s.Next[1:]
+		if id != "" {
+			return id
+		}
+	}
+	return fmt.Sprintf("%026d", s.n)
+}
+
 var s3srv lazy[*httptest.Server]
 
 // S3Endpoint returns the endpoint of the in-process S3 server (gofakes3 behind
@@ -556,6 +580,13 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
+}
+
+// Set sets the clock to at.
+func (c *Clock) Set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = at
 }
 
 // Advance moves the clock by d.

@@ -178,9 +178,9 @@ func TestQueryRecordsView(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFixture(t, now)
 	decode[page](t, call(t, f.query(), queryReq(adminA, url.Values{"type": {"START_CALL", "LOGGED_IN"}, "actorId": {"u-9"}, "from": {"2026-03-01"}, "to": {"2026-03-11"}})), 200)
-	f.setNow(now.Add(time.Second))
+	f.Set(now.Add(time.Second))
 	decode[page](t, call(t, f.session(), sessionReq(adminA, "cb-9", nil)), 200)
-	f.setNow(now.Add(2 * time.Second))
+	f.Set(now.Add(2 * time.Second))
 	got := decode[page](t, call(t, f.query(), queryReq(adminA, url.Values{"type": {"AUDIT_LOG_VIEWED"}, "to": {"2026-03-10T12:00:01.500Z"}})), 200)
 	for i := range got.Items {
 		got.Items[i].ID = ""

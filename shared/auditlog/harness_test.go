@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,30 +27,17 @@ var retention = audit.RetentionDays(400, 400, 400, 30)
 type fixture struct {
 	svc    *auditlog.Service
 	tables map[string]string
-	mu     sync.Mutex
-	now    time.Time
+	*stacktest.Clock
 }
 
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	f := &fixture{tables: stacktest.Tables(t), now: now}
+	f := &fixture{tables: stacktest.Tables(t), Clock: stacktest.NewClock(now)}
 	f.svc = auditlog.New(auditlog.Config{
 		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: retention},
 		ContactsTable: f.tables["ContactsTable"], CursorSecret: "test-cursor-secret",
-	}, stacktest.DynamoDB(t), f.clock)
+	}, stacktest.DynamoDB(t), f.Now)
 	return f
-}
-
-func (f *fixture) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fixture) setNow(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = t
 }
 
 // The routes as the functions wire them.
@@ -68,15 +54,14 @@ func (f *fixture) session() httpapi.LambdaHandler {
 	return httpapi.Route(httpapi.AdminRoles, f.svc.Session)
 }
 
-// caller is a verified token's claims.
-type caller struct{ tenant, sub, name, groups string }
+type caller = stacktest.Caller
 
 var (
-	svcA   = caller{"tenant-a", "svc-telephony", "Telephony", "[service]"}
-	adminA = caller{"tenant-a", "admin-1", "Rina Admin", "[admin]"}
-	agentA = caller{"tenant-a", "agent-1", "Ayu Agent", "[agent]"}
-	svcB   = caller{"tenant-b", "svc-b", "Service B", "[service]"}
-	adminB = caller{"tenant-b", "admin-b", "Admin B", "[admin]"}
+	svcA   = caller{Tenant: "tenant-a", Sub: "svc-telephony", Name: "Telephony", Groups: "[service]"}
+	adminA = caller{Tenant: "tenant-a", Sub: "admin-1", Name: "Rina Admin", Groups: "[admin]"}
+	agentA = caller{Tenant: "tenant-a", Sub: "agent-1", Name: "Ayu Agent", Groups: "[agent]"}
+	svcB   = caller{Tenant: "tenant-b", Sub: "svc-b", Name: "Service B", Groups: "[service]"}
+	adminB = caller{Tenant: "tenant-b", Sub: "admin-b", Name: "Admin B", Groups: "[admin]"}
 )
 
 const (
@@ -85,55 +70,46 @@ const (
 	requestID = "req-1"
 )
 
-func request(c caller, method, routeKey, path string, query url.Values, body any, headers map[string]string) events.APIGatewayV2HTTPRequest {
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: routeKey, RawPath: path, RawQueryString: query.Encode(),
-		Headers: map[string]string{"user-agent": userAgent},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: routeKey, RequestID: requestID,
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: sourceIP, UserAgent: userAgent},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": c.sub, "name": c.name, "custom:tenant_id": c.tenant, "cognito:groups": c.groups},
-			}},
-		},
+// request is an API Gateway event of route by c; a body that is not a string is sent as JSON.
+func request(c caller, route string, params map[string]string, query url.Values, body any, headers map[string]string) events.APIGatewayV2HTTPRequest {
+	r := stacktest.Request{
+		Route: route, Params: params, Query: query.Encode(), As: c,
+		Headers:   map[string]string{"user-agent": userAgent},
+		RequestID: requestID, SourceIP: sourceIP, UserAgent: userAgent,
 	}
 	for k, v := range headers {
-		ev.Headers[k] = v
+		r.Headers[k] = v
 	}
 	if body != nil {
 		switch b := body.(type) {
 		case string:
-			ev.Body = b
+			r.Body = b
 		default:
 			raw, err := json.Marshal(b)
 			if err != nil {
 				panic(err)
 			}
-			ev.Body = string(raw)
+			r.Body = string(raw)
 		}
-		ev.Headers["content-type"] = "application/json"
+		r.Headers["content-type"] = "application/json"
 	}
-	return ev
+	return r.Event()
 }
 
 func ingestReq(c caller, evs []map[string]any, headers map[string]string) events.APIGatewayV2HTTPRequest {
-	return request(c, "POST", "POST /v1/audit-events", "/v1/audit-events", nil, map[string]any{"events": evs}, headers)
+	return request(c, "POST /v1/audit-events", nil, nil, map[string]any{"events": evs}, headers)
 }
 
 func cobrowseReq(c caller, session string, evs []map[string]any, headers map[string]string) events.APIGatewayV2HTTPRequest {
-	r := request(c, "POST", "POST /v1/cobrowse/sessions/{sessionId}/events", "/v1/cobrowse/sessions/"+session+"/events", nil, map[string]any{"events": evs}, headers)
-	r.PathParameters = map[string]string{"sessionId": session}
-	return r
+	return request(c, "POST /v1/cobrowse/sessions/{sessionId}/events", map[string]string{"sessionId": session}, nil, map[string]any{"events": evs}, headers)
 }
 
 func queryReq(c caller, q url.Values) events.APIGatewayV2HTTPRequest {
-	return request(c, "GET", "GET /v1/audit-events", "/v1/audit-events", q, nil, nil)
+	return request(c, "GET /v1/audit-events", nil, q, nil, nil)
 }
 
 func sessionReq(c caller, session string, q url.Values) events.APIGatewayV2HTTPRequest {
-	r := request(c, "GET", "GET /v1/cobrowse/sessions/{sessionId}/events", "/v1/cobrowse/sessions/"+session+"/events", q, nil, nil)
-	r.PathParameters = map[string]string{"sessionId": session}
-	return r
+	return request(c, "GET /v1/cobrowse/sessions/{sessionId}/events", map[string]string{"sessionId": session}, q, nil, nil)
 }
 
 func call(t *testing.T, h httpapi.LambdaHandler, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {

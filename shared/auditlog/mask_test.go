@@ -43,9 +43,9 @@ func putSettings(t *testing.T, f *fixture, tenant, inputText string) {
 	svc := settings.NewWith(settings.Config{
 		ContactsTable: f.tables["ContactsTable"],
 		Audit:         audit.StoreConfig{Table: f.tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
-	}, stacktest.DynamoDB(t), f.clock)
-	admin := caller{tenant, "admin-" + tenant, "Admin", "[admin]"}
-	resp := call(t, httpapi.Route(httpapi.AdminRoles, svc.Put), request(admin, "PUT", "PUT /v1/settings", "/v1/settings", nil,
+	}, stacktest.DynamoDB(t), f.Now)
+	admin := caller{Tenant: tenant, Sub: "admin-" + tenant, Name: "Admin", Groups: "[admin]"}
+	resp := call(t, httpapi.Route(httpapi.AdminRoles, svc.Put), request(admin, "PUT /v1/settings", nil, nil,
 		map[string]any{"cobrowse": map[string]any{"inputText": inputText}}, nil))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT /v1/settings for %s: %d %s", tenant, resp.StatusCode, resp.Body)
@@ -81,7 +81,7 @@ func TestInputMasking(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f := newFixture(t, now)
 	db := &countingDB{Client: stacktest.DynamoDB(t)}
-	f.svc = auditlog.New(f.svc.Config, db, f.clock)
+	f.svc = auditlog.New(f.svc.Config, db, f.Now)
 	putSettings(t, f, "t-clear", "clear")
 	putSettings(t, f, "t-masked", "clear")
 	putSettings(t, f, "t-masked", "masked") // saved (version 2), not just the default
@@ -155,7 +155,7 @@ func TestInputMasking(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := cobrowseItems(t, f)
 			db.settingsReads.Store(0)
-			svc := caller{tt.tenant, "svc-cobrowse", "Cobrowse", "[service]"}
+			svc := caller{Tenant: tt.tenant, Sub: "svc-cobrowse", Name: "Cobrowse", Groups: "[service]"}
 			var batch []map[string]any
 			for i, e := range tt.sent {
 				batch = append(batch, map[string]any{"type": e["type"], "occurredAt": audit.FormatTime(now.Add(time.Duration(i-10) * time.Second)), "isAgent": false, "data": e["data"]})

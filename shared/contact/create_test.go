@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
 )
 
@@ -20,18 +21,18 @@ func wantEvent(id, typ, contactID, contactName, source, channel string, data map
 	shard := audit.Keys{Shards: 4}.Shard(id)
 	category := audit.CategoryOf(typ)
 	e := map[string]any{
-		"pk": fmt.Sprintf("T#%s#D#2026-11-30#%d", by.tenant, shard), "sk": at0 + "#" + id,
-		"id": id, "tenantId": by.tenant, "occurredAt": at0, "recordedAt": at0,
+		"pk": fmt.Sprintf("T#%s#D#2026-11-30#%d", by.Tenant, shard), "sk": at0 + "#" + id,
+		"id": id, "tenantId": by.Tenant, "occurredAt": at0, "recordedAt": at0,
 		"type": typ, "category": category,
-		"actor":       map[string]any{"type": "user", "id": by.sub, "name": by.name},
+		"actor":       map[string]any{"type": "user", "id": by.Sub, "name": by.Name},
 		"contact":     map[string]any{"id": contactID, "name": contactName},
 		"source":      source,
 		"data":        data,
 		"context":     map[string]any{"ip": "203.0.113.7", "userAgent": "contact-test/1.0", "requestId": "req-1"},
-		"contactKey":  "T#" + by.tenant + "#C#" + contactID,
-		"typeKey":     fmt.Sprintf("T#%s#Y#%s#2026-11-30#%d", by.tenant, typ, shard),
-		"categoryKey": fmt.Sprintf("T#%s#G#%s#2026-11-30#%d", by.tenant, category, shard),
-		"actorKey":    fmt.Sprintf("T#%s#A#%s#2026-11-30#%d", by.tenant, by.sub, shard),
+		"contactKey":  "T#" + by.Tenant + "#C#" + contactID,
+		"typeKey":     fmt.Sprintf("T#%s#Y#%s#2026-11-30#%d", by.Tenant, typ, shard),
+		"categoryKey": fmt.Sprintf("T#%s#G#%s#2026-11-30#%d", by.Tenant, category, shard),
+		"actorKey":    fmt.Sprintf("T#%s#A#%s#2026-11-30#%d", by.Tenant, by.Sub, shard),
 		"itemType":    "event",
 		"expiresAt":   expires0,
 	}
@@ -45,16 +46,16 @@ func TestCreate(t *testing.T) {
 	h := newHarness(t)
 	got := h.do(req{route: "POST /v1/contacts", as: agent,
 		body: `{"name": "  Budi Santoso ", "email": "budi@example.com", "phone": "+62 812-3456-7890", "source": "api"}`})
-	diff(t, "response", resp{Status: 201, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t, `{
+	stacktest.Diff(t, "response", resp{Status: 201, Headers: map[string]string{"content-type": "application/json"}, Body: stacktest.JSON(t, `{
 		"id": "00000000000000000000000001", "name": "Budi Santoso", "email": "budi@example.com", "phone": "+62 812-3456-7890",
 		"status": "active", "channels": [], "createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`)}, got)
-	diff(t, "contacts table", []map[string]any{{
+	stacktest.Diff(t, "contacts table", []map[string]any{{
 		"pk": "T#acme#C#00000000000000000000000001", "itemType": "contact", "id": "00000000000000000000000001", "tenantId": "acme", "name": "Budi Santoso",
 		"email": "budi@example.com", "phone": "+62 812-3456-7890", "status": "active", "channels": []any{},
 		"createdAt": at0, "updatedAt": at0, "version": float64(1), "createdBy": "u-agent",
 		"statusKey": "T#acme#active", "createdKey": at0 + "#00000000000000000000000001",
 	}}, h.items(h.cfg.ContactsTable))
-	diff(t, "audit table", []map[string]any{
+	stacktest.Diff(t, "audit table", []map[string]any{
 		wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Budi Santoso", "api", "",
 			map[string]any{"email": "budi@example.com", "phone": "+62 812-3456-7890"}, agent),
 	}, h.events())
@@ -62,7 +63,7 @@ func TestCreate(t *testing.T) {
 	// The same contact reads back, for any role of the tenant.
 	got.Status = 200
 	for _, as := range []caller{agent, admin} {
-		diff(t, "get", got, h.do(req{route: "GET /v1/contacts/{id}", id: "00000000000000000000000001", as: as}))
+		stacktest.Diff(t, "get", got, h.do(req{route: "GET /v1/contacts/{id}", id: "00000000000000000000000001", as: as}))
 	}
 }
 
@@ -71,14 +72,14 @@ func TestCreateWithChannel(t *testing.T) {
 	t.Run("identity connects the channel and records both events", func(t *testing.T) {
 		got := h.ok(req{route: "POST /v1/contacts", as: agent,
 			body: `{"name": "Wati", "source": "incoming_message", "channel": "whatsapp", "externalId": "+6281234567890"}`}, 201)
-		diff(t, "response", jsonValue(t, `{"id": "00000000000000000000000001", "name": "Wati", "email": null, "phone": null, "status": "active",
+		stacktest.Diff(t, "response", stacktest.JSON(t, `{"id": "00000000000000000000000001", "name": "Wati", "email": null, "phone": null, "status": "active",
 			"channels": [{"channel": "whatsapp", "externalId": "+6281234567890", "connectedAt": "`+at0+`"}],
 			"createdAt": "`+at0+`", "updatedAt": "`+at0+`"}`), any(got))
-		diff(t, "identity item", map[string]any{
+		stacktest.Diff(t, "identity item", map[string]any{
 			"pk": "T#acme#CH#whatsapp#+6281234567890", "itemType": "channel_identity", "tenantId": "acme",
 			"channel": "whatsapp", "externalId": "+6281234567890", "contactId": "00000000000000000000000001", "connectedAt": at0,
 		}, h.item("T#acme#CH#whatsapp#+6281234567890"))
-		diff(t, "events", []map[string]any{
+		stacktest.Diff(t, "events", []map[string]any{
 			wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Wati", "incoming_message", "whatsapp", nil, agent),
 			wantEvent("00000000000000000000000003", "CONTACT_CONNECTED", "00000000000000000000000001", "Wati", "incoming_message", "whatsapp", map[string]any{"externalId": "+6281234567890"}, agent),
 		}, h.events())
@@ -86,16 +87,16 @@ func TestCreateWithChannel(t *testing.T) {
 	t.Run("the same identity on a second new contact is 409 and writes nothing", func(t *testing.T) {
 		before, evs := h.items(h.cfg.ContactsTable), h.events()
 		r := h.do(req{route: "POST /v1/contacts", as: agent, body: `{"name": "Other", "channel": "whatsapp", "externalId": "+6281234567890"}`})
-		diff(t, "response", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t,
+		stacktest.Diff(t, "response", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: stacktest.JSON(t,
 			`{"error": {"code": "channel_identity_taken", "message": "Another contact is connected to this channel identity; merge the two contacts instead."}}`)}, r)
-		diff(t, "contacts table", before, h.items(h.cfg.ContactsTable))
-		diff(t, "audit table", evs, h.events())
+		stacktest.Diff(t, "contacts table", before, h.items(h.cfg.ContactsTable))
+		stacktest.Diff(t, "audit table", evs, h.events())
 	})
 	t.Run("a channel without an identity is recorded on the event only", func(t *testing.T) {
 		h := newHarness(t)
 		got := h.ok(req{route: "POST /v1/contacts", as: agent, body: `{"name": "Rina", "channel": "telegram"}`}, 201)
-		diff(t, "channels", []any{}, got["channels"])
-		diff(t, "events", []map[string]any{
+		stacktest.Diff(t, "channels", []any{}, got["channels"])
+		stacktest.Diff(t, "events", []map[string]any{
 			wantEvent("00000000000000000000000002", "CONTACT_ADDED", "00000000000000000000000001", "Rina", "manual", "telegram", nil, agent),
 		}, h.events())
 	})
@@ -141,7 +142,7 @@ func TestCreateRejectsBadInput(t *testing.T) {
 		{"too large", `{"name": "A", "phone": "` + strings.Repeat(" ", 256<<10) + `"}`, agent, "", 413, map[string]any{"error": map[string]any{"code": "body_too_large", "message": fmt.Sprintf("The request body is %d bytes; send at most 262144.", 256<<10+26)}}},
 		{"idempotency key too long", `{"name": "A"}`, agent, strings.Repeat("k", 129), 400, map[string]any{"error": map[string]any{"code": "invalid_idempotency_key", "message": "Send an Idempotency-Key of 1 to 128 characters.", "fields": map[string]any{"Idempotency-Key": "must be 1 to 128 characters"}}}},
 		{"no token", `{"name": "A"}`, nobody, "", 401, map[string]any{"error": map[string]any{"code": "unauthorized", "message": "Send a valid bearer token in the Authorization header."}}},
-		{"service role", `{"name": "A"}`, caller{"acme", "svc", "Svc", "[service]"}, "", 403, map[string]any{"error": map[string]any{"code": "forbidden", "message": "This route needs one of the roles agent or admin."}}},
+		{"service role", `{"name": "A"}`, caller{Tenant: "acme", Sub: "svc", Name: "Svc", Groups: "[service]"}, "", 403, map[string]any{"error": map[string]any{"code": "forbidden", "message": "This route needs one of the roles agent or admin."}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			q := req{route: "POST /v1/contacts", body: tc.body, as: tc.as}
@@ -149,11 +150,11 @@ func TestCreateRejectsBadInput(t *testing.T) {
 				q.headers = map[string]string{"Idempotency-Key": tc.key}
 			}
 			got := h.do(q)
-			diff(t, "response", resp{Status: tc.status, Headers: map[string]string{"content-type": "application/json"}, Body: tc.want}, got)
+			stacktest.Diff(t, "response", resp{Status: tc.status, Headers: map[string]string{"content-type": "application/json"}, Body: tc.want}, got)
 		})
 	}
-	diff(t, "contacts table after bad requests", []map[string]any(nil), h.items(h.cfg.ContactsTable))
-	diff(t, "audit table after bad requests", []map[string]any(nil), h.events())
+	stacktest.Diff(t, "contacts table after bad requests", []map[string]any(nil), h.items(h.cfg.ContactsTable))
+	stacktest.Diff(t, "audit table after bad requests", []map[string]any(nil), h.events())
 }
 
 func TestCreateIdempotency(t *testing.T) {
@@ -166,17 +167,17 @@ func TestCreateIdempotency(t *testing.T) {
 	again := h.do(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Budi"}`})
 	want := first
 	want.Headers = map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
-	diff(t, "replay", want, again)
-	diff(t, "events", []string{"CONTACT_ADDED"}, h.eventTypes())
+	stacktest.Diff(t, "replay", want, again)
+	stacktest.Diff(t, "events", []string{"CONTACT_ADDED"}, h.eventTypes())
 
 	reused := h.do(req{route: "POST /v1/contacts", as: agent, headers: key, body: `{"name": "Someone else"}`})
-	diff(t, "reuse with another body", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: jsonValue(t,
+	stacktest.Diff(t, "reuse with another body", resp{Status: 409, Headers: map[string]string{"content-type": "application/json"}, Body: stacktest.JSON(t,
 		`{"error": {"code": "idempotency_key_reused", "message": "This Idempotency-Key was used for a different request in the last 24 hours; use a new key."}}`)}, reused)
 
 	// Keys are per tenant: another tenant may use the same key for its own request.
 	theirs := h.ok(req{route: "POST /v1/contacts", as: other, headers: key, body: `{"name": "Budi"}`}, 201)
-	diff(t, "other tenant's contact id", "00000000000000000000000003", theirs["id"])
-	diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_ADDED"}, h.eventTypes())
+	stacktest.Diff(t, "other tenant's contact id", "00000000000000000000000003", theirs["id"])
+	stacktest.Diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_ADDED"}, h.eventTypes())
 }
 
 func TestGet(t *testing.T) {
@@ -186,10 +187,10 @@ func TestGet(t *testing.T) {
 		return resp{Status: 404, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{"error": map[string]any{
 			"code": "contact_not_found", "message": "There is no contact " + id + "; check the id."}}}
 	}
-	diff(t, "unknown id", notFound(unknownID), h.do(req{route: "GET /v1/contacts/{id}", id: unknownID, as: agent}))
-	diff(t, "another tenant", notFound(id), h.do(req{route: "GET /v1/contacts/{id}", id: id, as: other}))
-	diff(t, "no token", 401, h.do(req{route: "GET /v1/contacts/{id}", id: id}).Status)
-	diff(t, "service role", 403, h.do(req{route: "GET /v1/contacts/{id}", id: id, as: caller{"acme", "svc", "Svc", "[service]"}}).Status)
+	stacktest.Diff(t, "unknown id", notFound(unknownID), h.do(req{route: "GET /v1/contacts/{id}", id: unknownID, as: agent}))
+	stacktest.Diff(t, "another tenant", notFound(id), h.do(req{route: "GET /v1/contacts/{id}", id: id, as: other}))
+	stacktest.Diff(t, "no token", 401, h.do(req{route: "GET /v1/contacts/{id}", id: id}).Status)
+	stacktest.Diff(t, "service role", 403, h.do(req{route: "GET /v1/contacts/{id}", id: id, as: caller{Tenant: "acme", Sub: "svc", Name: "Svc", Groups: "[service]"}}).Status)
 }
 
 // An Idempotency-Key names one request of the tenant, whatever its route: reusing it on
@@ -211,10 +212,10 @@ func TestIdempotencyKeyReusedOnAnotherRoute(t *testing.T) {
 		{route: "POST /v1/contacts/merge", body: `{"primaryId": "` + id + `", "mergedIds": ["` + other + `"]}`},
 	} {
 		q.as, q.headers = agent, key
-		diff(t, q.route+" with the key of POST /v1/contacts", reused, h.do(q))
+		stacktest.Diff(t, q.route+" with the key of POST /v1/contacts", reused, h.do(q))
 	}
-	diff(t, "contacts table", contacts, h.items(h.cfg.ContactsTable))
-	diff(t, "audit table", evs, h.events())
+	stacktest.Diff(t, "contacts table", contacts, h.items(h.cfg.ContactsTable))
+	stacktest.Diff(t, "audit table", evs, h.events())
 }
 
 // unknownID is of a contact id's form but names no contact.
@@ -228,7 +229,7 @@ const malformedMessage = "There is no contact with this id; a contact id is the 
 // limit: 500), and nothing is written.
 func TestMalformedIDs(t *testing.T) {
 	h := newHarness(t)
-	h.ids.next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8"} // with letters, to try it in lower case
+	h.ids.Next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8"} // with letters, to try it in lower case
 	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`)
 	items, evs := h.items(h.cfg.ContactsTable), h.events()
 	malformed := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", malformedMessage)}
@@ -250,14 +251,14 @@ func TestMalformedIDs(t *testing.T) {
 		for _, q := range idRoutes {
 			q.id, q.as = id.id, agent
 			q.headers = map[string]string{"Idempotency-Key": "k-" + id.name}
-			diff(t, id.name+": "+q.route, malformed, h.do(q))
+			stacktest.Diff(t, id.name+": "+q.route, malformed, h.do(q))
 		}
-		diff(t, id.name+": merge", malformed, h.do(req{route: "POST /v1/contacts/merge", as: agent,
+		stacktest.Diff(t, id.name+": merge", malformed, h.do(req{route: "POST /v1/contacts/merge", as: agent,
 			body: `{"primaryId": "` + a + `", "mergedIds": ["` + strings.ToValidUTF8(strings.ReplaceAll(id.id, "\x00", ""), "") + `x"]}`}))
 	}
-	diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
-	diff(t, "audit table", evs, h.events())
-	diff(t, "the contact", 200, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}).Status)
+	stacktest.Diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
+	stacktest.Diff(t, "audit table", evs, h.events())
+	stacktest.Diff(t, "the contact", 200, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}).Status)
 }
 
 // idRoutes is every route with a contact {id}, each with a body it would accept.

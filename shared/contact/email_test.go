@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/validate"
 )
@@ -36,16 +37,16 @@ func TestEmailActionsAndComments(t *testing.T) {
 		{"share to a colleague with a note", "POST /v1/contacts/{id}/share", n, `{"email": "sales@example.com", "note": " Wants a quote. "}`, queued("00000000000000000000000008"),
 			wantEvent("00000000000000000000000008", "CONTACT_SHARED", n, "No Mail", "user", "", map[string]any{"email": "sales@example.com", "note": "Wants a quote."}, agent)},
 		{"comment", "POST /v1/contacts/{id}/comments", a, `{"text": "Prefers WhatsApp."}`,
-			resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000009", "text": "Prefers WhatsApp.", "createdAt": "`+at0+`",
+			resp{Status: 201, Headers: jsonHeaders, Body: stacktest.JSON(t, `{"id": "00000000000000000000000009", "text": "Prefers WhatsApp.", "createdAt": "`+at0+`",
 				"author": {"type": "user", "id": "u-agent", "name": "Ayu Agent"}}`)},
 			wantEvent("00000000000000000000000009", "COMMENT_ADDED", a, "Ani", "user", "", map[string]any{"text": "Prefers WhatsApp."}, agent)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := h.item("T#acme#C#" + tc.id)["version"].(float64)
-			diff(t, "response", tc.want, h.do(req{route: tc.route, id: tc.id, as: agent, body: tc.body}))
+			stacktest.Diff(t, "response", tc.want, h.do(req{route: tc.route, id: tc.id, as: agent, body: tc.body}))
 			evs := h.events()
-			diff(t, "event", tc.event, evs[len(evs)-1])
-			diff(t, "version bumped with the event", before+1, h.item("T#acme#C#" + tc.id)["version"])
+			stacktest.Diff(t, "event", tc.event, evs[len(evs)-1])
+			stacktest.Diff(t, "version bumped with the event", before+1, h.item("T#acme#C#" + tc.id)["version"])
 		})
 	}
 	evsBefore := h.events()
@@ -71,10 +72,10 @@ func TestEmailActionsAndComments(t *testing.T) {
 			Body: fieldsBody("Fix the fields listed in error.fields: email.", map[string]any{"email": "must be one email address, like name@example.com"})}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			diff(t, "response", tc.want, h.do(req{route: tc.route, id: tc.id, as: agent, body: tc.body}))
+			stacktest.Diff(t, "response", tc.want, h.do(req{route: tc.route, id: tc.id, as: agent, body: tc.body}))
 		})
 	}
-	diff(t, "no event from bad requests", evsBefore, h.events())
+	stacktest.Diff(t, "no event from bad requests", evsBefore, h.events())
 }
 
 // TestIdempotentActions: every POST and DELETE answers a retry with the first response and
@@ -105,14 +106,14 @@ func TestIdempotentActions(t *testing.T) {
 			}
 			again := h.do(q)
 			first.Headers = withReplayed(first.Headers)
-			diff(t, "replay", first, again)
-			diff(t, "one event", n+1, len(h.events()))
+			stacktest.Diff(t, "replay", first, again)
+			stacktest.Diff(t, "one event", n+1, len(h.events()))
 			if q.body != "" {
 				q.body = strings.Replace(q.body, "}", `, "x": 1}`, 1)
 			} else {
 				q.body = `{}`
 			}
-			diff(t, "reuse", 409, h.do(q).Status)
+			stacktest.Diff(t, "reuse", 409, h.do(q).Status)
 		})
 	}
 
@@ -127,21 +128,21 @@ func TestIdempotentActions(t *testing.T) {
 			go func() { defer wg.Done(); got[i] = h.do(q) }()
 		}
 		wg.Wait()
-		diff(t, "one event", n+1, len(h.events()))
+		stacktest.Diff(t, "one event", n+1, len(h.events()))
 		var want any
 		for _, r := range got {
 			switch {
 			case r.Status == 201 && want == nil:
 				want = r.Body
 			case r.Status == 201:
-				diff(t, "same comment for every twin", want, r.Body)
+				stacktest.Diff(t, "same comment for every twin", want, r.Body)
 			default:
 				// A twin that lost the race on the contact's version before the key's record
 				// existed is told to retry (409 contact_changed); its retry replays.
-				diff(t, "loser", resp{Status: 409, Headers: jsonHeaders, Body: errBody("contact_changed",
+				stacktest.Diff(t, "loser", resp{Status: 409, Headers: jsonHeaders, Body: errBody("contact_changed",
 					"The contact changed while you were acting on it; reload it and retry.")}, r)
 				retry := h.do(q)
-				diff(t, "retry replays", want, retry.Body)
+				stacktest.Diff(t, "retry replays", want, retry.Body)
 			}
 		}
 	})
@@ -153,7 +154,7 @@ func TestFreeTexts(t *testing.T) {
 	h := newHarness(t)
 	a := h.create(`{"name": "Ani", "email": "ani@example.com"}`) // 00000000000000000000000001, event 00000000000000000000000002
 	got := h.do(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Line one\n\tLine two\r\nEnd"}`})
-	diff(t, "comment with line breaks and a tab", resp{Status: 201, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000003",
+	stacktest.Diff(t, "comment with line breaks and a tab", resp{Status: 201, Headers: jsonHeaders, Body: stacktest.JSON(t, `{"id": "00000000000000000000000003",
 		"text": "Line one\n\tLine two\r\nEnd", "createdAt": "`+at0+`", "author": {"type": "user", "id": "u-agent", "name": "Ayu Agent"}}`)}, got)
 	items, evs := h.items(h.cfg.ContactsTable), h.events()
 	control := "must not contain control characters (only tab and line breaks, and only in texts)"
@@ -175,11 +176,11 @@ func TestFreeTexts(t *testing.T) {
 			fieldsBody("Fix the field listed in error.fields: text.", map[string]any{"text": "is repeated; send each field once"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			diff(t, "response", resp{Status: 400, Headers: jsonHeaders, Body: tc.want}, h.do(req{route: tc.route, id: a, as: agent, body: tc.body}))
+			stacktest.Diff(t, "response", resp{Status: 400, Headers: jsonHeaders, Body: tc.want}, h.do(req{route: tc.route, id: a, as: agent, body: tc.body}))
 		})
 	}
-	diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
-	diff(t, "audit table", evs, h.events())
+	stacktest.Diff(t, "contacts table", items, h.items(h.cfg.ContactsTable))
+	stacktest.Diff(t, "audit table", evs, h.events())
 }
 
 func withReplayed(h map[string]string) map[string]string {
@@ -202,16 +203,16 @@ func TestTenantFromTokenOnly(t *testing.T) {
 	}
 	for _, q := range idRoutes {
 		q.id, q.as = a, other
-		diff(t, q.route, notFound(a), h.do(q))
+		stacktest.Diff(t, q.route, notFound(a), h.do(q))
 	}
-	diff(t, "merge", notFound(a), h.do(req{route: "POST /v1/contacts/merge", as: other, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `"]}`}))
-	diff(t, "list", map[string]any{"items": []any{}, "nextCursor": nil}, any(h.ok(req{route: "GET /v1/contacts", as: other}, 200)))
-	diff(t, "a tenant in the body", 400, h.do(req{route: "POST /v1/contacts", as: other, body: `{"name": "X", "tenantId": "acme"}`}).Status)
+	stacktest.Diff(t, "merge", notFound(a), h.do(req{route: "POST /v1/contacts/merge", as: other, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `"]}`}))
+	stacktest.Diff(t, "list", map[string]any{"items": []any{}, "nextCursor": nil}, any(h.ok(req{route: "GET /v1/contacts", as: other}, 200)))
+	stacktest.Diff(t, "a tenant in the body", 400, h.do(req{route: "POST /v1/contacts", as: other, body: `{"name": "X", "tenantId": "acme"}`}).Status)
 	// A tenant in the path or query is ignored: the route reads the token's.
 	q := req{route: "GET /v1/contacts/{id}", id: a, as: other, query: "tenant=acme&tenantId=acme"}
-	diff(t, "tenant in the query", notFound(a), h.do(q))
-	diff(t, "nothing written for the other tenant", items, h.items(h.cfg.ContactsTable))
-	diff(t, "no event", evs, h.events())
+	stacktest.Diff(t, "tenant in the query", notFound(a), h.do(q))
+	stacktest.Diff(t, "nothing written for the other tenant", items, h.items(h.cfg.ContactsTable))
+	stacktest.Diff(t, "no event", evs, h.events())
 }
 
 // TestSampleEvents runs every events/ sample of the contact functions through its handler
@@ -230,7 +231,7 @@ func TestSampleEvents(t *testing.T) {
 		"comment-contact-ok", "contact-history-contact-events", "archive-contact-ok", "unarchive-contact-ok",
 		"merge-contacts-two", "delete-contact-ok"}
 	// The samples name these contacts; the first three adds take their ids.
-	h.ids.next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8", "", "01JDQ80A1B2C3D4E5F6G7H8J9K", "", "01JDQ80B1B2C3D4E5F6G7H8J9K"}
+	h.ids.Next = []string{"01JDQ7Z3K8M4N6P8R0T2V4X6Z8", "", "01JDQ80A1B2C3D4E5F6G7H8J9K", "", "01JDQ80B1B2C3D4E5F6G7H8J9K"}
 	by := contact.Caller{TenantID: "acme", UserID: "u-seed", Name: "Seed"}
 	for _, name := range []string{"Budi", "Ani", "Bea"} {
 		in := contact.CreateInput{Name: name, Source: "manual"}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/pii"
 )
 
@@ -27,22 +28,22 @@ func TestErase(t *testing.T) {
 	h.ok(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Lebih suka WhatsApp."}`}, 201)                              // 4
 	before := h.events()
 
-	diff(t, "agent", 403, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: agent}).Status)
-	diff(t, "other tenant", resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")},
+	stacktest.Diff(t, "agent", 403, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: agent}).Status)
+	stacktest.Diff(t, "other tenant", resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")},
 		h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: other}))
-	diff(t, "malformed id: as GET answers", h.do(req{route: "GET /v1/contacts/{id}", id: "nope", as: admin}),
+	stacktest.Diff(t, "malformed id: as GET answers", h.do(req{route: "GET /v1/contacts/{id}", id: "nope", as: admin}),
 		h.do(req{route: "POST /v1/contacts/{id}/erase", id: "nope", as: admin}))
 
-	diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(a)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: admin}))
-	diff(t, "contact item", map[string]any{
+	stacktest.Diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(a)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: admin}))
+	stacktest.Diff(t, "contact item", map[string]any{
 		"pk": "T#acme#C#" + a, "itemType": "contact", "id": a, "tenantId": "acme", "name": "[erased]",
 		"status": "active", "channels": []any{}, "createdAt": at0, "updatedAt": at0, "version": float64(3),
 		"createdBy": "u-agent", "createdKey": at0 + "#" + a, "erasedAt": at0,
 	}, h.item("T#acme#C#"+a))
-	diff(t, "identity released", map[string]any(nil), h.item("T#acme#CH#whatsapp#+6281122233399"))
+	stacktest.Diff(t, "identity released", map[string]any(nil), h.item("T#acme#CH#whatsapp#+6281122233399"))
 
 	after := h.events()
-	diff(t, "the erasure's event", wantEvent("00000000000000000000000005", "CONTACT_ERASED", a, "[erased]", "user", "", nil, admin), after[len(after)-1])
+	stacktest.Diff(t, "the erasure's event", wantEvent("00000000000000000000000005", "CONTACT_ERASED", a, "[erased]", "user", "", nil, admin), after[len(after)-1])
 	for i := range before {
 		before[i]["contact"].(map[string]any)["name"] = pii.Erased
 		data := before[i]["data"].(map[string]any)
@@ -50,18 +51,18 @@ func TestErase(t *testing.T) {
 			data[k] = pii.Erased
 		}
 	}
-	diff(t, "earlier events read [erased] in personal fields only", before, after[:len(after)-1])
+	stacktest.Diff(t, "earlier events read [erased] in personal fields only", before, after[:len(after)-1])
 
 	notFound := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")}
-	diff(t, "GET", notFound, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}))
-	diff(t, "PATCH", notFound, h.do(req{route: "PATCH /v1/contacts/{id}", id: a, as: agent, body: `{"name": "X"}`}))
-	diff(t, "comment", notFound, h.do(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "x"}`}))
-	diff(t, "list", []any{}, h.ok(req{route: "GET /v1/contacts", as: agent}, 200)["items"])
+	stacktest.Diff(t, "GET", notFound, h.do(req{route: "GET /v1/contacts/{id}", id: a, as: agent}))
+	stacktest.Diff(t, "PATCH", notFound, h.do(req{route: "PATCH /v1/contacts/{id}", id: a, as: agent, body: `{"name": "X"}`}))
+	stacktest.Diff(t, "comment", notFound, h.do(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "x"}`}))
+	stacktest.Diff(t, "list", []any{}, h.ok(req{route: "GET /v1/contacts", as: agent}, 200)["items"])
 
 	h.clock.Advance(60_000_000_000)
-	diff(t, "again", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(a)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: admin}))
-	diff(t, "one CONTACT_ERASED", []string{"CONTACT_ADDED", "CONTACT_CONNECTED", "COMMENT_ADDED", "CONTACT_ERASED"}, h.eventTypes())
-	diff(t, "the identity can be connected again", 201, h.do(req{route: "POST /v1/contacts", as: agent,
+	stacktest.Diff(t, "again", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(a)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: a, as: admin}))
+	stacktest.Diff(t, "one CONTACT_ERASED", []string{"CONTACT_ADDED", "CONTACT_CONNECTED", "COMMENT_ADDED", "CONTACT_ERASED"}, h.eventTypes())
+	stacktest.Diff(t, "the identity can be connected again", 201, h.do(req{route: "POST /v1/contacts", as: agent,
 		body: `{"name": "New", "channel": "whatsapp", "externalId": "+6281122233399"}`}).Status)
 }
 
@@ -73,12 +74,12 @@ func TestEraseStatuses(t *testing.T) {
 	de := h.create(`{"name": "Deleted"}`)
 	h.ok(req{route: "DELETE /v1/contacts/{id}", id: de, as: agent}, 204)
 	for _, id := range []string{ar, de} {
-		diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(id)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: id, as: admin}))
+		stacktest.Diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(id)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: id, as: admin}))
 		if h.item("T#acme#C#" + id)["statusKey"] != nil {
 			t.Errorf("%s is still in ByStatus", id)
 		}
 	}
-	diff(t, "archived list", []any{}, h.ok(req{route: "GET /v1/contacts", query: "status=archived", as: agent}, 200)["items"])
+	stacktest.Diff(t, "archived list", []any{}, h.ok(req{route: "GET /v1/contacts", query: "status=archived", as: agent}, 200)["items"])
 }
 
 // TestEraseMerged: B merged into A. Erasing B erases B's earlier events only (A's stay
@@ -98,7 +99,7 @@ func TestEraseMerged(t *testing.T) {
 			b := h.create(`{"name": "Budi", "email": "budi@example.com"}`)
 			h.ok(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `"]}`}, 200)
 			id := tc.erase(a, b)
-			diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(id)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: id, as: admin}))
+			stacktest.Diff(t, "erase", resp{Status: 200, Headers: jsonHeaders, Body: erasedBody(id)}, h.do(req{route: "POST /v1/contacts/{id}/erase", id: id, as: admin}))
 			names := map[string]any{}
 			for _, ev := range h.events() {
 				if ev["type"] == "CONTACT_ADDED" {
@@ -112,14 +113,14 @@ func TestEraseMerged(t *testing.T) {
 			if tc.bErs {
 				want[b] = []any{pii.Erased, pii.Erased}
 			}
-			diff(t, "CONTACT_ADDED as a reader opens it", want, names)
-			diff(t, "B's item is scrubbed", "[erased]", h.item("T#acme#C#" + b)["name"])
+			stacktest.Diff(t, "CONTACT_ADDED as a reader opens it", want, names)
+			stacktest.Diff(t, "B's item is scrubbed", "[erased]", h.item("T#acme#C#" + b)["name"])
 			wantA := "Ana"
 			if tc.aErased {
 				wantA = "[erased]"
 			}
-			diff(t, "A's item", wantA, h.item("T#acme#C#" + a)["name"])
-			diff(t, "B answers 404", 404, h.do(req{route: "GET /v1/contacts/{id}", id: b, as: agent}).Status)
+			stacktest.Diff(t, "A's item", wantA, h.item("T#acme#C#" + a)["name"])
+			stacktest.Diff(t, "B answers 404", 404, h.do(req{route: "GET /v1/contacts/{id}", id: b, as: agent}).Status)
 		})
 	}
 }
@@ -151,7 +152,7 @@ func TestEraseIdempotencyRecords(t *testing.T) {
 	}
 	replayed := map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
 	again := h.do(sent[0])
-	diff(t, "before the erasure, a replay opens the sealed answer", resp{Status: 201, Headers: replayed, Body: first.Body}, again)
+	stacktest.Diff(t, "before the erasure, a replay opens the sealed answer", resp{Status: 201, Headers: replayed, Body: first.Body}, again)
 
 	bReq := req{route: "POST /v1/contacts", as: agent, headers: key("b-create"), body: `{"name": "Budi", "email": "budi@example.com"}`}
 	bFirst := h.do(bReq)
@@ -184,17 +185,17 @@ func TestEraseIdempotencyRecords(t *testing.T) {
 
 	notFound := resp{Status: 404, Headers: jsonHeaders, Body: errBody("contact_not_found", "There is no contact "+a+"; check the id.")}
 	for _, q := range sent {
-		diff(t, "replay of "+q.route+" after the erasure", notFound, h.do(q))
+		stacktest.Diff(t, "replay of "+q.route+" after the erasure", notFound, h.do(q))
 		other := q
 		other.body = `{"name": "Someone else"}`
-		diff(t, "the key with another body after the erasure", 409, h.do(other).Status)
+		stacktest.Diff(t, "the key with another body after the erasure", 409, h.do(other).Status)
 	}
-	diff(t, "the erasure replays its own answer", resp{Status: 200, Headers: replayed, Body: erasedBody(a)}, h.do(eraseReq))
-	diff(t, "replays record nothing", eventsAfter, h.eventTypes())
-	diff(t, "no contact re-created", 2, len(h.items(h.cfg.ContactsTable))-countIDEM(h))
+	stacktest.Diff(t, "the erasure replays its own answer", resp{Status: 200, Headers: replayed, Body: erasedBody(a)}, h.do(eraseReq))
+	stacktest.Diff(t, "replays record nothing", eventsAfter, h.eventTypes())
+	stacktest.Diff(t, "no contact re-created", 2, len(h.items(h.cfg.ContactsTable))-countIDEM(h))
 
-	diff(t, "B's record untouched", bRecord, h.item("T#acme#IDEM#b-create"))
-	diff(t, "B's create replays", resp{Status: 201, Headers: replayed, Body: bFirst.Body}, h.do(bReq))
+	stacktest.Diff(t, "B's record untouched", bRecord, h.item("T#acme#IDEM#b-create"))
+	stacktest.Diff(t, "B's create replays", resp{Status: 201, Headers: replayed, Body: bFirst.Body}, h.do(bReq))
 }
 
 // countIDEM counts the idempotency records of the contacts table.

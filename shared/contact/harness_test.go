@@ -2,20 +2,15 @@ package contact_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
@@ -28,50 +23,14 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 // t0 is the fixed time every harness starts at.
 var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 
-// clock is a settable fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// seq makes deterministic ids of a ULID's form: 00000000000000000000000001, ...02, ...
-// (sorting in the order made, like ULIDs),
-// or the non-empty ids queued in next first (counting all the same).
-type seq struct {
-	mu   sync.Mutex
-	n    int
-	next []string
-}
-
-func (s *seq) New() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	if len(s.next) > 0 {
-		id := s.next[0]
-		s.next = s.next[1:]
-		if id != "" {
-			return id
-		}
-	}
-	return fmt.Sprintf("%026d", s.n)
-}
-
 // harness is one service over fresh tables of DynamoDB Local.
 type harness struct {
 	t      *testing.T
 	db     *dynamodb.Client
 	cfg    contact.Config
 	svc    *contact.Service
-	clock  *clock
-	ids    *seq
+	clock  *stacktest.Clock
+	ids    *stacktest.ULIDs // ids of a ULID's form, or the ones a test queues in Next
 	routes map[string]httpapi.LambdaHandler
 	keys   string // KeysTable
 }
@@ -87,7 +46,7 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 	t.Helper()
 	db := stacktest.DynamoDB(t)
 	tables := stacktest.Tables(t)
-	h := &harness{t: t, db: db, clock: &clock{now: t0}, ids: &seq{}}
+	h := &harness{t: t, db: db, clock: stacktest.NewClock(t0), ids: &stacktest.ULIDs{}}
 	h.cfg = contact.Config{
 		ContactsTable: tables["ContactsTable"],
 		Audit:         audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
@@ -122,17 +81,15 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 	return h
 }
 
-// caller is who sends a request.
-type caller struct {
-	tenant, sub, name, groups string
-}
-
+// The callers of the tests; nobody sends no token.
 var (
-	agent  = caller{"acme", "u-agent", "Ayu Agent", "[agent]"}
-	admin  = caller{"acme", "u-admin", "Adi Admin", "[admin]"}
-	other  = caller{"globex", "u-other", "Otto Other", "[agent admin]"}
+	agent  = caller{Tenant: "acme", Sub: "u-agent", Name: "Ayu Agent", Groups: "[agent]"}
+	admin  = caller{Tenant: "acme", Sub: "u-admin", Name: "Adi Admin", Groups: "[admin]"}
+	other  = caller{Tenant: "globex", Sub: "u-other", Name: "Otto Other", Groups: "[agent admin]"}
 	nobody = caller{}
 )
+
+type caller = stacktest.Caller
 
 // req is one API request to a route of the harness.
 type req struct {
@@ -157,48 +114,24 @@ func (h *harness) do(q req) resp {
 	if !ok {
 		h.t.Fatalf("no route %q in the harness", q.route)
 	}
-	method, pattern, _ := strings.Cut(q.route, " ")
-	path := strings.ReplaceAll(pattern, "{id}", q.id)
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: q.route, RawPath: path, RawQueryString: q.query, Body: q.body,
-		Headers: map[string]string{"content-type": "application/json"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-1", RouteKey: q.route,
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method: method, Path: path, SourceIP: "203.0.113.7", UserAgent: "contact-test/1.0",
-			},
-		},
+	_, pattern, _ := strings.Cut(q.route, " ")
+	r := stacktest.Request{
+		Route: q.route, Path: strings.ReplaceAll(pattern, "{id}", q.id), Query: q.query, Body: q.body, As: q.as,
+		Headers:   map[string]string{"content-type": "application/json"},
+		RequestID: "req-1", SourceIP: "203.0.113.7", UserAgent: "contact-test/1.0",
 	}
 	for k, v := range q.headers {
-		ev.Headers[strings.ToLower(k)] = v
+		r.Headers[k] = v
 	}
 	if q.id != "" {
-		ev.PathParameters = map[string]string{"id": q.id}
+		r.Params = map[string]string{"id": q.id}
 	}
-	if qs, err := url.ParseQuery(q.query); err == nil && len(qs) > 0 {
-		ev.QueryStringParameters = map[string]string{}
-		for k, v := range qs {
-			ev.QueryStringParameters[k] = strings.Join(v, ",")
-		}
-	}
-	if q.as != nobody {
-		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
-				"sub": q.as.sub, "name": q.as.name, "custom:tenant_id": q.as.tenant, "cognito:groups": q.as.groups,
-			}},
-		}
-	}
-	out, err := handler(context.Background(), ev)
-	if err != nil {
-		h.t.Fatalf("%s: invoke error %v", q.route, err)
-	}
-	r := resp{Status: out.StatusCode, Headers: out.Headers}
+	out := stacktest.Call(h.t, handler, r)
+	got := resp{Status: out.StatusCode, Headers: out.Headers}
 	if out.Body != "" {
-		if err := json.Unmarshal([]byte(out.Body), &r.Body); err != nil {
-			h.t.Fatalf("%s: response body is not JSON: %q", q.route, out.Body)
-		}
+		got.Body = stacktest.JSON(h.t, out.Body)
 	}
-	return r
+	return got
 }
 
 // ok sends q and fails the test unless the status is want; it returns the body.
@@ -274,21 +207,4 @@ func (h *harness) eventTypes() []string {
 		ts = append(ts, e["type"].(string))
 	}
 	return ts
-}
-
-func diff(t *testing.T, what string, want, got any) {
-	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", what, d)
-	}
-}
-
-// jsonValue decodes s into plain values, for comparing with a decoded response body.
-func jsonValue(t *testing.T, s string) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("bad JSON in test: %v: %s", err, s)
-	}
-	return v
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/pii"
 )
 
@@ -22,11 +23,11 @@ func TestStoredEventsSealed(t *testing.T) {
 	h.ok(req{route: "POST /v1/contacts/{id}/messages", id: a, as: agent, body: `{"text": "Paket Anda sudah dikirim."}`}, 202)
 	h.ok(req{route: "POST /v1/contacts/{id}/share", id: a, as: agent, body: `{"email": "sales@example.com", "note": "Ingin penawaran harga."}`}, 202)
 	got := h.ok(req{route: "POST /v1/contacts/{id}/comments", id: a, as: agent, body: `{"text": "Lebih suka WhatsApp."}`}, 201)
-	diff(t, "the comment's response is plaintext", "Lebih suka WhatsApp.", got["text"])
+	stacktest.Diff(t, "the comment's response is plaintext", "Lebih suka WhatsApp.", got["text"])
 	h.ok(req{route: "POST /v1/contacts/{id}/archive", id: b, as: agent}, 200)
 	h.ok(req{route: "POST /v1/contacts/{id}/unarchive", id: b, as: agent}, 200)
 	merged := h.ok(req{route: "POST /v1/contacts/merge", as: agent, body: `{"primaryId": "` + a + `", "mergedIds": ["` + b + `"]}`}, 200)
-	diff(t, "the merge's response is plaintext", "Siti Rahmawati", merged["name"])
+	stacktest.Diff(t, "the merge's response is plaintext", "Siti Rahmawati", merged["name"])
 	c := h.create(`{"name": "Hapus Saya", "email": "hapus@example.com"}`)
 	h.ok(req{route: "DELETE /v1/contacts/{id}", id: c, as: agent}, 204)
 
@@ -56,8 +57,8 @@ func TestStoredEventsSealed(t *testing.T) {
 	for _, it := range hist["items"].([]any) {
 		ev := it.(map[string]any)
 		if ev["type"] == "COMMENT_ADDED" {
-			diff(t, "comment in the history", map[string]any{"text": "Lebih suka WhatsApp."}, ev["data"])
-			diff(t, "contact in the history", map[string]any{"id": a, "name": "Siti Rahmawati"}, ev["contact"])
+			stacktest.Diff(t, "comment in the history", map[string]any{"text": "Lebih suka WhatsApp."}, ev["data"])
+			stacktest.Diff(t, "contact in the history", map[string]any{"id": a, "name": "Siti Rahmawati"}, ev["contact"])
 		}
 	}
 }

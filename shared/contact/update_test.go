@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/contact"
 )
 
@@ -30,10 +31,10 @@ func TestUpdate(t *testing.T) {
 	t.Run("changes name and phone, clears email", func(t *testing.T) {
 		got := h.do(req{route: "PATCH /v1/contacts/{id}", id: id, as: agent,
 			body: `{"name": " Budi Santoso ", "email": null, "phone": "+62 811 000 111"}`})
-		diff(t, "response", resp{Status: 200, Headers: jsonHeaders, Body: jsonValue(t, `{"id": "00000000000000000000000001", "name": "Budi Santoso",
+		stacktest.Diff(t, "response", resp{Status: 200, Headers: jsonHeaders, Body: stacktest.JSON(t, `{"id": "00000000000000000000000001", "name": "Budi Santoso",
 			"email": null, "phone": "+62 811 000 111", "status": "active", "channels": [],
 			"createdAt": "`+at0+`", "updatedAt": "`+at1+`"}`)}, got)
-		diff(t, "stored contact", map[string]any{
+		stacktest.Diff(t, "stored contact", map[string]any{
 			"pk": "T#acme#C#00000000000000000000000001", "itemType": "contact", "id": "00000000000000000000000001", "tenantId": "acme", "name": "Budi Santoso",
 			"phone": "+62 811 000 111", "status": "active", "channels": []any{},
 			"createdAt": at0, "updatedAt": at1, "version": float64(2), "createdBy": "u-agent",
@@ -46,12 +47,12 @@ func TestUpdate(t *testing.T) {
 			"phone": map[string]any{"from": nil, "to": "+62 811 000 111"},
 		}}, agent)
 		retime(want, at1)
-		diff(t, "event", want, ev)
+		stacktest.Diff(t, "event", want, ev)
 	})
 	t.Run("no change answers 200 and records nothing", func(t *testing.T) {
 		got := h.ok(req{route: "PATCH /v1/contacts/{id}", id: id, as: agent, body: `{"name": "Budi Santoso", "email": ""}`}, 200)
-		diff(t, "name", "Budi Santoso", got["name"])
-		diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
+		stacktest.Diff(t, "name", "Budi Santoso", got["name"])
+		stacktest.Diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
 	})
 	for _, tc := range []struct {
 		name, body string
@@ -65,11 +66,11 @@ func TestUpdate(t *testing.T) {
 		{"status is not updatable", `{"status": "archived"}`, map[string]any{"error": map[string]any{"code": "invalid_request", "message": "Remove the unknown field status.", "fields": map[string]any{"status": "is not a known field"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			diff(t, "response", resp{Status: 400, Headers: jsonHeaders, Body: tc.want},
+			stacktest.Diff(t, "response", resp{Status: 400, Headers: jsonHeaders, Body: tc.want},
 				h.do(req{route: "PATCH /v1/contacts/{id}", id: id, as: agent, body: tc.body}))
 		})
 	}
-	diff(t, "events after bad requests", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
+	stacktest.Diff(t, "events after bad requests", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
 }
 
 // retime moves an expected event (built for t0) to occurredAt at.
@@ -128,16 +129,16 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 	if got[0].Status != 200 {
 		winner, loser = 1, 0
 	}
-	diff(t, "winner status", 200, got[winner].Status)
-	diff(t, "loser", resp{Status: 409, Headers: jsonHeaders, Body: errBody("contact_changed",
+	stacktest.Diff(t, "winner status", 200, got[winner].Status)
+	stacktest.Diff(t, "loser", resp{Status: 409, Headers: jsonHeaders, Body: errBody("contact_changed",
 		"The contact changed while you were acting on it; reload it and retry.")}, got[loser])
 	// The stored contact is the winner's, with one event for it; the loser retries and both
 	// changes are kept.
 	stored := h.ok(req{route: "GET /v1/contacts/{id}", id: id, as: agent}, 200)
-	diff(t, "stored = winner's response", got[winner].Body, any(stored))
-	diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
+	stacktest.Diff(t, "stored = winner's response", got[winner].Body, any(stored))
+	stacktest.Diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED"}, h.eventTypes())
 	h.ok(req{route: "PATCH /v1/contacts/{id}", id: id, as: agent, body: bodies[loser]}, 200)
 	final := h.ok(req{route: "GET /v1/contacts/{id}", id: id, as: agent}, 200)
-	diff(t, "both changes", []any{"Budi A", "+62 811 222 333"}, []any{final["name"], final["phone"]})
-	diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED", "CONTACT_UPDATED"}, h.eventTypes())
+	stacktest.Diff(t, "both changes", []any{"Budi A", "+62 811 222 333"}, []any{final["name"], final["phone"]})
+	stacktest.Diff(t, "events", []string{"CONTACT_ADDED", "CONTACT_UPDATED", "CONTACT_UPDATED"}, h.eventTypes())
 }

@@ -25,19 +25,6 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 // t0 is the fixed time every fixture starts at.
 var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 
-// clock is a settable fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // countingDB is DynamoDB Local counting the keyring's calls; unprocessed, when set, makes the
 // next BatchGetItem read only the first half of its keys and answer the rest unprocessed,
 // as DynamoDB does under load.
@@ -134,13 +121,13 @@ type fixture struct {
 	keyARN  string      // its key
 	wrapper *countingWrapper
 	ring    *pii.Keyring
-	clock   *clock
+	clock   *stacktest.Clock
 	ids     *ident.Generator
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, raw: stacktest.DynamoDB(t), table: stacktest.Tables(t)["KeysTable"], clock: &clock{now: t0}}
+	f := &fixture{t: t, raw: stacktest.DynamoDB(t), table: stacktest.Tables(t)["KeysTable"], clock: stacktest.NewClock(t0)}
 	f.db = &countingDB{DB: f.raw, calls: map[string]int{}}
 	k, client := localKMS(t)
 	f.kms, f.keyARN = client, k.KeyARN()

@@ -25,8 +25,8 @@ import (
 // masked) at version 0, and reading writes nothing.
 func TestGetDefaults(t *testing.T) {
 	f := newFixture(t)
-	diff(t, "GET /v1/settings", defaults, body(t, f.get(t, adminA), http.StatusOK))
-	diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
+	stacktest.Diff(t, "GET /v1/settings", defaults, body(t, f.get(t, adminA), http.StatusOK))
+	stacktest.Diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
 }
 
 // TestPutRecordsEachChange: each PUT that changes a setting saves the item and records one
@@ -73,7 +73,7 @@ func TestPutRecordsEachChange(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			*f.Now = st.at
 			resp := f.do(t, f.svc, request(st.by, st.method, st.body, nil))
-			diff(t, "response", st.wantBody, body(t, resp, st.wantStatus))
+			stacktest.Diff(t, "response", st.wantBody, body(t, resp, st.wantStatus))
 			got := f.snapshot(t)
 			if st.wantEvent != nil {
 				if len(got.Audit) != len(events)+1 {
@@ -81,7 +81,7 @@ func TestPutRecordsEachChange(t *testing.T) {
 				}
 				events = append(events, st.wantEvent(got.Audit[len(events)]["id"].(string)))
 			}
-			diff(t, "tables", snapshot{Contacts: []map[string]any{st.wantItem}, Audit: orEmpty(events)}, got)
+			stacktest.Diff(t, "tables", snapshot{Contacts: []map[string]any{st.wantItem}, Audit: orEmpty(events)}, got)
 		})
 	}
 }
@@ -99,9 +99,9 @@ func TestPutUnchangedWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	for i, b := range []string{`{"cobrowse":{"inputText":"masked"}}`, `{"cobrowse":{"inputText":"masked"},"version":0}`} {
 		resp := f.put(t, adminA, b, map[string]string{"Idempotency-Key": fmt.Sprintf("unchanged-%d", i)})
-		diff(t, "PUT "+b, defaults, body(t, resp, http.StatusOK))
+		stacktest.Diff(t, "PUT "+b, defaults, body(t, resp, http.StatusOK))
 	}
-	diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
+	stacktest.Diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
 }
 
 // TestPutRejectsBadBodies: a body that is not exactly the settings to change is 400 naming
@@ -157,8 +157,8 @@ func TestPutRejectsBadBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			*f.Now = now.Add(time.Hour)
-			diff(t, "response", tt.want, body(t, f.put(t, adminA, tt.body, nil), http.StatusBadRequest))
-			diff(t, "tables", before, f.snapshot(t))
+			stacktest.Diff(t, "response", tt.want, body(t, f.put(t, adminA, tt.body, nil), http.StatusBadRequest))
+			stacktest.Diff(t, "tables", before, f.snapshot(t))
 		})
 	}
 }
@@ -170,13 +170,13 @@ func TestRoles(t *testing.T) {
 	forbidden := map[string]any{"error": map[string]any{"code": "forbidden", "message": "This route needs one of the roles admin."}}
 	for _, c := range []caller{agentA, svcA} {
 		for _, method := range []string{"GET", "PUT"} {
-			t.Run(c.sub+" "+method, func(t *testing.T) {
+			t.Run(c.Sub+" "+method, func(t *testing.T) {
 				resp := f.do(t, f.svc, request(c, method, `{"cobrowse":{"inputText":"clear"}}`, nil))
-				diff(t, "response", forbidden, body(t, resp, http.StatusForbidden))
+				stacktest.Diff(t, "response", forbidden, body(t, resp, http.StatusForbidden))
 			})
 		}
 	}
-	diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
+	stacktest.Diff(t, "tables", snapshot{Contacts: []map[string]any{}, Audit: []map[string]any{}}, f.snapshot(t))
 }
 
 // TestTenantIsolation: each tenant has its own settings item; one tenant's change is neither
@@ -184,13 +184,13 @@ func TestRoles(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	f := newFixture(t)
 	body(t, f.put(t, adminA, `{"cobrowse":{"inputText":"clear"}}`, nil), http.StatusOK)
-	diff(t, "tenant B reads its own defaults", defaults, body(t, f.get(t, adminB), http.StatusOK))
-	diff(t, "tenant B's PUT of its default changes nothing", defaults, body(t, f.put(t, adminB, `{"cobrowse":{"inputText":"masked"}}`, nil), http.StatusOK))
-	diff(t, "tenant B's version is its own", map[string]any{"error": map[string]any{"code": "settings_changed", "message": "The settings changed meanwhile; read them with GET /v1/settings and try again."}},
+	stacktest.Diff(t, "tenant B reads its own defaults", defaults, body(t, f.get(t, adminB), http.StatusOK))
+	stacktest.Diff(t, "tenant B's PUT of its default changes nothing", defaults, body(t, f.put(t, adminB, `{"cobrowse":{"inputText":"masked"}}`, nil), http.StatusOK))
+	stacktest.Diff(t, "tenant B's version is its own", map[string]any{"error": map[string]any{"code": "settings_changed", "message": "The settings changed meanwhile; read them with GET /v1/settings and try again."}},
 		body(t, f.put(t, adminB, `{"cobrowse":{"inputText":"clear"},"version":1}`, nil), http.StatusConflict))
-	diff(t, "tenant A still reads its change", view("clear", 1, &now, &adminA), body(t, f.get(t, adminA), http.StatusOK))
+	stacktest.Diff(t, "tenant A still reads its change", view("clear", 1, &now, &adminA), body(t, f.get(t, adminA), http.StatusOK))
 	got := f.snapshot(t)
-	diff(t, "settings items", []map[string]any{settingsItem("acme", "clear", 1, now, adminA)}, got.Contacts)
+	stacktest.Diff(t, "settings items", []map[string]any{settingsItem("acme", "clear", 1, now, adminA)}, got.Contacts)
 	if len(got.Audit) != 1 || got.Audit[0]["tenantId"] != "acme" {
 		t.Errorf("audit table holds %v, want tenant acme's one event", got.Audit)
 	}
@@ -202,18 +202,18 @@ func TestIdempotencyKey(t *testing.T) {
 	f := newFixture(t)
 	key := map[string]string{"Idempotency-Key": "settings-1"}
 	first := f.put(t, adminA, `{"cobrowse":{"inputText":"clear"}}`, key)
-	diff(t, "first", view("clear", 1, &now, &adminA), body(t, first, http.StatusOK))
+	stacktest.Diff(t, "first", view("clear", 1, &now, &adminA), body(t, first, http.StatusOK))
 	*f.Now = now.Add(time.Minute)
 	body(t, f.put(t, admin2A, `{"cobrowse":{"inputText":"masked"}}`, nil), http.StatusOK)
 	before := f.snapshot(t)
 
 	*f.Now = now.Add(2 * time.Minute)
 	retry := f.put(t, adminA, `{"cobrowse":{"inputText":"clear"}}`, key)
-	diff(t, "replayed", first.Body, retry.Body)
-	diff(t, "replay header", "true", retry.Headers["idempotent-replayed"])
-	diff(t, "another body", map[string]any{"error": map[string]any{"code": "idempotency_key_reused", "message": "This Idempotency-Key was used for a different request in the last 24 hours; use a new key."}},
+	stacktest.Diff(t, "replayed", first.Body, retry.Body)
+	stacktest.Diff(t, "replay header", "true", retry.Headers["idempotent-replayed"])
+	stacktest.Diff(t, "another body", map[string]any{"error": map[string]any{"code": "idempotency_key_reused", "message": "This Idempotency-Key was used for a different request in the last 24 hours; use a new key."}},
 		body(t, f.put(t, adminA, `{"cobrowse":{"inputText":"masked"}}`, key), http.StatusConflict))
-	diff(t, "tables", before, f.snapshot(t))
+	stacktest.Diff(t, "tables", before, f.snapshot(t))
 	if len(before.Audit) != 2 {
 		t.Errorf("%d events, want 2 (one per change)", len(before.Audit))
 	}
@@ -231,9 +231,9 @@ func TestIdempotentTwins(t *testing.T) {
 		first = f.put(t, admin2A, `{"cobrowse":{"inputText":"clear"}}`, key)
 	}
 	second := f.do(t, f.service(db), request(admin2A, "PUT", `{"cobrowse":{"inputText":"clear"}}`, key))
-	diff(t, "first", view("clear", 1, &now, &admin2A), body(t, first, http.StatusOK))
-	diff(t, "second", first.Body, second.Body)
-	diff(t, "replay header", "true", second.Headers["idempotent-replayed"])
+	stacktest.Diff(t, "first", view("clear", 1, &now, &admin2A), body(t, first, http.StatusOK))
+	stacktest.Diff(t, "second", first.Body, second.Body)
+	stacktest.Diff(t, "replay header", "true", second.Headers["idempotent-replayed"])
 	if got := f.snapshot(t); len(got.Audit) != 1 {
 		t.Errorf("%d events, want 1", len(got.Audit))
 	}
@@ -294,10 +294,10 @@ func TestConcurrentPuts(t *testing.T) {
 				}
 			}
 			resp := f.do(t, f.service(db), request(adminA, "PUT", tt.body, nil))
-			diff(t, "response", tt.want, body(t, resp, tt.status))
+			stacktest.Diff(t, "response", tt.want, body(t, resp, tt.status))
 			got := f.snapshot(t)
-			diff(t, "settings item", []map[string]any{tt.wantItem}, got.Contacts)
-			diff(t, "events", tt.wantEvents, len(got.Audit))
+			stacktest.Diff(t, "settings item", []map[string]any{tt.wantItem}, got.Contacts)
+			stacktest.Diff(t, "events", tt.wantEvents, len(got.Audit))
 			// Every event records a change from the state before it: versions 1, 2, ... once
 			// each (the events share a millisecond, so their ids do not say which came first).
 			var versions, want []float64
@@ -306,7 +306,7 @@ func TestConcurrentPuts(t *testing.T) {
 				want = append(want, float64(i+1))
 			}
 			slices.Sort(versions)
-			diff(t, "versions the events record", want, versions)
+			stacktest.Diff(t, "versions the events record", want, versions)
 		})
 	}
 }
@@ -336,8 +336,8 @@ func TestConcurrentPutsAtOnce(t *testing.T) {
 		}
 	}
 	got := f.snapshot(t)
-	diff(t, "settings item", []map[string]any{settingsItem("acme", "clear", 1, now, adminA)}, got.Contacts)
-	diff(t, "events", 1, len(got.Audit))
+	stacktest.Diff(t, "settings item", []map[string]any{settingsItem("acme", "clear", 1, now, adminA)}, got.Contacts)
+	stacktest.Diff(t, "events", 1, len(got.Audit))
 }
 
 // TestSampleEvents runs the settings functions' sample events (events/*.json, what
@@ -349,7 +349,7 @@ func TestSampleEvents(t *testing.T) {
 		want map[string]any
 	}{
 		{"get-settings-default.json", defaults},
-		{"put-settings-clear-input.json", view("clear", 1, &now, &caller{sub: "7c0e9a52-0000-4000-8000-00000000ad01", name: "Rina Admin"})},
+		{"put-settings-clear-input.json", view("clear", 1, &now, &caller{Sub: "7c0e9a52-0000-4000-8000-00000000ad01", Name: "Rina Admin"})},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
@@ -360,7 +360,7 @@ func TestSampleEvents(t *testing.T) {
 			if err := json.Unmarshal(b, &ev); err != nil {
 				t.Fatal(err)
 			}
-			diff(t, "response", tt.want, body(t, f.do(t, f.svc, ev), http.StatusOK))
+			stacktest.Diff(t, "response", tt.want, body(t, f.do(t, f.svc, ev), http.StatusOK))
 		})
 	}
 }

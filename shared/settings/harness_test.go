@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
@@ -42,34 +41,27 @@ func (f *fixture) service(db settings.Client) *settings.Service {
 	}, db, f.Clock)
 }
 
-// caller is a verified token's claims.
-type caller struct{ tenant, sub, name, groups string }
+type caller = stacktest.Caller
 
 var (
-	adminA  = caller{"acme", "u-1", "Rina Admin", "[admin]"}
-	admin2A = caller{"acme", "u-2", "Budi Admin", "[admin]"}
-	agentA  = caller{"acme", "agent-1", "Ayu Agent", "[agent]"}
-	svcA    = caller{"acme", "svc-1", "Cobrowse", "[service]"}
-	adminB  = caller{"globex", "u-b", "Admin B", "[admin]"}
+	adminA  = caller{Tenant: "acme", Sub: "u-1", Name: "Rina Admin", Groups: "[admin]"}
+	admin2A = caller{Tenant: "acme", Sub: "u-2", Name: "Budi Admin", Groups: "[admin]"}
+	agentA  = caller{Tenant: "acme", Sub: "agent-1", Name: "Ayu Agent", Groups: "[agent]"}
+	svcA    = caller{Tenant: "acme", Sub: "svc-1", Name: "Cobrowse", Groups: "[service]"}
+	adminB  = caller{Tenant: "globex", Sub: "u-b", Name: "Admin B", Groups: "[admin]"}
 )
 
 // request is an API Gateway event of GET or PUT /v1/settings by c.
 func request(c caller, method, body string, headers map[string]string) events.APIGatewayV2HTTPRequest {
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: method + " /v1/settings", RawPath: "/v1/settings", Body: body,
-		Headers: map[string]string{"user-agent": "settings-test/1"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: method + " /v1/settings", RequestID: "req-1",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: "/v1/settings", SourceIP: "203.0.113.7", UserAgent: "settings-test/1"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": c.sub, "name": c.name, "custom:tenant_id": c.tenant, "cognito:groups": c.groups},
-			}},
-		},
+	r := stacktest.Request{
+		Route: method + " /v1/settings", Body: body, As: c,
+		Headers:   map[string]string{"user-agent": "settings-test/1"},
+		RequestID: "req-1", SourceIP: "203.0.113.7", UserAgent: "settings-test/1",
 	}
 	for k, v := range headers {
-		ev.Headers[k] = v
+		r.Headers[k] = v
 	}
-	return ev
+	return r.Event()
 }
 
 // get and put call the routes as the functions wire them.
@@ -146,7 +138,7 @@ func updated(c caller, id string, at time.Time, inputText string, version int, c
 	ts := audit.FormatTime(at)
 	return audit.Event{
 		ID: id, TenantID: "acme", OccurredAt: ts, RecordedAt: ts, Type: "SETTINGS_UPDATED", Category: "access",
-		Actor: audit.Actor{Type: "user", ID: c.sub, Name: c.name}, Source: "user",
+		Actor: audit.Actor{Type: "user", ID: c.Sub, Name: c.Name}, Source: "user",
 		Data: map[string]any{
 			"settings": map[string]any{"cobrowse": map[string]any{"inputText": inputText}},
 			"version":  version,
@@ -165,7 +157,7 @@ func settingsItem(tenant, inputText string, version float64, at time.Time, by ca
 	return map[string]any{
 		"pk": "T#" + tenant + "#SETTINGS", "itemType": "settings", "tenantId": tenant,
 		"settings": map[string]any{"cobrowse": map[string]any{"inputText": inputText}},
-		"version":  version, "updatedAt": audit.FormatTime(at), "updatedBy": by.sub, "updatedByName": by.name,
+		"version":  version, "updatedAt": audit.FormatTime(at), "updatedBy": by.Sub, "updatedByName": by.Name,
 	}
 }
 
@@ -176,16 +168,9 @@ func view(inputText string, version float64, at *time.Time, by *caller) map[stri
 		v["updatedAt"] = audit.FormatTime(*at)
 	}
 	if by != nil {
-		v["updatedBy"] = map[string]any{"id": by.sub, "name": by.name}
+		v["updatedBy"] = map[string]any{"id": by.Sub, "name": by.Name}
 	}
 	return v
 }
 
 var defaults = view("masked", 0, nil, nil)
-
-func diff(t *testing.T, what string, want, got any) {
-	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", what, d)
-	}
-}
