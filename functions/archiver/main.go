@@ -4,20 +4,17 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/contrail/contrail/shared/archive"
-	"github.com/contrail/contrail/shared/awsclient"
-	"github.com/contrail/contrail/shared/env"
-	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
 	log := slog.Default()
-	a := &archive.Archiver{Store: archive.NewS3Store(awsclient.Load(context.Background()), env.Load(archive.ReadBucket)), Log: log}
+	a := &archive.Archiver{Store: lambdafn.New(archive.NewS3Store, archive.ReadBucket), Log: log}
 	// The Archiver is a lambda.Handler, which lambda.Start runs as is: it gets the raw
 	// stream event, decodes it with archive.DecodeStreamBatch (no reflection), then runs Handle.
 	lambda.Start(a)

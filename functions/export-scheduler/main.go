@@ -9,13 +9,11 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/contrail/contrail/shared/awsclient"
-	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/export"
-	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
-	rn := export.NewRunner(awsclient.Load(context.Background()), env.Load(export.ReadJobsConfig))
+	rn := lambdafn.New(export.NewRunner, export.ReadJobsConfig)
 	lambda.Start(func(ctx context.Context, _ events.EventBridgeEvent) (export.Result, error) { return rn.Run(ctx) })
 }

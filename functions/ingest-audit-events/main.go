@@ -2,18 +2,11 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/contrail/contrail/shared/auditlog"
-	"github.com/contrail/contrail/shared/awsclient"
-	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
-	svc := auditlog.NewService(awsclient.Load(context.Background()), env.Load(auditlog.ReadIngestConfig))
-	lambda.Start(httpapi.Route(httpapi.IngestRoles, svc.Ingest))
+	lambdafn.Route(httpapi.IngestRoles, lambdafn.New(auditlog.NewService, auditlog.ReadIngestConfig).Ingest)
 }

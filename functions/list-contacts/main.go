@@ -2,18 +2,11 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/contact"
-	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/httpapi"
-	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
-	svc := contact.NewService(awsclient.Load(context.Background()), env.Load(contact.ReadListConfig))
-	lambda.Start(httpapi.Route(httpapi.ContactRoles, svc.List))
+	lambdafn.Route(httpapi.ContactRoles, lambdafn.New(contact.NewService, contact.ReadListConfig).List)
 }

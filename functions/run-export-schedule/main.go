@@ -2,18 +2,11 @@
 package main
 
 import (
-	"context"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/contrail/contrail/shared/awsclient"
-	"github.com/contrail/contrail/shared/env"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
-	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
-	svc := export.NewService(awsclient.Load(context.Background()), env.Load(export.ReadScheduleConfig))
-	lambda.Start(httpapi.Route(httpapi.AdminRoles, svc.RunSchedule))
+	lambdafn.Route(httpapi.AdminRoles, lambdafn.New(export.NewService, export.ReadScheduleConfig).RunSchedule)
 }

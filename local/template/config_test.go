@@ -30,13 +30,14 @@ import (
 )
 
 // A function reads its configuration in one way: its main.go passes a package's reader to
-// env.Load (env.Load(contact.ReadConfig)), and each variable is read in one place, the
+// lambdafn.New (lambdafn.New(contact.NewService, contact.ReadConfig)) or env.Load
+// (env.Load(contact.ReadConfig)), and each variable is read in one place, the
 // package that owns it. These tests run those very readers over template.yaml's environment
 // of each function, instead of looking for variable names in the source.
 
 const module = "github.com/contrail/contrail/"
 
-// loaders are the readers a main.go may pass to env.Load, by import path and name. A new
+// loaders are the readers a main.go may pass to lambdafn.New or env.Load, by import path and name. A new
 // reader is added here, so the tests below can run it.
 var loaders = map[string]func(*env.Reader){
 	module + "shared/contact.ReadConfig":          reads(contact.ReadConfig),
@@ -95,16 +96,17 @@ func functionConfig(t *testing.T, root string, f Function) configOf {
 	}
 	for _, l := range found {
 		if loaders[l] == nil {
-			t.Fatalf("%s passes %s to env.Load; add it to loaders in local/template/config_test.go", c.main, l)
+			t.Fatalf("%s passes %s to lambdafn.New or env.Load; add it to loaders in local/template/config_test.go", c.main, l)
 		}
 	}
 	c.loaders = found
 	return c
 }
 
-// mainLoaders returns the readers a main.go passes to env.Load ("<import path>.<name>"), in
-// order. Reading the environment any other way (an env.Reader of its own, os.Getenv,
-// os.LookupEnv, os.Environ) is an error: the contract test could not see what it reads.
+// mainLoaders returns the readers a main.go passes to lambdafn.New or env.Load
+// ("<import path>.<name>"), in order. Reading the environment any other way (an env.Reader
+// of its own, os.Getenv, os.LookupEnv, os.Environ) is an error: the contract test could not
+// see what it reads.
 func mainLoaders(path string, src any) ([]string, error) {
 	file, err := parser.ParseFile(token.NewFileSet(), path, src, 0)
 	if err != nil {
@@ -135,18 +137,27 @@ func mainLoaders(path string, src any) ([]string, error) {
 	ast.Inspect(file, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
-			if pkg, name := pkgFunc(n.Fun); pkg == module+"shared/env" && name == "Load" {
-				lp, ln := "", ""
-				if len(n.Args) == 1 {
-					lp, ln = pkgFunc(n.Args[0])
-				}
-				if lp == "" {
-					problems = append(problems, errors.New("pass env.Load a package's reader, as env.Load(contact.ReadConfig)"))
-				} else {
-					found = append(found, lp+"."+ln)
-				}
-				return false
+			// The reader is env.Load's one argument, or lambdafn.New's second (after the constructor).
+			var args int
+			var usage string
+			switch pkg, name := pkgFunc(n.Fun); {
+			case pkg == module+"shared/env" && name == "Load":
+				args, usage = 1, "pass env.Load a package's reader, as env.Load(contact.ReadConfig)"
+			case pkg == module+"shared/lambdafn" && name == "New":
+				args, usage = 2, "pass lambdafn.New a package's constructor and reader, as lambdafn.New(contact.NewService, contact.ReadConfig)"
+			default:
+				return true
 			}
+			lp, ln := "", ""
+			if len(n.Args) == args {
+				lp, ln = pkgFunc(n.Args[args-1])
+			}
+			if lp == "" {
+				problems = append(problems, errors.New(usage))
+			} else {
+				found = append(found, lp+"."+ln)
+			}
+			return false
 		case *ast.SelectorExpr:
 			switch pkg, name := pkgFunc(n); {
 			case pkg == module+"shared/env":
@@ -254,7 +265,7 @@ func TestContractLoadersUsed(t *testing.T) {
 	}
 	for _, l := range slices.Sorted(maps.Keys(loaders)) {
 		if !used[l] {
-			t.Errorf("loaders names %s, which no main.go passes to env.Load", l)
+			t.Errorf("loaders names %s, which no main.go passes to lambdafn.New or env.Load", l)
 		}
 	}
 }
@@ -268,25 +279,31 @@ import (
 
 	"github.com/contrail/contrail/shared/contact"
 	cfg "github.com/contrail/contrail/shared/env"
+	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/export/files"
+	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/lambdafn"
 )
 
 func main() {
 	svc := contact.NewService(aws, cfg.Load(contact.ReadConfig))
 	b := cfg.Load(files.ReadBucket)
+	lambdafn.Route(httpapi.AdminRoles, lambdafn.New(export.NewService, export.ReadJobsConfig).Get)
 	var r cfg.Reader
 	_ = os.Getenv("LOG_LEVEL")
 	cfg.Load(func(r *cfg.Reader) int { return 0 })
+	lambdafn.New(export.NewService, func(r *cfg.Reader) export.Config { return export.Config{} })
 }
 `
 	got, err := mainLoaders("main.go", src)
-	want := []string{module + "shared/contact.ReadConfig", module + "shared/export/files.ReadBucket"}
+	want := []string{module + "shared/contact.ReadConfig", module + "shared/export/files.ReadBucket", module + "shared/export.ReadJobsConfig"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("loaders (-want +got):\n%s", d)
 	}
 	wantErr := "uses env.Reader: read the configuration with env.Load and a package's reader\n" +
 		"calls os.Getenv: read the configuration with env.Load and a package's reader\n" +
-		"pass env.Load a package's reader, as env.Load(contact.ReadConfig)"
+		"pass env.Load a package's reader, as env.Load(contact.ReadConfig)\n" +
+		"pass lambdafn.New a package's constructor and reader, as lambdafn.New(contact.NewService, contact.ReadConfig)"
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("err = %v\nwant %s", err, wantErr)
 	}

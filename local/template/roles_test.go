@@ -79,7 +79,7 @@ var roleSets = map[string][]httpapi.Role{
 var roleNames = map[string]httpapi.Role{"Admin": httpapi.Admin, "Agent": httpapi.Agent, "Service": httpapi.Service}
 
 // Each route's function admits exactly the roles the contract gives the route: the roles its
-// main.go passes to httpapi.Route (read from the source, so a test harness that binds every
+// main.go passes to lambdafn.Route or httpapi.Route (read from the source, so a test harness that binds every
 // route to the same roles cannot hide a wrong one), and httpapi.Public only where the
 // template sets no authorizer.
 func TestContractRouteRoles(t *testing.T) {
@@ -108,7 +108,7 @@ func TestContractRouteRoles(t *testing.T) {
 					continue
 				}
 				if d := cmp.Diff(sorted(want), sorted(got)); d != "" {
-					t.Errorf("%s: %s passes the roles %v to httpapi.Route; the contract gives %s %v (-contract +main.go):\n%s", f.LogicalID, main, got, key, want, d)
+					t.Errorf("%s: %s passes the roles %v to Route; the contract gives %s %v (-contract +main.go):\n%s", f.LogicalID, main, got, key, want, d)
 				}
 			}
 		})
@@ -120,8 +120,8 @@ func TestContractRouteRoles(t *testing.T) {
 	}
 }
 
-// routeRoles finds the one httpapi.Route or httpapi.Public call in a main.go and returns the
-// roles passed to Route (a named set, httpapi.XxxRoles, or a literal []httpapi.Role{...}).
+// routeRoles finds the one lambdafn.Route, httpapi.Route or httpapi.Public call in a main.go
+// and returns the roles passed to Route (a named set, httpapi.XxxRoles, or a literal []httpapi.Role{...}).
 func routeRoles(path string) (roles []httpapi.Role, public bool, err error) {
 	file, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
@@ -134,19 +134,23 @@ func routeRoles(path string) (roles []httpapi.Role, public bool, err error) {
 		if !ok {
 			return true
 		}
-		switch httpapiName(call.Fun) {
+		name := httpapiName(call.Fun)
+		if pkgName(call.Fun, "lambdafn") == "Route" { // lambdafn.Route starts httpapi.Route
+			name = "Route"
+		}
+		switch name {
 		case "Public":
 			calls++
 			public = true
 		case "Route":
 			calls++
 			if len(call.Args) != 2 {
-				problem = "httpapi.Route takes the roles and the handler"
+				problem = "lambdafn.Route and httpapi.Route take the roles and the handler"
 				return true
 			}
 			var ok bool
 			if roles, ok = roleArg(call.Args[0]); !ok {
-				problem = "pass httpapi.Route one of httpapi's named role sets or a []httpapi.Role{httpapi.X, ...} literal"
+				problem = "pass lambdafn.Route or httpapi.Route one of httpapi's named role sets or a []httpapi.Role{httpapi.X, ...} literal"
 			}
 		}
 		return true
@@ -155,7 +159,7 @@ func routeRoles(path string) (roles []httpapi.Role, public bool, err error) {
 	case problem != "":
 		return nil, false, errors.New(problem)
 	case calls != 1:
-		return nil, false, errors.New("want one httpapi.Route or httpapi.Public call")
+		return nil, false, errors.New("want one lambdafn.Route, httpapi.Route or httpapi.Public call")
 	}
 	return roles, public, nil
 }
@@ -180,12 +184,15 @@ func roleArg(e ast.Expr) ([]httpapi.Role, bool) {
 }
 
 // httpapiName returns X for the expression httpapi.X, "" for anything else.
-func httpapiName(e ast.Expr) string {
+func httpapiName(e ast.Expr) string { return pkgName(e, "httpapi") }
+
+// pkgName returns X for the expression pkg.X, "" for anything else.
+func pkgName(e ast.Expr, pkg string) string {
 	sel, ok := e.(*ast.SelectorExpr)
 	if !ok {
 		return ""
 	}
-	if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "httpapi" {
+	if id, ok := sel.X.(*ast.Ident); !ok || id.Name != pkg {
 		return ""
 	}
 	return sel.Sel.Name

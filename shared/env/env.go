@@ -1,8 +1,9 @@
 // Package env reads a function's configuration from its environment once, at cold start.
 // Each variable is read in one place, the package that owns it (audit's table settings,
 // archive's bucket, mail's sender, each service's own tables), by a ReadXxx(*Reader)
-// function; a main.go names the readers it runs with Load, and the template contract test
-// runs the same readers against template.yaml's environment of that function.
+// function; a main.go names the readers it runs (lambdafn.New, which calls Load, or Load
+// itself), and the template contract test runs the same readers against template.yaml's
+// environment of that function.
 package env
 
 import (
