@@ -17,12 +17,15 @@ import (
 	"github.com/contrail/contrail/shared/export/worker"
 	_ "github.com/contrail/contrail/shared/logging" // JSON logs from the first line on
 	"github.com/contrail/contrail/shared/pii"
+	"github.com/contrail/contrail/shared/vlog"
 )
 
 func main() {
 	awsCfg := awsclient.Load(context.Background())
 	cfg, db := env.Load(worker.ReadConfig), dynamodb.NewFromConfig(awsCfg)
-	src := source.NewReports(archive.NewS3Store(awsCfg, env.Load(archive.ReadBucket)), db, cfg.Audit, pii.NewKeyring(awsCfg, cfg.Keys))
+	store := archive.NewS3Store(awsCfg, env.Load(archive.ReadBucket))
+	src := source.NewReports(store, db, cfg.Audit, pii.NewKeyring(awsCfg, cfg.Keys))
+	src.Bundles = vlog.NewExporter(db, env.Load(vlog.ReadTable), store, cfg.Audit)
 	w := worker.New(cfg, db, cfg.Exports.Client(awsCfg), sesv2.NewFromConfig(awsCfg), src)
 	lambda.Start(w.Handle)
 }

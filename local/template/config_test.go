@@ -63,6 +63,7 @@ var loaders = map[string]func(*env.Reader){
 	module + "shared/console.ReadBucket":          reads(console.ReadBucket),
 	module + "shared/vlog.ReadConfig":             reads(vlog.ReadConfig),
 	module + "shared/vlog.ReadProofConfig":        reads(vlog.ReadProofConfig),
+	module + "shared/vlog.ReadTable":              reads(vlog.ReadTable),
 }
 
 func reads[C any](read func(*env.Reader) C) func(*env.Reader) {

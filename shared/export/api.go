@@ -123,6 +123,7 @@ func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 	p.OneOf("report", &in.Report, "", Reports...)
 	p.OneOf("format", &in.Format, "", Formats...)
 	p.Email("email", &in.Email, false)
+	checkFormat(p, in.Report, in.Format)
 	checkFilter(p, in.Report, in.filter())
 	per, err := httpapi.ParsePeriod(strings.TrimSpace(in.From), strings.TrimSpace(in.To), strings.TrimSpace(in.TZ), now, MaxPeriodDays)
 	if fe := fault.As(err); fe != nil {
@@ -307,6 +308,7 @@ func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
 	p.OneOf("report", &in.Report, "", Reports...)
 	p.OneOf("frequency", &in.Frequency, "", Frequencies...)
 	p.OneOf("format", &in.Format, "", Formats...)
+	checkFormat(p, in.Report, in.Format)
 	checkFilter(p, in.Report, in.filter())
 	switch {
 	case len(in.Recipients) == 0:

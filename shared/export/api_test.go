@@ -144,26 +144,45 @@ func (f *fixture) job(t *testing.T, tenant tenant.ID, id string) *export.Job {
 	return &j
 }
 
+// TestCreateExport: a valid request is a pending job, its period in the asked time zone. The
+// audit report as a bundle (the verifiable export) is a job like any other; the worker writes
+// the log's bundle for it (shared/vlog, Exporter), to exports/<tenant>/<id>.json.gz.
 func TestCreateExport(t *testing.T) {
-	f := newFixture(t)
-	resp := createCall(`{"report":"added","from":"2026-11-01","to":"2026-12-01","tz":"Asia/Jakarta","format":"csv","email":" rina@acme.example.com "}`).do(t, f.svc.Create)
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+	tests := []struct {
+		name, body, report, format, key string
+		recipients                      []string
+	}{
+		{"a log as CSV, mailed", `{"report":"added","from":"2026-11-01","to":"2026-12-01","tz":"Asia/Jakarta","format":"csv","email":" rina@acme.example.com "}`,
+			"added", "csv", ".csv", []string{"rina@acme.example.com"}},
+		{"the verifiable export", `{"report":"audit","format":"bundle","from":"2026-11-01","to":"2026-12-01","tz":"Asia/Jakarta"}`,
+			"audit", "bundle", ".json.gz", nil},
 	}
-	body := decode(t, resp)
-	id, _ := body["id"].(string)
-	if diff := cmp.Diff(map[string]any{"id": id, "status": "pending"}, body); diff != "" {
-		t.Errorf("body (-want +got):\n%s", diff)
-	}
-	want := &export.Job{
-		PK: export.JobPK("acme", export.ID(id)), SK: "JOB", TenantID: "acme", ID: id, Report: "added",
-		From: "2026-10-31T17:00:00.000Z", To: "2026-11-30T17:00:00.000Z", TZ: "Asia/Jakarta", Format: "csv",
-		Recipients: []string{"rina@acme.example.com"}, Status: "pending", CreatedAt: "2026-11-30T01:20:00.000Z",
-		CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(7 * 24 * time.Hour).Unix(),
-		DueKey: "OPEN", Deadline: "2026-11-30T02:20:00.000Z", // a worker must start it within the hour
-	}
-	if diff := cmp.Diff(want, f.job(t, "acme", id)); diff != "" {
-		t.Errorf("stored job (-want +got):\n%s", diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			resp := createCall(tt.body).do(t, f.svc.Create)
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+			body := decode(t, resp)
+			id, _ := body["id"].(string)
+			if diff := cmp.Diff(map[string]any{"id": id, "status": "pending"}, body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			want := &export.Job{
+				PK: export.JobPK("acme", export.ID(id)), SK: "JOB", TenantID: "acme", ID: id, Report: tt.report,
+				From: "2026-10-31T17:00:00.000Z", To: "2026-11-30T17:00:00.000Z", TZ: "Asia/Jakarta", Format: tt.format,
+				Recipients: tt.recipients, Status: "pending", CreatedAt: "2026-11-30T01:20:00.000Z",
+				CreatedBy: "u-1", CreatedByName: "Rina Admin", RequestID: "req-1", ExpiresAt: now.Add(7 * 24 * time.Hour).Unix(),
+				DueKey: "OPEN", Deadline: "2026-11-30T02:20:00.000Z", // a worker must start it within the hour
+			}
+			if diff := cmp.Diff(want, f.job(t, "acme", id)); diff != "" {
+				t.Errorf("stored job (-want +got):\n%s", diff)
+			}
+			if got := export.ObjectKey("acme", export.ID(id), tt.format); got != "exports/acme/"+id+tt.key {
+				t.Errorf("object key %s", got)
+			}
+		})
 	}
 }
 
@@ -187,7 +206,15 @@ func TestCreateExportValidation(t *testing.T) {
 		want       map[string]any
 	}{
 		{"unknown report and format", `{"report":"contacts","format":"xlsx"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format, report.",
-			map[string]any{"report": "must be one of overview, added, connected, deleted, merged, audit", "format": "must be one of csv, parquet"})},
+			map[string]any{"report": "must be one of overview, added, connected, deleted, merged, audit", "format": "must be one of csv, parquet, bundle"})},
+		{"a bundle of another report", `{"report":"added","format":"bundle","from":"2026-11-01","to":"2026-12-01"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format.",
+			map[string]any{"format": "bundle (the verifiable log) exports the audit report only; use csv or parquet for the added report"})},
+		{"a bundle of the overview, over 366 days", `{"report":"overview","format":"bundle","from":"2025-01-01","to":"2026-01-03"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format, to.",
+			map[string]any{"format": "bundle (the verifiable log) exports the audit report only; use csv or parquet for the overview report", "to": "must be at most 366 days after from"})},
+		{"a bundle over 366 days", `{"report":"audit","format":"bundle","from":"2025-01-01","to":"2026-01-03"}`, errBody("period_too_long", "Ask for at most 366 days at a time.",
+			map[string]any{"to": "must be at most 366 days after from"})},
+		{"a bundle with a log filter", `{"report":"audit","format":"bundle","source":"manual"}`, errBody("invalid_request", "Fix the fields listed in error.fields: source.",
+			map[string]any{"source": "filters the added, connected, deleted and merged logs only"})},
 		{"missing report", `{"format":"csv"}`, errBody("invalid_request", "Fix the fields listed in error.fields: report.",
 			map[string]any{"report": "must be one of overview, added, connected, deleted, merged, audit"})},
 		{"bad email", `{"report":"added","format":"csv","email":"rina@acme.example.com\r\nBcc: x@y.z"}`, errBody("invalid_request", "Fix the fields listed in error.fields: email.",
@@ -306,6 +333,7 @@ func TestExportRoutesAreAdminOnly(t *testing.T) {
 		h    httpapi.Handler
 	}{
 		{"create", createCall(`{"report":"added","format":"csv"}`), f.svc.Create},
+		{"create a verifiable export", createCall(`{"report":"audit","format":"bundle"}`), f.svc.Create},
 		{"get", getCall("01KB0C9Q2X8V6M3N4P5R7S8T9W", "acme"), f.svc.Get},
 		{"put schedule", scheduleCall("PUT", "daily", `{"report":"added","frequency":"daily","format":"csv","recipients":["a@x.com"]}`), f.svc.PutSchedule},
 		{"list schedules", call{method: "GET", route: "/v1/export-schedules", path: "/v1/export-schedules"}, f.svc.ListSchedules},

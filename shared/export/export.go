@@ -55,14 +55,31 @@ func checkFilter(p validate.Problems, report string, f httpapi.LogFilter) {
 	}
 }
 
-// File formats.
+// File formats. FormatBundle is the verifiable export of the audit report: the period's
+// events as the tenant's signed log holds them, with its checkpoint and tiles
+// (contrail-log-bundle/v1, gzip; docs/verifying.md), which contrail-verify checks offline.
 const (
 	FormatCSV     = "csv"
 	FormatParquet = "parquet"
+	FormatBundle  = "bundle"
 )
 
 // Formats lists the file formats.
-var Formats = []string{FormatCSV, FormatParquet}
+var Formats = []string{FormatCSV, FormatParquet, FormatBundle}
+
+// checkFormat adds a problem when the format is the bundle and the report is another than
+// the audit report: only the log of every audit event can be verified. (An unknown report
+// or format has its problem already.)
+func checkFormat(p validate.Problems, report, format string) {
+	if format != FormatBundle || report == ReportAudit {
+		return
+	}
+	for _, r := range Reports {
+		if r == report {
+			p.Add("format", "bundle (the verifiable log) exports the audit report only; use csv or parquet for the "+report+" report")
+		}
+	}
+}
 
 // Job statuses.
 const (
@@ -144,9 +161,18 @@ func JobPK(tenant tenant.ID, id ID) string {
 	return "T#" + tenant.String() + "#EXPORT#" + string(id)
 }
 
-// ObjectKey is where a job's file goes: exports/<tenant>/<id>.<format>.
+// ObjectKey is where a job's file goes: exports/<tenant>/<id>.<extension of the format>.
 func ObjectKey(tenant tenant.ID, id ID, format string) string {
-	return KeyPrefix + tenant.String() + "/" + string(id) + "." + format
+	return KeyPrefix + tenant.String() + "/" + string(id) + "." + Extension(format)
+}
+
+// Extension is the file name extension of a format's file: the format's name, or json.gz
+// for a bundle (gzip-compressed JSON).
+func Extension(format string) string {
+	if format == FormatBundle {
+		return "json.gz"
+	}
+	return format
 }
 
 // Period returns the job's period.
@@ -163,8 +189,11 @@ func (j *Job) Period() (from, to time.Time, tz *time.Location, err error) {
 
 // ContentType returns the media type of a format's file.
 func ContentType(format string) string {
-	if format == FormatParquet {
+	switch format {
+	case FormatParquet:
 		return "application/vnd.apache.parquet"
+	case FormatBundle:
+		return "application/gzip"
 	}
 	return "text/csv; charset=utf-8"
 }

@@ -270,18 +270,23 @@ func (w *Worker) mail(ctx context.Context, j *export.Job) error {
 }
 
 // FileName is the download name of a job's file: contact-<report>-<from>-<to>.<format>
-// (audit-events-... for the audit report), the dates in the period's time zone, to
-// exclusive, as report.FileName names a log's CSV.
+// (audit-events-... for the audit report, contrail-log-<tenant>-<from>-<to>.json.gz for its
+// verifiable bundle), the dates in the period's time zone, to exclusive, as report.FileName
+// names a log's CSV.
 func FileName(j *export.Job) string {
 	prefix := "contact-" + j.Report
-	if j.Report == export.ReportAudit {
+	switch {
+	case j.Format == export.FormatBundle:
+		prefix = "contrail-log-" + j.TenantID.String()
+	case j.Report == export.ReportAudit:
 		prefix = "audit-events"
 	}
+	ext := export.Extension(j.Format)
 	from, to, loc, err := j.Period()
 	if err != nil {
-		return prefix + "-" + j.ID + "." + j.Format
+		return prefix + "-" + j.ID + "." + ext
 	}
-	return fmt.Sprintf("%s-%s-%s.%s", prefix, from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly), j.Format)
+	return fmt.Sprintf("%s-%s-%s.%s", prefix, from.In(loc).Format(time.DateOnly), to.In(loc).Format(time.DateOnly), ext)
 }
 
 // New returns a worker with the real clock and ids, links valid export.LinkTTL.

@@ -10,6 +10,8 @@ import (
 	"io"
 	"sort"
 	"unicode/utf8"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Writer writes a bundle one entry at a time, so an export of a year of a busy tenant never
@@ -23,6 +25,9 @@ type Writer struct {
 	count int
 	last  int64
 	err   error
+	// tiles counts the tiles AddTile wrote; lastTile is the latest.
+	tiles    int
+	lastTile tlog.Tile
 }
 
 // NewWriter writes h (its Format set to v1 when empty) and opens the entries.
@@ -61,6 +66,8 @@ func (w *Writer) Add(e Entry) error {
 	switch {
 	case e.Index < w.h.First || e.Index >= w.h.Next:
 		return fmt.Errorf("write bundle entry %d: outside [%d,%d)", e.Index, w.h.First, w.h.Next)
+	case w.tiles > 0:
+		return fmt.Errorf("write bundle entry %d: the tiles have begun; entries go first", e.Index)
 	case w.count > 0 && e.Index <= w.last:
 		return fmt.Errorf("write bundle entry %d: after entry %d; entries go in increasing index order", e.Index, w.last)
 	case !utf8.Valid(e.Leaf):
@@ -80,9 +87,42 @@ func (w *Writer) Add(e Entry) error {
 	return w.err
 }
 
-// Close writes the tiles (C2SP path to hashes) and ends the bundle. It does not close the
-// underlying writer.
+// AddTile writes one tile after the last entry, so that an export need not hold every tile
+// of a large tree at once: tiles come in tlog.NewTiles order (level by level, then by
+// number), each once. A writer that added tiles is ended by Close(nil).
+func (w *Writer) AddTile(path string, data []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	t, err := ParseTilePath(path)
+	if err != nil {
+		return fmt.Errorf("write bundle tiles: %w", err)
+	}
+	if w.tiles > 0 && (t.L < w.lastTile.L || t.L == w.lastTile.L && t.N <= w.lastTile.N) {
+		return fmt.Errorf("write bundle tile %s: after tile %s; tiles go level by level, in increasing number", path, TilePath(w.lastTile))
+	}
+	w.tile(path, data)
+	w.lastTile = t
+	return w.err
+}
+
+// tile writes one tile, opening the tiles first.
+func (w *Writer) tile(path string, data []byte) {
+	if w.tiles == 0 {
+		w.write([]byte("\n],\n\"tiles\":{"))
+	} else {
+		w.write([]byte(","))
+	}
+	w.write(fmt.Appendf(nil, "\n%q:%q", path, base64.StdEncoding.EncodeToString(data)))
+	w.tiles++
+}
+
+// Close writes the tiles (C2SP path to hashes) and ends the bundle; after AddTile, tiles
+// must be nil. It does not close the underlying writer.
 func (w *Writer) Close(tiles map[string][]byte) error {
+	if w.tiles > 0 && len(tiles) > 0 {
+		return fmt.Errorf("write bundle tiles: %d tiles were added one by one; Close takes no more", w.tiles)
+	}
 	paths := make([]string, 0, len(tiles))
 	for p := range tiles {
 		if _, err := ParseTilePath(p); err != nil {
@@ -91,12 +131,11 @@ func (w *Writer) Close(tiles map[string][]byte) error {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	w.write([]byte("\n],\n\"tiles\":{"))
-	for i, p := range paths {
-		if i > 0 {
-			w.write([]byte(","))
-		}
-		w.write(fmt.Appendf(nil, "\n%q:%q", p, base64.StdEncoding.EncodeToString(tiles[p])))
+	for _, p := range paths {
+		w.tile(p, tiles[p])
+	}
+	if w.tiles == 0 {
+		w.write([]byte("\n],\n\"tiles\":{"))
 	}
 	w.write([]byte("\n}}\n"))
 	if w.err == nil {

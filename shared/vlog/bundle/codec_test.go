@@ -108,3 +108,81 @@ func TestReadRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestWriterAddTile: tiles added one by one, in tlog's order, read back as the same bundle as
+// tiles given to Close; out of order, repeated, before an entry or mixed with Close's map,
+// the writer refuses.
+func TestWriterAddTile(t *testing.T) {
+	key := bundletest.NewKey("contrail")
+	log := bundletest.New("acme", 300)
+	b := log.Bundle(10, 13, log.Checkpoint(key, 300, bundletest.At(5, 0)))
+	var buf bytes.Buffer
+	w, err := bundle.NewWriter(&buf, b.Header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range b.Entries {
+		if err := w.Add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1"} {
+		if err := w.AddTile(p, b.Tiles[p]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bundle.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(b, got); diff != "" {
+		t.Errorf("read back (-written +read):\n%s", diff)
+	}
+
+	tile := b.Tiles["tile/0/000"]
+	tests := []struct {
+		name string
+		run  func(w *bundle.Writer) error
+		want string
+	}{
+		{"out of order", func(w *bundle.Writer) error {
+			if err := w.AddTile("tile/1/000.p/1", tile[:32]); err != nil {
+				return err
+			}
+			return w.AddTile("tile/0/000", tile)
+		}, "write bundle tile tile/0/000: after tile tile/1/000.p/1; tiles go level by level, in increasing number"},
+		{"twice", func(w *bundle.Writer) error {
+			if err := w.AddTile("tile/0/000", tile); err != nil {
+				return err
+			}
+			return w.AddTile("tile/0/000", tile)
+		}, "write bundle tile tile/0/000: after tile tile/0/000; tiles go level by level, in increasing number"},
+		{"an entry after a tile", func(w *bundle.Writer) error {
+			if err := w.AddTile("tile/0/000", tile); err != nil {
+				return err
+			}
+			return w.Add(bundle.Entry{Index: 10, Leaf: []byte("{}")})
+		}, "write bundle entry 10: the tiles have begun; entries go first"},
+		{"a tile and Close's map", func(w *bundle.Writer) error {
+			if err := w.AddTile("tile/0/000", tile); err != nil {
+				return err
+			}
+			return w.Close(map[string][]byte{"tile/0/001.p/44": tile})
+		}, "write bundle tiles: 1 tiles were added one by one; Close takes no more"},
+		{"not a tile path", func(w *bundle.Writer) error { return w.AddTile("tile/8/0/000", tile) }, `write bundle tiles: malformed tile path "tile/8/0/000"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := bundle.NewWriter(&bytes.Buffer{}, b.Header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.run(w); err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
