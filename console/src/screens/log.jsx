@@ -156,7 +156,8 @@ function ExportForm() {
     setError(null);
     try {
       const j = await api('/v1/exports', { method: 'POST', body: { report: 'audit', format: 'bundle', from, to: addDays(to, 1), tz } });
-      setJobs((js) => [{ ...j, from, to: addDays(to, 1), tz }, ...js]);
+      // The period as asked (the API answers it as UTC instants).
+      setJobs((js) => [{ ...j, asked: { from, to, tz } }, ...js]);
       watch(j.id);
     } catch (err) {
       setError(err);
@@ -184,7 +185,7 @@ function ExportForm() {
               {jobs.map((j) => (
                 <tr key={j.id} data-export={j.id}>
                   <td><code>{j.id}</code></td>
-                  <td>{fmtDate(j.from)} – {fmtDate(addDays(j.to, -1))} ({j.tz})</td>
+                  <td>{fmtDate(j.asked.from)} – {fmtDate(j.asked.to)} ({j.asked.tz})</td>
                   <td data-status={j.status}>{j.status}{j.error ? `: ${j.error}` : ''}</td>
                   <td class="num">{j.rows != null ? num(j.rows) : '—'}</td>
                   <td>{j.url ? <a href={j.url} download="bundle.json.gz">Download bundle<span class="sr-only"> {j.id}</span></a> : '—'}</td>
