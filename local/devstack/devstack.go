@@ -63,6 +63,10 @@ type Options struct {
 	Progress io.Writer
 	// LogLevel of the stack's own logs and AWS_LAMBDA_LOG_LEVEL of the functions; "" = INFO.
 	LogLevel string
+	// Faults, when set, injects faults at the fronts of DynamoDB, S3 and the SES emulator
+	// (which then gets a front of its own) and kills function processes mid-invocation
+	// (local/chaos). nil = none.
+	Faults Faults
 	// Console builds the web console (console/) when its sources changed, before the
 	// functions (make run); false serves whatever build is there (tests).
 	Console bool

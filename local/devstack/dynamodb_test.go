@@ -18,7 +18,7 @@ import (
 // TestDynamoDBErrorsWithoutChecksumWarnings: the functions of make run keep the SDK's
 // response checksum validation on; DynamoDB Local's error responses must not make it warn.
 func TestDynamoDBErrorsWithoutChecksumWarnings(t *testing.T) {
-	front, err := startDynamoDBFront(stacktest.DynamoDBEndpoint(t), "127.0.0.1", 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	front, err := startDynamoDBFront(stacktest.DynamoDBEndpoint(t), "127.0.0.1", 0, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

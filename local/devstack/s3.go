@@ -25,7 +25,7 @@ type s3Server struct {
 	Endpoint string
 }
 
-func startS3(dir, host string, port int, log *slog.Logger) (*s3Server, error) {
+func startS3(dir, host string, port int, wrap func(http.Handler) http.Handler, log *slog.Logger) (*s3Server, error) {
 	for _, d := range []string{dir, dir + "-meta"} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("start S3: %w", err)
@@ -45,7 +45,11 @@ func startS3(dir, host string, port int, log *slog.Logger) (*s3Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start S3: %w", err)
 	}
-	s := &s3Server{srv: &http.Server{Handler: emulator.NewS3(backend, emulator.S3Options{}), ReadHeaderTimeout: 10 * time.Second}, Endpoint: "http://" + ln.Addr().String()}
+	var h http.Handler = emulator.NewS3(backend, emulator.S3Options{})
+	if wrap != nil {
+		h = wrap(h)
+	}
+	s := &s3Server{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, Endpoint: "http://" + ln.Addr().String()}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 			log.Error("S3 server stopped", "error", err.Error())

@@ -177,6 +177,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, br.err
 	}
 	s.rt = runtime.New(out, log)
+	if o.Faults != nil {
+		s.rt.SetFaults(o.Faults)
+	}
 	s.closers = append(s.closers, s.rt.Close)
 	for _, f := range fns {
 		bin, ok := br.bins[f.LogicalID]

@@ -44,9 +44,10 @@ type instance struct {
 }
 
 type invocation struct {
-	id      string
-	payload []byte
-	done    chan result // buffered 1
+	id       string
+	payload  []byte
+	done     chan result // buffered 1
+	atAnswer func()      // set when Faults kill the process at its answer: kills it
 }
 
 type result struct {
@@ -138,7 +139,7 @@ func (i *instance) kill() {
 // invoke hands payload to the process and waits for its answer. release is called once the
 // process is free again: before invoke returns, or later when the caller gave up (ctx) while
 // the function was still running, since Lambda lets an invocation finish.
-func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Duration, release func()) ([]byte, error) {
+func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Duration, faults Faults, release func()) ([]byte, error) {
 	released := false
 	defer func() {
 		if !released {
@@ -146,6 +147,22 @@ func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Dura
 		}
 	}()
 	inv := &invocation{id: awsid.UUID(), payload: payload, done: make(chan result, 1)}
+	// A kill the faults ask for: at the answer (handleResponse kills instead of answering) or
+	// after a delay, if the invocation is still in flight then.
+	var killAfter <-chan time.Time
+	if faults != nil {
+		if delay, atAnswer, ok := faults.Kill(i.fn.Name); ok && atAnswer {
+			inv.atAnswer = func() {
+				i.log.Warn("fault injection: killing the function's process at its answer", "function", i.fn.Name, "request_id", inv.id)
+				faults.Struck(i.fn.Name, true)
+				i.kill()
+			}
+		} else if ok {
+			t := time.NewTimer(delay)
+			defer t.Stop()
+			killAfter = t.C
+		}
+	}
 	// The clock starts when the runtime takes the invocation, as Lambda's does after init;
 	// init itself gets Lambda's 10 s.
 	initTimer := time.NewTimer(InitTimeout)
@@ -185,6 +202,17 @@ func (i *instance) invoke(ctx context.Context, payload []byte, timeout time.Dura
 		i.log.Warn("function timed out; killing its process", "function", i.fn.Name, "request_id", inv.id, "timeout", i.fn.Timeout.String())
 		i.kill()
 		return nil, fmt.Errorf("%s after %s: %w", i.fn.Name, i.fn.Timeout, ErrTimeout)
+	case <-killAfter:
+		timer.Stop()
+		if i.take(inv.id) == nil {
+			// It answered as the kill came: the answer stands.
+			r := <-inv.done
+			return r.payload, r.err
+		}
+		i.log.Warn("fault injection: killing the function's process mid-invocation", "function", i.fn.Name, "request_id", inv.id)
+		faults.Struck(i.fn.Name, false)
+		i.kill()
+		return nil, fmt.Errorf("%s (killed by fault injection): %w", i.fn.Name, ErrCrashed)
 	case <-ctx.Done():
 		// The caller left (a client hung up, the stack is stopping): the invocation runs to its
 		// end or its timeout, as on Lambda, and the process is reused afterwards.
@@ -267,6 +295,11 @@ func (i *instance) handleResponse(w http.ResponseWriter, r *http.Request) {
 	inv := i.take(r.PathValue("id"))
 	if inv == nil {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in flight with that id")
+		return
+	}
+	if inv.atAnswer != nil {
+		// The process dies as it answers: the caller hears of a crash, not of the work done.
+		go inv.atAnswer()
 		return
 	}
 	if len(body) > 6<<20 {

@@ -50,10 +50,21 @@ var ErrTimeout = errors.New("function timed out")
 // ErrUnknownFunction is returned by Invoke for a name never added.
 var ErrUnknownFunction = errors.New("unknown function")
 
+// Faults kills function processes in the middle of invocations (local/chaos); a runtime
+// without them lets every invocation run.
+type Faults interface {
+	// Kill is asked as each invocation starts: kill its process after delay, or when it
+	// posts its answer (the work done, the answer lost) when atAnswer; ok false spares it.
+	Kill(function string) (delay time.Duration, atAnswer, ok bool)
+	// Struck is told of each kill that struck while the invocation was in flight.
+	Struck(function string, atAnswer bool)
+}
+
 // Runtime runs functions. The zero value is not usable; call New.
 type Runtime struct {
-	out io.Writer
-	log *slog.Logger
+	out    io.Writer
+	log    *slog.Logger
+	faults Faults
 
 	mu     sync.Mutex
 	funcs  map[string]*pool
@@ -88,6 +99,13 @@ func (r *Runtime) Add(f Function) {
 	r.funcs[f.Name] = &pool{fn: f, rt: r, idle: make(chan *instance, f.MaxInstances), slots: make(chan struct{}, f.MaxInstances)}
 }
 
+// SetFaults makes the runtime kill processes as f decides, from the next invocation on.
+func (r *Runtime) SetFaults(f Faults) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.faults = f
+}
+
 // Functions returns the names added, sorted.
 func (r *Runtime) Functions() []string {
 	r.mu.Lock()
@@ -107,6 +125,7 @@ func (r *Runtime) Invoke(ctx context.Context, name string, payload []byte) ([]by
 	r.mu.Lock()
 	p, ok := r.funcs[name]
 	closed := r.closed
+	faults := r.faults
 	r.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrUnknownFunction, name)
@@ -114,7 +133,7 @@ func (r *Runtime) Invoke(ctx context.Context, name string, payload []byte) ([]by
 	if closed {
 		return nil, errors.New("runtime closed")
 	}
-	return p.invoke(ctx, payload)
+	return p.invoke(ctx, payload, faults)
 }
 
 // Close kills every function process and waits for them to exit.
@@ -144,13 +163,13 @@ type pool struct {
 	all map[*instance]bool
 }
 
-func (p *pool) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (p *pool) invoke(ctx context.Context, payload []byte, faults Faults) ([]byte, error) {
 	for {
 		inst, err := p.acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
-		out, err := inst.invoke(ctx, payload, p.fn.Timeout, func() { p.release(inst) })
+		out, err := inst.invoke(ctx, payload, p.fn.Timeout, faults, func() { p.release(inst) })
 		if err != errExitedIdle {
 			return out, err
 		}

@@ -71,6 +71,7 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 		lease = time.Until(d) + leaseMargin
 	}
 	pk := ClaimPK(req.TenantID, req.ID)
+	leaseUntil := now.Add(lease).UnixMilli()
 	out, err := m.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(m.Config.ContactsTable),
 		Key:       map[string]dbtypes.AttributeValue{"pk": s(pk)},
@@ -80,7 +81,7 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 		ExpressionAttributeNames: map[string]string{"#state": "state"},
 		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{
 			":sending": s(stateSending), ":zero": n(0), ":one": n(1),
-			":lease": n(now.Add(lease).UnixMilli()), ":now": n(now.UnixMilli()),
+			":lease": n(leaseUntil), ":now": n(now.UnixMilli()),
 			":it": s("mail_claim"), ":t": s(req.TenantID.String()), ":r": s(req.ID),
 			":exp": n(now.Add(ClaimRetention).Unix()),
 		},
@@ -102,6 +103,16 @@ func (m *Mailer) claim(ctx context.Context, req *audit.Event) (c claim, won bool
 		}
 		if err := attributevalue.UnmarshalMap(got.Item, &c); err != nil {
 			return c, false, fmt.Errorf("decode mail claim %s: %w", pk, err)
+		}
+		// Our own claim, taken by an earlier try of this same call whose answer was lost
+		// (a 500 or a reset after DynamoDB wrote it; the SDK then tried again and met its own
+		// write): still sending, under the very lease this call set. Another delivery's lease
+		// differs (it starts later and ends with its own invocation), so this is not a
+		// takeover. Without this, the claim looked held by someone else until the lease ran
+		// out, and the stream gave up on the record first: no email, no EMAIL_FAILED
+		// (found by fault injection, local/chaos).
+		if c.State == stateSending && c.LeaseUntil == leaseUntil {
+			return c, true, nil
 		}
 		return c, false, nil
 	default:
@@ -154,6 +165,10 @@ func (m *Mailer) finish(ctx context.Context, keys *pii.Cache, req *audit.Event, 
 		ExpressionAttributeNames:  map[string]string{"#state": "state"},
 		ExpressionAttributeValues: vals,
 	})
+	if ddb.ConditionFailed(err) && m.marked(ctx, c) {
+		// An earlier try of this call marked it (its answer was lost, the SDK tried again).
+		err = nil
+	}
 	if err != nil {
 		// The email may be out: redelivery finds the claim still sending under a live
 		// lease and waits for it rather than sending again.
@@ -164,6 +179,23 @@ func (m *Mailer) finish(ctx context.Context, keys *pii.Cache, req *audit.Event, 
 			"attempt", c.Attempts, "reason", reason)
 	}
 	return m.record(ctx, keys, req, c)
+}
+
+// marked reports whether the stored claim is c as finish marks it: the same delivery
+// (attempts), state, message id and time.
+func (m *Mailer) marked(ctx context.Context, c claim) bool {
+	got, err := m.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(m.Config.ContactsTable), ConsistentRead: aws.Bool(true),
+		Key: map[string]dbtypes.AttributeValue{"pk": s(c.PK)},
+	})
+	if err != nil {
+		return false
+	}
+	var stored claim
+	if err := attributevalue.UnmarshalMap(got.Item, &stored); err != nil {
+		return false
+	}
+	return stored.State == c.State && stored.Attempts == c.Attempts && stored.MessageID == c.MessageID && stored.DoneAt == c.DoneAt
 }
 
 // ReasonField is the field a claim's reason is sealed for (with the claim's pk as the event

@@ -328,18 +328,23 @@ func TestInviteDeliveredOnce(t *testing.T) {
 </body></html>
 `,
 	}}, stacktest.EmailsTo(t, to))
-	diff(t, "claim", map[string]any{
-		"pk": mail.ClaimPK("acme", req.ID), "itemType": "mail_claim", "tenantId": "acme", "requestEventId": req.ID,
-		"state": "sent", "attempts": float64(1), "leaseUntil": float64(t0.Add(time.Minute + mail.DefaultLease).UnixMilli()),
-		"messageId": messageID, "doneAt": audit.FormatTime(t0.Add(time.Minute)),
-		"expiresAt": float64(t0.Add(time.Minute + mail.ClaimRetention).Unix()),
-	}, h.claim(req.ID))
+	diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
 
 	// The stream delivers the same batch again (a retry after a timeout, say).
 	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
 	diff(t, "emails after redelivery", 1, len(stacktest.EmailsTo(t, to)))
 	diff(t, "EMAIL_DELIVERED after redelivery", delivered, h.events("EMAIL_DELIVERED"))
 	diff(t, "contact history", []string{"EMAIL_DELIVERED", "CONTACT_INVITED", "CONTACT_ADDED"}, h.history(id))
+}
+
+// sentClaim is the claim of req after its first delivery sent it as messageID.
+func sentClaim(req audit.Event, messageID string) map[string]any {
+	return map[string]any{
+		"pk": mail.ClaimPK("acme", req.ID), "itemType": "mail_claim", "tenantId": "acme", "requestEventId": req.ID,
+		"state": "sent", "attempts": float64(1), "leaseUntil": float64(t0.Add(time.Minute + mail.DefaultLease).UnixMilli()),
+		"messageId": messageID, "doneAt": audit.FormatTime(t0.Add(time.Minute)),
+		"expiresAt": float64(t0.Add(time.Minute + mail.ClaimRetention).Unix()),
+	}
 }
 
 // history returns the types in GET /v1/contacts/{id}/history, newest first.
@@ -695,4 +700,61 @@ func TestFailureReasonSealed(t *testing.T) {
 		t.Errorf("EMAIL_FAILED recorded from the claim after the erasure: %v", got)
 	}
 	diff(t, "SES calls", 1, f.calls)
+}
+
+// lostAnswers is DynamoDB answering 500 after it carried out a write: each UpdateItem whose
+// condition contains one of conds runs, its answer is lost, and it runs again (as the
+// SDK's retry does), whose answer the mailer gets.
+type lostAnswers struct {
+	mail.DB
+	conds []string
+	lost  int
+}
+
+func (l *lostAnswers) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	for _, c := range l.conds {
+		if strings.Contains(aws.ToString(in.ConditionExpression), c) || strings.Contains(aws.ToString(in.UpdateExpression), c) {
+			if _, err := l.DB.UpdateItem(ctx, in, opts...); err != nil {
+				return nil, err
+			}
+			l.lost++
+			break
+		}
+	}
+	return l.DB.UpdateItem(ctx, in, opts...)
+}
+
+// TestLostAnswersToClaimWrites: a claim write DynamoDB carried out but whose answer was lost
+// (a 500 after the write, retried by the SDK) is recognised as the mailer's own. Before, the
+// taken claim looked held by another delivery until its lease ran out, the stream gave up on
+// the record first, and the email was never sent nor EMAIL_FAILED recorded (found by the
+// chaos suite's DynamoDB faults, local/chaos).
+func TestLostAnswersToClaimWrites(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		conds []string
+	}{
+		{"taking the claim", []string{"attribute_not_exists(pk)"}},
+		{"marking it sent", []string{"doneAt = :done"}},
+		{"both", []string{"attribute_not_exists(pk)", "doneAt = :done"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			lost := &lostAnswers{DB: h.mailer.DB, conds: tc.conds}
+			h.mailer.DB = lost
+			to := stacktest.Address("lost")
+			id := h.addContact(contact.CreateInput{Name: "Lia"})
+			h.request("invite", id, `{"email":"`+to+`"}`)
+			diff(t, "retries", []string{}, h.handle(h.stream()))
+			diff(t, "answers lost", len(tc.conds), lost.lost)
+			diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
+			req := h.events("CONTACT_INVITED")[0]
+			delivered := h.events("EMAIL_DELIVERED")
+			if len(delivered) != 1 {
+				t.Fatalf("%d EMAIL_DELIVERED events, want 1", len(delivered))
+			}
+			messageID, _ := delivered[0].Data["messageId"].(string)
+			diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
+		})
+	}
 }
