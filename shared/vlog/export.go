@@ -274,19 +274,25 @@ func (x *Exporter) fromAuditTable(ctx context.Context, t tenant.ID, slots []expo
 // leafOfItem is the leaf of an audit table item, converted as the archiver converts the
 // item's stream image, so it is the leaf the sequencer hashed from the archived row.
 func leafOfItem(item map[string]types.AttributeValue) ([]byte, error) {
-	raw, err := json.Marshal(audit.ToStreamImage(item))
-	if err != nil {
-		return nil, err
-	}
-	var im archive.EventImage
-	if err := json.Unmarshal(raw, &im); err != nil {
-		return nil, err
-	}
-	row, err := im.Row()
+	row, err := rowOfItem(item)
 	if err != nil {
 		return nil, err
 	}
 	return Leaf(&row)
+}
+
+// rowOfItem is the archive row of an audit table item, as the archiver makes it from the
+// item's stream image.
+func rowOfItem(item map[string]types.AttributeValue) (archive.Row, error) {
+	raw, err := json.Marshal(audit.ToStreamImage(item))
+	if err != nil {
+		return archive.Row{}, err
+	}
+	var im archive.EventImage
+	if err := json.Unmarshal(raw, &im); err != nil {
+		return archive.Row{}, err
+	}
+	return im.Row()
 }
 
 // fromArchive fills the leaves still missing from the archive: for each UTC date, the rows

@@ -82,14 +82,7 @@ func TestSequencerRecoversFromACrash(t *testing.T) {
 			}
 			second := sampleRows("acme", "2026-12-01", 100, 270)
 			h.archiveRows(first[5:], second)
-			killed := h.newLog()
-			killed.crash = func(s string) error {
-				if s == step {
-					return errKilled
-				}
-				return nil
-			}
-			if err := h.run(killed); !errors.Is(err, errKilled) {
+			if err := h.run(h.killedLog(step)); !errors.Is(err, errKilled) {
 				t.Fatalf("killed run: %v", err)
 			}
 			if err := h.run(h.newLog()); err != nil {
