@@ -83,7 +83,7 @@ func dataDir(root string, sc scale, seed uint64) string { return cacheDir(root, 
 // cacheDir is the cache folder of one kind of generated data (see dataDir).
 func cacheDir(root, kind string, sc scale, seed uint64) string {
 	h := fnv.New32a()
-	fmt.Fprint(h, archive.Columns, archive.HiveTypes, archive.RollupVersion)
+	fmt.Fprint(h, archive.Columns, archive.HiveTypes, archive.RollupVersion, archive.MonthRollupVersion)
 	return filepath.Join(root, ".local", "bench", fmt.Sprintf("%s-v%d-seed%d-%s-%08x", kind, genVersion, seed, sc.Name, h.Sum32()))
 }
 

@@ -16,7 +16,8 @@ import (
 )
 
 // Compactor merges each tenant-day's objects into one sorted, de-duplicated compacted
-// object, writes the day's rollup, then deletes what the new object covers.
+// object, writes the day's rollup, then deletes what the new object covers, and then brings
+// the month's rollup up to date (UpdateMonthRollup).
 //
 // Safe against readers: the new object lists every object it covers (CoversKey) and is
 // written before any of them is deleted, so a reader listing in between skips the covered
@@ -197,6 +198,9 @@ func (c *Compactor) CompactDay(ctx context.Context, tenant tenant.ID, date strin
 	if err := c.remarkIfUnsettled(ctx, tenant, date, key); err != nil {
 		return DayResult{}, err
 	}
+	if err := UpdateMonthRollup(ctx, c.Store, tenant, date); err != nil {
+		return DayResult{}, err
+	}
 	return DayResult{Key: key, Covers: covers, Events: ru.EventCount}, nil
 }
 
@@ -303,6 +307,14 @@ func (c *Compactor) ensureRollup(ctx context.Context, r *Reader, p *dayPlan) (Da
 		return DayResult{}, err
 	}
 	if stored != nil && stored.Object == key {
+		// The day is settled; its month rollup may still lack it (a compaction that failed
+		// after writing the day, or a racing one that wrote the month last).
+		m, err := ReadMonthRollup(ctx, c.Store, p.Tenant, MonthOf(p.Date))
+		if err != nil || m == nil || m.Day(p.Date) == nil || m.Day(p.Date).Object != key {
+			if err := UpdateMonthRollup(ctx, c.Store, p.Tenant, p.Date); err != nil {
+				return DayResult{}, err
+			}
+		}
 		return DayResult{Key: key, Skipped: true, Events: stored.EventCount}, nil
 	}
 	ru := NewRollup(p.Tenant, p.Date)
@@ -315,6 +327,9 @@ func (c *Compactor) ensureRollup(ctx context.Context, r *Reader, p *dayPlan) (Da
 		return DayResult{}, err
 	}
 	if err := c.putRollup(ctx, ru); err != nil {
+		return DayResult{}, err
+	}
+	if err := UpdateMonthRollup(ctx, c.Store, p.Tenant, p.Date); err != nil {
 		return DayResult{}, err
 	}
 	return DayResult{Key: key, Events: ru.EventCount}, nil

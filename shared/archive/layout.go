@@ -18,6 +18,7 @@ import (
 //	events/tenant=<t>/date=<YYYY-MM-DD>/compacted-<digest>.parquet  written by the compactor;
 //	    digest = hash of the sorted keys it covers (listed in its metadata under CoversKey)
 //	rollups/tenant=<t>/date=<YYYY-MM-DD>/rollup.json                the day's counts (Rollup)
+//	rollups/tenant=<t>/month=<YYYY-MM>/rollup.bin                   the month's settled days (MonthRollup)
 //	pending/tenant=<t>/date=<YYYY-MM-DD>                            marker: the day has parts to compact
 //	rejected/date=<YYYY-MM-DD>/<digest>.json                        stream records set aside: they can never
 //	    be archived (a tenant id or time no partition can hold); a stream batch holding them, with the reasons

@@ -41,6 +41,7 @@ func TestLockedKeys(t *testing.T) {
 	keys := map[string]string{
 		"events/tenant=acme/date=2026-12-07/compacted-abc.parquet": "GOVERNANCE 2026-12-17",
 		"rollups/tenant=acme/date=2026-12-07/rollup.json":          "GOVERNANCE 2026-12-17",
+		"rollups/tenant=acme/month=2026-12/rollup.bin":             "none",
 		"events/tenant=acme/date=2026-12-07/part-abc.parquet":      "none",
 		"pending/tenant=acme/date=2026-12-07":                      "none",
 		"rejected/2026-12-07/x.json":                               "none",

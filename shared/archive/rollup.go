@@ -202,17 +202,29 @@ func (r *Rollup) Encode() ([]byte, error) {
 	return b, nil
 }
 
+// getOptional returns an object, nil (and no error) when there is none.
+func getOptional(ctx context.Context, st Store, key string) ([]byte, error) {
+	b, err := st.Get(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
 // ReadRollup returns the stored rollup of a tenant-day, or nil when there is none.
 func ReadRollup(ctx context.Context, st Store, tenant tenant.ID, date string) (*Rollup, error) {
 	key, err := RollupKey(tenant, date)
 	if err != nil {
 		return nil, err
 	}
-	b, err := st.Get(ctx, key)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	b, err := getOptional(ctx, st, key)
+	if b == nil || err != nil {
 		return nil, err
 	}
 	r := NewRollup(tenant, date)

@@ -85,9 +85,11 @@ type Lock struct {
 }
 
 // Applies reports whether the object under key is written locked: a compacted object or a
-// rollup. Parts are replaced by compaction and pending and rejected markers are transient.
+// day rollup. Parts are replaced by compaction and pending and rejected markers are
+// transient; a month rollup is derived from the locked day rollups and rewritten on every
+// compaction of its month, so locking each version would keep them all for the retention.
 func (l *Lock) Applies(key string) bool {
-	return l != nil && l.Days > 0 && (l.All || IsCompacted(key) || strings.HasPrefix(key, RollupsPrefix))
+	return l != nil && l.Days > 0 && (l.All || IsCompacted(key) || strings.HasPrefix(key, RollupsPrefix) && !IsMonthRollup(key))
 }
 
 // ParseLock reads ARCHIVE_LOCK_MODE and ARCHIVE_LOCK_DAYS; an empty mode means no lock.
