@@ -315,6 +315,7 @@ func (f *fixture) wantOverview(tenant tenant.ID, from, to time.Time, tz *time.Lo
 		}
 	}
 	userIdx := map[string]int{}
+	nameAt := map[string]string{} // the name is the one of the actor's newest event
 	for _, e := range f.tenantEvents(tenant, from, to) {
 		switch e.Type {
 		case TypeAdded:
@@ -354,6 +355,9 @@ func (f *fixture) wantOverview(tenant tenant.ID, from, to time.Time, tz *time.Lo
 			ov.ByUser = append(ov.ByUser, UserCounts{UserID: e.Actor.ID, UserName: e.Actor.Name})
 		}
 		inc(&ov.ByUser[i].Counts, e.Type)
+		if e.OccurredAt > nameAt[e.Actor.ID] {
+			nameAt[e.Actor.ID], ov.ByUser[i].UserName = e.OccurredAt, e.Actor.Name
+		}
 		date := e.Occurred().In(tz).Format(time.DateOnly)
 		for j := range ov.Daily {
 			if ov.Daily[j].Date == date {

@@ -49,11 +49,8 @@ func countRollup(ru *archive.Rollup, date string, tz *time.Location) *dayCounts 
 	d := newDayCounts()
 	d.fromRollup = true
 	day, _ := time.Parse(time.DateOnly, date)
-	if tz == nil {
-		tz = time.UTC
-	}
 	last := day.AddDate(0, 0, 1).UnixMilli() - 1 // names seen "at the end of the day"
-	var slotDate [archive.SlotsPerDay]string     // local date of each slot, filled on first use
+	slots := newSlotDates(day, tz)
 	for _, typ := range overviewTypes {
 		tc := ru.Types[typ]
 		if tc == nil || tc.Total == 0 {
@@ -63,33 +60,95 @@ func countRollup(ru *archive.Rollup, date string, tz *time.Location) *dayCounts 
 		if !logged(typ) {
 			continue
 		}
-		for src, n := range tc.BySource {
-			if src == "" {
-				src = UnknownSource
-			}
-			d.bySource[pair{typ, src}] += n
-		}
-		for ch, n := range tc.ByChannel {
-			if ch != "" {
-				d.byChannel[pair{typ, ch}] += n
-			}
-		}
+		d.addBreakdowns(typ, tc.BySource, tc.ByChannel)
 		for _, a := range tc.ByActor {
-			k := userKey{typ, a.ID, a.Name}
-			us := d.byUser[k]
-			us.n += a.Count
-			us.last = last
-			d.byUser[k] = us
+			d.addUser(typ, a.ID, a.Name, a.Count, last)
 		}
-		for i, n := range tc.BySlot {
-			if n == 0 || i >= archive.SlotsPerDay {
-				continue
+		slots.add(d, typ, tc.BySlot)
+	}
+	return d
+}
+
+// countMonthSum turns a month rollup that holds every date of its month (MonthRollup.Whole)
+// into overview counts: the same counts as countRollup of each of its days, summed (an
+// actor's name counts as seen at the end of the newest day it was counted on).
+func countMonthSum(m *archive.MonthRollup, tz *time.Location) *dayCounts {
+	d := newDayCounts()
+	d.fromRollup = true
+	for _, typ := range overviewTypes {
+		mc := m.Sum[typ]
+		if mc == nil || mc.Total == 0 {
+			continue
+		}
+		d.types[typ] += mc.Total
+		if !logged(typ) {
+			continue
+		}
+		d.addBreakdowns(typ, mc.BySource, mc.ByChannel)
+		for _, a := range mc.ByActor {
+			day, _ := time.Parse(time.DateOnly, a.LastDate)
+			d.addUser(typ, a.ID, a.Name, a.Count, day.AddDate(0, 0, 1).UnixMilli()-1)
+		}
+	}
+	for _, md := range m.Days {
+		day, _ := time.Parse(time.DateOnly, md.Date)
+		slots := newSlotDates(day, tz)
+		for ti, typ := range archive.ReportTypes {
+			if md.Totals[ti] != 0 && logged(typ) {
+				slots.add(d, typ, md.Slots[ti])
 			}
-			if slotDate[i] == "" {
-				slotDate[i] = day.Add(time.Duration(i) * archive.SlotMinutes * time.Minute).In(tz).Format(time.DateOnly)
-			}
-			d.addDaily(slotDate[i], typ, n)
 		}
 	}
 	return d
+}
+
+// addBreakdowns counts one logged type's events by source and channel.
+func (d *dayCounts) addBreakdowns(typ string, bySource, byChannel map[string]int64) {
+	for src, n := range bySource {
+		if src == "" {
+			src = UnknownSource
+		}
+		d.bySource[pair{typ, src}] += n
+	}
+	for ch, n := range byChannel {
+		if ch != "" {
+			d.byChannel[pair{typ, ch}] += n
+		}
+	}
+}
+
+// addUser counts n events of one actor under one name, seen last at last (ms).
+func (d *dayCounts) addUser(typ, id, name string, n, last int64) {
+	k := userKey{typ, id, name}
+	us := d.byUser[k]
+	us.n += n
+	us.last = max(us.last, last)
+	d.byUser[k] = us
+}
+
+// slotDates places the 15-minute slots of one UTC day on local dates.
+type slotDates struct {
+	day  time.Time
+	tz   *time.Location
+	date [archive.SlotsPerDay]string // local date of each slot, filled on first use
+}
+
+func newSlotDates(day time.Time, tz *time.Location) *slotDates {
+	if tz == nil {
+		tz = time.UTC
+	}
+	return &slotDates{day: day, tz: tz}
+}
+
+// add counts a type's slots on the daily series.
+func (s *slotDates) add(d *dayCounts, typ string, bySlot []int64) {
+	for i, n := range bySlot {
+		if n == 0 || i >= archive.SlotsPerDay {
+			continue
+		}
+		if s.date[i] == "" {
+			s.date[i] = s.day.Add(time.Duration(i) * archive.SlotMinutes * time.Minute).In(s.tz).Format(time.DateOnly)
+		}
+		d.addDaily(s.date[i], typ, n)
+	}
 }
