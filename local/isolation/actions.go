@@ -14,7 +14,8 @@ var actions = []struct {
 	weight int
 	run    func(r *runner, c *caller)
 }{
-	{"create", 14, (*runner).create},
+	{"create", 12, (*runner).create},
+	{"keyed create", 4, (*runner).keyedCreate},
 	{"connect", 8, (*runner).connect},
 	{"archive", 5, func(r *runner, c *caller) {
 		r.setStatus(c, "archive", active, archived, "CONTACT_ARCHIVED", "contact_already_archived")
@@ -134,21 +135,74 @@ func (r *runner) create(c *caller) {
 		want = outcome{Status: 201}
 	}
 	st, b := r.do(c, "POST", "/v1/contacts", body)
-	if !r.expect("create", c, want, st, b) {
-		return
+	if r.expect("create", c, want, st, b) {
+		r.added(t, c, b, name, email, phone)
 	}
+}
+
+// added puts a created contact into the model; it returns its id ("" when the answer has none).
+func (r *runner) added(t *tenantModel, c *caller, b []byte, name string, email, phone *string) string {
 	var v struct {
 		ID        string `json:"id"`
 		CreatedAt string `json:"createdAt"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil || v.ID == "" {
 		r.fail("create: answer %s", clip(b))
-		return
+		return ""
 	}
 	t.Contacts[v.ID] = &mcontact{ID: v.ID, Name: name, CreatedAt: v.CreatedAt, Email: email, Phone: phone, Status: active, Channels: []channel{}}
 	t.Names[v.ID] = name
 	t.Order = append(t.Order, v.ID)
 	t.record(event{Type: "CONTACT_ADDED", Contact: v.ID, Actor: c.Sub})
+	return v.ID
+}
+
+// keyedCreate creates a contact with an Idempotency-Key drawn from a pool every tenant draws
+// from. Within a tenant, the key with the same body replays the first answer and records
+// nothing (404 once that contact is erased: the stored answer was sealed under its key), and
+// with another body is 409; a key another tenant used means nothing here.
+func (r *runner) keyedCreate(c *caller) {
+	t := r.tenantOf(c)
+	key := fmt.Sprintf("iso-key-%d", r.pick(8))
+	prev, used := t.Keys[key]
+	raw := prev.body
+	name, email := "", ""
+	if !used || r.chance(0.4) {
+		n := t.next()
+		name, email = fmt.Sprintf("Kei %s %d", t.Marker, n), fmt.Sprintf("%s-k%d@example.com", t.Marker, n)
+		raw, _ = json.Marshal(map[string]any{"name": name, "email": email})
+	}
+	replay := used && string(raw) == string(prev.body)
+	want, ok := r.allowed(c, "agent", "admin")
+	switch {
+	case !ok:
+	case !used:
+		want = outcome{Status: 201}
+	case replay && t.Contacts[prev.contact].Erased:
+		want = notFound
+	case replay:
+		want = outcome{Status: 201}
+	default:
+		want = outcome{409, "idempotency_key_reused"}
+	}
+	st, b := r.send(c, "POST", "/v1/contacts", raw, map[string]string{"Idempotency-Key": key})
+	if !r.expect("keyed create", c, want, st, b) {
+		return
+	}
+	if replay {
+		var v struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(b, &v)
+		if v.ID != prev.contact {
+			r.fail("keyed create: a replay of %s answered contact %q, want the first answer's %s", key, v.ID, prev.contact)
+		}
+		return
+	}
+	if id := r.added(t, c, b, name, nil, nil); id != "" {
+		t.Contacts[id].Email = &email
+		t.Keys[key] = keyUse{body: raw, contact: id}
+	}
 }
 
 // act runs a contact action on a target: the role check, then the contact's Load, then

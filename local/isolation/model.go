@@ -60,6 +60,12 @@ func (e *event) sig() string {
 	return strings.Join([]string{e.Type, e.Category, e.Contact, e.Actor, e.Session}, "|")
 }
 
+// keyUse is the first create sent with an Idempotency-Key.
+type keyUse struct {
+	body    []byte
+	contact string
+}
+
 type export struct {
 	ID, Report, By string
 	Done           bool
@@ -79,14 +85,15 @@ type tenantModel struct {
 	Exports    []*export
 	Schedules  map[string]string // name -> frequency
 	Sessions   map[string][]string
-	Clear      bool // cobrowse.inputText is clear
-	Version    int  // the settings' version
+	Keys       map[string]keyUse // Idempotency-Key -> its first create
+	Clear      bool              // cobrowse.inputText is clear
+	Version    int               // the settings' version
 	seq        int
 }
 
 func newTenant(id, marker string) *tenantModel {
 	return &tenantModel{ID: id, Marker: marker, Contacts: map[string]*mcontact{}, Names: map[string]string{}, Identities: map[[2]string]string{},
-		Schedules: map[string]string{}, Sessions: map[string][]string{}}
+		Schedules: map[string]string{}, Keys: map[string]keyUse{}, Sessions: map[string][]string{}}
 }
 
 func (t *tenantModel) next() int { t.seq++; return t.seq }
