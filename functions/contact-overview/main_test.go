@@ -69,7 +69,7 @@ func TestEndToEnd(t *testing.T) {
 	today := start.Format(time.DateOnly)
 	tomorrow := start.AddDate(0, 0, 1).Format(time.DateOnly)
 	period := "?from=" + today + "&to=" + tomorrow
-	want := report.Totals{Added: 3, Deleted: 1, Merged: 1}
+	want := report.Totals{Counts: report.Counts{Added: 3, Deleted: 1, Merged: 1}}
 	var ov report.Overview
 	for {
 		ov = report.Overview{}

@@ -133,7 +133,7 @@ func TestEraseEndToEnd(t *testing.T) {
 	from := start.Format(time.DateOnly)
 	to := start.AddDate(0, 0, 2).Format(time.DateOnly) // a run across midnight stays inside
 	period := "from=" + from + "&to=" + to
-	want := report.Totals{Added: 2, Connected: 1, Merged: 1}
+	want := report.Totals{Counts: report.Counts{Added: 2, Connected: 1, Merged: 1}}
 	overview := func(after time.Time) report.Overview {
 		t.Helper()
 		for deadline := time.Now().Add(60 * time.Second); ; {

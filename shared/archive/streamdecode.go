@@ -81,9 +81,7 @@ func (d *streamDecoder) batch() (b *StreamBatch, ok bool) {
 }
 
 func (d *streamDecoder) records(b *StreamBatch) {
-	if d.peek() != '[' {
-		panic(errFallback)
-	}
+	d.at('[')
 	b.Records = make([]StreamRecord, 0, 64)
 	d.array(func() {
 		b.Records = append(b.Records, StreamRecord{})
@@ -118,25 +116,16 @@ var imageFields = []string{"itemType", "id", "tenantId", "occurredAt", "recorded
 	"actor", "contact", "source", "channel", "sessionId", "isAgent", "data", "context"}
 
 func (d *streamDecoder) image(im *EventImage) {
+	// The string attributes, by their index in imageFields.
+	strs := [...]*attrS{&im.ItemType, &im.ID, &im.TenantID, &im.OccurredAt, &im.RecordedAt, &im.Type, &im.Category,
+		9: &im.Source, 10: &im.Channel, 11: &im.SessionID}
 	d.object(func(key []byte, seen *uint64) {
-		switch d.field(key, seen, imageFields...) {
-		case 0:
-			d.attrS(&im.ItemType)
-		case 1:
-			d.attrS(&im.ID)
-		case 2:
-			d.attrS(&im.TenantID)
-		case 3:
-			d.attrS(&im.OccurredAt)
-		case 4:
-			d.attrS(&im.RecordedAt)
-		case 5:
-			d.attrS(&im.Type)
-		case 6:
-			d.attrS(&im.Category)
+		switch i := d.field(key, seen, imageFields...); i {
+		case 0, 1, 2, 3, 4, 5, 6, 9, 10, 11:
+			d.attrS(strs[i])
 		case 7:
 			m := &im.Actor.M
-			d.mapOf(func() { d.attrFields(&m.Type, &m.ID, &m.Name) })
+			d.mapOf(func() { d.attrs(personFields, &m.Type, &m.ID, &m.Name) })
 		case 8:
 			im.Contact = &struct {
 				M struct {
@@ -145,13 +134,7 @@ func (d *streamDecoder) image(im *EventImage) {
 				} `json:"M"`
 			}{}
 			m := &im.Contact.M
-			d.mapOf(func() { d.attrFields(nil, &m.ID, &m.Name) })
-		case 9:
-			d.attrS(&im.Source)
-		case 10:
-			d.attrS(&im.Channel)
-		case 11:
-			d.attrS(&im.SessionID)
+			d.mapOf(func() { d.attrs(personFields, nil, &m.ID, &m.Name) })
 		case 12:
 			im.IsAgent = &struct {
 				BOOL *bool `json:"BOOL"`
@@ -172,20 +155,7 @@ func (d *streamDecoder) image(im *EventImage) {
 				} `json:"M"`
 			}{}
 			m := &im.Context.M
-			d.mapOf(func() {
-				d.object(func(key []byte, seen *uint64) {
-					switch d.field(key, seen, "ip", "userAgent", "requestId") {
-					case 0:
-						d.attrS(&m.IP)
-					case 1:
-						d.attrS(&m.UserAgent)
-					case 2:
-						d.attrS(&m.RequestID)
-					default:
-						d.skip()
-					}
-				})
-			})
+			d.mapOf(func() { d.attrs(contextFields, &m.IP, &m.UserAgent, &m.RequestID) })
 		default:
 			d.skip()
 		}
@@ -208,18 +178,18 @@ func (d *streamDecoder) only(name string, value func()) {
 	})
 }
 
-// attrFields decodes an object with the attributes type (when typ is not nil), id and name.
-func (d *streamDecoder) attrFields(typ, id, name *attrS) {
+var (
+	personFields  = []string{"type", "id", "name"} // an actor's; a contact's has no type
+	contextFields = []string{"ip", "userAgent", "requestId"}
+)
+
+// attrs decodes an object of string attributes: the field names[i] into into[i], skipped
+// where into[i] is nil, as are fields not named.
+func (d *streamDecoder) attrs(names []string, into ...*attrS) {
 	d.object(func(key []byte, seen *uint64) {
-		i := d.field(key, seen, "type", "id", "name")
-		switch {
-		case i == 0 && typ != nil:
-			d.attrS(typ)
-		case i == 1:
-			d.attrS(id)
-		case i == 2:
-			d.attrS(name)
-		default:
+		if i := d.field(key, seen, names...); i >= 0 && into[i] != nil {
+			d.attrS(into[i])
+		} else {
 			d.skip()
 		}
 	})
@@ -232,30 +202,22 @@ var attrFieldNames = []string{"S", "N", "BOOL", "NULL", "M", "L", "SS", "NS"}
 // attr decodes a DynamoDB JSON value into a new AttributeValue.
 func (d *streamDecoder) attr() *AttributeValue {
 	v := &AttributeValue{}
+	// S and N, BOOL and NULL: by their index in attrFieldNames.
+	strs, bools := [...]**string{&v.S, &v.N}, [...]**bool{2: &v.BOOL, 3: &v.NULL}
 	d.object(func(key []byte, seen *uint64) {
-		switch d.field(key, seen, attrFieldNames...) {
-		case 0:
+		switch i := d.field(key, seen, attrFieldNames...); i {
+		case 0, 1:
 			s := d.str()
-			v.S = &s
-		case 1:
-			s := d.str()
-			v.N = &s
-		case 2:
+			*strs[i] = &s
+		case 2, 3:
 			b := d.boolean()
-			v.BOOL = &b
-		case 3:
-			b := d.boolean()
-			v.NULL = &b
+			*bools[i] = &b
 		case 4:
-			if d.peek() != '{' {
-				panic(errFallback)
-			}
+			d.at('{')
 			v.M = map[string]*AttributeValue{}
 			d.mapObject(func(key string) { v.M[key] = d.attr() })
 		case 5:
-			if d.peek() != '[' {
-				panic(errFallback)
-			}
+			d.at('[')
 			v.L = []*AttributeValue{}
 			d.array(func() { v.L = append(v.L, d.attr()) })
 		case 6:
@@ -274,9 +236,7 @@ func (d *streamDecoder) attr() *AttributeValue {
 }
 
 func (d *streamDecoder) strs() []string {
-	if d.peek() != '[' {
-		panic(errFallback)
-	}
+	d.at('[')
 	out := []string{}
 	d.array(func() { out = append(out, d.str()) })
 	return out
@@ -427,63 +387,53 @@ func equalFoldASCII(b []byte, s string) bool {
 	return true
 }
 
-// plainKey reads a quoted object key made of printable ASCII without escapes.
-func (d *streamDecoder) plainKey() []byte {
-	d.pos++ // opening quote
-	start := d.pos
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
+// plain moves past the quoted string at pos and returns its contents and whether any byte
+// of it is not ASCII; a string with an escape is left where it is (escaped true), for
+// encoding/json.
+func (d *streamDecoder) plain() (s []byte, nonASCII, escaped bool) {
+	start := d.pos + 1 // after the opening quote
+	for p := start; p < len(d.data); p++ {
+		switch c := d.data[p]; {
 		case c == '"':
-			key := d.data[start:d.pos]
-			d.pos++
-			return key
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			panic(errFallback)
-		}
-		d.pos++
-	}
-	panic(errFallback)
-}
-
-// str reads a JSON string value. Strings with escapes or non-ASCII bytes that are not
-// valid UTF-8 are decoded by encoding/json (escape rules, surrogate pairs, U+FFFD).
-func (d *streamDecoder) str() string {
-	if d.peek() != '"' {
-		panic(errFallback)
-	}
-	d.pos++
-	start := d.pos
-	nonASCII := false
-	for d.pos < len(d.data) {
-		c := d.data[d.pos]
-		switch {
-		case c == '"':
-			s := d.data[start:d.pos]
-			d.pos++
-			if nonASCII && !utf8.Valid(s) {
-				return d.slowString(start - 1)
-			}
-			return string(s)
+			d.pos = p + 1
+			return d.data[start:p], nonASCII, false
 		case c == '\\':
-			d.pos = start - 1
-			end := d.skipString()
-			return d.slowString2(start-1, end)
+			return nil, nonASCII, true
 		case c < 0x20:
 			panic(errFallback)
 		case c >= utf8.RuneSelf:
 			nonASCII = true
 		}
-		d.pos++
 	}
 	panic(errFallback)
 }
 
-func (d *streamDecoder) slowString(start int) string {
-	return d.slowString2(start, d.pos)
+// plainKey reads a quoted object key made of printable ASCII without escapes.
+func (d *streamDecoder) plainKey() []byte {
+	key, nonASCII, escaped := d.plain()
+	if nonASCII || escaped {
+		panic(errFallback)
+	}
+	return key
 }
 
-func (d *streamDecoder) slowString2(start, end int) string {
+// str reads a JSON string value. Strings with escapes or non-ASCII bytes that are not
+// valid UTF-8 are decoded by encoding/json (escape rules, surrogate pairs, U+FFFD).
+func (d *streamDecoder) str() string {
+	d.at('"')
+	start := d.pos
+	s, nonASCII, escaped := d.plain()
+	switch {
+	case escaped:
+		return d.slowString(start, d.skipString())
+	case nonASCII && !utf8.Valid(s):
+		return d.slowString(start, d.pos)
+	}
+	return string(s)
+}
+
+// slowString decodes the quoted string data[start:end] with encoding/json.
+func (d *streamDecoder) slowString(start, end int) string {
 	var s string
 	if err := json.Unmarshal(d.data[start:end], &s); err != nil {
 		panic(errFallback)

@@ -40,12 +40,9 @@ type PeriodOut struct {
 	TZ   string `json:"tz"`
 }
 
-// Totals counts every report type.
+// Totals counts every report type: the four logged ones, then archived and unarchived.
 type Totals struct {
-	Added      int64 `json:"added"`
-	Connected  int64 `json:"connected"`
-	Deleted    int64 `json:"deleted"`
-	Merged     int64 `json:"merged"`
+	Counts
 	Archived   int64 `json:"archived"`
 	Unarchived int64 `json:"unarchived"`
 }
@@ -91,18 +88,12 @@ func (c Counts) total() int64 { return c.Added + c.Connected + c.Deleted + c.Mer
 
 func (t *Totals) add(typ string, n int64) {
 	switch typ {
-	case TypeAdded:
-		t.Added += n
-	case TypeConnected:
-		t.Connected += n
-	case TypeDeleted:
-		t.Deleted += n
-	case TypeMerged:
-		t.Merged += n
 	case TypeArchived:
 		t.Archived += n
 	case TypeUnarchived:
 		t.Unarchived += n
+	default:
+		t.Counts.add(typ, n)
 	}
 }
 
