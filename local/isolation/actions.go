@@ -526,7 +526,9 @@ func (r *runner) export(c *caller) {
 	report := pickOf(r, []string{"added", "connected", "deleted", "merged", "overview", "audit"})
 	day := time.Now().UTC().Format(time.DateOnly)
 	next := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
-	st, b := r.do(c, "POST", "/v1/exports", map[string]any{"report": report, "from": day, "to": next, "format": pickOf(r, []string{"csv", "parquet"})})
+	// CSV: its file is scanned as text (a Parquet file's pages are compressed, so a raw scan
+	// would prove little); both formats are written from the same rows.
+	st, b := r.do(c, "POST", "/v1/exports", map[string]any{"report": report, "from": day, "to": next, "format": "csv"})
 	if !r.expect("export", c, want, st, b) {
 		return
 	}

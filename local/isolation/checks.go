@@ -447,7 +447,11 @@ func (r *runner) checkReports(t *tenantModel) {
 			r.fail("the overview of %s (-model +got):\n%s", t.ID, d)
 		}
 	}
-	r.want(r.role(t, "agent"), "/v1/reports/contacts/overview?"+r.period(), outcome{403, "forbidden"})
+	// Agents read contacts and histories only.
+	agent := r.role(t, "agent")
+	for _, p := range []string{"/v1/reports/contacts/overview?" + r.period(), "/v1/reports/contacts/added", "/v1/export-schedules", "/v1/cobrowse/sessions/x/events"} {
+		r.want(agent, p, outcome{403, "forbidden"})
+	}
 }
 
 // auditFilter is one query of the audit log and what the model keeps for it.
