@@ -23,10 +23,13 @@ export function ago(iso, now = Date.now()) {
 
 // The command that verifies a downloaded bundle against this tenant's keys and the checkpoint
 // saved here, and saves the bundle's checkpoint for the next run.
-export function verifyCommand(keys, tenant) {
+export function verifyCommand(keys, tenant, file) {
   const saved = `${tenant}.checkpoint`;
-  return ['contrail-verify', ...keys.flatMap((k) => ['-key', k]), '-tenant', tenant, '-saved', saved, '-save', saved, 'bundle.json.gz'].join(' ');
+  return ['contrail-verify', ...keys.flatMap((k) => ['-key', k]), '-tenant', tenant, '-saved', saved, '-save', saved, file].join(' ');
 }
+
+// The name of an export's file (docs/api.md, Verifiable export): the dates as asked, to exclusive.
+const bundleName = (tenant, asked) => `contrail-log-${tenant}-${asked.from}-${addDays(asked.to, 1)}.json.gz`;
 
 // Draws again every ms, so "N minutes ago" keeps counting.
 function useTick(ms = 30e3) {
@@ -55,6 +58,7 @@ function CopyButton({ text, label, target, onDone }) {
 export function LogIntegrity() {
   const res = useLoad(() => api('/v1/log/checkpoint'), []);
   const [notice, setNotice] = useState(null);
+  const [jobs, setJobs] = useState([]);
   useTick();
   const crumbs = [['Manager', null], ['Log integrity']];
   const title = 'Log integrity';
@@ -76,6 +80,8 @@ export function LogIntegrity() {
   const keys = c.verifierKeys || [];
   // The tenant as the log names it (the origin contrail-verify checks), else the session's.
   const tenant = c.origin.startsWith('contrail/') ? c.origin.slice('contrail/'.length) : session()?.tenant;
+  const done = jobs.find((j) => j.status === 'done');
+  const cmd = verifyCommand(keys, tenant, done ? bundleName(tenant, done.asked) : 'bundle.json.gz');
   return (
     <Page title={title} subtitle={subtitle} crumbs={crumbs}>
       <Notice notice={notice} />
@@ -103,7 +109,7 @@ export function LogIntegrity() {
           ))}
         </ul>
       </section>
-      <ExportForm />
+      <ExportForm jobs={jobs} setJobs={setJobs} />
       <section class="card" aria-labelledby="howto-h">
         <h2 id="howto-h">How to verify an export</h2>
         <ol class="steps">
@@ -113,9 +119,9 @@ export function LogIntegrity() {
             <CopyButton text={INSTALL} label="Install command" target="cmd-install" onDone={setNotice} />
           </li>
           <li>
-            <p>Put the downloaded export as <code>bundle.json.gz</code> and the saved checkpoint as <code>{tenant}.checkpoint</code> in one folder, and run there:</p>
-            <pre id="cmd-verify"><code>{verifyCommand(keys, tenant)}</code></pre>
-            <CopyButton text={verifyCommand(keys, tenant)} label="Verify command" target="cmd-verify" onDone={setNotice} />
+            <p>In the folder that holds the downloaded export and the saved checkpoint (<code>{tenant}.checkpoint</code>), run{done ? '' : <> this, with the export's file name in place of <code>bundle.json.gz</code></>}:</p>
+            <pre id="cmd-verify"><code>{cmd}</code></pre>
+            <CopyButton text={cmd} label="Verify command" target="cmd-verify" onDone={setNotice} />
           </li>
           <li><p>It prints one line starting with <code>OK</code> and exits with status 0 when every event is there, in order and unchanged; otherwise a line starting with <code>FAIL</code>, then which event or range is wrong and why. It replaces <code>{tenant}.checkpoint</code> only when everything verified: keep that file for the next run (without a saved checkpoint the first time, leave out <code>-saved</code>).</p></li>
         </ol>
@@ -126,14 +132,13 @@ export function LogIntegrity() {
 
 // Verifiable exports of a period: POST /v1/exports {report: audit, format: bundle}; each job
 // requested here is listed and watched until it is done or failed.
-function ExportForm() {
+function ExportForm({ jobs, setJobs }) {
   const tz = browserTz();
   const today = todayIn(tz);
   const [from, setFrom] = useState(addDays(today, -6));
   const [to, setTo] = useState(today);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const [jobs, setJobs] = useState([]);
   const timers = useRef(new Set());
   useEffect(() => () => timers.current.forEach(clearTimeout), []);
   const put = (j) => setJobs((js) => js.map((x) => (x.id === j.id ? { ...x, ...j } : x)));
@@ -170,8 +175,8 @@ function ExportForm() {
       <h2 id="export-h">Verifiable export</h2>
       <p class="muted">A bundle of the period's audit events as stored, with their places in the log, the latest checkpoint and the proofs that tie them together: everything <code>contrail-verify</code> needs, and nothing it has to trust.</p>
       <form class="inline-form" onSubmit={submit} noValidate aria-label="Request a verifiable export">
-        <Field label="From" id="vx-from" error={error?.fields?.from}><input id="vx-from" type="date" value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} required /></Field>
-        <Field label="To (inclusive)" id="vx-to" error={error?.fields?.to}><input id="vx-to" type="date" value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} required /></Field>
+        <Field label="From" id="vx-from" error={error?.fields?.from}><input id="vx-from" type="date" value={from} max={to} onInput={(e) => setFrom(e.currentTarget.value)} required aria-invalid={error?.fields?.from ? 'true' : undefined} aria-describedby={error?.fields?.from ? 'vx-from-error' : undefined} /></Field>
+        <Field label="To (inclusive)" id="vx-to" error={error?.fields?.to}><input id="vx-to" type="date" value={to} min={from} onInput={(e) => setTo(e.currentTarget.value)} required aria-invalid={error?.fields?.to ? 'true' : undefined} aria-describedby={error?.fields?.to ? 'vx-to-error' : undefined} /></Field>
         <p class="muted" id="vx-tz">Days in {tz}.</p>
         <button type="submit" disabled={busy || !from || !to} aria-describedby="vx-tz">{busy ? 'Requesting…' : 'Request verifiable export'}</button>
       </form>
@@ -188,7 +193,7 @@ function ExportForm() {
                   <td>{fmtDate(j.asked.from)} – {fmtDate(j.asked.to)} ({j.asked.tz})</td>
                   <td data-status={j.status}>{j.status}{j.error ? `: ${j.error}` : ''}</td>
                   <td class="num">{j.rows != null ? num(j.rows) : '—'}</td>
-                  <td>{j.url ? <a href={j.url} download="bundle.json.gz">Download bundle<span class="sr-only"> {j.id}</span></a> : '—'}</td>
+                  <td>{j.url ? <a href={j.url}>Download bundle<span class="sr-only"> {j.id}</span></a> : '—'}</td>
                 </tr>
               ))}
             </tbody>
