@@ -513,7 +513,9 @@ func (r *runner) cobrowse(c *caller) {
 	}
 	for i, s := range sents {
 		t.record(event{ID: ids[i], Type: s.typ, Session: session, Text: s.text})
-		t.Sessions[session] = append(t.Sessions[session], ids[i])
+		// Keyed as the session's sort key is (occurredAt#id), so batches sent a few
+		// milliseconds apart sort as the API sorts them.
+		t.Sessions[session] = append(t.Sessions[session], at.Add(time.Duration(i)*time.Millisecond).Format("2006-01-02T15:04:05.000Z")+"#"+ids[i])
 	}
 }
 

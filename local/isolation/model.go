@@ -83,11 +83,11 @@ type tenantModel struct {
 	Identities map[[2]string]string // (channel, externalId) -> the live contact holding it
 	Events     []*event
 	Exports    []*export
-	Schedules  map[string]string // name -> frequency
-	Sessions   map[string][]string
-	Keys       map[string]keyUse // Idempotency-Key -> its first create
-	Clear      bool              // cobrowse.inputText is clear
-	Version    int               // the settings' version
+	Schedules  map[string]string   // name -> frequency
+	Sessions   map[string][]string // session -> "<occurredAt>#<id>" of each of its events
+	Keys       map[string]keyUse   // Idempotency-Key -> its first create
+	Clear      bool                // cobrowse.inputText is clear
+	Version    int                 // the settings' version
 	seq        int
 }
 
