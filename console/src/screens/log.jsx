@@ -7,12 +7,12 @@ import { session } from '../session.js';
 import { browserTz, todayIn, addDays, fmtTime, fmtDate, num, download } from '../format.js';
 import { Page, Loading, Empty, ErrorBox, Field, useLoad, Forbidden, Notice } from '../ui.jsx';
 
-export const INSTALL = 'go install github.com/contrail/contrail/cmd/contrail-verify@latest';
+const INSTALL = 'go install github.com/contrail/contrail/cmd/contrail-verify@latest';
 // contrail-verify's default -max-age: an older checkpoint fails its freshness check.
 const MAX_AGE_MS = 2 * 3600e3;
 
 // "N minutes ago", counted from now.
-export function ago(iso, now = Date.now()) {
+function ago(iso, now = Date.now()) {
   const m = Math.floor((now - Date.parse(iso)) / 60e3);
   if (!isFinite(m)) return '';
   if (m < 1) return 'less than a minute ago';
@@ -23,7 +23,7 @@ export function ago(iso, now = Date.now()) {
 
 // The command that verifies a downloaded bundle against this tenant's keys and the checkpoint
 // saved here, and saves the bundle's checkpoint for the next run.
-export function verifyCommand(keys, tenant, file) {
+function verifyCommand(keys, tenant, file) {
   const saved = `${tenant}.checkpoint`;
   return ['contrail-verify', ...keys.flatMap((k) => ['-key', k]), '-tenant', tenant, '-saved', saved, '-save', saved, file].join(' ');
 }
