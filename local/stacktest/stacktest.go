@@ -20,6 +20,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -265,23 +266,66 @@ func (s *Stack) Clock() time.Time { return *s.Now }
 // float64 numbers, maps, slices), in scan order. It reads consistently.
 func (s *Stack) Items(t testing.TB, logicalID string) []map[string]any {
 	t.Helper()
-	in := &dynamodb.ScanInput{TableName: aws.String(s.Tables[logicalID]), ConsistentRead: aws.Bool(true)}
-	items := []map[string]any{}
+	return Scan(t, s.DB, s.Tables[logicalID])
+}
+
+// Scan returns every item of the table named table, as Stack.Items does.
+func Scan(t testing.TB, db *dynamodb.Client, table string) []map[string]any {
+	t.Helper()
+	var items []map[string]any
+	if err := attributevalue.UnmarshalListOfMaps(ScanRaw(t, db, table), &items); err != nil {
+		t.Fatal(err)
+	}
+	if items == nil {
+		items = []map[string]any{}
+	}
+	return items
+}
+
+// ScanRaw returns every item of the table named table as stored, in scan order. It reads
+// consistently.
+func ScanRaw(t testing.TB, db *dynamodb.Client, table string) []map[string]types.AttributeValue {
+	t.Helper()
+	in := &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)}
+	var items []map[string]types.AttributeValue
 	for {
-		out, err := s.DB.Scan(context.Background(), in)
+		out, err := db.Scan(context.Background(), in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var page []map[string]any
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, page...)
+		items = append(items, out.Items...)
 		if out.LastEvaluatedKey == nil {
 			return items
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// AuditEvents returns the events of type typ in the audit table named table, as
+// audit.FromItem reads them (personal fields still sealed), in id order; nil when there
+// are none.
+func AuditEvents(t testing.TB, db *dynamodb.Client, table, typ string) []audit.Event {
+	t.Helper()
+	var evs []audit.Event
+	for _, item := range ScanRaw(t, db, table) {
+		ev, err := audit.FromItem(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type == typ {
+			evs = append(evs, ev)
+		}
+	}
+	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	return evs
+}
+
+// SortByKey sorts items (as Items returns them) by pk, then sk, and returns them.
+func SortByKey(items []map[string]any) []map[string]any {
+	sort.Slice(items, func(i, j int) bool {
+		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
+	})
+	return items
 }
 
 // Plain returns an item as plain values, as Items returns them.

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
@@ -55,16 +54,8 @@ func putSettings(t *testing.T, f *fixture, tenant, inputText string) {
 // cobrowseItems returns the stored co-browsing events of the audit table, whole, oldest first.
 func cobrowseItems(t *testing.T, f *fixture) []map[string]any {
 	t.Helper()
-	out, err := stacktest.DynamoDB(t).Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.tables["AuditTable"]), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	items := []map[string]any{}
-	for _, it := range out.Items {
-		var m map[string]any
-		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range stacktest.Scan(t, stacktest.DynamoDB(t), f.tables["AuditTable"]) {
 		if m["category"] == audit.CategoryCobrowse {
 			items = append(items, m)
 		}

@@ -1,15 +1,11 @@
 package contact_test
 
 import (
-	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/local/stacktest"
@@ -154,22 +150,11 @@ func (h *harness) create(body string) string {
 // items returns every item of a table as plain values, sorted by pk then sk.
 func (h *harness) items(table string) []map[string]any {
 	h.t.Helper()
-	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var items []map[string]any
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-		h.t.Fatal(err)
-	}
+	items := stacktest.Scan(h.t, h.db, table)
 	if len(items) == 0 {
 		return nil
 	}
-	sort.Slice(items, func(i, j int) bool {
-		a, b := fmt.Sprint(items[i]["pk"], items[i]["sk"]), fmt.Sprint(items[j]["pk"], items[j]["sk"])
-		return a < b
-	})
-	return items
+	return stacktest.SortByKey(items)
 }
 
 // item returns the contacts-table item with pk, nil when there is none.

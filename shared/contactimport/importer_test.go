@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
@@ -27,19 +26,6 @@ import (
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
 var t0 = time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
-
-// seq makes ids of a ULID's form, 00000000000000000000000001, ...02, in the order asked for.
-type seq struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *seq) New() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return fmt.Sprintf("%026d", s.n)
-}
 
 type harness struct {
 	*stacktest.Stack
@@ -56,7 +42,7 @@ func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contac
 	db, clock := st.DB, st.Clock
 	cfg := contactConfig(st.Tables)
 	// Ids of a ULID's form (stacktest.Seq's ID0001 is not one): they key the contacts' data keys.
-	svc := contact.NewWith(cfg, db, clock, &seq{})
+	svc := contact.NewWith(cfg, db, clock, &stacktest.ULIDs{})
 	svc.Keyring = stacktest.Keyring(t, st.Tables["KeysTable"])
 	var adder contactimport.Adder = svc
 	if wrap != nil {
@@ -83,33 +69,17 @@ func (h *harness) post(contentType, body string, headers map[string]string) resp
 
 func (h *harness) postAs(groups, contentType, body string, headers map[string]string) response {
 	h.t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "POST /v1/contacts/import", RawPath: "/v1/contacts/import", Body: body,
-		Headers: map[string]string{"content-type": contentType},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-1", RouteKey: "POST /v1/contacts/import",
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
-				Method: "POST", Path: "/v1/contacts/import", SourceIP: "203.0.113.7", UserAgent: "import-test/1.0",
-			},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
-					"sub": "u-agent", "name": "Ayu Agent", "custom:tenant_id": "acme", "cognito:groups": groups,
-				}},
-			},
-		},
+	r := stacktest.Request{
+		Route: "POST /v1/contacts/import", Body: body,
+		Headers:   map[string]string{"content-type": contentType},
+		As:        stacktest.Caller{Tenant: "acme", Sub: "u-agent", Name: "Ayu Agent", Groups: groups},
+		RequestID: "req-1", SourceIP: "203.0.113.7", UserAgent: "import-test/1.0",
 	}
 	for k, v := range headers {
-		ev.Headers[strings.ToLower(k)] = v
+		r.Headers[k] = v
 	}
-	out, err := httpapi.Route(httpapi.ContactRoles, h.im.Handle)(context.Background(), ev)
-	if err != nil {
-		h.t.Fatalf("invoke error %v", err)
-	}
-	r := response{Status: out.StatusCode, Headers: out.Headers}
-	if err := json.Unmarshal([]byte(out.Body), &r.Body); err != nil {
-		h.t.Fatalf("response body is not JSON: %q", out.Body)
-	}
-	return r
+	out := stacktest.Call(h.t, httpapi.Route(httpapi.ContactRoles, h.im.Handle), r)
+	return response{Status: out.StatusCode, Headers: out.Headers, Body: stacktest.JSON(h.t, out.Body)}
 }
 
 // items returns every item of a table whose itemType is typ, as plain values sorted by pk, sk.
@@ -121,10 +91,7 @@ func (h *harness) items(logicalID, typ string) []map[string]any {
 			items = append(items, it)
 		}
 	}
-	sort.Slice(items, func(i, j int) bool {
-		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
-	})
-	return items
+	return stacktest.SortByKey(items)
 }
 
 func (h *harness) contacts() []map[string]any { return h.items("ContactsTable", "contact") }
@@ -182,20 +149,6 @@ func wantEvent(c imported, at string) map[string]any {
 	}
 }
 
-func sortByPK(items []map[string]any) []map[string]any {
-	sort.Slice(items, func(i, j int) bool {
-		return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
-	})
-	return items
-}
-
-func diff(t *testing.T, what string, want, got any) {
-	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", what, d)
-	}
-}
-
 func TestImportCSV(t *testing.T) {
 	h := newHarness(t, 1, nil) // one worker: ids are handed out in row order
 	body := "\xEF\xBB\xBFName, Email ,PHONE\r\n" +
@@ -205,7 +158,7 @@ func TestImportCSV(t *testing.T) {
 		"Too,many,fields,here\r\n" +
 		"  Plain Bob  ,,  (021) 555 0100  \r\n"
 	got := h.post("text/csv; charset=utf-8", body, nil)
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
 		"imported": float64(2),
 		"failed": []any{
 			map[string]any{"row": float64(2), "line": float64(3), "message": "email: must be one email address, like name@example.com"},
@@ -225,8 +178,8 @@ func TestImportCSV(t *testing.T) {
 		wantContacts = append(wantContacts, wantContact(c, at))
 		wantEvents = append(wantEvents, wantEvent(c, at))
 	}
-	diff(t, "contacts", sortByPK(wantContacts), h.contacts())
-	diff(t, "events", sortByPK(wantEvents), h.events())
+	stacktest.Diff(t, "contacts", stacktest.SortByKey(wantContacts), h.contacts())
+	stacktest.Diff(t, "events", stacktest.SortByKey(wantEvents), h.events())
 }
 
 // CSV cells follow the rules of JSON bodies: no control characters in a name, an email or a
@@ -243,7 +196,7 @@ func TestImportCSVCells(t *testing.T) {
 		"Gita,gita@example.com,\n"
 	got := h.post("text/csv", body, nil)
 	oneLine := "must be one line, without control characters"
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
 		"imported": float64(1),
 		"failed": []any{
 			map[string]any{"row": float64(1), "line": float64(2), "message": "name: " + oneLine},
@@ -256,20 +209,20 @@ func TestImportCSVCells(t *testing.T) {
 	}}, got)
 	at := audit.FormatTime(t0)
 	gita := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Gita", email: "gita@example.com"}
-	diff(t, "contacts", []map[string]any{wantContact(gita, at)}, h.contacts())
-	diff(t, "events", []map[string]any{wantEvent(gita, at)}, h.events())
+	stacktest.Diff(t, "contacts", []map[string]any{wantContact(gita, at)}, h.contacts())
+	stacktest.Diff(t, "events", []map[string]any{wantEvent(gita, at)}, h.events())
 }
 
 // A header may hold name alone, or name with any of the other columns in any order.
 func TestImportCSVNameOnly(t *testing.T) {
 	h := newHarness(t, 1, nil)
 	got := h.post("text/csv", "Name\nAna\n\n", nil)
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
 		Body: map[string]any{"imported": float64(1), "failed": []any{}}}, got)
 	at := audit.FormatTime(t0)
 	ana := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Ana"}
-	diff(t, "contacts", []map[string]any{wantContact(ana, at)}, h.contacts())
-	diff(t, "events", []map[string]any{wantEvent(ana, at)}, h.events())
+	stacktest.Diff(t, "contacts", []map[string]any{wantContact(ana, at)}, h.contacts())
+	stacktest.Diff(t, "events", []map[string]any{wantEvent(ana, at)}, h.events())
 }
 
 func TestImportJSON(t *testing.T) {
@@ -280,7 +233,7 @@ func TestImportJSON(t *testing.T) {
 		{"name":"Cici","phone":"+1 555 010 0200","email":null},
 		{"name":"Dodi","fax":"123"}
 	]}`, nil)
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
 		"imported": float64(2),
 		"failed": []any{
 			map[string]any{"row": float64(2), "message": "name: is required"},
@@ -290,8 +243,8 @@ func TestImportJSON(t *testing.T) {
 	at := audit.FormatTime(t0)
 	ana := imported{id: "00000000000000000000000001", eventID: "00000000000000000000000002", name: "Ana", email: "ana@example.com"}
 	cici := imported{id: "00000000000000000000000003", eventID: "00000000000000000000000004", name: "Cici", phone: "+1 555 010 0200"}
-	diff(t, "contacts", []map[string]any{wantContact(ana, at), wantContact(cici, at)}, h.contacts())
-	diff(t, "events", sortByPK([]map[string]any{wantEvent(ana, at), wantEvent(cici, at)}), h.events())
+	stacktest.Diff(t, "contacts", []map[string]any{wantContact(ana, at), wantContact(cici, at)}, h.contacts())
+	stacktest.Diff(t, "events", stacktest.SortByKey([]map[string]any{wantEvent(ana, at), wantEvent(cici, at)}), h.events())
 }
 
 // TestImportManyRows imports with the worker pool: every row once, each with its event.
@@ -300,7 +253,7 @@ func TestImportManyRows(t *testing.T) {
 	const n = 300
 	h := newHarness(t, contactimport.DefaultWorkers, nil)
 	got := h.post("text/csv", contactimport.CSVRows(n), nil)
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
 		Body: map[string]any{"imported": float64(n), "failed": []any{}}}, got)
 
 	var wantNames, gotNames, eventNames []string
@@ -315,8 +268,8 @@ func TestImportManyRows(t *testing.T) {
 	}
 	sort.Strings(gotNames)
 	sort.Strings(eventNames)
-	diff(t, "contact names", wantNames, gotNames)
-	diff(t, "event contact names", wantNames, eventNames)
+	stacktest.Diff(t, "contact names", wantNames, gotNames)
+	stacktest.Diff(t, "event contact names", wantNames, eventNames)
 }
 
 func TestImportRefused(t *testing.T) {
@@ -345,9 +298,9 @@ func TestImportRefused(t *testing.T) {
 			h := newHarness(t, 2, nil)
 			got := h.postAs(tt.groups, tt.contentType, tt.body, nil)
 			gotCode := got.Body.(map[string]any)["error"].(map[string]any)["code"]
-			diff(t, "status and code", []any{tt.status, tt.code}, []any{got.Status, gotCode})
-			diff(t, "contacts written", []map[string]any(nil), h.contacts())
-			diff(t, "events written", []map[string]any(nil), h.events())
+			stacktest.Diff(t, "status and code", []any{tt.status, tt.code}, []any{got.Status, gotCode})
+			stacktest.Diff(t, "contacts written", []map[string]any(nil), h.contacts())
+			stacktest.Diff(t, "events written", []map[string]any(nil), h.events())
 		})
 	}
 }
@@ -393,7 +346,7 @@ func TestImportRowFailures(t *testing.T) {
 	f := &failing{fail: map[string]int{"Twice Throttled": 2, "Always Throttled": 99, "Broken Store": -1}}
 	h := newHarness(t, 3, func(a contactimport.Adder) contactimport.Adder { f.Adder = a; return f })
 	got := h.post("text/csv", "name,email,phone\nFine,,\nTwice Throttled,,\nAlways Throttled,,\nBroken Store,,\n", nil)
-	diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+	stacktest.Diff(t, "response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
 		"imported": float64(2),
 		"failed": []any{
 			map[string]any{"row": float64(3), "line": float64(4), "message": "was not imported: the service is busy. Send it again."},
@@ -405,8 +358,8 @@ func TestImportRowFailures(t *testing.T) {
 		names = append(names, c["name"].(string))
 	}
 	sort.Strings(names)
-	diff(t, "contacts", []string{"Fine", "Twice Throttled"}, names)
-	diff(t, "tries left of Always Throttled", 96, f.fail["Always Throttled"])
+	stacktest.Diff(t, "contacts", []string{"Fine", "Twice Throttled"}, names)
+	stacktest.Diff(t, "tries left of Always Throttled", 96, f.fail["Always Throttled"])
 }
 
 // TestImportIdempotent: with an Idempotency-Key a repeat adds no contact twice; it retries
@@ -418,7 +371,7 @@ func TestImportIdempotent(t *testing.T) {
 	key := map[string]string{"Idempotency-Key": "import-1"}
 
 	first := h.post("text/csv", body, key)
-	diff(t, "first response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
+	stacktest.Diff(t, "first response", response{Status: 200, Headers: map[string]string{"content-type": "application/json"}, Body: map[string]any{
 		"imported": float64(2),
 		"failed": []any{map[string]any{"row": float64(2), "line": float64(3),
 			"message": "was not imported: the service is busy. Repeat the import with the same Idempotency-Key: rows already imported are not added twice."}},
@@ -430,7 +383,7 @@ func TestImportIdempotent(t *testing.T) {
 	f.mu.Unlock()
 	want := response{Status: 200, Headers: map[string]string{"content-type": "application/json"},
 		Body: map[string]any{"imported": float64(3), "failed": []any{}}}
-	diff(t, "second response", want, h.post("text/csv", body, key))
+	stacktest.Diff(t, "second response", want, h.post("text/csv", body, key))
 
 	// The rows of the first attempt are the same items; the late row joined them.
 	contacts := h.contacts()
@@ -443,24 +396,24 @@ func TestImportIdempotent(t *testing.T) {
 			kept = append(kept, c)
 		}
 	}
-	diff(t, "contacts of the first attempt", afterFirst, kept)
+	stacktest.Diff(t, "contacts of the first attempt", afterFirst, kept)
 	evs := h.events()
 	var evNames []string
 	for _, e := range evs {
 		evNames = append(evNames, e["contact"].(map[string]any)["name"].(string))
 	}
 	sort.Strings(evNames)
-	diff(t, "events", []string{"Ana", "Cici", "Late"}, evNames)
+	stacktest.Diff(t, "events", []string{"Ana", "Cici", "Late"}, evNames)
 
 	// Complete now: a third attempt replays the stored response and writes nothing.
 	want.Headers = map[string]string{"content-type": "application/json", "idempotent-replayed": "true"}
-	diff(t, "third response", want, h.post("text/csv", body, key))
-	diff(t, "contacts after replay", contacts, h.contacts())
-	diff(t, "events after replay", evs, h.events())
+	stacktest.Diff(t, "third response", want, h.post("text/csv", body, key))
+	stacktest.Diff(t, "contacts after replay", contacts, h.contacts())
+	stacktest.Diff(t, "events after replay", evs, h.events())
 
 	// The same key with another body is refused.
 	other := h.post("text/csv", "name,email,phone\nZed,,\n", key)
-	diff(t, "reused key", []any{409, "idempotency_key_reused"},
+	stacktest.Diff(t, "reused key", []any{409, "idempotency_key_reused"},
 		[]any{other.Status, other.Body.(map[string]any)["error"].(map[string]any)["code"]})
 
 	// Without a key a repeat imports again (documented).
@@ -472,7 +425,7 @@ func TestImportIdempotent(t *testing.T) {
 			n++
 		}
 	}
-	diff(t, "contacts imported twice without a key", 2, n)
+	stacktest.Diff(t, "contacts imported twice without a key", 2, n)
 }
 
 // TestImportKeyedWhileRunning: the same key with another body while the first attempt's
@@ -483,9 +436,9 @@ func TestImportKeyedWhileRunning(t *testing.T) {
 	key := map[string]string{"Idempotency-Key": "import-2"}
 	h.post("text/csv", "name,email,phone\nLate,,\n", key)
 	got := h.post("text/csv", "name,email,phone\nOther,,\n", key)
-	diff(t, "reused key", []any{409, "idempotency_key_reused"},
+	stacktest.Diff(t, "reused key", []any{409, "idempotency_key_reused"},
 		[]any{got.Status, got.Body.(map[string]any)["error"].(map[string]any)["code"]})
-	diff(t, "contacts", []map[string]any(nil), h.contacts())
+	stacktest.Diff(t, "contacts", []map[string]any(nil), h.contacts())
 }
 
 // TestSampleEvents: the sample requests in events/ decode, run, and answer as documented.
@@ -519,7 +472,7 @@ func TestSampleEvents(t *testing.T) {
 			if err := json.Unmarshal([]byte(out.Body), &body); err != nil {
 				t.Fatal(err)
 			}
-			diff(t, "response", []any{200, tt.want}, []any{out.StatusCode, body})
+			stacktest.Diff(t, "response", []any{200, tt.want}, []any{out.StatusCode, body})
 		})
 	}
 }

@@ -73,17 +73,10 @@ func (c call) event() events.APIGatewayV2HTTPRequest {
 	if group == "" {
 		group = "[admin]"
 	}
-	return events.APIGatewayV2HTTPRequest{
-		RouteKey: c.method + " " + c.route, RawPath: c.path, RawQueryString: c.query, Body: c.body,
-		Headers: c.headers, PathParameters: c.params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-1",
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: c.method, Path: c.path},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": "u-1", "name": "Rina Admin", "custom:tenant_id": tenant, "cognito:groups": group},
-			}},
-		},
-	}
+	return stacktest.Request{
+		Route: c.method + " " + c.route, Path: c.path, Params: c.params, Query: c.query, Body: c.body, Headers: c.headers,
+		As: stacktest.Caller{Tenant: tenant, Sub: "u-1", Name: "Rina Admin", Groups: group}, RequestID: "req-1",
+	}.Event()
 }
 
 func (c call) do(t *testing.T, h httpapi.Handler) events.APIGatewayV2HTTPResponse {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/audit"
@@ -42,18 +40,6 @@ const (
 	contactName = `Bob "Bobby" <script>x</script>`
 )
 
-type seq struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *seq) New() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return fmt.Sprintf("%026d", s.n) // of a ULID's form, like the ids the handlers parse
-}
-
 type harness struct {
 	t      *testing.T
 	db     *dynamodb.Client
@@ -72,7 +58,7 @@ func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
 	clock := func() time.Time { return t0 }
 	h := &harness{t: t, db: db, tables: tables}
 	store := audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
-	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &seq{})
+	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &stacktest.ULIDs{})
 	h.svc.Keyring = stacktest.Keyring(t, tables["KeysTable"])
 	var sender mail.Sender = stacktest.SES(t)
 	if ses != nil {
@@ -101,25 +87,23 @@ func (h *harness) addContact(in contact.CreateInput) string {
 func (h *harness) request(route, id, body string) {
 	h.t.Helper()
 	handlers := map[string]httpapi.Handler{"invite": h.svc.Invite, "messages": h.svc.Message, "share": h.svc.Share}
-	path := "/v1/contacts/" + id + "/" + route
-	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "POST /v1/contacts/{id}/" + route, RawPath: path, Body: body,
-		Headers:        map[string]string{"content-type": "application/json"},
-		PathParameters: map[string]string{"id": id},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-1", RouteKey: "POST /v1/contacts/{id}/" + route,
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: path, SourceIP: "203.0.113.7", UserAgent: "mail-test/1.0"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
-					"sub": "u-agent", "name": agentName, "custom:tenant_id": "acme", "cognito:groups": "[agent]",
-				}},
-			},
-		},
+	h.call("POST /v1/contacts/{id}/"+route, handlers[route], id, body, 202)
+}
+
+// call sends a request of route for contact id as the agent, through the route as the
+// functions wire it, and fails the test unless the answer has status want.
+func (h *harness) call(route string, hd httpapi.Handler, id, body string, want int) events.APIGatewayV2HTTPResponse {
+	h.t.Helper()
+	out := stacktest.Call(h.t, httpapi.Route(httpapi.ContactRoles, hd), stacktest.Request{
+		Route: route, Params: map[string]string{"id": id}, Body: body,
+		Headers:   map[string]string{"content-type": "application/json"},
+		As:        stacktest.Caller{Tenant: "acme", Sub: "u-agent", Name: agentName, Groups: "[agent]"},
+		RequestID: "req-1", SourceIP: "203.0.113.7", UserAgent: "mail-test/1.0",
+	})
+	if out.StatusCode != want {
+		h.t.Fatalf("%s: %d %s, want %d", route, out.StatusCode, out.Body, want)
 	}
-	out, err := httpapi.Route(httpapi.ContactRoles, handlers[route])(context.Background(), ev)
-	if err != nil || out.StatusCode != 202 {
-		h.t.Fatalf("%s: %d %s %v", route, out.StatusCode, out.Body, err)
-	}
+	return out
 }
 
 // stream reads every record of the audit table's stream from DynamoDB Local, in Lambda's
@@ -232,21 +216,7 @@ func (h *harness) handle(ev events.DynamoDBEvent) []string {
 // events returns the audit events of a type, oldest first.
 func (h *harness) events(typ string) []audit.Event {
 	h.t.Helper()
-	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(h.tables["AuditTable"]), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var evs []audit.Event
-	for _, item := range out.Items {
-		ev, err := audit.FromItem(item)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if ev.Type == typ {
-			evs = append(evs, ev)
-		}
-	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	evs := stacktest.AuditEvents(h.t, h.db, h.tables["AuditTable"], typ)
 	// Stored sealed: opened as a reader opens them.
 	if err := h.svc.Keyring.NewCache().Open(context.Background(), evs); err != nil {
 		h.t.Fatal(err)
@@ -269,13 +239,6 @@ func (h *harness) claim(requestID string) map[string]any {
 		h.t.Fatal(err)
 	}
 	return m
-}
-
-func diff(t *testing.T, what string, want, got any) {
-	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", what, d)
-	}
 }
 
 // want is the outcome event the mailer should record for req, written out in full; only
@@ -303,18 +266,18 @@ func TestInviteDeliveredOnce(t *testing.T) {
 	id := h.addContact(contact.CreateInput{Name: contactName})
 	h.request("invite", id, `{"email":"`+to+`"}`)
 	batch := h.stream()
-	diff(t, "records in the batch", 2, len(batch.Records)) // CONTACT_ADDED (skipped) and CONTACT_INVITED
+	stacktest.Diff(t, "records in the batch", 2, len(batch.Records)) // CONTACT_ADDED (skipped) and CONTACT_INVITED
 
-	diff(t, "retries", []string{}, h.handle(batch))
+	stacktest.Diff(t, "retries", []string{}, h.handle(batch))
 	req := h.events("CONTACT_INVITED")[0]
 	delivered := h.events("EMAIL_DELIVERED")
 	if len(delivered) != 1 {
 		t.Fatalf("%d EMAIL_DELIVERED events, want 1", len(delivered))
 	}
 	messageID, _ := delivered[0].Data["messageId"].(string)
-	diff(t, "EMAIL_DELIVERED", []audit.Event{want(t, req, "EMAIL_DELIVERED", map[string]any{"requestEventId": req.ID, "messageId": messageID})}, delivered)
+	stacktest.Diff(t, "EMAIL_DELIVERED", []audit.Event{want(t, req, "EMAIL_DELIVERED", map[string]any{"requestEventId": req.ID, "messageId": messageID})}, delivered)
 
-	diff(t, "emails", []stacktest.Email{{
+	stacktest.Diff(t, "emails", []stacktest.Email{{
 		From: from, To: []string{to}, MessageID: messageID,
 		Subject: "You're invited by Ayu <b>Agent</b> & Co",
 		Text: "Hello Bob \"Bobby\" <script>x</script>,\n\nAyu <b>Agent</b> & Co invited you to stay in touch through Contrail.\n" +
@@ -328,13 +291,13 @@ func TestInviteDeliveredOnce(t *testing.T) {
 </body></html>
 `,
 	}}, stacktest.EmailsTo(t, to))
-	diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
+	stacktest.Diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
 
 	// The stream delivers the same batch again (a retry after a timeout, say).
-	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
-	diff(t, "emails after redelivery", 1, len(stacktest.EmailsTo(t, to)))
-	diff(t, "EMAIL_DELIVERED after redelivery", delivered, h.events("EMAIL_DELIVERED"))
-	diff(t, "contact history", []string{"EMAIL_DELIVERED", "CONTACT_INVITED", "CONTACT_ADDED"}, h.history(id))
+	stacktest.Diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	stacktest.Diff(t, "emails after redelivery", 1, len(stacktest.EmailsTo(t, to)))
+	stacktest.Diff(t, "EMAIL_DELIVERED after redelivery", delivered, h.events("EMAIL_DELIVERED"))
+	stacktest.Diff(t, "contact history", []string{"EMAIL_DELIVERED", "CONTACT_INVITED", "CONTACT_ADDED"}, h.history(id))
 }
 
 // sentClaim is the claim of req after its first delivery sent it as messageID.
@@ -350,18 +313,7 @@ func sentClaim(req audit.Event, messageID string) map[string]any {
 // history returns the types in GET /v1/contacts/{id}/history, newest first.
 func (h *harness) history(id string) []string {
 	h.t.Helper()
-	path := "/v1/contacts/" + id + "/history"
-	out, err := httpapi.Route(httpapi.ContactRoles, h.svc.History)(context.Background(), events.APIGatewayV2HTTPRequest{
-		RouteKey: "GET /v1/contacts/{id}/history", RawPath: path, PathParameters: map[string]string{"id": id},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": "u-agent", "name": "A", "custom:tenant_id": "acme", "cognito:groups": "[agent]"}}},
-		},
-	})
-	if err != nil || out.StatusCode != 200 {
-		h.t.Fatalf("history: %d %s %v", out.StatusCode, out.Body, err)
-	}
+	out := h.call("GET /v1/contacts/{id}/history", h.svc.History, id, "", 200)
 	var page struct {
 		Items []audit.Event `json:"items"`
 	}
@@ -386,14 +338,14 @@ func TestMessageAndShare(t *testing.T) {
 	shared := h.addContact(contact.CreateInput{Name: "Cici <i>", Email: &to, Phone: &phone, Channel: "whatsapp", ExternalID: "62812<3456>"})
 	h.request("share", shared, `{"email":"`+shareTo+`","note":"Call her <today>\nplease"}`)
 
-	diff(t, "retries", []string{}, h.handle(h.stream()))
+	stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
 	ids := map[string]string{}
 	for _, ev := range h.events("EMAIL_DELIVERED") {
 		ids[ev.Data["requestEventId"].(string)] = ev.Data["messageId"].(string)
 	}
 	msgReq, shareReq := h.events("MESSAGE_SENT")[0], h.events("CONTACT_SHARED")[0]
 
-	diff(t, "message email", []stacktest.Email{{
+	stacktest.Diff(t, "message email", []stacktest.Email{{
 		From: from, To: []string{to}, MessageID: ids[msgReq.ID],
 		Subject: "A message from Ayu <b>Agent</b> & Co",
 		Text:    "Hi <Bob>,\nyour order & invoice are \"ready\".\r\nBye\n\n-- \nAyu <b>Agent</b> & Co, via Contrail\n",
@@ -406,7 +358,7 @@ func TestMessageAndShare(t *testing.T) {
 `,
 	}}, stacktest.EmailsTo(t, to))
 
-	diff(t, "share email", []stacktest.Email{{
+	stacktest.Diff(t, "share email", []stacktest.Email{{
 		From: from, To: []string{shareTo}, MessageID: ids[shareReq.ID],
 		Subject: "Ayu <b>Agent</b> & Co shared a contact with you: Cici <i>",
 		Text: "Ayu <b>Agent</b> & Co shared the details of a contact with you.\n\n" +
@@ -461,11 +413,11 @@ func TestThrottlingRetried(t *testing.T) {
 	to := stacktest.Address("throttled")
 	id := h.addContact(contact.CreateInput{Name: "Dee"})
 	h.request("invite", id, `{"email":"`+to+`"}`)
-	diff(t, "retries", []string{}, h.handle(h.stream()))
-	diff(t, "SES calls", 3, f.calls)
-	diff(t, "backoff", []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, h.sleeps)
-	diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
-	diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
+	stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
+	stacktest.Diff(t, "SES calls", 3, f.calls)
+	stacktest.Diff(t, "backoff", []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, h.sleeps)
+	stacktest.Diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
+	stacktest.Diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
 }
 
 // TestPermanentFailure: SES refusing the email records EMAIL_FAILED with the reason at
@@ -477,15 +429,15 @@ func TestPermanentFailure(t *testing.T) {
 	id := h.addContact(contact.CreateInput{Name: "Eve"})
 	h.request("invite", id, `{"email":"`+to+`"}`)
 	batch := h.stream()
-	diff(t, "retries", []string{}, h.handle(batch))
+	stacktest.Diff(t, "retries", []string{}, h.handle(batch))
 	req := h.events("CONTACT_INVITED")[0]
 	failed := []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
 		"reason": "SES refused the email: MessageRejected: Email address is not verified."})}
-	diff(t, "EMAIL_FAILED", failed, h.events("EMAIL_FAILED"))
-	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
-	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
-	diff(t, "SES calls", 1, f.calls)
-	diff(t, "EMAIL_FAILED after redelivery", failed, h.events("EMAIL_FAILED"))
+	stacktest.Diff(t, "EMAIL_FAILED", failed, h.events("EMAIL_FAILED"))
+	stacktest.Diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	stacktest.Diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	stacktest.Diff(t, "SES calls", 1, f.calls)
+	stacktest.Diff(t, "EMAIL_FAILED after redelivery", failed, h.events("EMAIL_FAILED"))
 }
 
 // TestTransientExhausted: a send that keeps being throttled is handed back to the stream
@@ -500,18 +452,18 @@ func TestTransientExhausted(t *testing.T) {
 	batch := h.stream()
 	invite := batch.Records[1].Change.SequenceNumber
 
-	diff(t, "first delivery retries", []string{invite}, h.handle(batch))
-	diff(t, "events after the first delivery", []audit.Event(nil), h.events("EMAIL_FAILED"))
+	stacktest.Diff(t, "first delivery retries", []string{invite}, h.handle(batch))
+	stacktest.Diff(t, "events after the first delivery", []audit.Event(nil), h.events("EMAIL_FAILED"))
 	req := h.events("CONTACT_INVITED")[0]
-	diff(t, "claim after the first delivery", []any{"sending", float64(1), float64(0)},
+	stacktest.Diff(t, "claim after the first delivery", []any{"sending", float64(1), float64(0)},
 		[]any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"], h.claim(req.ID)["leaseUntil"]})
 
-	diff(t, "second delivery retries", []string{}, h.handle(batch))
-	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
+	stacktest.Diff(t, "second delivery retries", []string{}, h.handle(batch))
+	stacktest.Diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
 		"reason": "gave up after 2 deliveries: send email: TooManyRequestsException: Maximum sending rate exceeded."})},
 		h.events("EMAIL_FAILED"))
-	diff(t, "SES calls", 4, f.calls)
-	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	stacktest.Diff(t, "SES calls", 4, f.calls)
+	stacktest.Diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
 }
 
 // TestShareOfDeletedContact: the contact is deleted before the mailer runs: nothing is
@@ -521,23 +473,12 @@ func TestShareOfDeletedContact(t *testing.T) {
 	to := stacktest.Address("gone")
 	id := h.addContact(contact.CreateInput{Name: "Gus"})
 	h.request("share", id, `{"email":"`+to+`"}`)
-	route := httpapi.Route(httpapi.ContactRoles, h.svc.Delete)
-	out, err := route(context.Background(), events.APIGatewayV2HTTPRequest{
-		RouteKey: "DELETE /v1/contacts/{id}", RawPath: "/v1/contacts/" + id, PathParameters: map[string]string{"id": id},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "DELETE"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": "u-agent", "name": "A", "custom:tenant_id": "acme", "cognito:groups": "[agent]"}}},
-		},
-	})
-	if err != nil || out.StatusCode != 204 {
-		t.Fatalf("delete: %d %s %v", out.StatusCode, out.Body, err)
-	}
-	diff(t, "retries", []string{}, h.handle(h.stream()))
+	h.call("DELETE /v1/contacts/{id}", h.svc.Delete, id, "", 204)
+	stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
 	req := h.events("CONTACT_SHARED")[0]
-	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
+	stacktest.Diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID,
 		"reason": "the contact was deleted before the email was sent"})}, h.events("EMAIL_FAILED"))
-	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	stacktest.Diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
 }
 
 // TestSampleEvents: the sample batches in events/ run through the mailer against the stand-ins:
@@ -562,7 +503,7 @@ func TestSampleEvents(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := len(stacktest.EmailsTo(t, "budi@example.com"))
-			diff(t, "retries", []string{}, h.handle(ev))
+			stacktest.Diff(t, "retries", []string{}, h.handle(ev))
 			var reasons []string
 			for _, e := range h.events("EMAIL_FAILED") {
 				reasons = append(reasons, e.Data["reason"].(string))
@@ -571,9 +512,9 @@ func TestSampleEvents(t *testing.T) {
 			if tt.failed > 0 {
 				want = []string{"the contact was not found when the email was sent"}
 			}
-			diff(t, "failures", want, reasons)
-			diff(t, "delivered", tt.delivered, len(h.events("EMAIL_DELIVERED")))
-			diff(t, "emails", tt.emailsToBudi, len(stacktest.EmailsTo(t, "budi@example.com"))-before)
+			stacktest.Diff(t, "failures", want, reasons)
+			stacktest.Diff(t, "delivered", tt.delivered, len(h.events("EMAIL_DELIVERED")))
+			stacktest.Diff(t, "emails", tt.emailsToBudi, len(stacktest.EmailsTo(t, "budi@example.com"))-before)
 		})
 	}
 }
@@ -602,14 +543,14 @@ func TestInterruptedDelivery(t *testing.T) {
 	}
 
 	putClaim(now.Add(30 * time.Second)) // the dead invocation's lease still runs
-	diff(t, "retries while the lease runs", []string{batch.Records[1].Change.SequenceNumber}, h.handle(batch))
-	diff(t, "emails while the lease runs", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	stacktest.Diff(t, "retries while the lease runs", []string{batch.Records[1].Change.SequenceNumber}, h.handle(batch))
+	stacktest.Diff(t, "emails while the lease runs", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
 
 	putClaim(now.Add(-time.Second)) // the lease ran out
-	diff(t, "retries after the lease", []string{}, h.handle(batch))
-	diff(t, "emails after the lease", 1, len(stacktest.EmailsTo(t, to)))
-	diff(t, "claim state and attempts", []any{"sent", float64(2)}, []any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"]})
-	diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
+	stacktest.Diff(t, "retries after the lease", []string{}, h.handle(batch))
+	stacktest.Diff(t, "emails after the lease", 1, len(stacktest.EmailsTo(t, to)))
+	stacktest.Diff(t, "claim state and attempts", []any{"sent", float64(2)}, []any{h.claim(req.ID)["state"], h.claim(req.ID)["attempts"]})
+	stacktest.Diff(t, "EMAIL_DELIVERED", 1, len(h.events("EMAIL_DELIVERED")))
 }
 
 // TestErasedContact: a request whose contact was erased before the mailer reached it sends
@@ -629,14 +570,14 @@ func TestErasedContact(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	diff(t, "retries", []string{}, h.handle(h.stream()))
-	diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
+	stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
+	stacktest.Diff(t, "emails", []stacktest.Email(nil), stacktest.EmailsTo(t, to))
 	req := h.events("CONTACT_INVITED")[0]
-	diff(t, "the request reads erased", audit.ContactRef{ID: id, Name: pii.Erased}, *req.Contact)
+	stacktest.Diff(t, "the request reads erased", audit.ContactRef{ID: id, Name: pii.Erased}, *req.Contact)
 	wantFailed := want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID, "reason": mail.ReasonErased})
 	wantFailed.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
-	diff(t, "EMAIL_FAILED", []audit.Event{wantFailed}, h.events("EMAIL_FAILED"))
-	diff(t, "EMAIL_DELIVERED", []audit.Event(nil), h.events("EMAIL_DELIVERED"))
+	stacktest.Diff(t, "EMAIL_FAILED", []audit.Event{wantFailed}, h.events("EMAIL_FAILED"))
+	stacktest.Diff(t, "EMAIL_DELIVERED", []audit.Event(nil), h.events("EMAIL_DELIVERED"))
 }
 
 // TestFailureReasonSealed: an SES refusal may quote the recipient's address; the claim (kept
@@ -652,10 +593,10 @@ func TestFailureReasonSealed(t *testing.T) {
 	id := h.addContact(contact.CreateInput{Name: "Eve"})
 	h.request("invite", id, `{"email":"`+to+`"}`)
 	batch := h.stream()
-	diff(t, "retries", []string{}, h.handle(batch))
+	stacktest.Diff(t, "retries", []string{}, h.handle(batch))
 	req := h.events("CONTACT_INVITED")[0]
 	reason := "SES refused the email: MessageRejected: " + msg
-	diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID, "reason": reason})}, h.events("EMAIL_FAILED"))
+	stacktest.Diff(t, "EMAIL_FAILED", []audit.Event{want(t, req, "EMAIL_FAILED", map[string]any{"requestEventId": req.ID, "reason": reason})}, h.events("EMAIL_FAILED"))
 
 	stored, _ := h.claim(req.ID)["reason"].(string)
 	if !pii.IsSealed(stored) || strings.Contains(stored, to) {
@@ -669,7 +610,7 @@ func TestFailureReasonSealed(t *testing.T) {
 		}
 		return v[0].V
 	}
-	diff(t, "the claim's reason opened", reason, open())
+	stacktest.Diff(t, "the claim's reason opened", reason, open())
 
 	items, _, err := h.svc.Keyring.EraseTx(ctx, "acme", pii.ContactID(id))
 	if err != nil {
@@ -678,7 +619,7 @@ func TestFailureReasonSealed(t *testing.T) {
 	if _, err := h.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		t.Fatal(err)
 	}
-	diff(t, "the claim's reason after the erasure", pii.Erased, open())
+	stacktest.Diff(t, "the claim's reason after the erasure", pii.Erased, open())
 
 	// The outcome event lost (a crash between marking the claim and recording it): the
 	// redelivery records it from the claim, whose reason now reads "contact erased".
@@ -694,12 +635,12 @@ func TestFailureReasonSealed(t *testing.T) {
 			}
 		}
 	}
-	diff(t, "retries of the redelivery", []string{}, h.handle(batch))
+	stacktest.Diff(t, "retries of the redelivery", []string{}, h.handle(batch))
 	got := h.events("EMAIL_FAILED")
 	if len(got) != 1 || got[0].Data["reason"] != mail.ReasonErased {
 		t.Errorf("EMAIL_FAILED recorded from the claim after the erasure: %v", got)
 	}
-	diff(t, "SES calls", 1, f.calls)
+	stacktest.Diff(t, "SES calls", 1, f.calls)
 }
 
 // lostAnswers is DynamoDB answering 500 after it carried out a write: each UpdateItem whose
@@ -745,16 +686,16 @@ func TestLostAnswersToClaimWrites(t *testing.T) {
 			to := stacktest.Address("lost")
 			id := h.addContact(contact.CreateInput{Name: "Lia"})
 			h.request("invite", id, `{"email":"`+to+`"}`)
-			diff(t, "retries", []string{}, h.handle(h.stream()))
-			diff(t, "answers lost", len(tc.conds), lost.lost)
-			diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
+			stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
+			stacktest.Diff(t, "answers lost", len(tc.conds), lost.lost)
+			stacktest.Diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
 			req := h.events("CONTACT_INVITED")[0]
 			delivered := h.events("EMAIL_DELIVERED")
 			if len(delivered) != 1 {
 				t.Fatalf("%d EMAIL_DELIVERED events, want 1", len(delivered))
 			}
 			messageID, _ := delivered[0].Data["messageId"].(string)
-			diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
+			stacktest.Diff(t, "claim", sentClaim(req, messageID), h.claim(req.ID))
 		})
 	}
 }

@@ -74,22 +74,11 @@ func newStack(t *testing.T) *stack {
 // get calls a route the way API Gateway does.
 func get(t *testing.T, h httpapi.LambdaHandler, path string, q url.Values, tenant, groups string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	ev := events.APIGatewayV2HTTPRequest{
-		RouteKey: "GET " + path, RawPath: path, RawQueryString: q.Encode(),
-		Headers: map[string]string{"user-agent": "report-test"},
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-1",
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path, SourceIP: "198.51.100.7", UserAgent: "report-test"},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": "admin-1", "name": "Rina Admin", "custom:tenant_id": tenant, "cognito:groups": groups},
-			}},
-		},
-	}
-	resp, err := h(context.Background(), ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
+	return stacktest.Call(t, h, stacktest.Request{
+		Route: "GET " + path, Query: q.Encode(), Headers: map[string]string{"user-agent": "report-test"},
+		As:        stacktest.Caller{Tenant: tenant, Sub: "admin-1", Name: "Rina Admin", Groups: groups},
+		RequestID: "req-1", SourceIP: "198.51.100.7", UserAgent: "report-test",
+	})
 }
 
 func (s *stack) route(k Kind) (httpapi.LambdaHandler, string) {

@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -249,21 +247,7 @@ var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return len(a) == len(b) &
 // viewed returns the data of every LOG_PROOF_VIEWED in the audit table, oldest first.
 func (h *harness) viewed(t *testing.T) []map[string]any {
 	t.Helper()
-	out, err := h.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(h.tables["AuditTable"]), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evs []audit.Event
-	for _, it := range out.Items {
-		e, err := audit.FromItem(it)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Type == EventViewed {
-			evs = append(evs, e)
-		}
-	}
-	sort.Slice(evs, func(i, j int) bool { return evs[i].ID < evs[j].ID })
+	evs := stacktest.AuditEvents(t, h.db, h.tables["AuditTable"], EventViewed)
 	data := make([]map[string]any, len(evs))
 	for i, e := range evs {
 		data[i] = e.Data

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,21 +45,8 @@ type stack struct {
 	src    *source.Reports
 	s3     *s3.Client
 	bucket string
-	mu     sync.Mutex
-	now    time.Time
+	clock  *stacktest.Clock
 	calls  atomic.Int64 // worker invocations by the stream poller
-}
-
-func (st *stack) clock() time.Time {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.now
-}
-
-func (st *stack) setClock(t time.Time) {
-	st.mu.Lock()
-	st.now = t
-	st.mu.Unlock()
 }
 
 // invoker runs the worker in process, as the local runtime would run its binary, and
@@ -87,24 +73,24 @@ func newStack(t *testing.T, withPoller bool) *stack {
 	t.Helper()
 	db, s3c := stacktest.DynamoDB(t), stacktest.S3(t)
 	tables, bucket := stacktest.Tables(t), stacktest.Bucket(t)
-	st := &stack{s3: s3c, bucket: bucket, now: time.Date(2026, 11, 30, 1, 20, 0, 0, time.UTC)}
+	st := &stack{s3: s3c, bucket: bucket, clock: stacktest.NewClock(time.Date(2026, 11, 30, 1, 20, 0, 0, time.UTC))}
 	store := &archive.S3Store{Client: s3c, Bucket: bucket}
-	st.engine = report.NewEngine(store, st.clock)
+	st.engine = report.NewEngine(store, st.clock.Now)
 	st.src = &source.Reports{Engine: st.engine, Archive: &archive.Reader{Store: store}}
 	st.worker = worker.New(worker.Config{
 		JobsTable: tables["JobsTable"], Exports: s3bucket.Config{Name: bucket},
 		Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 2, Retention: audit.RetentionDays(400, 400, 400, 30)},
 		Mail:  mail.Identity{From: "exports@contrail.example.com"}, Timeout: time.Minute,
 	}, db, s3c, stacktest.SES(t), st.src)
-	st.worker.Clock, st.worker.IDs = st.clock, ident.NewGenerator(st.clock)
+	st.worker.Clock, st.worker.IDs = st.clock.Now, ident.NewGenerator(st.clock.Now)
 	jobs := &export.Store{DB: db, Table: tables["JobsTable"]}
 	st.svc = &export.Service{
-		Store: jobs, Idem: &idempotency.Store{DB: db, Table: tables["ContactsTable"], Clock: st.clock},
+		Store: jobs, Idem: &idempotency.Store{DB: db, Table: tables["ContactsTable"], Clock: st.clock.Now},
 		Links: files.NewPresigner(s3c, bucket, export.LinkTTL), Cursors: httpapi.NewCursors("k"),
-		IDs: ident.NewGenerator(st.clock), Clock: st.clock,
+		IDs: ident.NewGenerator(st.clock.Now), Clock: st.clock.Now,
 		AuditTable: tables["AuditTable"], Keys: audit.Keys{Shards: 2}, Retention: audit.RetentionDays(400, 400, 400, 30),
 	}
-	st.runner = &export.Runner{Store: jobs, Clock: st.clock}
+	st.runner = &export.Runner{Store: jobs, Clock: st.clock.Now}
 	writeArchive(t, s3c, bucket)
 
 	if withPoller {
@@ -199,17 +185,11 @@ func writeArchive(t *testing.T, client *s3.Client, bucket string) {
 	}
 }
 
-func request(method, route, path, body string, params map[string]string) events.APIGatewayV2HTTPRequest {
-	return events.APIGatewayV2HTTPRequest{
-		RouteKey: method + " " + route, RawPath: path, Body: body, PathParameters: params,
-		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RequestID: "req-e2e",
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
-				Claims: map[string]string{"sub": "u-1", "name": "Rina Admin", "custom:tenant_id": "acme", "cognito:groups": "[admin]"},
-			}},
-		},
-	}
+func request(route, body string, params map[string]string) events.APIGatewayV2HTTPRequest {
+	return stacktest.Request{
+		Route: route, Params: params, Body: body, RequestID: "req-e2e",
+		As: stacktest.Caller{Tenant: "acme", Sub: "u-1", Name: "Rina Admin", Groups: "[admin]"},
+	}.Event()
 }
 
 func (st *stack) call(t *testing.T, h httpapi.Handler, req events.APIGatewayV2HTTPRequest) (int, map[string]any) {
@@ -232,7 +212,7 @@ func (st *stack) waitDone(t *testing.T, id string, mailed bool) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		_, got := st.call(t, st.svc.Get, request("GET", "/v1/exports/{id}", "/v1/exports/"+id, "", map[string]string{"id": id}))
+		_, got := st.call(t, st.svc.Get, request("GET /v1/exports/{id}", "", map[string]string{"id": id}))
 		j, err := st.svc.Store.Job(context.Background(), "acme", export.ID(id))
 		if err != nil {
 			t.Fatal(err)
@@ -255,7 +235,7 @@ var linkRE = regexp.MustCompile(`https?://\S+`)
 func TestExportEndToEnd(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("e2e")
-	status, created := st.call(t, st.svc.Create, request("POST", "/v1/exports", "/v1/exports",
+	status, created := st.call(t, st.svc.Create, request("POST /v1/exports",
 		`{"report":"added","from":"2026-11-01","to":"2026-11-04","tz":"Asia/Jakarta","format":"csv","email":"`+to+`"}`, nil))
 	if status != http.StatusAccepted {
 		t.Fatalf("POST: %d %v", status, created)
@@ -273,7 +253,7 @@ func TestExportEndToEnd(t *testing.T) {
 	// straightforward reading of the archived events gives (newest first, each event once,
 	// formula cells neutralised, times in UTC).
 	var engineCSV bytes.Buffer
-	p, _ := httpapi.ParsePeriod("2026-11-01", "2026-11-04", "Asia/Jakarta", st.clock(), 366)
+	p, _ := httpapi.ParsePeriod("2026-11-01", "2026-11-04", "Asia/Jakarta", st.clock.Now(), 366)
 	if _, err := st.engine.WriteCSV(context.Background(), &engineCSV, "acme", report.Added, p, report.Filter{}); err != nil {
 		t.Fatal(err)
 	}
@@ -307,8 +287,8 @@ func TestExportEndToEnd(t *testing.T) {
 func TestScheduledExportOncePerPeriod(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("sched")
-	st.setClock(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC))
-	status, sc := st.call(t, st.svc.PutSchedule, request("PUT", "/v1/export-schedules/{name}", "/v1/export-schedules/daily-added",
+	st.clock.Set(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC))
+	status, sc := st.call(t, st.svc.PutSchedule, request("PUT /v1/export-schedules/{name}",
 		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
 	if status != http.StatusOK || sc["nextRunAt"] != "2026-11-04T00:00:00.000Z" {
 		t.Fatalf("PUT: %d %v", status, sc)
@@ -322,7 +302,7 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 		{time.Date(2026, 11, 4, 9, 15, 0, 0, time.UTC), export.Result{}},                  // and again
 	}
 	for _, r := range runs {
-		st.setClock(r.at)
+		st.clock.Set(r.at)
 		got, err := st.runner.Run(context.Background())
 		if err != nil || got != r.want {
 			t.Errorf("Run at %s = %+v, %v; want %+v", r.at, got, err, r.want)
@@ -358,7 +338,7 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 func TestAbandonedScheduledExportMailed(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("abandoned")
-	started := st.clock()
+	started := st.clock.Now()
 	j := &export.Job{
 		TenantID: "acme", ID: export.ScheduledJobID("acme", "daily-added", time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)),
 		Report: "added", Format: "csv", From: "2026-11-29T00:00:00.000Z", To: "2026-11-30T00:00:00.000Z", TZ: "UTC",
@@ -375,7 +355,7 @@ func TestAbandonedScheduledExportMailed(t *testing.T) {
 			t.Fatal("the job's INSERT did not reach the worker in 30 s")
 		}
 	}
-	st.setClock(started.Add(3 * time.Minute))
+	st.clock.Set(started.Add(3 * time.Minute))
 	if got, err := st.runner.Run(context.Background()); err != nil || got != (export.Result{Abandoned: 1}) {
 		t.Fatalf("runner: %+v, %v; want 1 job abandoned", got, err)
 	}
@@ -413,13 +393,13 @@ func TestAbandonedScheduledExportMailed(t *testing.T) {
 func TestRunScheduleNowEndToEnd(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("runnow")
-	st.setClock(time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC))
-	status, sc := st.call(t, st.svc.PutSchedule, request("PUT", "/v1/export-schedules/{name}", "/v1/export-schedules/daily-added",
+	st.clock.Set(time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC))
+	status, sc := st.call(t, st.svc.PutSchedule, request("PUT /v1/export-schedules/{name}",
 		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
 	if status != http.StatusOK {
 		t.Fatalf("PUT: %d %v", status, sc)
 	}
-	status, job := st.call(t, st.svc.RunSchedule, request("POST", "/v1/export-schedules/{name}/run", "/v1/export-schedules/daily-added/run", "",
+	status, job := st.call(t, st.svc.RunSchedule, request("POST /v1/export-schedules/{name}/run", "",
 		map[string]string{"name": "daily-added"}))
 	if status != http.StatusAccepted {
 		t.Fatalf("run: %d %v", status, job)
