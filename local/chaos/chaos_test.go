@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,14 +42,15 @@ func TestScenariosSeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	load := chaos.Load{Workers: 2, Rounds: 3, Exports: 1, FaultsFor: 10 * time.Second, Drain: 90 * time.Second}
+	load := chaos.Load{Workers: 2, Rounds: 3, Exports: 1, FaultsFor: 8 * time.Second, Drain: 90 * time.Second}
+	var outcomes []*chaos.Outcome
 	for _, sc := range chaos.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
 			o, err := h.Run(ctx, sc, load, tenant.ID("chaos-"+chaos.Slug(sc.Name)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%+v", *o)
+			outcomes = append(outcomes, o)
 			injected := 0
 			for _, n := range o.Faults {
 				injected += n
@@ -57,9 +59,12 @@ func TestScenariosSeeded(t *testing.T) {
 				t.Errorf("no fault injected")
 			}
 			if !o.OK() {
-				t.Errorf("lost %v, duplicated %v, differences %v, emails twice %v (documented exception %v), unmailed %d, 5xx outside faults %v",
-					o.Lost, o.Duplicated, o.Differences, o.Twice, o.Exception, o.Unmailed, o.Outside5xx)
+				t.Errorf("lost %v, duplicated %v, differences %v, emails twice %v (documented exception %v), unmailed %d (%d after a mailer was killed), exports unfinished %d, 5xx outside faults %v",
+					o.Lost, o.Duplicated, o.Differences, o.Twice, o.Exception, o.Unmailed, o.UnmailedKilled, o.ExportsPending, o.Outside5xx)
 			}
 		})
 	}
+	var out strings.Builder
+	chaos.Report(&out, outcomes)
+	t.Logf("seed %d:\n%s", seed, out.String())
 }

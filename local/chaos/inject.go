@@ -80,12 +80,14 @@ type Injector struct {
 	on     bool
 	counts map[Kind]int
 	kills  map[string][]time.Time // function -> when its processes were killed
-	mail   *Mailbox
+	// midKills counts, by function, the kills that struck mid-invocation (not at the answer).
+	midKills map[string]int
+	mail     *Mailbox
 }
 
 // New returns an injector whose draws come from seed. It injects nothing until Start.
 func New(seed uint64) *Injector {
-	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
+	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, midKills: map[string]int{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
 }
 
 // Start injects faults as p says until Stop.
@@ -153,7 +155,8 @@ func (in *Injector) Count(kind Kind, n int) {
 // uncount takes back a fault drawn but not injected (a batch of one item cannot be split).
 func (in *Injector) uncount(kind Kind) { in.Count(kind, -1) }
 
-// Kills returns when each process of function was killed, oldest first.
+// Kills returns when each process of function was killed (mid-invocation or at its
+// answer), oldest first.
 func (in *Injector) Kills(function string) []time.Time {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -171,6 +174,13 @@ func (in *Injector) Counts() map[Kind]int {
 		}
 	}
 	return out
+}
+
+// MidKills returns how many processes of function were killed mid-invocation so far.
+func (in *Injector) MidKills(function string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.midKills[function]
 }
 
 // Mail returns the account of every email the SES emulator accepted through the front.

@@ -28,6 +28,7 @@ type tracker struct {
 	statuses                map[int]int
 	outside5xx              []string // 5xx answered while no fault was injected
 	notes                   []string
+	mailerKillsBefore       int // MailerFunction's mid-invocation kills before the scenario
 }
 
 func newTracker() *tracker {

@@ -23,6 +23,7 @@ var Functions = []string{
 	"CreateContactFunction", "InviteContactFunction", "MessageContactFunction", "ShareContactFunction",
 	"IngestAuditEventsFunction", "CreateExportFunction", "GetExportFunction",
 	"MailerFunction", "ArchiverFunction", "CompactorFunction", "ArchiveReplayFunction", "SequenceLogFunction", "ExportWorkerFunction",
+	"ExportSchedulerFunction",
 }
 
 // Killable are the functions the kill scenario kills mid-invocation.

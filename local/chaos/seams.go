@@ -409,6 +409,7 @@ func (in *Injector) Struck(function string, atAnswer bool) {
 		in.counts[KillAtAnswer]++
 	} else {
 		in.counts[Kill]++
+		in.midKills[function]++
 	}
 	in.kills[function] = append(in.kills[function], time.Now())
 }
