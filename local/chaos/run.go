@@ -236,10 +236,15 @@ func (h *Harness) check(ctx context.Context, t tenant.ID, from, to time.Time, tr
 	defer tr.mu.Unlock()
 	o := &Outcome{Requests: tr.requests, Statuses: copyMap(tr.statuses), Acked: copyMap(tr.acked), Unknown: copyMap(tr.unknown),
 		Refused: copyMap(tr.refused), Outside5xx: append([]string(nil), tr.outside5xx...), Notes: append([]string(nil), tr.notes...)}
-	o.Events = len(ddb)
+	for _, n := range res.Counts[checker.DynamoDB.Name()] {
+		o.Events += n
+	}
 	for _, n := range res.Counts[checker.Archive.Name()] {
 		o.Archived += n
 	}
+	// An event written between the reconciliation's read and this one (an email outcome
+	// recorded late) means the stack has not settled: look again.
+	moving := len(ddb) != o.Events
 	for _, d := range res.Differences {
 		o.Differences = append(o.Differences, d.Text)
 	}
@@ -312,7 +317,7 @@ func (h *Harness) check(ctx context.Context, t tenant.ID, from, to time.Time, tr
 			o.ExportsPending++
 		}
 	}
-	settled := res.Agree() && o.Unmailed == o.UnmailedKilled && o.ExportsPending == 0
+	settled := res.Agree() && !moving && o.Unmailed == o.UnmailedKilled && o.ExportsPending == 0
 	return o, settled, nil
 }
 
