@@ -32,17 +32,26 @@ func (s *Stack) startKMS(tpl *template.Template) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start KMS: %w", err)
 	}
+	if s.KMSEndpoint, err = s.serveLocal("KMS", k); err != nil {
+		return nil, err
+	}
+	return map[string]string{personalDataKey: k.KeyID(), personalDataKey + ".Arn": k.KeyARN()}, nil
+}
+
+// serveLocal serves h on a free port of 127.0.0.1 until the stack stops and returns its URL:
+// the local KMS and Secrets Manager, which the functions reach through AWS_ENDPOINT_URL_*.
+// what names the service in errors and logs.
+func (s *Stack) serveLocal(what string, h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("start KMS: %w", err)
+		return "", fmt.Errorf("start %s: %w", what, err)
 	}
-	srv := &http.Server{Handler: k, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	s.closers = append(s.closers, srv.Close)
-	s.KMSEndpoint = "http://" + ln.Addr().String()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("KMS stopped", "error", err.Error())
+			s.log.Error(what+" stopped", "error", err.Error())
 		}
 	}()
-	return map[string]string{personalDataKey: k.KeyID(), personalDataKey + ".Arn": k.KeyARN()}, nil
+	return "http://" + ln.Addr().String(), nil
 }

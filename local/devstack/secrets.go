@@ -1,12 +1,7 @@
 package devstack
 
 import (
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
@@ -41,17 +36,9 @@ func (s *Stack) startSecrets(tpl *template.Template) (map[string]string, error) 
 		}
 		secrets = append(secrets, emulator.Secret{ARN: arns[id], Name: id, Value: v})
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("start Secrets Manager: %w", err)
+	var err error
+	if s.SecretsEndpoint, err = s.serveLocal("Secrets Manager", emulator.NewSecretsManager(secrets, emulator.SecretsOptions{})); err != nil {
+		return nil, err
 	}
-	srv := &http.Server{Handler: emulator.NewSecretsManager(secrets, emulator.SecretsOptions{}), ReadHeaderTimeout: 10 * time.Second}
-	s.closers = append(s.closers, srv.Close)
-	s.SecretsEndpoint = "http://" + ln.Addr().String()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("Secrets Manager stopped", "error", err.Error())
-		}
-	}()
 	return arns, nil
 }

@@ -26,12 +26,8 @@ import (
 	"github.com/contrail/contrail/local/runtime"
 )
 
-// Invoker runs a function with a JSON payload; *runtime.Runtime is one.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
-}
-
-var _ Invoker = (*runtime.Runtime)(nil)
+// Invoker runs a function with a JSON payload.
+type Invoker = runtime.Invoker
 
 // MaxPayload is the largest request body passed on: Lambda's 6 MB synchronous invoke limit
 // (the contract's 256 KiB limit is the handler's to enforce).

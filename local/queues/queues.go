@@ -21,13 +21,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/contrail/contrail/local/awsid"
+	"github.com/contrail/contrail/local/runtime"
 	"github.com/contrail/contrail/local/template"
 )
-
-// Invoker runs a function with a JSON payload; *runtime.Runtime is one.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
-}
 
 // Queue is one queue and the functions it feeds.
 type Queue struct {
@@ -63,7 +59,7 @@ func FromTemplate(t *template.Template, keep func(function string) bool) []Queue
 // Config configures Queues.
 type Config struct {
 	Queues     []Queue
-	Invoker    Invoker
+	Invoker    runtime.Invoker
 	Log        *slog.Logger
 	RetryDelay time.Duration // first redelivery delay, doubling to 30 s; 0 = 1 s
 }

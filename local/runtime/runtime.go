@@ -60,6 +60,14 @@ type Faults interface {
 	Struck(function string, atAnswer bool)
 }
 
+// Invoker runs a function with a JSON payload: *Runtime does; the local event sources
+// (gateway, streams, queues, schedule) take one, so their tests can pass a fake.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
+}
+
+var _ Invoker = (*Runtime)(nil)
+
 // Runtime runs functions. The zero value is not usable; call New.
 type Runtime struct {
 	out    io.Writer

@@ -14,13 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/contrail/contrail/local/awsid"
+	"github.com/contrail/contrail/local/runtime"
 	"github.com/contrail/contrail/local/template"
 )
-
-// Invoker runs a function with a JSON payload; *runtime.Runtime is one.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
-}
 
 // Job is one schedule of one function.
 type Job struct {
@@ -50,7 +46,7 @@ func JobsFromTemplate(t *template.Template) []Job {
 // Config configures a Scheduler.
 type Config struct {
 	Jobs    []Job
-	Invoker Invoker
+	Invoker runtime.Invoker
 	Log     *slog.Logger
 	// Scale divides rate periods (LOCAL_SCHEDULE_SCALE=60 runs rate(1 hour) every minute).
 	// 0 or 1 = real time.

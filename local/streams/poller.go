@@ -21,13 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
+	"github.com/contrail/contrail/local/runtime"
 	"github.com/contrail/contrail/local/template"
 )
 
-// Invoker runs a function with a JSON payload; *runtime.Runtime is one.
-type Invoker interface {
-	Invoke(ctx context.Context, function string, payload []byte) ([]byte, error)
-}
+// Invoker runs a function with a JSON payload.
+type Invoker = runtime.Invoker
 
 // StreamsAPI is the part of the DynamoDB Streams client the poller uses.
 type StreamsAPI interface {

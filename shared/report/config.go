@@ -43,7 +43,7 @@ func ReadOverviewConfig(r *env.Reader) Config {
 // NewArchiveEngine returns the engine over an archive store that also asks the audit table
 // what it holds beyond the archive (archivedThrough): the report functions' and the export
 // worker's.
-func NewArchiveEngine(store archive.Store, db AuditQuerier, a audit.StoreConfig) *Engine {
+func NewArchiveEngine(store archive.Store, db audit.QueryAPI, a audit.StoreConfig) *Engine {
 	return NewEngine(store, ident.SystemClock).WithAuditTable(db, a.Table, a.Shards)
 }
 

@@ -45,15 +45,8 @@ const commitSlack = 5 * time.Second
 // incident) and the claim falls back to the oldest unarchived item seen.
 const maxHotItems = 5000
 
-// AuditQuerier is the part of the DynamoDB client the freshness check uses.
-type AuditQuerier interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-}
-
-var _ AuditQuerier = (*dynamodb.Client)(nil)
-
 type hotCheck struct {
-	db     AuditQuerier
+	db     audit.QueryAPI // the audit table
 	table  string
 	shards int
 }
@@ -61,7 +54,7 @@ type hotCheck struct {
 // WithAuditTable lets the overview state archivedThrough by checking the audit table's
 // newest items against the archive (needs dynamodb:Query on the table). Without it
 // archivedThrough is null: the engine makes no claim it cannot back.
-func (e *Engine) WithAuditTable(db AuditQuerier, table string, writeShards int) *Engine {
+func (e *Engine) WithAuditTable(db audit.QueryAPI, table string, writeShards int) *Engine {
 	e.hot = &hotCheck{db: db, table: table, shards: max(writeShards, 1)}
 	return e
 }

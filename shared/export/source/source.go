@@ -57,7 +57,7 @@ type Bundler interface {
 // NewReports returns the source over the archive store, its engine asking the audit table
 // what the archive does not hold yet, as the report routes' does, and opening personal
 // fields with keys.
-func NewReports(store archive.Store, db report.AuditQuerier, a audit.StoreConfig, keys *pii.Keyring) *Reports {
+func NewReports(store archive.Store, db audit.QueryAPI, a audit.StoreConfig, keys *pii.Keyring) *Reports {
 	return &Reports{Engine: report.NewArchiveEngine(store, db, a).WithKeyring(keys), Archive: &archive.Reader{Store: store}, Keys: keys}
 }
 
