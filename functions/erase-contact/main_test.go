@@ -503,25 +503,13 @@ func parquetValues(t *testing.T, where string, b []byte) []byte {
 func arrayValues(out *bytes.Buffer, a arrow.Array) {
 	switch a := a.(type) {
 	case *array.String:
-		for i := range a.Len() {
-			out.WriteString(a.Value(i))
-			out.WriteByte(0)
-		}
+		writeValues(out, a.Len(), a.Value)
 	case *array.LargeString:
-		for i := range a.Len() {
-			out.WriteString(a.Value(i))
-			out.WriteByte(0)
-		}
+		writeValues(out, a.Len(), a.Value)
 	case *array.Binary:
-		for i := range a.Len() {
-			out.Write(a.Value(i))
-			out.WriteByte(0)
-		}
+		writeValues(out, a.Len(), a.Value)
 	case *array.LargeBinary:
-		for i := range a.Len() {
-			out.Write(a.Value(i))
-			out.WriteByte(0)
-		}
+		writeValues(out, a.Len(), a.Value)
 	case array.ListLike:
 		arrayValues(out, a.ListValues())
 	case *array.Struct:
@@ -531,10 +519,15 @@ func arrayValues(out *bytes.Buffer, a arrow.Array) {
 	case *array.Dictionary:
 		arrayValues(out, a.Dictionary())
 	default:
-		for i := range a.Len() {
-			out.WriteString(a.ValueStr(i))
-			out.WriteByte(0)
-		}
+		writeValues(out, a.Len(), a.ValueStr)
+	}
+}
+
+// writeValues writes the n values value(0), ..., value(n-1), each followed by a NUL byte.
+func writeValues[V string | []byte](out *bytes.Buffer, n int, value func(int) V) {
+	for i := range n {
+		out.Write([]byte(value(i)))
+		out.WriteByte(0)
 	}
 }
 

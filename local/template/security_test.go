@@ -606,8 +606,7 @@ func TestContractSignIn(t *testing.T) {
 	atMost("AccessTokenMinutes", 60)
 	atMost("RefreshTokenHours", 24)
 
-	pool := get(tp.resources["UserPool"], "Properties")
-	for path, want := range map[string]string{
+	for resource, props := range map[string]map[string]string{"UserPool": {
 		"MfaConfiguration":                               "!Ref MfaConfiguration",
 		"UserPoolAddOns.AdvancedSecurityMode":            "!Ref AdvancedSecurityMode",
 		"UserPoolTier":                                   "!If [ThreatProtectionOff, ESSENTIALS, PLUS]",
@@ -617,13 +616,7 @@ func TestContractSignIn(t *testing.T) {
 		"Policies.PasswordPolicy.RequireNumbers":         "true",
 		"Policies.PasswordPolicy.RequireUppercase":       "true",
 		"Policies.PasswordPolicy.RequireLowercase":       "true",
-	} {
-		if n := getPath(pool, path); n == nil || flow(n) != want {
-			t.Errorf("UserPool %s = %s, want %s", path, Value{n}, want)
-		}
-	}
-	client := get(tp.resources["UserPoolClient"], "Properties")
-	for path, want := range map[string]string{
+	}, "UserPoolClient": {
 		"AccessTokenValidity":             "!Ref AccessTokenMinutes",
 		"IdTokenValidity":                 "!Ref AccessTokenMinutes",
 		"RefreshTokenValidity":            "!Ref RefreshTokenHours",
@@ -632,9 +625,11 @@ func TestContractSignIn(t *testing.T) {
 		"TokenValidityUnits.RefreshToken": "hours",
 		"EnableTokenRevocation":           "true",
 		"PreventUserExistenceErrors":      "ENABLED",
-	} {
-		if n := getPath(client, path); n == nil || flow(n) != want {
-			t.Errorf("UserPoolClient %s = %s, want %s", path, Value{n}, want)
+	}} {
+		for path, want := range props {
+			if n := getPath(get(tp.resources[resource], "Properties"), path); n == nil || flow(n) != want {
+				t.Errorf("%s %s = %s, want %s", resource, path, Value{n}, want)
+			}
 		}
 	}
 }

@@ -161,14 +161,7 @@ func TestSessionWithoutKeysRefusesSealed(t *testing.T) {
 	evs, _ := personalEvents(now)
 	e := evs[0]
 	e.SessionID = "s-1"
-	keys.Seal(&e)
-	item, err := f.svc.Keys.Item(&e, retention)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stacktest.DynamoDB(t).PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(f.tables["AuditTable"]), Item: item}); err != nil {
-		t.Fatal(err)
-	}
+	put(t, f, keys, []audit.Event{e}, map[string]bool{e.Contact.ID: true})
 	captureLogs(t)
 	resp := call(t, f.session(), sessionReq(adminA, "s-1", nil))
 	if resp.StatusCode != 500 || strings.Contains(resp.Body, pii.Prefix) {

@@ -29,6 +29,13 @@ func TestVerify(t *testing.T) {
 	forked := acme.With(10, bytes.Replace(acme.Leaves[10], []byte("CONTACT_ADDED"), []byte("CONTACT_MERGED"), 1))
 	fork600 := forked.Checkpoint(key, 600, bundletest.At(5, 0))
 
+	// tampered is the bundle of events [120,480) against cp600, changed by edit.
+	tampered := func(edit func(b *bundle.Bundle)) *bundle.Bundle {
+		b := acme.Bundle(120, 480, cp600)
+		edit(b)
+		return b
+	}
+
 	type tc struct {
 		name    string
 		bundle  *bundle.Bundle
@@ -95,44 +102,36 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "one byte of one event edited",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries[200-120].Leaf = bytes.Replace(b.Entries[200-120].Leaf, []byte("AbC0200"), []byte("AbC0201"), 1)
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want:    []string{"event " + bundletest.EventID(200) + " at index 200 was altered: its bytes are not the leaf the log recorded at that index"},
 		},
 		{
 			name: "one event deleted",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries = append(b.Entries[:300-120], b.Entries[301-120:]...)
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want:    []string{"index 300 missing: an event between " + ev(299) + " and " + ev(301) + " was deleted"},
 		},
 		{
 			name: "three events deleted, the first of the period among them",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries = b.Entries[3:]
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want:    []string{"indices 120-122 missing: 3 events between the start of the bundle and " + ev(123) + " were deleted"},
 		},
 		{
 			name: "one event deleted and the later ones renumbered to close the gap",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries = append(b.Entries[:300-120], b.Entries[301-120:]...)
 				for i := 300 - 120; i < len(b.Entries); i++ {
 					b.Entries[i].Index--
 				}
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 2 problems in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{
 				"index 479 missing: an event between " + bundletest.EventID(479) + " (" + bundletest.OccurredAt(479) + ", index 478) and the end of the bundle was deleted",
@@ -141,34 +140,28 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "two events swapped",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				e := b.Entries
 				e[250-120].Leaf, e[251-120].Leaf = e[251-120].Leaf, e[250-120].Leaf
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{"events swapped: event " + bundletest.EventID(251) + " is at index 250 and event " + bundletest.EventID(250) +
 				" at index 251, each where the log recorded the other"},
 		},
 		{
 			name: "an index given twice",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries = append(b.Entries[:131-120], append([]bundle.Entry{b.Entries[130-120]}, b.Entries[131-120:]...)...)
-				return b
-			}(),
+			}),
 			verdict:    "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want:       []string{"index 130 is given twice: " + ev(130) + " and " + ev(130)},
 			unwritable: true,
 		},
 		{
 			name: "an event given twice, the second time in place of the next one",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries[131-120].Leaf = acme.Leaves[130]
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 2 problems in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{
 				"event " + bundletest.EventID(130) + " appears twice, at indices 130 and 131",
@@ -177,11 +170,9 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "an event outside the bundle's range",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Entries = append(b.Entries, bundle.Entry{Index: 480, Leaf: acme.Leaves[480]})
-				return b
-			}(),
+			}),
 			verdict:    "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want:       []string{ev(480) + " lies outside the bundle's range [120,480)"},
 			unwritable: true,
@@ -237,11 +228,9 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "a full tile edited",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Tiles["tile/0/001"][5] ^= 1
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 2 problems in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{
 				"tile tile/0/001 was altered: its hashes do not add up to hash 1 of tile tile/1/000.p/2, which the checkpoint's root covers",
@@ -250,11 +239,9 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "a right-edge tile edited",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Tiles["tile/1/000.p/2"][40] ^= 1
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 3 problems in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{
 				"tiles tile/0/002.p/88, tile/1/000.p/2 do not hash to the root of checkpoint 600 signed 2026-12-07T05:00:00Z: at least one of them was altered",
@@ -264,12 +251,10 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name: "a tile missing and one too many",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, cp600)
+			bundle: tampered(func(b *bundle.Bundle) {
 				b.Tiles["tile/0/003"] = b.Tiles["tile/0/000"]
 				delete(b.Tiles, "tile/0/000")
-				return b
-			}(),
+			}),
 			verdict: "FAIL contrail/acme: 3 problems in events [120,480) against checkpoint 600 signed 2026-12-07T05:00:00Z",
 			want: []string{
 				"tile tile/0/003 is not a tile of the tree of checkpoint 600 signed 2026-12-07T05:00:00Z",
@@ -288,11 +273,8 @@ func TestVerify(t *testing.T) {
 			},
 		},
 		{
-			name: "a bundle claiming more than its checkpoint holds",
-			bundle: func() *bundle.Bundle {
-				b := acme.Bundle(120, 480, acme.Checkpoint(key, 400, bundletest.At(5, 0)))
-				return b
-			}(),
+			name:    "a bundle claiming more than its checkpoint holds",
+			bundle:  acme.Bundle(120, 480, acme.Checkpoint(key, 400, bundletest.At(5, 0))),
 			verdict: "FAIL contrail/acme: 1 problem in events [120,480) against checkpoint 400 signed 2026-12-07T05:00:00Z",
 			want:    []string{"the bundle claims events up to index 479, but checkpoint 400 signed 2026-12-07T05:00:00Z holds only 400"},
 		},
