@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 7, "timed runs per engine per case (alternating)")
 	flag.IntVar(&o.writeRuns, "write-runs", 200, "timed requests per side in the write-path case")
 	flag.IntVar(&o.coldRuns, "cold-runs", 7, "process starts per function in the cold-start case")
-	flag.StringVar(&only, "only", "", "comma-separated cases to run: archive,overview,log,export,compact,write,pii,audit,vlog,cold (default all)")
+	flag.StringVar(&only, "only", "", "comma-separated cases to run: archive,overview,log,export,compact,write,pii,audit,vlog,verify,cold (default all)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of Contrail's side of -profile-case here")
 	flag.StringVar(&o.profCase, "profile-case", "overview", "case whose Contrail runs are profiled (a prefix of its name; \"generate\" profiles the data generator)")
 	printDir := flag.Bool("print-data-dir", false, "print the data set's cache folder and exit")
@@ -188,6 +188,11 @@ func run(ctx context.Context, o options) error {
 	if o.want("vlog") {
 		if err := caseVlog(ctx, b); err != nil {
 			return fmt.Errorf("vlog case: %w", err)
+		}
+	}
+	if o.want("verify") {
+		if err := caseVerify(ctx, b); err != nil {
+			return fmt.Errorf("verify case: %w", err)
 		}
 	}
 	if o.want("audit") {

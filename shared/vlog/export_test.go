@@ -204,12 +204,22 @@ func TestExportBundle(t *testing.T) {
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("bundle (-want +got):\n%s", d)
 			}
-			rep, err := bundle.VerifyReader(bytes.NewReader(buf.Bytes()), bundle.Options{Keys: []string{h.signer.VerifierKey()}, Tenant: "acme", Now: h.Now()})
+			if bytes.Contains(buf.Bytes(), []byte("globex")) {
+				t.Errorf("acme's bundle holds globex's data")
+			}
+			opts := bundle.Options{Keys: []string{h.signer.VerifierKey()}, Tenant: "acme", Now: h.Now()}
+			streamed, err := bundle.VerifyReader(bytes.NewReader(buf.Bytes()), opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rep.Verdict() != tt.verdict || len(rep.Problems) > 0 {
-				t.Errorf("verdict %q %v, want %q", rep.Verdict(), rep.Problems, tt.verdict)
+			whole, err := bundle.Verify(got, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rep := range []bundle.Report{streamed, whole} {
+				if rep.Verdict() != tt.verdict || len(rep.Problems) > 0 {
+					t.Errorf("verdict %q %v, want %q", rep.Verdict(), rep.Problems, tt.verdict)
+				}
 			}
 		})
 	}
