@@ -55,11 +55,7 @@ func caseOverview(ctx context.Context, b *bencher, duck *sql.DB, data string) er
 	eng := report.NewEngine(&archive.DirStore{Dir: data}, func() time.Time { return End })
 	contrail := func() (report.Overview, error) { return eng.Overview(ctx, "busy", p) }
 	peer := func() (report.Overview, error) { return duckOverview(duck, data, "busy", p) }
-	want, err := contrail()
-	if err != nil {
-		return err
-	}
-	got, err := peer()
+	want, got, err := answers(contrail, peer)
 	if err != nil {
 		return err
 	}
@@ -212,6 +208,16 @@ func add(typ string, n int64, fields ...*int64) {
 	}
 }
 
+// answers runs Contrail's side and its peer once each and returns both answers, to compare
+// before they are timed.
+func answers[T any](contrail, peer func() (T, error)) (want, got T, err error) {
+	if want, err = contrail(); err != nil {
+		return want, got, err
+	}
+	got, err = peer()
+	return want, got, err
+}
+
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // fixedOffset returns the UTC offset (seconds) of the period's zone, the same throughout.
@@ -247,11 +253,7 @@ func caseLog(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
 			return out, err
 		}
 		peer := func() ([]logRow, error) { return duckLog(duck, data, "busy", p) }
-		want, err := contrail()
-		if err != nil {
-			return err
-		}
-		got, err := peer()
+		want, got, err := answers(contrail, peer)
 		if err != nil {
 			return err
 		}

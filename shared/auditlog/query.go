@@ -103,16 +103,28 @@ func (s *Service) Query(ctx context.Context, r *httpapi.Request) (events.APIGate
 	if err != nil {
 		return none, err
 	}
+	nextCursor := func(after string) any {
+		return logCursor{After: after, From: audit.FormatTime(f.From), To: audit.FormatTime(f.To)}
+	}
+	return s.page(ctx, r, evs, scope, next, nextCursor, filtersOf(f))
+}
+
+// page answers a read with the events it found, their personal fields opened, and the
+// cursor of the next page when there is one (next, sealed for scope as cursor(next) says),
+// once the read's AUDIT_LOG_VIEWED (its filters) is recorded.
+func (s *Service) page(ctx context.Context, r *httpapi.Request, evs []audit.Event, scope, next string, cursor func(after string) any, filters map[string]any) (events.APIGatewayV2HTTPResponse, error) {
+	none := events.APIGatewayV2HTTPResponse{}
 	if err := s.open(ctx, string(r.TenantID), evs); err != nil {
 		return none, err
 	}
 	nextCursor := ""
 	if next != "" {
-		if nextCursor, err = s.Cursors.Seal(r.TenantID, scope, logCursor{After: next, From: audit.FormatTime(f.From), To: audit.FormatTime(f.To)}); err != nil {
+		var err error
+		if nextCursor, err = s.Cursors.Seal(r.TenantID, scope, cursor(next)); err != nil {
 			return none, err
 		}
 	}
-	if err := s.recordView(ctx, r, filtersOf(f)); err != nil {
+	if err := s.recordView(ctx, r, filters); err != nil {
 		return none, err
 	}
 	return httpapi.JSON(http.StatusOK, httpapi.NewPage(evs, nextCursor)), nil
@@ -168,19 +180,8 @@ func (s *Service) Session(ctx context.Context, r *httpapi.Request) (events.APIGa
 	if err != nil {
 		return none, err
 	}
-	if err := s.open(ctx, string(r.TenantID), evs); err != nil {
-		return none, err
-	}
-	nextCursor := ""
-	if next != "" {
-		if nextCursor, err = s.Cursors.Seal(r.TenantID, scope, sessionCursor{After: next}); err != nil {
-			return none, err
-		}
-	}
-	if err := s.recordView(ctx, r, map[string]any{"sessionId": string(session)}); err != nil {
-		return none, err
-	}
-	return httpapi.JSON(http.StatusOK, httpapi.NewPage(evs, nextCursor)), nil
+	nextCursor := func(after string) any { return sessionCursor{After: after} }
+	return s.page(ctx, r, evs, scope, next, nextCursor, map[string]any{"sessionId": string(session)})
 }
 
 func unknownParams(q url.Values, known []string, p validate.Problems) {
