@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ type MonthRollup struct {
 	EventCount int64
 
 	byDate map[string]int
+	actors [][2]string // every (id, name) counted, sorted: the days and the sum name them by index
 }
 
 // MonthDay is one day of a MonthRollup: the day rollup it was made from, its totals and
@@ -50,7 +52,8 @@ type MonthDay struct {
 	Totals []int64
 	Slots  [][]int64
 
-	detail []byte // the breakdowns (bySource, byChannel, byActor, others), encoded
+	detail []byte      // the breakdowns (bySource, byChannel, byActor, others), encoded
+	actors [][2]string // the month's actors, which detail names by index
 }
 
 // MonthCounts are the counts of one report type over a month's days.
@@ -243,9 +246,23 @@ func NewMonthRollup(t tenant.ID, month string, days []*Rollup) (*MonthRollup, er
 			m.Others[k] += n
 		}
 		m.EventCount += ru.EventCount
-		md.detail = encodeDayDetail(nil, ru)
 		m.byDate[md.Date] = len(m.Days)
 		m.Days = append(m.Days, md)
+	}
+	seen := map[[2]string]bool{}
+	for _, as := range actors {
+		for k := range as {
+			if !seen[k] {
+				seen[k] = true
+				m.actors = append(m.actors, k)
+			}
+		}
+	}
+	slices.SortFunc(m.actors, compareActors)
+	idx := m.actorIndex()
+	for i, ru := range days {
+		m.Days[i].actors = m.actors
+		m.Days[i].detail = encodeDayDetail(nil, ru, idx)
 	}
 	for typ, as := range actors {
 		sc := m.Sum[typ]
@@ -268,6 +285,22 @@ func slotsOf(bySlot []int64) []int64 {
 	return s
 }
 
+func compareActors(a, b [2]string) int {
+	if c := strings.Compare(a[0], b[0]); c != 0 {
+		return c
+	}
+	return strings.Compare(a[1], b[1])
+}
+
+// actorIndex maps each actor of the month to its index.
+func (m *MonthRollup) actorIndex() map[[2]string]int {
+	idx := make(map[[2]string]int, len(m.actors))
+	for i, a := range m.actors {
+		idx[a] = i
+	}
+	return idx
+}
+
 // Rollup returns the day as the day rollup it was made from (the same counts ReadRollup gives).
 func (d *MonthDay) Rollup(t tenant.ID) (*Rollup, error) {
 	ru := NewRollup(t, d.Date)
@@ -287,7 +320,8 @@ func (d *MonthDay) Rollup(t tenant.ID) (*Rollup, error) {
 		dec.counts(tc.ByChannel)
 		n := dec.length()
 		for i := 0; i < n && dec.err == nil; i++ {
-			tc.ByActor = append(tc.ByActor, ActorCount{ID: dec.str(), Name: dec.str(), Count: dec.int()})
+			a := dec.actor(d.actors)
+			tc.ByActor = append(tc.ByActor, ActorCount{ID: a[0], Name: a[1], Count: dec.int()})
 		}
 	}
 	dec.counts(ru.Others)
@@ -297,8 +331,8 @@ func (d *MonthDay) Rollup(t tenant.ID) (*Rollup, error) {
 	return ru, nil
 }
 
-// encodeDayDetail appends a day rollup's breakdowns.
-func encodeDayDetail(b []byte, ru *Rollup) []byte {
+// encodeDayDetail appends a day rollup's breakdowns, naming actors by their index in idx.
+func encodeDayDetail(b []byte, ru *Rollup, idx map[[2]string]int) []byte {
 	for _, typ := range ReportTypes {
 		tc := ru.Types[typ]
 		if tc == nil {
@@ -315,8 +349,7 @@ func encodeDayDetail(b []byte, ru *Rollup) []byte {
 		})
 		b = binary.AppendUvarint(b, uint64(len(actors)))
 		for _, a := range actors {
-			b = appendStr(b, a.ID)
-			b = appendStr(b, a.Name)
+			b = binary.AppendUvarint(b, uint64(idx[[2]string{a.ID, a.Name}]))
 			b = binary.AppendVarint(b, a.Count)
 		}
 	}
@@ -325,12 +358,12 @@ func encodeDayDetail(b []byte, ru *Rollup) []byte {
 
 // Encode returns the month rollup's bytes (the same rollup always gives the same bytes).
 //
-// Format (version 1): the magic and a version byte; tenant, month, event count, the number
-// of days; each day: date, object, event count, newest recordedAt, per report type its total
+// Format (version 1): the magic and a version byte; tenant, month, event count; the actors
+// (id, name) sorted, which the rest names by index; the number of days; each day: date, object, event count, newest recordedAt, per report type its total
 // and its non-zero slots as (slot, count) pairs, then the length of its breakdowns and the
 // breakdowns (per report type: by source, by channel, by actor; then the other types); then
 // the sum: per report type its total, by source, by channel, by actor with the actor's
-// newest date; then the other types. Integers are varints, strings length-prefixed,
+// newest day of the month; then the other types. Integers are varints, strings length-prefixed,
 // maps sorted by key.
 func (m *MonthRollup) Encode() []byte {
 	b := append([]byte(nil), monthMagic...)
@@ -338,6 +371,12 @@ func (m *MonthRollup) Encode() []byte {
 	b = appendStr(b, m.TenantID.String())
 	b = appendStr(b, m.Month)
 	b = binary.AppendVarint(b, m.EventCount)
+	b = binary.AppendUvarint(b, uint64(len(m.actors)))
+	for _, a := range m.actors {
+		b = appendStr(b, a[0])
+		b = appendStr(b, a[1])
+	}
+	idx := m.actorIndex()
 	b = binary.AppendUvarint(b, uint64(len(m.Days)))
 	for _, d := range m.Days {
 		b = appendStr(b, d.Date)
@@ -373,10 +412,10 @@ func (m *MonthRollup) Encode() []byte {
 		b = appendCounts(b, sc.ByChannel)
 		b = binary.AppendUvarint(b, uint64(len(sc.ByActor)))
 		for _, a := range sc.ByActor {
-			b = appendStr(b, a.ID)
-			b = appendStr(b, a.Name)
+			b = binary.AppendUvarint(b, uint64(idx[[2]string{a.ID, a.Name}]))
 			b = binary.AppendVarint(b, a.Count)
-			b = appendStr(b, a.LastDate)
+			day, _ := strconv.Atoi(strings.TrimPrefix(a.LastDate, m.Month+"-"))
+			b = binary.AppendUvarint(b, uint64(day))
 		}
 	}
 	return appendCounts(b, m.Others)
@@ -393,12 +432,17 @@ func DecodeMonthRollup(b []byte) (*MonthRollup, error) {
 	}
 	dec := decoder{b: b[len(monthMagic)+1:]}
 	m := &MonthRollup{TenantID: tenant.ID(dec.str()), Month: dec.str(), EventCount: dec.int(), Sum: map[string]*MonthCounts{}, Others: map[string]int64{}}
+	na := dec.length()
+	m.actors = make([][2]string, 0, na)
+	for i := 0; i < na && dec.err == nil; i++ {
+		m.actors = append(m.actors, [2]string{dec.str(), dec.str()})
+	}
 	nd := dec.length()
 	m.Days = make([]MonthDay, 0, nd)
 	m.byDate = make(map[string]int, nd)
 	for i := 0; i < nd && dec.err == nil; i++ {
 		d := MonthDay{Date: dec.str(), Object: dec.str(), EventCount: dec.int(), MaxRecordedAt: dec.str(),
-			Totals: make([]int64, len(ReportTypes)), Slots: make([][]int64, len(ReportTypes))}
+			Totals: make([]int64, len(ReportTypes)), Slots: make([][]int64, len(ReportTypes)), actors: m.actors}
 		for ti := range ReportTypes {
 			d.Totals[ti] = dec.int()
 			nz := dec.length()
@@ -428,7 +472,14 @@ func DecodeMonthRollup(b []byte) (*MonthRollup, error) {
 		na := dec.length()
 		sc.ByActor = make([]MonthActor, 0, na)
 		for i := 0; i < na && dec.err == nil; i++ {
-			sc.ByActor = append(sc.ByActor, MonthActor{ID: dec.str(), Name: dec.str(), Count: dec.int(), LastDate: dec.str()})
+			a := dec.actor(m.actors)
+			ma := MonthActor{ID: a[0], Name: a[1], Count: dec.int()}
+			if day := dec.uvarint(); day >= 1 && day <= 31 {
+				ma.LastDate = fmt.Sprintf("%s-%02d", m.Month, day)
+			} else {
+				dec.fail("day %d of the month", day)
+			}
+			sc.ByActor = append(sc.ByActor, ma)
 		}
 		m.Sum[typ] = sc
 	}
@@ -615,6 +666,16 @@ func (d *decoder) bytes(n int) []byte {
 }
 
 func (d *decoder) str() string { return string(d.bytes(d.length())) }
+
+// actor reads an index into actors.
+func (d *decoder) actor(actors [][2]string) [2]string {
+	i := d.uvarint()
+	if i >= uint64(len(actors)) {
+		d.fail("actor %d of %d", i, len(actors))
+		return [2]string{}
+	}
+	return actors[i]
+}
 
 func (d *decoder) counts(m map[string]int64) {
 	n := d.length()

@@ -233,3 +233,43 @@ func TestMonthRollupDecodeRejects(t *testing.T) {
 		t.Errorf("a November day went into December")
 	}
 }
+
+// TestListPrefixes: the folder store lists what S3 lists for prefixes that end inside a
+// folder's name (a month of dates) as well as at a folder.
+func TestListPrefixes(t *testing.T) {
+	ctx := context.Background()
+	stores := map[string]Store{"s3": s3Store(t), "folder": &DirStore{Dir: t.TempDir()}}
+	keys := []string{
+		"events/tenant=acme/date=2026-01-31/part-a.parquet",
+		"events/tenant=acme/date=2026-02-01/part-b.parquet",
+		"events/tenant=acme/date=2026-02-28/compacted-c.parquet",
+		"events/tenant=acme/date=2026-03-01/part-d.parquet",
+		"events/tenant=acme2/date=2026-02-01/part-e.parquet",
+		"rollups/tenant=acme/month=2026-02/rollup.bin",
+	}
+	for _, st := range stores {
+		for _, k := range keys {
+			if err := st.Put(ctx, k, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"events/tenant=acme/date=2026-02-", keys[1:3]},
+		{"events/tenant=acme/", keys[:4]},
+		{"events/tenant=acme", keys[:5]},
+		{"events/tenant=acme/date=2026-02-28/", keys[2:3]},
+		{"rollups/", keys[5:]},
+		{"events/tenant=acme/date=2025-", []string{}},
+	} {
+		for name, st := range stores {
+			got := keysUnder(t, st, tc.prefix)
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("%s: list %q (-want +got):\n%s", name, tc.prefix, d)
+			}
+		}
+	}
+}

@@ -295,14 +295,19 @@ func (d *DirStore) List(ctx context.Context, prefix string) ([]ObjectInfo, error
 			}
 			return err
 		}
-		if e.IsDir() {
-			return nil
-		}
 		rel, err := filepath.Rel(d.Dir, p)
 		if err != nil {
 			return err
 		}
 		key := filepath.ToSlash(rel)
+		if e.IsDir() {
+			// A folder no key under which can start with prefix (another month's dates when
+			// the prefix names a month) is not walked.
+			if sub := key + "/"; p != root && !strings.HasPrefix(sub, prefix) && !strings.HasPrefix(prefix, sub) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if !strings.HasPrefix(key, prefix) || strings.Contains(filepath.Base(p), ".tmp-") {
 			return nil
 		}
