@@ -58,6 +58,13 @@ func TestScenariosSeeded(t *testing.T) {
 			if injected == 0 {
 				t.Errorf("no fault injected")
 			}
+			if sc.Plan.KillEach {
+				for _, f := range sc.Plan.Kill {
+					if o.Killed[f] == 0 {
+						t.Errorf("%s was never killed", f)
+					}
+				}
+			}
 			if !o.OK() {
 				t.Errorf("lost %v, duplicated %v, differences %v, emails twice %v (documented exception %v), unmailed %d (%d after a mailer was killed), exports unfinished %d, 5xx outside faults %v",
 					o.Lost, o.Duplicated, o.Differences, o.Twice, o.Exception, o.Unmailed, o.UnmailedKilled, o.ExportsPending, o.Outside5xx)

@@ -64,6 +64,10 @@ type Plan struct {
 	Rates map[Kind]float64
 	// Kill names the functions whose invocations Kill and KillAtAnswer apply to.
 	Kill []string
+	// KillEach kills every function of Kill once for sure: its invocations are killed at
+	// their answer until one such kill strikes, then drawn as the rates say (a short run
+	// meets every function's death).
+	KillEach bool
 	// KillWithin bounds the delay after which a Kill strikes (drawn uniformly); 0 = 300 ms.
 	KillWithin time.Duration
 	// Slow is how long an S3Slow answer is held back; 0 = 1.5 s.
@@ -81,13 +85,14 @@ type Injector struct {
 	counts map[Kind]int
 	kills  map[string][]time.Time // function -> when its processes were killed
 	// midKills counts, by function, the kills that struck mid-invocation (not at the answer).
-	midKills map[string]int
-	mail     *Mailbox
+	midKills    map[string]int
+	answerKills map[string]int // the kills at the answer
+	mail        *Mailbox
 }
 
 // New returns an injector whose draws come from seed. It injects nothing until Start.
 func New(seed uint64) *Injector {
-	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, midKills: map[string]int{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
+	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, midKills: map[string]int{}, answerKills: map[string]int{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
 }
 
 // Start injects faults as p says until Stop.

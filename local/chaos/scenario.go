@@ -52,7 +52,7 @@ func Scenarios() []Scenario {
 			DynamoDBTxCanceled: 0.12, DynamoDBUnprocessed: 0.5,
 		}}},
 		{Name: "SES faults", Plan: Plan{Rates: map[Kind]float64{SESThrottling: 0.3, SESFailure: 0.2}}},
-		{Name: "functions killed", Replay: true, Plan: Plan{Kill: Killable, KillWithin: 80 * time.Millisecond, Rates: map[Kind]float64{Kill: 0.4, KillAtAnswer: 0.2}}},
+		{Name: "functions killed", Replay: true, Plan: Plan{Kill: Killable, KillEach: true, KillWithin: 80 * time.Millisecond, Rates: map[Kind]float64{Kill: 0.4, KillAtAnswer: 0.2}}},
 		{Name: "stack restarted", Restart: true},
 	}
 }

@@ -384,9 +384,13 @@ func (in *Injector) Kill(function string) (delay time.Duration, atAnswer, ok boo
 		named = named || f == function
 	}
 	within := in.plan.KillWithin
+	first := in.on && in.plan.KillEach && in.midKills[function]+in.answerKills[function] == 0
 	in.mu.Unlock()
 	if !named {
 		return 0, false, false
+	}
+	if first {
+		return 0, true, true
 	}
 	switch {
 	case in.draw(KillAtAnswer, false):
@@ -407,6 +411,7 @@ func (in *Injector) Struck(function string, atAnswer bool) {
 	defer in.mu.Unlock()
 	if atAnswer {
 		in.counts[KillAtAnswer]++
+		in.answerKills[function]++
 	} else {
 		in.counts[Kill]++
 		in.midKills[function]++
