@@ -523,6 +523,11 @@ func arrayValues(out *bytes.Buffer, a arrow.Array) {
 	}
 }
 
+// writeAll writes each of vs, followed by a NUL byte.
+func writeAll[V string | []byte](out *bytes.Buffer, vs []V) {
+	writeValues(out, len(vs), func(i int) V { return vs[i] })
+}
+
 // writeValues writes the n values value(0), ..., value(n-1), each followed by a NUL byte.
 func writeValues[V string | []byte](out *bytes.Buffer, n int, value func(int) V) {
 	for i := range n {
@@ -541,20 +546,11 @@ func rawValue(out *bytes.Buffer, v types.AttributeValue) {
 	case *types.AttributeValueMemberB:
 		out.Write(v.Value)
 	case *types.AttributeValueMemberSS:
-		for _, s := range v.Value {
-			out.WriteString(s)
-			out.WriteByte(0)
-		}
+		writeAll(out, v.Value)
 	case *types.AttributeValueMemberNS:
-		for _, s := range v.Value {
-			out.WriteString(s)
-			out.WriteByte(0)
-		}
+		writeAll(out, v.Value)
 	case *types.AttributeValueMemberBS:
-		for _, b := range v.Value {
-			out.Write(b)
-			out.WriteByte(0)
-		}
+		writeAll(out, v.Value)
 	case *types.AttributeValueMemberL:
 		for _, e := range v.Value {
 			rawValue(out, e)

@@ -2,25 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/httpapi"
 )
 
 func TestHealth(t *testing.T) {
-	b, err := os.ReadFile("../../events/health-get.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := stacktest.Sample[events.APIGatewayV2HTTPRequest](t, "health-get.json")
 	got, err := httpapi.Public(health)(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)

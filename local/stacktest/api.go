@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,4 +106,19 @@ func Diff(t testing.TB, what string, want, got any) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("%s (-want +got):\n%s", what, d)
 	}
+}
+
+// Sample decodes the sample event events/name of the repository (what `sam local invoke -e`
+// sends) into a T; a missing or undecodable file fails the test.
+func Sample[T any](t testing.TB, name string) T {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Root(t), "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return v
 }

@@ -1,9 +1,6 @@
 package auditlog_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,15 +11,7 @@ import (
 
 func sample(t *testing.T, name string) eventsReq {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev eventsReq
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return ev
+	return stacktest.Sample[eventsReq](t, name)
 }
 
 // TestSamples runs the events/ samples of the audit log functions through their routes.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -456,14 +455,7 @@ func TestSampleEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			h := newHarness(t, 2, nil)
-			b, err := os.ReadFile("../../events/" + tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			ev := stacktest.Sample[events.APIGatewayV2HTTPRequest](t, tt.file)
 			out, err := httpapi.Route(httpapi.ContactRoles, h.im.Handle)(context.Background(), ev)
 			if err != nil {
 				t.Fatal(err)

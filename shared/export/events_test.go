@@ -2,10 +2,7 @@ package export_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -33,14 +30,7 @@ func TestSampleEvents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			ev := stacktest.Sample[events.APIGatewayV2HTTPRequest](t, tt.file)
 			resp, err := httpapi.Route(httpapi.AdminRoles, tt.h)(context.Background(), ev)
 			if err != nil || resp.StatusCode != tt.wantStatus {
 				t.Errorf("status %d %s (err %v), want %d", resp.StatusCode, resp.Body, err, tt.wantStatus)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -494,14 +493,7 @@ func TestSampleEvents(t *testing.T) {
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			h := newHarness(t, nil)
-			b, err := os.ReadFile("../../events/" + tt.file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.DynamoDBEvent
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			ev := stacktest.Sample[events.DynamoDBEvent](t, tt.file)
 			before := len(stacktest.EmailsTo(t, "budi@example.com"))
 			stacktest.Diff(t, "retries", []string{}, h.handle(ev))
 			var reasons []string

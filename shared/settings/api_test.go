@@ -2,11 +2,8 @@ package settings_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -352,14 +349,7 @@ func TestSampleEvents(t *testing.T) {
 		{"put-settings-clear-input.json", view("clear", 1, &now, &caller{Sub: "7c0e9a52-0000-4000-8000-00000000ad01", Name: "Rina Admin"})},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.APIGatewayV2HTTPRequest
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			ev := stacktest.Sample[events.APIGatewayV2HTTPRequest](t, tt.file)
 			stacktest.Diff(t, "response", tt.want, body(t, f.do(t, f.svc, ev), http.StatusOK))
 		})
 	}

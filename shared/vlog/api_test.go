@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 
@@ -24,14 +22,7 @@ import (
 // parameters and groups of a test case.
 func sampleRequest(t *testing.T, name string, query map[string]string, path string, groups string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := stacktest.Sample[events.APIGatewayV2HTTPRequest](t, name+".json")
 	ev.QueryStringParameters = query
 	v := url.Values{}
 	for k, x := range query {

@@ -2,10 +2,7 @@ package vlog
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -241,14 +238,7 @@ func TestHandleScheduledEvent(t *testing.T) {
 	h := newHarness(t)
 	rows := sampleRows("acme", "2026-12-01", 0, 3)
 	h.archiveRows(rows)
-	raw, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", "sequence-log-scheduled.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.CloudWatchEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := stacktest.Sample[events.CloudWatchEvent](t, "sequence-log-scheduled.json")
 	if err := (&Sequencer{Log: h.newLog()}).HandleSchedule(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}

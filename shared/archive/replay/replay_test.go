@@ -2,11 +2,8 @@ package replay_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -254,14 +251,7 @@ func readStream(t *testing.T, db *dynamodb.Client, streams *dynamodbstreams.Clie
 // TestSampleEvent reads events/archive-replay-batch-exhausted.json (an ArchiveFailureQueue
 // message as Lambda hands it to the function) the way Handle does.
 func TestSampleEvent(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", "archive-replay-batch-exhausted.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.SQSEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
+	ev := stacktest.Sample[events.SQSEvent](t, "archive-replay-batch-exhausted.json")
 	if len(ev.Records) != 1 {
 		t.Fatalf("%d messages, want 1", len(ev.Records))
 	}

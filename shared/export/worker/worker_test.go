@@ -2,13 +2,10 @@ package worker_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -358,14 +355,7 @@ func TestSampleStreamEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			f := newFixture(t, &rowsSource{rows: 1})
-			b, err := os.ReadFile(filepath.Join(stacktest.Root(t), "events", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var ev events.DynamoDBEvent
-			if err := json.Unmarshal(b, &ev); err != nil {
-				t.Fatal(err)
-			}
+			ev := stacktest.Sample[events.DynamoDBEvent](t, tt.file)
 			var to []string
 			if tt.wantMail != "" {
 				to = []string{stacktest.Address("sample")}
