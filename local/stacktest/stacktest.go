@@ -328,6 +328,17 @@ func SortByKey(items []map[string]any) []map[string]any {
 	return items
 }
 
+// AuditItem returns the whole audit table item of ev, as plain values, as a service with
+// keys and retention must write it.
+func AuditItem(t testing.TB, keys audit.Keys, retention audit.Retention, ev audit.Event) map[string]any {
+	t.Helper()
+	item, err := keys.Item(&ev, retention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Plain(t, item)
+}
+
 // Plain returns an item as plain values, as Items returns them.
 func Plain(t testing.TB, item map[string]types.AttributeValue) map[string]any {
 	t.Helper()

@@ -25,11 +25,7 @@ func (f *fixture) auditItems(t *testing.T) []map[string]any {
 // shards, access events kept 400 days).
 func (f *fixture) auditItem(t *testing.T, ev audit.Event) map[string]any {
 	t.Helper()
-	item, err := f.svc.Keys.Item(&ev, f.svc.Retention)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stacktest.Plain(t, item)
+	return stacktest.AuditItem(t, f.svc.Keys, f.svc.Retention, ev)
 }
 
 // adminEvent is an access event by the test's admin (call.event's claims) at at.

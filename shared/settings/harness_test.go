@@ -126,11 +126,7 @@ func (f *fixture) snapshot(t *testing.T) snapshot {
 // auditItem is the whole audit table item of ev as the service must write it.
 func (f *fixture) auditItem(t *testing.T, ev audit.Event) map[string]any {
 	t.Helper()
-	item, err := f.svc.Keys.Item(&ev, f.svc.Retention)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stacktest.Plain(t, item)
+	return stacktest.AuditItem(t, f.svc.Keys, f.svc.Retention, ev)
 }
 
 // updated is the SETTINGS_UPDATED event by c at at.
