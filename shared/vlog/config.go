@@ -67,7 +67,8 @@ func NewService(cfg aws.Config, c ProofConfig) *Service {
 }
 
 // NewSequencer returns the sequencer of c with clients of cfg: it reads the signing secret
-// now (a cold start that cannot fails) and publishes its verifier key in LogTable.
+// now (a cold start that cannot fails); its first invocation publishes the verifier keys in
+// LogTable (HandleSchedule).
 func NewSequencer(cfg aws.Config, c Config, log *slog.Logger) *Sequencer {
 	signer, err := NewSigner(secret.MustString(cfg, c.SigningSecretARN))
 	if err != nil {
@@ -93,8 +94,5 @@ func NewSequencer(cfg aws.Config, c Config, log *slog.Logger) *Sequencer {
 		DB: dynamodb.NewFromConfig(cfg), Table: c.Table, Archive: archive.NewS3Store(cfg, c.Archive),
 		Checkpoints: checkpoints, Signer: signer, Clock: ident.SystemClock, Log: log,
 	}
-	if err := l.PublishKey(ctx, keys...); err != nil {
-		panic(err.Error())
-	}
-	return &Sequencer{Log: l}
+	return &Sequencer{Log: l, previousKeys: keys}
 }

@@ -29,6 +29,12 @@ type Sequencer struct {
 	// Parallel is how many tenants are sequenced at once; 0 means 4. Each tenant's log has
 	// its own head, so their appends do not contend.
 	Parallel int
+
+	// previousKeys are the verifier keys of earlier signing secrets; with the current one
+	// they are recorded in LogTable by the first invocation of the process (HandleSchedule), not
+	// at cold start: a start makes no writes, and a failed write fails one run, not the process.
+	previousKeys  []string
+	keysPublished bool
 }
 
 // Run does one pass: complete every log (tiles, checkpoints, hourly heartbeats), then for
@@ -184,5 +190,11 @@ func (s *Sequencer) entries(ctx context.Context, t tenant.ID, key string) ([]Ent
 // events not sequenced: they stay marked for the next run) fails the invocation, so it shows
 // in the function's error metric.
 func (s *Sequencer) HandleSchedule(ctx context.Context, _ events.CloudWatchEvent) error {
+	if !s.keysPublished {
+		if err := s.Log.PublishKey(ctx, s.previousKeys...); err != nil {
+			return fmt.Errorf("publish verifier key: %w", err)
+		}
+		s.keysPublished = true
+	}
 	return s.Run(ctx)
 }

@@ -273,3 +273,36 @@ func TestTwoSequencersRacing(t *testing.T) {
 		t.Errorf("markers left (-want +got):\n%s", d)
 	}
 }
+
+// The sequencer's process publishes its verifier keys on its first invocation, not at cold
+// start (a start makes no writes), and once: later runs leave the table's keys as they are.
+func TestHandleSchedulePublishesKeysOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	previous, err := NewSigner("the secret's value before its rotation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := h.newLog()
+	s := &Sequencer{Log: l, previousKeys: []string{previous.VerifierKey()}}
+	before, err := l.VerifierKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 0 {
+		t.Fatalf("keys before the first invocation = %q, want none", before)
+	}
+	want := []string{h.signer.VerifierKey(), previous.VerifierKey()}
+	for run := 1; run <= 2; run++ {
+		if err := s.HandleSchedule(ctx, events.CloudWatchEvent{}); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		got, err := l.VerifierKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("run %d: keys, newest first (-want +got):\n%s", run, d)
+		}
+	}
+}
