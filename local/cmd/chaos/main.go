@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/contrail/contrail/local/chaos"
 	"github.com/contrail/contrail/local/devstack"
-	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -41,24 +39,15 @@ func main() {
 }
 
 func run(ctx context.Context, seed uint64, load chaos.Load, only string) int {
-	tplPath, err := template.Find()
+	sc, err := devstack.NewScratch("chaos", seed)
 	if err != nil {
 		return fail(err)
 	}
-	state, err := os.MkdirTemp("", "contrail-chaos-")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(state)
-	logs, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("contrail-chaos-%d.log", seed)))
-	if err != nil {
-		return fail(err)
-	}
-	defer logs.Close()
+	defer sc.Close()
 	fmt.Printf("chaos: seed %d; %d callers x %d rounds, %d exports, faults on for at least %s; starting a local stack of %d functions (its log: %s)\n",
-		seed, load.Workers, load.Rounds, load.Exports, load.FaultsFor, len(chaos.Functions), logs.Name())
+		seed, load.Workers, load.Rounds, load.Exports, load.FaultsFor, len(chaos.Functions), sc.Log.Name())
 	began := time.Now()
-	h, err := chaos.Open(ctx, devstack.Options{Root: filepath.Dir(tplPath), StateDir: state, Out: logs}, chaos.New(seed))
+	h, err := chaos.Open(ctx, sc.Options(), chaos.New(seed))
 	if err != nil {
 		return fail(err)
 	}

@@ -37,31 +37,24 @@ func main() {
 }
 
 func run(ctx context.Context, seed uint64, n int, duration time.Duration) int {
-	tplPath, err := template.Find()
+	sc, err := devstack.NewScratch("fuzz-routes", seed)
 	if err != nil {
 		return fail(err)
 	}
-	tpl, err := template.Load(tplPath)
+	defer sc.Close()
+	tpl, err := template.Load(sc.Template)
 	if err != nil {
 		return fail(err)
 	}
-	state, err := os.MkdirTemp("", "contrail-fuzz-routes-")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(state)
-	logs, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("contrail-fuzz-routes-%d.log", seed)))
-	if err != nil {
-		return fail(err)
-	}
-	defer logs.Close()
-	fmt.Printf("fuzz-routes: seed %d; starting a local stack of %d route functions (its log: %s)\n", seed, len(routefuzz.RouteFunctions(tpl)), logs.Name())
-	s, err := devstack.Start(ctx, devstack.Options{Root: filepath.Dir(tplPath), StateDir: state, Functions: routefuzz.RouteFunctions(tpl), NoSchedules: true, Out: logs})
+	fmt.Printf("fuzz-routes: seed %d; starting a local stack of %d route functions (its log: %s)\n", seed, len(routefuzz.RouteFunctions(tpl)), sc.Log.Name())
+	opts := sc.Options()
+	opts.Functions, opts.NoSchedules = routefuzz.RouteFunctions(tpl), true
+	s, err := devstack.Start(ctx, opts)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Stop()
-	key, err := devauth.LoadOrCreateKey(filepath.Join(state, devauth.KeyFile))
+	key, err := devauth.LoadOrCreateKey(filepath.Join(sc.State, devauth.KeyFile))
 	if err != nil {
 		return fail(err)
 	}

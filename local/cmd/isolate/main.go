@@ -36,32 +36,25 @@ func main() {
 }
 
 func run(ctx context.Context, seed uint64, actions int) int {
-	tplPath, err := template.Find()
+	sc, err := devstack.NewScratch("isolate", seed)
 	if err != nil {
 		return fail(err)
 	}
-	tpl, err := template.Load(tplPath)
+	defer sc.Close()
+	tpl, err := template.Load(sc.Template)
 	if err != nil {
 		return fail(err)
 	}
-	state, err := os.MkdirTemp("", "contrail-isolate-")
-	if err != nil {
-		return fail(err)
-	}
-	defer os.RemoveAll(state)
-	logs, err := os.Create(filepath.Join(os.TempDir(), fmt.Sprintf("contrail-isolate-%d.log", seed)))
-	if err != nil {
-		return fail(err)
-	}
-	defer logs.Close()
 	fns := isolation.Functions(tpl)
-	fmt.Printf("isolate: seed %d, %d actions; starting a local stack of %d functions (its log: %s)\n", seed, actions, len(fns), logs.Name())
-	s, err := devstack.Start(ctx, devstack.Options{Root: filepath.Dir(tplPath), StateDir: state, Functions: fns, NoSchedules: true, Out: logs})
+	fmt.Printf("isolate: seed %d, %d actions; starting a local stack of %d functions (its log: %s)\n", seed, actions, len(fns), sc.Log.Name())
+	opts := sc.Options()
+	opts.Functions, opts.NoSchedules = fns, true
+	s, err := devstack.Start(ctx, opts)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Stop()
-	key, err := devauth.LoadOrCreateKey(filepath.Join(state, devauth.KeyFile))
+	key, err := devauth.LoadOrCreateKey(filepath.Join(sc.State, devauth.KeyFile))
 	if err != nil {
 		return fail(err)
 	}
