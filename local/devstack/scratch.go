@@ -1,25 +1,44 @@
 package devstack
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
+	"time"
 
+	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/template"
 )
 
+// ToolContext is the start of a command-line tool that runs for a seed: the seed given, or
+// one from the clock when it is 0, and a context that Ctrl-C or SIGTERM cancels.
+func ToolContext(seed uint64) (context.Context, context.CancelFunc, uint64) {
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx, stop, seed
+}
+
 // Scratch is what a command-line tool that starts a stack of its own needs (make isolate,
-// make fuzz-routes, make chaos): the template's path, a temporary state folder, and a file
-// for the functions' output named for the tool and the seed, kept after the run.
+// make fuzz-routes, make chaos): the template, a temporary state folder, and a file for the
+// functions' output named for the tool and the seed, kept after the run.
 type Scratch struct {
-	Template string
+	Template *template.Template
 	State    string
 	Log      *os.File
 }
 
-// NewScratch finds the template and makes the state folder and the log file of tool's run.
+// NewScratch loads the template and makes the state folder and the log file of tool's run.
 func NewScratch(tool string, seed uint64) (*Scratch, error) {
-	tpl, err := template.Find()
+	path, err := template.Find()
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := template.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +56,24 @@ func NewScratch(tool string, seed uint64) (*Scratch, error) {
 
 // Options are the stack options of the scratch: its root, state folder and output.
 func (s *Scratch) Options() Options {
-	return Options{Root: filepath.Dir(s.Template), StateDir: s.State, Out: s.Log}
+	return Options{Root: filepath.Dir(s.Template.Path), StateDir: s.State, Out: s.Log}
+}
+
+// StartFunctions starts a stack of the scratch that runs only functions and no schedules (the
+// tool drives it), and returns it with the key that signs its dev tokens.
+func (s *Scratch) StartFunctions(ctx context.Context, functions []string) (*Stack, []byte, error) {
+	opts := s.Options()
+	opts.Functions, opts.NoSchedules = functions, true
+	st, err := Start(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := devauth.LoadOrCreateKey(filepath.Join(s.State, devauth.KeyFile))
+	if err != nil {
+		st.Stop()
+		return nil, nil, err
+	}
+	return st, key, nil
 }
 
 // Close removes the state folder and closes the log file (which stays for reading).

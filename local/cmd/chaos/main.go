@@ -11,9 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/contrail/contrail/local/chaos"
@@ -22,7 +20,7 @@ import (
 )
 
 func main() {
-	seed := flag.Uint64("seed", 0, "the injector's seed; 0 = one from the clock (printed)")
+	givenSeed := flag.Uint64("seed", 0, "the injector's seed; 0 = one from the clock (printed)")
 	workers := flag.Int("workers", 4, "concurrent callers")
 	rounds := flag.Int("rounds", 20, "rounds of each caller with faults on (a contact, 5 events, an invite, a message, a share)")
 	exports := flag.Int("exports", 4, "exports with an email per scenario")
@@ -30,12 +28,9 @@ func main() {
 	drain := flag.Duration("drain", 3*time.Minute, "how long the stack may take to settle once faults stop")
 	only := flag.String("only", "", "run only the scenarios whose name contains this (case-insensitive)")
 	flag.Parse()
-	if *seed == 0 {
-		*seed = uint64(time.Now().UnixNano())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, seed := devstack.ToolContext(*givenSeed)
 	defer stop()
-	os.Exit(run(ctx, *seed, chaos.Load{Workers: *workers, Rounds: *rounds, Exports: *exports, FaultsFor: *faultsFor, Drain: *drain}, *only))
+	os.Exit(run(ctx, seed, chaos.Load{Workers: *workers, Rounds: *rounds, Exports: *exports, FaultsFor: *faultsFor, Drain: *drain}, *only))
 }
 
 func run(ctx context.Context, seed uint64, load chaos.Load, only string) int {

@@ -12,28 +12,20 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
 	"time"
 
-	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/devstack"
 	"github.com/contrail/contrail/local/routefuzz"
-	"github.com/contrail/contrail/local/template"
 )
 
 func main() {
-	seed := flag.Uint64("seed", 0, "the generator's seed; 0 = one from the clock (printed)")
+	givenSeed := flag.Uint64("seed", 0, "the generator's seed; 0 = one from the clock (printed)")
 	n := flag.Int("n", 0, "requests to send; 0 = until -duration has passed")
 	duration := flag.Duration("duration", 10*time.Minute, "how long to run when -n is 0")
 	flag.Parse()
-	if *seed == 0 {
-		*seed = uint64(time.Now().UnixNano())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, seed := devstack.ToolContext(*givenSeed)
 	defer stop()
-	os.Exit(run(ctx, *seed, *n, *duration))
+	os.Exit(run(ctx, seed, *n, *duration))
 }
 
 func run(ctx context.Context, seed uint64, n int, duration time.Duration) int {
@@ -42,22 +34,14 @@ func run(ctx context.Context, seed uint64, n int, duration time.Duration) int {
 		return fail(err)
 	}
 	defer sc.Close()
-	tpl, err := template.Load(sc.Template)
-	if err != nil {
-		return fail(err)
-	}
-	fmt.Printf("fuzz-routes: seed %d; starting a local stack of %d route functions (its log: %s)\n", seed, len(routefuzz.RouteFunctions(tpl)), sc.Log.Name())
-	opts := sc.Options()
-	opts.Functions, opts.NoSchedules = routefuzz.RouteFunctions(tpl), true
-	s, err := devstack.Start(ctx, opts)
+	tpl := sc.Template
+	fns := routefuzz.RouteFunctions(tpl)
+	fmt.Printf("fuzz-routes: seed %d; starting a local stack of %d route functions (its log: %s)\n", seed, len(fns), sc.Log.Name())
+	s, key, err := sc.StartFunctions(ctx, fns)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Stop()
-	key, err := devauth.LoadOrCreateKey(filepath.Join(sc.State, devauth.KeyFile))
-	if err != nil {
-		return fail(err)
-	}
 	corpus, err := routefuzz.LoadCorpus(s.Root)
 	if err != nil {
 		return fail(err)

@@ -12,27 +12,18 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"syscall"
-	"time"
 
-	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/devstack"
 	"github.com/contrail/contrail/local/isolation"
-	"github.com/contrail/contrail/local/template"
 )
 
 func main() {
-	seed := flag.Uint64("seed", 0, "the seed of the actions; 0 = one from the clock (printed)")
+	givenSeed := flag.Uint64("seed", 0, "the seed of the actions; 0 = one from the clock (printed)")
 	actions := flag.Int("actions", 2000, "how many actions before the reads are checked")
 	flag.Parse()
-	if *seed == 0 {
-		*seed = uint64(time.Now().UnixNano())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, seed := devstack.ToolContext(*givenSeed)
 	defer stop()
-	os.Exit(run(ctx, *seed, *actions))
+	os.Exit(run(ctx, seed, *actions))
 }
 
 func run(ctx context.Context, seed uint64, actions int) int {
@@ -41,23 +32,13 @@ func run(ctx context.Context, seed uint64, actions int) int {
 		return fail(err)
 	}
 	defer sc.Close()
-	tpl, err := template.Load(sc.Template)
-	if err != nil {
-		return fail(err)
-	}
-	fns := isolation.Functions(tpl)
+	fns := isolation.Functions(sc.Template)
 	fmt.Printf("isolate: seed %d, %d actions; starting a local stack of %d functions (its log: %s)\n", seed, actions, len(fns), sc.Log.Name())
-	opts := sc.Options()
-	opts.Functions, opts.NoSchedules = fns, true
-	s, err := devstack.Start(ctx, opts)
+	s, key, err := sc.StartFunctions(ctx, fns)
 	if err != nil {
 		return fail(err)
 	}
 	defer s.Stop()
-	key, err := devauth.LoadOrCreateKey(filepath.Join(sc.State, devauth.KeyFile))
-	if err != nil {
-		return fail(err)
-	}
 	sum, err := isolation.Run(ctx, isolation.Config{Stack: s, Key: key, Seed: seed, Actions: actions, Progress: os.Stdout})
 	if sum != nil {
 		sum.Report(os.Stdout)
