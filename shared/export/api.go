@@ -86,15 +86,8 @@ type CreateRequest struct {
 	TZ     string `json:"tz"`
 	Format string `json:"format"`
 	Email  string `json:"email"`
-	// The log filters, as the log routes take them (httpapi.LogFilter); null or absent: none.
-	Source  *string `json:"source"`
-	Channel *string `json:"channel"`
-	User    *string `json:"user"`
-}
-
-// filter returns the request's log filters.
-func (in CreateRequest) filter() httpapi.LogFilter {
-	return httpapi.LogFilter{Source: in.Source, Channel: in.Channel, User: in.User}
+	// The log filters, as the log routes take them; null or absent: none.
+	httpapi.LogFilter
 }
 
 // View is an export job as the API returns it.
@@ -112,9 +105,7 @@ type View struct {
 	Error     string `json:"error,omitempty"`
 	Schedule  string `json:"schedule,omitempty"`
 	// The log filters the job applies, each only when set.
-	Source  *string `json:"source,omitempty"`
-	Channel *string `json:"channel,omitempty"`
-	User    *string `json:"user,omitempty"`
+	httpapi.LogFilter
 }
 
 // NewJob validates a create request and returns the pending job it asks for.
@@ -124,7 +115,7 @@ func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 	p.OneOf("format", &in.Format, "", Formats...)
 	p.Email("email", &in.Email, false)
 	checkFormat(p, in.Report, in.Format)
-	checkFilter(p, in.Report, in.filter())
+	checkFilter(p, in.Report, in.LogFilter)
 	per, err := httpapi.ParsePeriod(strings.TrimSpace(in.From), strings.TrimSpace(in.To), strings.TrimSpace(in.TZ), now, MaxPeriodDays)
 	if fe := fault.As(err); fe != nil {
 		if len(p) == 0 {
@@ -138,7 +129,7 @@ func NewJob(in CreateRequest, tenant tenant.ID, now time.Time) (*Job, error) {
 		return nil, err
 	}
 	j := &Job{
-		TenantID: tenant, Report: in.Report, Format: in.Format, Filter: in.filter().Normalized(),
+		TenantID: tenant, Report: in.Report, Format: in.Format, Filter: in.LogFilter.Normalized(),
 		From: formatTime(per.From), To: formatTime(per.To), TZ: per.TZ.String(),
 		Status: StatusPending, CreatedAt: formatTime(now), ExpiresAt: now.Add(JobTTL).Unix(),
 	}
@@ -245,7 +236,7 @@ func ViewOf(j *Job) View {
 		From: j.From, To: j.To, TZ: j.TZ, CreatedAt: j.CreatedAt, Error: j.Error, Schedule: j.Schedule,
 	}
 	if j.Filter != nil {
-		v.Source, v.Channel, v.User = j.Filter.Source, j.Filter.Channel, j.Filter.User
+		v.LogFilter = *j.Filter
 	}
 	return v
 }
@@ -259,15 +250,8 @@ type ScheduleRequest struct {
 	Format     string   `json:"format"`
 	Recipients []string `json:"recipients"`
 	TZ         string   `json:"tz"`
-	// The log filters of every export it makes (httpapi.LogFilter); null or absent: none.
-	Source  *string `json:"source"`
-	Channel *string `json:"channel"`
-	User    *string `json:"user"`
-}
-
-// filter returns the request's log filters.
-func (in ScheduleRequest) filter() httpapi.LogFilter {
-	return httpapi.LogFilter{Source: in.Source, Channel: in.Channel, User: in.User}
+	// The log filters of every export it makes; null or absent: none.
+	httpapi.LogFilter
 }
 
 // ScheduleView is a schedule as the API returns it.
@@ -283,9 +267,7 @@ type ScheduleView struct {
 	CreatedAt    string   `json:"createdAt"`
 	UpdatedAt    string   `json:"updatedAt"`
 	// The log filters, each only when set.
-	Source  *string `json:"source,omitempty"`
-	Channel *string `json:"channel,omitempty"`
-	User    *string `json:"user,omitempty"`
+	httpapi.LogFilter
 }
 
 // MaxRecipients caps a schedule's recipients.
@@ -309,7 +291,7 @@ func CheckSchedule(in *ScheduleRequest) (*time.Location, error) {
 	p.OneOf("frequency", &in.Frequency, "", Frequencies...)
 	p.OneOf("format", &in.Format, "", Formats...)
 	checkFormat(p, in.Report, in.Format)
-	checkFilter(p, in.Report, in.filter())
+	checkFilter(p, in.Report, in.LogFilter)
 	switch {
 	case len(in.Recipients) == 0:
 		p.Add("recipients", "must list 1 to "+strconv.Itoa(MaxRecipients)+" email addresses")
@@ -364,7 +346,7 @@ func (sv *Service) PutSchedule(ctx context.Context, r *httpapi.Request) (events.
 	_, end := PeriodOf(in.Frequency, now, loc)
 	sc := &Schedule{
 		TenantID: r.TenantID, Name: string(name), Report: in.Report, Frequency: in.Frequency, Format: in.Format,
-		Filter: in.filter().Normalized(), Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
+		Filter: in.LogFilter.Normalized(), Recipients: in.Recipients, TZ: in.TZ, NextRunAt: formatTime(end),
 		CreatedAt: formatTime(now), UpdatedAt: formatTime(now), CreatedBy: r.UserID, UpdatedBy: r.UserID,
 	}
 	typ, data := "EXPORT_SCHEDULE_CREATED", scheduleData(sc)
@@ -425,7 +407,7 @@ func ScheduleViewOf(sc *Schedule) ScheduleView {
 		CreatedAt: sc.CreatedAt, UpdatedAt: sc.UpdatedAt,
 	}
 	if sc.Filter != nil {
-		v.Source, v.Channel, v.User = sc.Filter.Source, sc.Filter.Channel, sc.Filter.User
+		v.LogFilter = *sc.Filter
 	}
 	return v
 }

@@ -102,16 +102,25 @@ func inexactName(raw json.RawMessage, t reflect.Type, path string) string {
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// jsonFields maps the JSON names of t's exported fields to their types.
+// jsonFields maps the JSON names of t's exported fields to their types; the fields of an
+// embedded struct without a JSON name are t's own, as encoding/json reads them.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
 	fields := make(map[string]reflect.Type, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
+			continue
+		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k, ft := range jsonFields(f.Type) {
+				if _, own := fields[k]; !own {
+					fields[k] = ft
+				}
+			}
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		if name == "" {
@@ -122,12 +131,41 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
+// jsonPath is a field's path as encoding/json names it (the Field of an UnmarshalTypeError)
+// as the client wrote it: without the Go names of the embedded structs it passes through.
+func jsonPath(t reflect.Type, path string) string {
+	var out []string
+	for _, part := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Map:
+			t = t.Elem()
+		case reflect.Struct:
+			if f, ok := t.FieldByName(part); ok && f.Anonymous && f.Tag.Get("json") == "" {
+				t = f.Type
+				continue
+			}
+			t = jsonFields(t)[part]
+			if t == nil {
+				return path
+			}
+		}
+		out = append(out, part)
+	}
+	return strings.Join(out, ".")
+}
+
 func decodeError(err error, b []byte, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
+		if t := reflect.TypeOf(v); field != "" && t.Kind() == reflect.Pointer {
+			field = jsonPath(t.Elem(), field)
+		}
 		if field == "" {
 			return fault.New(fault.Invalid, "invalid_body", "Send a JSON object as the request body.")
 		}

@@ -17,10 +17,14 @@ func TestDecodeJSON(t *testing.T) {
 		Type string         `json:"type"`
 		Data map[string]any `json:"data"`
 	}
+	type filter struct {
+		Source *string `json:"source"`
+	}
 	type body struct {
 		Name   string  `json:"name"`
 		Email  *string `json:"email"`
 		Events []item  `json:"events"`
+		filter         // its fields are the body's, as export's requests embed httpapi.LogFilter
 	}
 	cases := []struct {
 		name   string
@@ -29,6 +33,10 @@ func TestDecodeJSON(t *testing.T) {
 		fields map[string]string
 	}{
 		{name: "ok", in: `{"name":"Ana","events":[{"type":"X","data":{"Any":"Case"}}]}`},
+		{name: "embedded field", in: `{"name":"Ana","source":"import"}`},
+		{name: "case-folded embedded field", in: `{"Source":"import"}`, code: "invalid_request", fields: map[string]string{"Source": "is not a known field"}},
+		{name: "nested field of the wrong type", in: `{"events":[{"type":3}]}`, code: "invalid_request", fields: map[string]string{"events.type": "must be a string"}},
+		{name: "embedded field of the wrong type", in: `{"source":3}`, code: "invalid_request", fields: map[string]string{"source": "must be a string"}},
 		{name: "empty", in: ` `, code: "invalid_body"},
 		{name: "syntax", in: `{"name":`, code: "invalid_json"},
 		{name: "unknown field", in: `{"nick":"a"}`, code: "invalid_request", fields: map[string]string{"nick": "is not a known field"}},
