@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -167,17 +166,7 @@ GROUP BY GROUPING SETS ((type), (type, src), (type, ch), (type, uid), (type, day
 			ov.ByUser = append(ov.ByUser, *u)
 		}
 	}
-	sort.Slice(ov.ByUser, func(i, j int) bool {
-		a, b := ov.ByUser[i], ov.ByUser[j]
-		ta, tb := a.Added+a.Connected+a.Deleted+a.Merged, b.Added+b.Connected+b.Deleted+b.Merged
-		if ta != tb {
-			return ta > tb
-		}
-		if a.UserName != b.UserName {
-			return a.UserName < b.UserName
-		}
-		return a.UserID < b.UserID
-	})
+	report.SortUsers(ov.ByUser)
 	for d := time.Date(p.From.In(p.TZ).Year(), p.From.In(p.TZ).Month(), p.From.In(p.TZ).Day(), 0, 0, 0, 0, p.TZ); d.Before(p.To); d = d.AddDate(0, 0, 1) {
 		dc := report.DayCounts{Date: d.Format(time.DateOnly)}
 		if c := daily[dc.Date]; c != nil {

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -618,6 +619,30 @@ func OpenItems(t testing.TB, r *pii.Keyring, items []map[string]any) {
 	for i, v := range vals {
 		put[i](v.V)
 	}
+}
+
+// Erased is evs as a reader sees them once contact id is erased: the contact's name and each
+// personal field set on its events read pii.Erased (a null field was never sealed and stays
+// null); nothing else changes.
+func Erased(evs []audit.Event, id string) []audit.Event {
+	out := make([]audit.Event, len(evs))
+	for i, e := range evs {
+		if e.Contact != nil && e.Contact.ID == id {
+			e.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
+			data := maps.Clone(e.Data)
+			if data == nil {
+				data = map[string]any{}
+			}
+			for _, name := range audit.PersonalFields(e.Type) {
+				if v, ok := data[name]; ok && v != nil {
+					data[name] = pii.Erased
+				}
+			}
+			e.Data = data
+		}
+		out[i] = e
+	}
+	return out
 }
 
 // Clock is a test clock that goroutines may read while the test moves it: pass Now where a

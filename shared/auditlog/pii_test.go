@@ -65,28 +65,6 @@ func put(t *testing.T, f *fixture, keys *piitest.Keys, evs []audit.Event, sealed
 	}
 }
 
-// erasedView is evs as a reader sees them once contact id is erased.
-func erasedView(evs []audit.Event, id string) []audit.Event {
-	out := make([]audit.Event, len(evs))
-	for i, e := range evs {
-		if e.Contact != nil && e.Contact.ID == id {
-			e.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
-			data := map[string]any{}
-			for k, v := range e.Data {
-				data[k] = v
-			}
-			for _, name := range audit.PersonalFields(e.Type) {
-				if _, ok := data[name]; ok {
-					data[name] = pii.Erased
-				}
-			}
-			e.Data = data
-		}
-		out[i] = e
-	}
-	return out
-}
-
 // captureLogs sends slog's default logger to a buffer until the test ends.
 func captureLogs(t *testing.T) *bytes.Buffer {
 	var buf bytes.Buffer
@@ -128,7 +106,7 @@ func TestQueryOpensPersonalFields(t *testing.T) {
 
 	t.Run("erased", func(t *testing.T) {
 		keys.Erase("tenant-a", contacts[0])
-		wantEvs := erasedView(newestFirst(evs), contacts[0])
+		wantEvs := stacktest.Erased(newestFirst(evs), contacts[0])
 		gotEvs := decode[page](t, call(t, f.query(), queryReq(adminA, q)), 200).Items
 		diffEvents(t, "after erasing "+contacts[0], wantEvs, gotEvs)
 	})

@@ -207,8 +207,18 @@ func (t *tally) overview(archivedThrough *string) Overview {
 	for id, u := range t.byUser {
 		ov.ByUser = append(ov.ByUser, UserCounts{UserID: id, UserName: u.name, Counts: u.Counts})
 	}
-	sort.Slice(ov.ByUser, func(i, j int) bool {
-		a, b := ov.ByUser[i], ov.ByUser[j]
+	SortUsers(ov.ByUser)
+	if ov.Daily == nil {
+		ov.Daily = []DayCounts{}
+	}
+	return ov
+}
+
+// SortUsers puts users in an overview's order: most counted events first, then by name,
+// then by id.
+func SortUsers(users []UserCounts) {
+	sort.Slice(users, func(i, j int) bool {
+		a, b := users[i], users[j]
 		if a.total() != b.total() {
 			return a.total() > b.total()
 		}
@@ -217,10 +227,6 @@ func (t *tally) overview(archivedThrough *string) Overview {
 		}
 		return a.UserID < b.UserID
 	})
-	if ov.Daily == nil {
-		ov.Daily = []DayCounts{}
-	}
-	return ov
 }
 
 // merge adds one UTC date's counts.

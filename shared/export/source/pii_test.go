@@ -111,28 +111,6 @@ func exports(t *testing.T, src *source.Reports) map[string]string {
 	return out
 }
 
-// withErased is evs as they would read had contact id's personal fields been erased.
-func withErased(evs []audit.Event, id string) []audit.Event {
-	out := make([]audit.Event, len(evs))
-	for i, e := range evs {
-		if e.Contact != nil && e.Contact.ID == id {
-			e.Contact = &audit.ContactRef{ID: id, Name: pii.Erased}
-			data := map[string]any{}
-			for k, v := range e.Data {
-				data[k] = v
-			}
-			for _, name := range audit.PersonalFields(e.Type) {
-				if v, ok := data[name]; ok && v != nil {
-					data[name] = pii.Erased
-				}
-			}
-			e.Data = data
-		}
-		out[i] = e
-	}
-	return out
-}
-
 // TestExportsOpenPersonalFields: every export of sealed events (the audit export's CSV and
 // Parquet, each log's CSV and Parquet) is byte for byte the export of the same events in
 // plaintext; once a contact is erased its names and fields read "[erased]" and nothing else
@@ -161,7 +139,7 @@ func TestExportsOpenPersonalFields(t *testing.T) {
 
 	t.Run("erased", func(t *testing.T) {
 		keys.Erase("acme", contacts[0])
-		want := exports(t, archiveOf(t, withErased(evs, contacts[0]), nil))
+		want := exports(t, archiveOf(t, stacktest.Erased(evs, contacts[0]), nil))
 		got := exports(t, src)
 		for name, w := range want {
 			if d := cmp.Diff(w, got[name]); d != "" {
