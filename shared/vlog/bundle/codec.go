@@ -172,7 +172,7 @@ func ptr[T any](v T) *T { return &v }
 func Read(r io.Reader) (*Bundle, error) {
 	b := &Bundle{}
 	h, tiles, err := decode(r, func(e Entry) error {
-		b.Entries = append(b.Entries, e)
+		b.Entries = append(b.Entries, Entry{Index: e.Index, Leaf: bytes.Clone(e.Leaf)})
 		return nil
 	})
 	if err != nil {
@@ -182,13 +182,15 @@ func Read(r io.Reader) (*Bundle, error) {
 	return b, nil
 }
 
-// decode reads a bundle, handing each entry to each as it comes rather than keeping it.
-// Fields may come in any order; an unknown or repeated field, a missing one or trailing
-// data is an error, and so is any format but v1.
+// decode reads a bundle, handing each entry to each as it comes rather than keeping it
+// (an entry's Leaf is valid only until each returns). Fields may come in any order; an
+// unknown or repeated field, a missing one or trailing data is an error, and so is any
+// format but v1.
 func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, error) {
 	var h Header
 	var tiles map[string][]byte
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
+	src := bufio.NewReaderSize(r, 64<<10)
+	dec := json.NewDecoder(src)
 	dec.DisallowUnknownFields()
 	fail := func(format string, a ...any) (Header, map[string][]byte, error) {
 		return Header{}, nil, fmt.Errorf("read bundle: "+format, a...)
@@ -226,7 +228,7 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 		case "checkpoint":
 			err = dec.Decode(&h.Checkpoint)
 		case "entries":
-			err = decodeEntries(dec, each)
+			dec, err = decodeEntries(dec, src, each)
 		case "tiles":
 			tiles, err = decodeTiles(dec)
 		default:
@@ -250,25 +252,35 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 	return h, tiles, nil
 }
 
-func decodeEntries(dec *json.Decoder, each func(Entry) error) error {
+// decodeEntries decodes the entries array, dec having read its field name from src. The
+// entries as Writer lays them out are decoded by readEntryLines, which returns the decoder
+// to go on with: the one that decodes whatever else is there with encoding/json.
+func decodeEntries(dec *json.Decoder, src io.Reader, each func(Entry) error) (*json.Decoder, error) {
 	if err := expectDelim(dec, '['); err != nil {
-		return err
+		return dec, err
 	}
-	for n := 0; dec.More(); n++ {
+	n := 0
+	if fastEntries {
+		var err error
+		if dec, n, err = readEntryLines(dec, src, each); err != nil {
+			return dec, err
+		}
+	}
+	for ; dec.More(); n++ {
 		var e entryJSON
 		if err := dec.Decode(&e); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("entry %d: the bundle ends here: it was cut short", n)
+			return dec, fmt.Errorf("entry %d: the bundle ends here: it was cut short", n)
 		} else if err != nil {
-			return fmt.Errorf("entry %d: %w", n, err)
+			return dec, fmt.Errorf("entry %d: %w", n, err)
 		}
 		if e.Index == nil || e.Leaf == nil {
-			return fmt.Errorf("entry %d: needs both index and leaf", n)
+			return dec, fmt.Errorf("entry %d: needs both index and leaf", n)
 		}
 		if err := each(Entry{Index: *e.Index, Leaf: []byte(*e.Leaf)}); err != nil {
-			return err
+			return dec, err
 		}
 	}
-	return expectDelim(dec, ']')
+	return dec, expectDelim(dec, ']')
 }
 
 func decodeTiles(dec *json.Decoder) (map[string][]byte, error) {
