@@ -73,12 +73,9 @@ func generateCompactDay(ctx context.Context, dir string, sc scale, seed uint64) 
 		}
 		evs := gs.dayEvents(t, di, d, n, 100_000*(s+1))
 		sort.Slice(evs, func(i, j int) bool { return evs[i].RecordedAt < evs[j].RecordedAt })
-		rows := make([]archive.Row, len(evs))
-		for i := range evs {
-			var err error
-			if rows[i], err = archive.FromEvent(&evs[i]); err != nil {
-				return nil, err
-			}
+		rows, err := archive.FromEvents(evs)
+		if err != nil {
+			return nil, err
 		}
 		evs = nil
 		parts, size, err := writeParts(ctx, st, t.ID, date, rows, spec.PartRows, func(n int) int { return n/500 + 1 }, gs.rng("dup", t.ID.String(), date))

@@ -493,11 +493,9 @@ loop:
 func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compactor, t tenantSpec, di int, d time.Time, n, cbase int, last bool) (parts, distinct int, err error) {
 	evs := g.dayEvents(t, di, d, n, cbase)
 	sort.Slice(evs, func(i, j int) bool { return evs[i].RecordedAt < evs[j].RecordedAt })
-	rows := make([]archive.Row, len(evs))
-	for i := range evs {
-		if rows[i], err = archive.FromEvent(&evs[i]); err != nil {
-			return 0, 0, err
-		}
+	rows, err := archive.FromEvents(evs)
+	if err != nil {
+		return 0, 0, err
 	}
 	r := g.rng("dup", t.ID.String(), d.Format(time.DateOnly))
 	date := d.Format(time.DateOnly)

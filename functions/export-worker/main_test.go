@@ -117,14 +117,13 @@ func added(id string, at time.Time, contactID, name string) audit.Event {
 
 func putPart(t *testing.T, client *s3.Client, bucket string, day time.Time, evs []audit.Event) {
 	t.Helper()
-	var rows []archive.Row
+	rows, err := archive.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
-	for i := range evs {
-		r, err := archive.FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, ids = append(rows, r), append(ids, r.EventID)
+	for _, r := range rows {
+		ids = append(ids, r.EventID)
 	}
 	sort.Strings(ids)
 	b, err := archive.Encode(rows, nil)

@@ -10,8 +10,9 @@
 package chaos
 
 import (
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 )
@@ -221,10 +222,5 @@ func (m *Mailbox) Sent(key string) []Sent {
 func (m *Mailbox) Keys() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	keys := make([]string, 0, len(m.byKey))
-	for k := range m.byKey {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m.byKey))
 }

@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -118,12 +119,7 @@ func (r *Runtime) SetFaults(f Faults) {
 func (r *Runtime) Functions() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	names := make([]string, 0, len(r.funcs))
-	for n := range r.funcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(r.funcs))
 }
 
 // Invoke runs the function once with payload (a JSON event) and returns its response payload.

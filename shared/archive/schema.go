@@ -138,6 +138,18 @@ func Less(a, b *Row) bool {
 	return a.EventID < b.EventID
 }
 
+// FromEvents flattens audit events into their archive rows, in the same order.
+func FromEvents(evs []audit.Event) ([]Row, error) {
+	rows := make([]Row, len(evs))
+	for i := range evs {
+		var err error
+		if rows[i], err = FromEvent(&evs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}
+
 // FromEvent flattens an audit event into its archive row.
 func FromEvent(e *audit.Event) (Row, error) {
 	occ, err := audit.ParseTime(e.OccurredAt)

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,12 +89,12 @@ func TestFilteredLogsAddUpToOverview(t *testing.T) {
 				c    Counts
 			}
 			var drills []drill
-			for _, k := range sortedKeys(ov.BySource) {
+			for _, k := range slices.Sorted(maps.Keys(ov.BySource)) {
 				q := cloneQuery(period)
 				q.Set("source", k)
 				drills = append(drills, drill{"source=" + k, q, ov.BySource[k]})
 			}
-			for _, k := range sortedKeys(ov.ByChannel) {
+			for _, k := range slices.Sorted(maps.Keys(ov.ByChannel)) {
 				q := cloneQuery(period)
 				q.Set("channel", k)
 				drills = append(drills, drill{"channel=" + k, q, ov.ByChannel[k]})
@@ -139,15 +140,6 @@ func TestFilteredLogsAddUpToOverview(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sortedKeys(m map[string]Counts) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestLogFilters checks each filter and their combination (AND) list exactly the fixture's

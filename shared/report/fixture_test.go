@@ -126,13 +126,9 @@ type fixture struct {
 
 func rowsOf(t testing.TB, evs []audit.Event) []archive.Row {
 	t.Helper()
-	rows := make([]archive.Row, len(evs))
-	for i := range evs {
-		r, err := archive.FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows[i] = r
+	rows, err := archive.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	sort.Slice(rows, func(i, j int) bool { return archive.Less(&rows[i], &rows[j]) })
 	return rows

@@ -49,13 +49,9 @@ func sampleEvents(tn tenant.ID, day string, from, n int) []audit.Event {
 // rowsOf converts events into their archive rows.
 func rowsOf(t testing.TB, evs []audit.Event) []archive.Row {
 	t.Helper()
-	rows := make([]archive.Row, len(evs))
-	for i := range evs {
-		r, err := archive.FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows[i] = r
+	rows, err := archive.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return rows
 }

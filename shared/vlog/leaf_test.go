@@ -93,14 +93,7 @@ func TestLeafSameFromDynamoDBAndParquet(t *testing.T) {
 		{ID: "01KBJ5N1ZR0000000000000004", TenantID: "acme", OccurredAt: "2026-12-01T10:00:03.000Z", RecordedAt: "2026-12-01T10:00:03.000Z",
 			Type: "LOGGED_IN", Category: "platform", Actor: audit.Actor{Type: audit.ActorSystem}, Data: map[string]any{}},
 	}
-	var fromParquet []archive.Row
-	for i := range evs {
-		row, err := archive.FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		fromParquet = append(fromParquet, row)
-	}
+	fromParquet := rowsOf(t, evs)
 	body, err := archive.Encode(fromParquet, nil)
 	if err != nil {
 		t.Fatal(err)

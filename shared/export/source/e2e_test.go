@@ -162,14 +162,12 @@ func writeArchive(t *testing.T, client *s3.Client, bucket string) {
 		"globex/2026-11-03/a": {other},
 	}
 	for name, evs := range parts {
-		var rows []archive.Row
+		rows, err := archive.FromEvents(evs)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var ids []string
-		for i := range evs {
-			r, err := archive.FromEvent(&evs[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, r)
+		for _, r := range rows {
 			ids = append(ids, r.EventID)
 		}
 		sort.Strings(ids)

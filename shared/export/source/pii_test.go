@@ -64,12 +64,12 @@ func personalEvents() (evs []audit.Event, contacts []string) {
 func archiveOf(t *testing.T, evs []audit.Event, keys *pii.Keyring) *source.Reports {
 	t.Helper()
 	store := &archive.S3Store{Client: stacktest.S3(t), Bucket: stacktest.Bucket(t)}
+	all, err := archive.FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	days := map[string][]archive.Row{}
-	for i := range evs {
-		r, err := archive.FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range all {
 		days[r.Date()] = append(days[r.Date()], r)
 	}
 	for date, rows := range days {

@@ -8,7 +8,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,10 +157,10 @@ func overviewTable(ov report.Overview) *table {
 	tt := ov.Totals
 	t.rows = append(t.rows, []value{str("total"), str(ov.Period.From + "/" + ov.Period.To), str(ov.Period.TZ),
 		num(tt.Added), num(tt.Connected), num(tt.Deleted), num(tt.Merged), num(tt.Archived), num(tt.Unarchived)})
-	for _, k := range sortedKeys(ov.BySource) {
+	for _, k := range slices.Sorted(maps.Keys(ov.BySource)) {
 		t.rows = append(t.rows, append([]value{str("source"), str(k), {}}, counts(ov.BySource[k])...))
 	}
-	for _, k := range sortedKeys(ov.ByChannel) {
+	for _, k := range slices.Sorted(maps.Keys(ov.ByChannel)) {
 		t.rows = append(t.rows, append([]value{str("channel"), str(k), {}}, counts(ov.ByChannel[k])...))
 	}
 	for _, u := range ov.ByUser {
@@ -172,15 +173,6 @@ func overviewTable(ov report.Overview) *table {
 		t.rows = append(t.rows, []value{str("archived_through"), str(*ov.ArchivedThrough), {}, {}, {}, {}, {}, {}, {}})
 	}
 	return t
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func writeTable(w io.Writer, format string, t *table) (int64, error) {

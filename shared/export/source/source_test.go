@@ -50,13 +50,9 @@ func TestReportsFormats(t *testing.T) {
 		overviewRows++
 	}
 
-	var wantRows []archive.Row
-	for i := range archived {
-		r, err := archive.FromEvent(&archived[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRows = append(wantRows, r)
+	wantRows, err := archive.FromEvents(archived)
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	tests := []struct {
