@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"unicode/utf8"
 
@@ -189,18 +191,16 @@ func Read(r io.Reader) (*Bundle, error) {
 func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, error) {
 	var h Header
 	var tiles map[string][]byte
-	src := bufio.NewReaderSize(r, 64<<10)
-	dec := json.NewDecoder(src)
-	dec.DisallowUnknownFields()
+	s := newStream(bufio.NewReaderSize(r, 64<<10))
 	fail := func(format string, a ...any) (Header, map[string][]byte, error) {
 		return Header{}, nil, fmt.Errorf("read bundle: "+format, a...)
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := expectDelim(s.dec, '{'); err != nil {
 		return fail("%v", err)
 	}
 	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
+	for s.dec.More() {
+		tok, err := s.dec.Token()
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -209,6 +209,7 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 			return fail("field %q given twice", key)
 		}
 		seen[key] = true
+		dec := s.dec
 		switch key {
 		case "format":
 			err = dec.Decode(&h.Format)
@@ -228,9 +229,9 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 		case "checkpoint":
 			err = dec.Decode(&h.Checkpoint)
 		case "entries":
-			dec, err = decodeEntries(dec, src, each)
+			err = decodeEntries(s, each)
 		case "tiles":
-			tiles, err = decodeTiles(dec)
+			tiles, err = decodeTiles(s)
 		default:
 			return fail("unknown field %q", key)
 		}
@@ -238,10 +239,10 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 			return fail("field %q: %v", key, err)
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := expectDelim(s.dec, '}'); err != nil {
 		return fail("%v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := s.dec.Token(); err != io.EOF {
 		return fail("data after the bundle's closing brace")
 	}
 	for _, k := range []string{"format", "origin", "first", "next", "checkpoint", "entries", "tiles"} {
@@ -252,45 +253,57 @@ func decode(r io.Reader, each func(Entry) error) (Header, map[string][]byte, err
 	return h, tiles, nil
 }
 
-// decodeEntries decodes the entries array, dec having read its field name from src. The
-// entries as Writer lays them out are decoded by readEntryLines, which returns the decoder
-// to go on with: the one that decodes whatever else is there with encoding/json.
-func decodeEntries(dec *json.Decoder, src io.Reader, each func(Entry) error) (*json.Decoder, error) {
-	if err := expectDelim(dec, '['); err != nil {
-		return dec, err
+// decodeEntries decodes the entries array, s.dec having read its field name. The entries
+// as Writer lays them out are decoded by readEntryLines, which leaves to s.dec (then
+// another decoder) whatever else is there.
+func decodeEntries(s *stream, each func(Entry) error) error {
+	if err := expectDelim(s.dec, '['); err != nil {
+		return err
 	}
 	n := 0
-	if fastEntries {
+	if fastLines {
 		var err error
-		if dec, n, err = readEntryLines(dec, src, each); err != nil {
-			return dec, err
+		if n, err = readEntryLines(s, each); err != nil {
+			return err
 		}
 	}
-	for ; dec.More(); n++ {
+	for dec := s.dec; dec.More(); n++ {
 		var e entryJSON
 		if err := dec.Decode(&e); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return dec, fmt.Errorf("entry %d: the bundle ends here: it was cut short", n)
+			return fmt.Errorf("entry %d: the bundle ends here: it was cut short", n)
 		} else if err != nil {
-			return dec, fmt.Errorf("entry %d: %w", n, err)
+			return fmt.Errorf("entry %d: %w", n, err)
 		}
 		if e.Index == nil || e.Leaf == nil {
-			return dec, fmt.Errorf("entry %d: needs both index and leaf", n)
+			return fmt.Errorf("entry %d: needs both index and leaf", n)
 		}
 		if err := each(Entry{Index: *e.Index, Leaf: []byte(*e.Leaf)}); err != nil {
-			return dec, err
+			return err
 		}
 	}
-	return dec, expectDelim(dec, ']')
+	return expectDelim(s.dec, ']')
 }
 
-func decodeTiles(dec *json.Decoder) (map[string][]byte, error) {
-	var raw map[string]string
-	if err := dec.Decode(&raw); err != nil {
+// decodeTiles decodes the tiles object, s.dec having read its field name: the tiles as
+// Writer lays them out by readTileLines, whatever else by s.dec (then another decoder).
+// A tile given twice is the last one given, as encoding/json decodes a map.
+func decodeTiles(s *stream) (map[string][]byte, error) {
+	raw := map[string]string{}
+	if fastLines {
+		var err error
+		if raw, err = readTileLines(s); err != nil {
+			return nil, err
+		}
+	}
+	var more map[string]string
+	if err := s.dec.Decode(&more); err != nil {
 		return nil, err
 	}
+	maps.Copy(raw, more)
+	// In order, so that of two tiles that are not base64 the error names the same one.
 	tiles := make(map[string][]byte, len(raw))
-	for p, s := range raw {
-		data, err := base64.StdEncoding.DecodeString(s)
+	for _, p := range slices.Sorted(maps.Keys(raw)) {
+		data, err := base64.StdEncoding.DecodeString(raw[p])
 		if err != nil {
 			return nil, fmt.Errorf("tile %s: not base64: %w", p, err)
 		}

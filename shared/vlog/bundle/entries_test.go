@@ -262,6 +262,24 @@ func TestVerifyReaderSameAsEncodingJSON(t *testing.T) {
 		{"a read error after a line", text[:cut(entry(2))+1], errors.New("disk on fire"), unreadable, `read bundle: field "entries": entry 3: disk on fire`},
 		{"a read error in the tiles", text[:cut(`"tiles":{`)+5], errors.New("disk on fire"), unreadable, `read bundle: field "tiles": disk on fire`},
 		{"data after the bundle", text + "{}", nil, unreadable, `read bundle: data after the bundle's closing brace`},
+		{"tiles spaced", strings.ReplaceAll(text, `":"`, `" : "`), nil, okVerdict, ""},
+		{"tiles on one line", strings.Replace(text, text[cut(`"tiles":{`):], strings.ReplaceAll(text[cut(`"tiles":{`):], "\n", ""), 1), nil, okVerdict, ""},
+		{"a tile path escaped", strings.Replace(text, `"tile/0/000.p/6":`, `"tile\/0/000.p/6":`, 1), nil, okVerdict, ""},
+		{"a tile twice, the wrong one first", strings.Replace(text, `"tiles":{`, `"tiles":{`+"\n"+`"tile/0/000.p/6":"AAAA",`, 1), nil, okVerdict, ""},
+		{"a tile twice, the wrong one last", strings.Replace(text, "\n}}", ",\n"+`"tile/0/000.p/6":"AAAA"`+"\n}}", 1), nil, "FAIL contrail/acme: 2 problems in events [0,6) against checkpoint 6 signed 2026-12-07T05:00:00Z",
+			"tile tile/0/000.p/6 holds 3 bytes; it must hold 6 hashes of 32 bytes"},
+		{"a tile not base64", strings.Replace(text, `"tiles":{`, `"tiles":{`+"\n"+`"tile/9/000":"!!",`, 1), nil, unreadable, `read bundle: field "tiles": tile tile/9/000: not base64: illegal base64 data at input byte 0`},
+		{"two tiles not base64", strings.Replace(text, `"tiles":{`, `"tiles":{`+"\n"+`"tile/9/000":"!!","tile/8/000":"!!",`, 1), nil, unreadable, `read bundle: field "tiles": tile tile/8/000: not base64: illegal base64 data at input byte 0`},
+		{"a tile a number", strings.Replace(text, "\n}}", ",\n"+`"tile/9/000":5`+"\n}}", 1), nil, unreadable, `read bundle: field "tiles": json: cannot unmarshal number into Go value of type string`},
+		{"a comma missing in the tiles", strings.Replace(text, `"tiles":{`, `"tiles":{`+"\n"+`"tile/9/000":"AAAA"`, 1), nil, unreadable, `read bundle: field "tiles": invalid character '"' after object key:value pair`},
+		{"a comma more in the tiles", strings.Replace(text, "\n}}", ",\n}}", 1), nil, unreadable, `read bundle: field "tiles": invalid character '}' looking for beginning of object key string`},
+		{"tiles null", strings.Replace(text, text[cut(`"tiles":`):], "null}", 1), nil, "FAIL contrail/acme: 2 problems in events [0,6) against checkpoint 6 signed 2026-12-07T05:00:00Z", "tile tile/0/000.p/6 is missing"},
+		{"tiles a list", strings.Replace(text, text[cut(`"tiles":`):], "[]}", 1), nil, unreadable, `read bundle: field "tiles": json: cannot unmarshal array into Go value of type map[string]string`},
+		{"tiles empty", strings.Replace(text, text[cut(`"tiles":`):], "{}}", 1), nil, "FAIL contrail/acme: 2 problems in events [0,6) against checkpoint 6 signed 2026-12-07T05:00:00Z", "tile tile/0/000.p/6 is missing"},
+		{"tiles before the entries", strings.Replace(strings.Replace(text, text[cut(`"entries":[`)-len(`"entries":[`):cut("\n],")], "", 1), `"tiles":{`, text[cut(`"entries":[`)-len(`"entries":[`):cut("\n],")]+`"tiles":{`, 1), nil, okVerdict, ""},
+		{"cut after the tiles' brace", text[:cut(`"tiles":{`)], nil, unreadable, `read bundle: field "tiles": unexpected EOF`},
+		{"cut after a tile", text[:cut(`"tiles":{`)+1+strings.Index(text[cut(`"tiles":{`)+1:], ",")], nil, unreadable, `read bundle: field "tiles": unexpected EOF`},
+		{"a read error after a tile", text[:cut(`"tiles":{`)+1+strings.Index(text[cut(`"tiles":{`)+1:], ",")+1], errors.New("disk on fire"), unreadable, `read bundle: field "tiles": disk on fire`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,7 +304,7 @@ func FuzzVerifyReader(f *testing.F) {
 	canonical, opts := verifyFixture(f, 10)
 	f.Add(canonical)
 	f.Add([]byte(`{"format":"contrail-log-bundle/v1","origin":"contrail/acme","first":0,"next":1,"checkpoint":"c","entries":[` + "\n" +
-		`{"index":0,"leaf":"\ud83d\ude00"},` + "\n" + `{"index":1,"leaf":"x"}` + "\n" + `],"tiles":{}}`))
+		`{"index":0,"leaf":"\ud83d\ude00"},` + "\n" + `{"index":1,"leaf":"x"}` + "\n" + `],"tiles":{` + "\n" + `"tile/0/000":"AAAA",` + "\n" + `"tile/0/000":"=="` + "\n" + `}}`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		got := outcomeOf(t, in, nil, opts)
 		var want outcome

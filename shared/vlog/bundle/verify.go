@@ -271,6 +271,10 @@ func skipValue(leaf []byte, i int) (end int, str, ok bool) {
 	}
 	skipString := func(j int) (int, bool) { // j is after the opening quote
 		for j < n {
+			if stringByte[leaf[j]] {
+				j++
+				continue
+			}
 			switch leaf[j] {
 			case '\\':
 				j += 2
@@ -317,6 +321,14 @@ func skipValue(leaf []byte, i int) (end int, str, ok bool) {
 	}
 	return 0, false, false
 }
+
+// stringByte marks the bytes that neither end a string nor start an escape.
+var stringByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func (v *verifier) problem(kind Kind, index int64, id, tile, format string, a ...any) {
 	v.report.Problems = append(v.report.Problems, Problem{Kind: kind, Index: index, EventID: id, Tile: tile, Message: fmt.Sprintf(format, a...)})
