@@ -3,7 +3,6 @@ package mail_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -14,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/contrail/contrail/local/stacktest"
+	"github.com/contrail/contrail/local/streams"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
@@ -109,96 +108,21 @@ func (h *harness) call(route string, hd httpapi.Handler, id, body string, want i
 // event shape.
 func (h *harness) stream() events.DynamoDBEvent {
 	h.t.Helper()
-	ctx := context.Background()
-	desc, err := h.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(h.tables["AuditTable"])})
+	arn, shards, err := streams.ReadAll(context.Background(), h.db, stacktest.DynamoDBStreams(h.t), h.tables["AuditTable"])
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	st := stacktest.DynamoDBStreams(h.t)
-	sd, err := st.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: desc.Table.LatestStreamArn})
+	var recs []streamtypes.Record
+	for _, sh := range shards {
+		recs = append(recs, sh.Records...)
+	}
+	ev, err := streams.LambdaEvent(arn, recs)
 	if err != nil {
 		h.t.Fatal(err)
-	}
-	var ev events.DynamoDBEvent
-	for _, sh := range sd.StreamDescription.Shards {
-		it, err := st.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
-			StreamArn: desc.Table.LatestStreamArn, ShardId: sh.ShardId, ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon,
-		})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for iter != nil {
-			out, err := st.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				h.t.Fatal(err)
-			}
-			for _, r := range out.Records {
-				ev.Records = append(ev.Records, lambdaRecord(h.t, r))
-			}
-			if len(out.Records) == 0 {
-				break
-			}
-			iter = out.NextShardIterator
-		}
 	}
 	return ev
 }
 
-// lambdaRecord converts a record read with the streams client into the record Lambda passes.
-func lambdaRecord(t *testing.T, r streamtypes.Record) events.DynamoDBEventRecord {
-	t.Helper()
-	raw := map[string]any{
-		"eventID": aws.ToString(r.EventID), "eventName": string(r.EventName), "eventSource": "aws:dynamodb",
-		"dynamodb": map[string]any{
-			"Keys": attrs(r.Dynamodb.Keys), "NewImage": attrs(r.Dynamodb.NewImage),
-			"SequenceNumber": aws.ToString(r.Dynamodb.SequenceNumber), "StreamViewType": string(r.Dynamodb.StreamViewType),
-		},
-	}
-	b, err := json.Marshal(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec events.DynamoDBEventRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		t.Fatal(err)
-	}
-	return rec
-}
-
-func attrs(m map[string]streamtypes.AttributeValue) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = attr(v)
-	}
-	return out
-}
-
-func attr(v streamtypes.AttributeValue) any {
-	switch x := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return map[string]any{"S": x.Value}
-	case *streamtypes.AttributeValueMemberN:
-		return map[string]any{"N": x.Value}
-	case *streamtypes.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": x.Value}
-	case *streamtypes.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *streamtypes.AttributeValueMemberM:
-		return map[string]any{"M": attrs(x.Value)}
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]any, len(x.Value))
-		for i, e := range x.Value {
-			l[i] = attr(e)
-		}
-		return map[string]any{"L": l}
-	case *streamtypes.AttributeValueMemberSS:
-		return map[string]any{"SS": x.Value}
-	}
-	panic(fmt.Sprintf("attribute %T", v))
-}
-
-// handle runs the mailer on a batch and returns the sequence numbers it asked to retry.
 func (h *harness) handle(ev events.DynamoDBEvent) []string {
 	h.t.Helper()
 	resp, err := h.mailer.Handle(context.Background(), ev)

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
+	"github.com/contrail/contrail/local/streams"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/audit"
@@ -208,40 +209,16 @@ func TestReplayFromTheStream(t *testing.T) {
 
 // readStream returns the audit table's stream, its shard and every record in it (the test
 // table's writes fit in one shard).
-func readStream(t *testing.T, db *dynamodb.Client, streams *dynamodbstreams.Client, table string) (string, string, []types.Record) {
+func readStream(t *testing.T, db *dynamodb.Client, st *dynamodbstreams.Client, table string) (string, string, []types.Record) {
 	t.Helper()
-	ctx := context.Background()
-	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	arn, shards, err := streams.ReadAll(context.Background(), db, st, table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	arn := aws.ToString(desc.Table.LatestStreamArn)
-	ds, err := streams.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(ds.StreamDescription.Shards); n != 1 {
+	if n := len(shards); n != 1 {
 		t.Fatalf("the stream has %d shards, want 1", n)
 	}
-	shard := aws.ToString(ds.StreamDescription.Shards[0].ShardId)
-	it, err := streams.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: aws.String(shard),
-		ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []types.Record
-	for iter := it.ShardIterator; iter != nil; {
-		out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(out.Records) == 0 {
-			break
-		}
-		recs = append(recs, out.Records...)
-		iter = out.NextShardIterator
-	}
-	return arn, shard, recs
+	return arn, shards[0].ShardID, shards[0].Records
 }
 
 // TestSampleEvent reads events/archive-replay-batch-exhausted.json (an ArchiveFailureQueue
