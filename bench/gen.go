@@ -528,17 +528,7 @@ func writeParts(ctx context.Context, st archive.Store, t tenant.ID, date string,
 				part = append(part, rows[lo-1-r.IntN(min(lo, 200))])
 			}
 		}
-		part = archive.SortUnique(part)
-		ids := make([]string, len(part))
-		for i := range part {
-			ids[i] = part[i].EventID
-		}
-		sort.Strings(ids)
-		body, err := archive.Encode(part, nil)
-		if err != nil {
-			return 0, 0, err
-		}
-		key, err := archive.PartKey(t, date, ids)
+		key, body, err := archive.EncodePart(t, date, archive.SortUnique(part))
 		if err != nil {
 			return 0, 0, err
 		}

@@ -84,16 +84,7 @@ func casePII(ctx context.Context, b *bencher) error {
 			rows []archive.Row
 		}{{plainStore, plain}, {sealedStore, sealed}} {
 			sort.Slice(s.rows, func(i, j int) bool { return archive.Less(&s.rows[i], &s.rows[j]) })
-			evIDs := make([]string, len(s.rows))
-			for i := range s.rows {
-				evIDs[i] = s.rows[i].EventID
-			}
-			sort.Strings(evIDs)
-			key, err := archive.PartKey("pii", date, evIDs)
-			if err != nil {
-				return err
-			}
-			body, err := archive.Encode(s.rows, nil)
+			key, body, err := archive.EncodePart("pii", date, s.rows)
 			if err != nil {
 				return err
 			}

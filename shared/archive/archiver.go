@@ -189,11 +189,10 @@ func (a *Archiver) log() *slog.Logger {
 	return a.Log
 }
 
-// writePart writes one tenant-day's rows, marks the day for compaction and records the
-// part's events for the log's sequencer. A failure of any of the three fails the tenant-day,
-// which the stream then retries: the part and the markers are rewritten.
-func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (string, error) {
-	rows = SortUnique(rows)
+// EncodePart returns the key and body of the part object of rows of one tenant-day, rows in
+// the order given (the archiver's are sorted and unique): the body is the rows' Parquet, the
+// key is named for the digest of their sorted event ids.
+func EncodePart(t tenant.ID, date string, rows []Row) (string, []byte, error) {
 	ids := make([]string, len(rows))
 	for i := range rows {
 		ids[i] = rows[i].EventID
@@ -201,9 +200,21 @@ func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (stri
 	sort.Strings(ids)
 	body, err := Encode(rows, nil)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	key, err := PartKey(k.tenant, k.date, ids)
+	key, err := PartKey(t, date, ids)
+	if err != nil {
+		return "", nil, err
+	}
+	return key, body, nil
+}
+
+// writePart writes one tenant-day's rows, marks the day for compaction and records the
+// part's events for the log's sequencer. A failure of any of the three fails the tenant-day,
+// which the stream then retries: the part and the markers are rewritten.
+func (a *Archiver) writePart(ctx context.Context, k tenantDay, rows []Row) (string, error) {
+	rows = SortUnique(rows)
+	key, body, err := EncodePart(k.tenant, k.date, rows)
 	if err != nil {
 		return "", err
 	}

@@ -32,16 +32,10 @@ func putPart(t testing.TB, st Store, tenant tenant.ID, date string, rows []Row) 
 	t.Helper()
 	rows = append([]Row(nil), rows...)
 	sort.Slice(rows, func(i, j int) bool { return Less(&rows[i], &rows[j]) })
-	ids := make([]string, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].EventID
-	}
-	sort.Strings(ids)
-	b, err := Encode(rows, nil)
+	key, b, err := EncodePart(tenant, date, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := mustKey(PartKey(tenant, date, ids))
 	if err := st.Put(context.Background(), key, b); err != nil {
 		t.Fatal(err)
 	}

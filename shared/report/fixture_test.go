@@ -137,13 +137,7 @@ func rowsOf(t testing.TB, evs []audit.Event) []archive.Row {
 // putPart stores evs as a part, as the archiver would.
 func putPart(t testing.TB, st archive.Store, tenant tenant.ID, date string, evs []audit.Event) string {
 	t.Helper()
-	ids := make([]string, len(evs))
-	for i := range evs {
-		ids[i] = evs[i].ID
-	}
-	sort.Strings(ids)
-	key := mustKey(archive.PartKey(tenant, date, ids))
-	b, err := archive.Encode(rowsOf(t, evs), nil)
+	key, b, err := archive.EncodePart(tenant, date, rowsOf(t, evs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -166,17 +165,11 @@ func writeArchive(t *testing.T, client *s3.Client, bucket string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []string
-		for _, r := range rows {
-			ids = append(ids, r.EventID)
-		}
-		sort.Strings(ids)
-		b, err := archive.Encode(rows, nil)
+		tenant, date := tenant.ID(name[:len(name)-13]), name[len(name)-12:len(name)-2]
+		key, b, err := archive.EncodePart(tenant, date, rows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tenant, date := tenant.ID(name[:len(name)-13]), name[len(name)-12:len(name)-2]
-		key := mustKey(archive.PartKey(tenant, date, ids))
 		if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
 			t.Fatal(err)
 		}
@@ -438,11 +431,3 @@ func TestRunScheduleNowEndToEnd(t *testing.T) {
 }
 
 var _ worker.Source = (*source.Reports)(nil)
-
-// mustKey returns an archive key built from values the test knows are valid.
-func mustKey(key string, err error) string {
-	if err != nil {
-		panic(err)
-	}
-	return key
-}
