@@ -35,6 +35,18 @@ func (h *harness) archiveRows(rows ...[]archive.Row) {
 	h.Advance(time.Second)
 }
 
+// archiveBatches archives n batches of size sample rows of acme on 2026-12-01, one write
+// each, and returns them in the order written.
+func (h *harness) archiveBatches(n, size int) [][]archive.Row {
+	h.t.Helper()
+	batches := make([][]archive.Row, n)
+	for i := range batches {
+		batches[i] = sampleRows("acme", "2026-12-01", i*size, size)
+		h.archiveRows(batches[i])
+	}
+	return batches
+}
+
 func (h *harness) run(l *Log) error {
 	return (&Sequencer{Log: l}).Run(context.Background())
 }
@@ -43,12 +55,7 @@ func (h *harness) run(l *Log) error {
 // the next runs take the rest, in recorded order.
 func TestSequencerWorksOffABacklog(t *testing.T) {
 	h := newHarness(t)
-	var batches [][]archive.Row
-	for i := range 5 {
-		b := sampleRows("acme", "2026-12-01", i*10, 10)
-		h.archiveRows(b)
-		batches = append(batches, b)
-	}
+	batches := h.archiveBatches(5, 10)
 	for run, want := range []int{2, 4, 5} {
 		if err := (&Sequencer{Log: h.newLog(), MaxMarkers: 2}).Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -251,12 +258,7 @@ func TestHandleScheduledEvent(t *testing.T) {
 // invocation) leave one log holding each event once, in marker order per batch.
 func TestTwoSequencersRacing(t *testing.T) {
 	h := newHarness(t)
-	var all [][]archive.Row
-	for i := range 6 {
-		b := sampleRows("acme", "2026-12-01", i*50, 50)
-		h.archiveRows(b)
-		all = append(all, b)
-	}
+	all := h.archiveBatches(6, 50)
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() { errs <- (&Sequencer{Log: h.newLog(), MaxConflicts: 20}).Run(context.Background()) }()

@@ -183,6 +183,18 @@ func request(route, body string, params map[string]string) events.APIGatewayV2HT
 	}.Event()
 }
 
+// putDailyAdded creates the schedule daily-added (the added log, daily, CSV, mailed to to)
+// and returns it as the API answered.
+func (st *stack) putDailyAdded(t *testing.T, to string) map[string]any {
+	t.Helper()
+	status, sc := st.call(t, st.svc.PutSchedule, request("PUT /v1/export-schedules/{name}",
+		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
+	if status != http.StatusOK {
+		t.Fatalf("PUT: %d %v", status, sc)
+	}
+	return sc
+}
+
 func (st *stack) call(t *testing.T, h httpapi.Handler, req events.APIGatewayV2HTTPRequest) (int, map[string]any) {
 	t.Helper()
 	resp, err := httpapi.Route(httpapi.AdminRoles, h)(context.Background(), req)
@@ -279,10 +291,8 @@ func TestScheduledExportOncePerPeriod(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("sched")
 	st.clock.Set(time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC))
-	status, sc := st.call(t, st.svc.PutSchedule, request("PUT /v1/export-schedules/{name}",
-		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
-	if status != http.StatusOK || sc["nextRunAt"] != "2026-11-04T00:00:00.000Z" {
-		t.Fatalf("PUT: %d %v", status, sc)
+	if sc := st.putDailyAdded(t, to); sc["nextRunAt"] != "2026-11-04T00:00:00.000Z" {
+		t.Fatalf("PUT: %v", sc)
 	}
 	id := export.ScheduledJobID("acme", "daily-added", time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC))
 	runs := []struct {
@@ -385,11 +395,7 @@ func TestRunScheduleNowEndToEnd(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("runnow")
 	st.clock.Set(time.Date(2026, 11, 4, 10, 0, 0, 0, time.UTC))
-	status, sc := st.call(t, st.svc.PutSchedule, request("PUT /v1/export-schedules/{name}",
-		`{"report":"added","frequency":"daily","format":"csv","recipients":["`+to+`"]}`, map[string]string{"name": "daily-added"}))
-	if status != http.StatusOK {
-		t.Fatalf("PUT: %d %v", status, sc)
-	}
+	st.putDailyAdded(t, to)
 	status, job := st.call(t, st.svc.RunSchedule, request("POST /v1/export-schedules/{name}/run", "",
 		map[string]string{"name": "daily-added"}))
 	if status != http.StatusAccepted {
