@@ -136,11 +136,14 @@ func (k Keys) Item(e *Event, r Retention) (map[string]types.AttributeValue, erro
 	return item, nil
 }
 
-// FromItem reads an event back from its item.
+// FromItem reads an event back from its item: directly when it has the shape Keys.Item
+// writes (decodeItem), through attributevalue otherwise, with the same result either way.
 func FromItem(item map[string]types.AttributeValue) (Event, error) {
-	var e Event
-	if err := attributevalue.UnmarshalMap(item, &e); err != nil {
-		return e, fmt.Errorf("unmarshal event: %w", err)
+	e, ok := decodeItem(item)
+	if !ok {
+		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
+			return e, fmt.Errorf("unmarshal event: %w", err)
+		}
 	}
 	if e.Data == nil {
 		e.Data = map[string]any{}

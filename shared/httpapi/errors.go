@@ -63,6 +63,11 @@ func JSON(status int, v any) events.APIGatewayV2HTTPResponse {
 		slog.Error("encode response", "error", err.Error())
 		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"Something went wrong on our side; try again later."}}`)
 	}
+	return JSONBytes(status, b)
+}
+
+// JSONBytes returns a response whose body is b, JSON already.
+func JSONBytes(status int, b []byte) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"content-type": "application/json"},
