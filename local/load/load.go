@@ -74,23 +74,28 @@ type tenantState struct {
 // Family is one route family's figures.
 type Family struct {
 	Latencies []time.Duration
+	Hot       []time.Duration // of the hot tenant's requests
 	Statuses  map[int]int
 }
 
 // Summary is what a run measured and found.
 type Summary struct {
-	Seed                   uint64
-	Tenants                []TenantResult // the hot tenant first
-	Families               map[string]*Family
-	Requests               int
-	LoadTime               time.Duration
-	Samples                []Sample // the archive's lag during the load and the drain
-	LagAtEnd               Sample   // when the load stopped
-	Acknowledged           int      // event ids the API acknowledged
-	ArchivedAt, DrainedAt  time.Duration
-	Drained                bool
-	Errors                 []string // the first non-2xx answers, in full
-	Lost, Duplicated, Diff []string
+	Seed         uint64
+	Tenants      []TenantResult // the hot tenant first
+	Families     map[string]*Family
+	Requests     int
+	LoadTime     time.Duration
+	Samples      []Sample // the archive's lag during the load and the drain
+	LagAtEnd     Sample   // when the load stopped
+	Acknowledged int      // event ids the API acknowledged
+	// ArchivedAt is when, after the load stopped, every acknowledged event was archived;
+	// the reconciliation then agreed in the pass that ran from PassFrom to DrainedAt (a pass
+	// reads every tenant, so it brackets the moment the stack had drained).
+	ArchivedAt, PassFrom, DrainedAt time.Duration
+	Passes                          int // reconciliation passes in the drain
+	Drained                         bool
+	Errors                          []string // the first non-2xx answers, in full
+	Lost, Duplicated, Diff          []string
 }
 
 // TenantResult is one tenant's share and its reconciliation at the end.
@@ -264,12 +269,14 @@ func (r *runner) drain(ctx context.Context, w *watcher, day time.Time) error {
 			if r.sum.ArchivedAt == 0 {
 				r.sum.ArchivedAt = time.Since(stopped)
 			}
+			from := time.Since(stopped)
 			settled, err := r.check(ctx, checker, day, day.AddDate(0, 0, 2))
 			if err != nil {
 				return err
 			}
+			r.sum.Passes++
 			if settled {
-				r.sum.Drained, r.sum.DrainedAt = true, time.Since(stopped)
+				r.sum.Drained, r.sum.PassFrom, r.sum.DrainedAt = true, from, time.Since(stopped)
 				return nil
 			}
 		}
@@ -361,6 +368,13 @@ func (r *runner) check(ctx context.Context, checker *reconcile.Checker, from, to
 			}
 		}
 		fmt.Fprintf(r.c.Progress, "load: drain: reconciliation agrees for %d of %d tenants\n", agree, len(results))
+		for i, d := range diff {
+			if i == 5 {
+				fmt.Fprintf(r.c.Progress, "  ... %d more differences\n", len(diff)-5)
+				break
+			}
+			fmt.Fprintf(r.c.Progress, "  not yet: %s\n", clip([]byte(d), 200))
+		}
 	}
 	return settled, nil
 }
@@ -409,6 +423,9 @@ func (w *worker) send(t *tenantState, family, action, token, method, path string
 	f := r.sum.Families[family]
 	f.Statuses[status]++
 	f.Latencies = append(f.Latencies, took)
+	if t == r.tenants[0] {
+		f.Hot = append(f.Hot, took)
+	}
 	if status/100 != 2 && len(r.sum.Errors) < 20 {
 		r.sum.Errors = append(r.sum.Errors, fmt.Sprintf("%s %s (%s, %s): %d %s", method, path, action, t.id, status, clip(resp, 300)))
 	}

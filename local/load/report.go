@@ -21,8 +21,8 @@ func (s *Summary) Report(w io.Writer) {
 	}
 	fmt.Fprintf(w, "load: seed %d, %d requests in %.0f s: %.1f requests/s\n\n", s.Seed, s.Requests, s.LoadTime.Seconds(), float64(s.Requests)/secs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "route family\trequests\trequests/s\tp50 ms\tp99 ms\tmax ms\t2xx\t4xx\t5xx\tstatuses\t")
-	var all []time.Duration
+	fmt.Fprintln(tw, "route family\trequests\trequests/s\tp50 ms\tp99 ms\tmax ms\thot p50\thot p99\t2xx\t4xx\t5xx\tstatuses\t")
+	var all, hot []time.Duration
 	allSt := map[int]int{}
 	for _, name := range Families {
 		f := s.Families[name]
@@ -30,16 +30,17 @@ func (s *Summary) Report(w io.Writer) {
 			continue
 		}
 		all = append(all, f.Latencies...)
+		hot = append(hot, f.Hot...)
 		for st, n := range f.Statuses {
 			allSt[st] += n
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", name, len(f.Latencies), float64(len(f.Latencies))/secs,
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", name, len(f.Latencies), float64(len(f.Latencies))/secs,
 			ms(Percentile(f.Latencies, 50)), ms(Percentile(f.Latencies, 99)), ms(Percentile(f.Latencies, 100)),
-			classCount(f.Statuses, 2), classCount(f.Statuses, 4), classCount(f.Statuses, 5), statuses(f.Statuses))
+			ms(Percentile(f.Hot, 50)), ms(Percentile(f.Hot, 99)), classCount(f.Statuses, 2), classCount(f.Statuses, 4), classCount(f.Statuses, 5), statuses(f.Statuses))
 	}
-	fmt.Fprintf(tw, "all\t%d\t%.1f\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", len(all), float64(len(all))/secs,
+	fmt.Fprintf(tw, "all\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t\n", len(all), float64(len(all))/secs,
 		ms(Percentile(all, 50)), ms(Percentile(all, 99)), ms(Percentile(all, 100)),
-		classCount(allSt, 2), classCount(allSt, 4), classCount(allSt, 5), statuses(allSt))
+		ms(Percentile(hot, 50)), ms(Percentile(hot, 99)), classCount(allSt, 2), classCount(allSt, 4), classCount(allSt, 5), statuses(allSt))
 	tw.Flush()
 
 	if len(s.Tenants) > 0 {
@@ -76,7 +77,8 @@ func (s *Summary) Report(w io.Writer) {
 	fmt.Fprintf(w, "lag over time (s since the load began: lag s):%s\n", series(s.Samples, 30*time.Second))
 	switch {
 	case s.Drained:
-		fmt.Fprintf(w, "drain: every acknowledged event archived %.0f s after the load stopped; the reconciliation agreed for every tenant after %.0f s\n", s.ArchivedAt.Seconds(), s.DrainedAt.Seconds())
+		fmt.Fprintf(w, "drain: every acknowledged event archived %.0f s after the load stopped; the reconciliation agreed for every tenant in pass %d, from %.0f to %.0f s after the load stopped\n",
+			s.ArchivedAt.Seconds(), s.Passes, s.PassFrom.Seconds(), s.DrainedAt.Seconds())
 	case s.ArchivedAt > 0:
 		fmt.Fprintf(w, "drain: every acknowledged event archived %.0f s after the load stopped; the reconciliation did NOT agree in time\n", s.ArchivedAt.Seconds())
 	default:
