@@ -230,14 +230,16 @@ func Run(ctx context.Context, c Config) (*Summary, error) {
 	return r.sum, r.drain(ctx, watch, day)
 }
 
-// sample reads the archive's new objects and records the lag.
+// sample reads the archive's new objects and records the lag as it was when the archive was
+// listed (reading the new objects takes a while under load).
 func (r *runner) sample(ctx context.Context, w *watcher, phase string) error {
-	if err := w.poll(ctx, r); err != nil {
+	listed, err := w.poll(ctx, r)
+	if err != nil {
 		return err
 	}
 	r.mu.Lock()
-	lag, pending := r.lag.Oldest(time.Now())
-	s := Sample{At: time.Since(r.start), Lag: lag, Pending: pending, Load1: loadAverage()}
+	lag, pending := r.lag.Oldest(listed)
+	s := Sample{At: listed.Sub(r.start), Lag: lag, Pending: pending, Load1: loadAverage()}
 	r.sum.Samples = append(r.sum.Samples, s)
 	reqs := r.sum.Requests
 	r.mu.Unlock()
@@ -461,10 +463,12 @@ type watcher struct {
 	seen  map[string]bool
 }
 
-func (w *watcher) poll(ctx context.Context, r *runner) error {
+// poll reads the objects not read yet and returns when the listing began.
+func (w *watcher) poll(ctx context.Context, r *runner) (time.Time, error) {
+	listed := time.Now()
 	objs, err := w.store.List(ctx, archive.EventsPrefix)
 	if err != nil {
-		return fmt.Errorf("list the archive: %w", err)
+		return listed, fmt.Errorf("list the archive: %w", err)
 	}
 	for _, o := range objs {
 		if w.seen[o.Key] || !(archive.IsPart(o.Key) || archive.IsCompacted(o.Key)) {
@@ -476,7 +480,7 @@ func (w *watcher) poll(ctx context.Context, r *runner) error {
 		}
 		rows, err := archive.Decode(b)
 		if err != nil {
-			return fmt.Errorf("decode %s: %w", o.Key, err)
+			return listed, fmt.Errorf("decode %s: %w", o.Key, err)
 		}
 		w.seen[o.Key] = true
 		r.mu.Lock()
@@ -485,7 +489,7 @@ func (w *watcher) poll(ctx context.Context, r *runner) error {
 		}
 		r.mu.Unlock()
 	}
-	return nil
+	return listed, nil
 }
 
 // loadAverage is the machine's 1-minute load average (Linux's /proc/loadavg); 0 elsewhere.

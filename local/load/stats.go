@@ -88,19 +88,25 @@ func (l *Lag) Archived(id string) {
 	delete(l.pending, id)
 }
 
-// Oldest returns the age at now of the oldest acknowledged event not yet archived (0 when
-// none is pending), and how many are pending.
+// Oldest returns the age at now of the oldest event acknowledged by now and not yet
+// archived (0 when none is pending), and how many such events there are. now is the moment
+// the archive was listed: an event acknowledged after it may be archived and not listed yet.
 func (l *Lag) Oldest(now time.Time) (time.Duration, int) {
 	var oldest time.Time
+	n := 0
 	for _, at := range l.pending {
+		if at.After(now) {
+			continue
+		}
+		n++
 		if oldest.IsZero() || at.Before(oldest) {
 			oldest = at
 		}
 	}
-	if oldest.IsZero() {
+	if n == 0 {
 		return 0, 0
 	}
-	return now.Sub(oldest), len(l.pending)
+	return now.Sub(oldest), n
 }
 
 // Pending returns the ids acknowledged and not archived, sorted.
