@@ -13,8 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/contrail/contrail/local/devstack"
@@ -22,19 +20,16 @@ import (
 )
 
 func main() {
-	seed := flag.Uint64("seed", 0, "the callers' seed; 0 = one from the clock (printed)")
+	givenSeed := flag.Uint64("seed", 0, "the callers' seed; 0 = one from the clock (printed)")
 	duration := flag.Duration("duration", 5*time.Minute, "how long the load runs")
 	tenants := flag.Int("tenants", 20, "tenants, their traffic Zipf-distributed (the first one hot)")
 	workers := flag.Int("workers", 8, "concurrent callers")
 	skew := flag.Float64("skew", 1.1, "the Zipf exponent of the tenants' shares")
 	drain := flag.Duration("drain", 5*time.Minute, "how long the stack may take to drain once the load stops")
 	flag.Parse()
-	if *seed == 0 {
-		*seed = uint64(time.Now().UnixNano())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop, seed := devstack.ToolContext(*givenSeed)
 	defer stop()
-	os.Exit(run(ctx, load.Config{Seed: *seed, Duration: *duration, Tenants: *tenants, Workers: *workers, Skew: *skew, Drain: *drain, Progress: os.Stdout}))
+	os.Exit(run(ctx, load.Config{Seed: seed, Duration: *duration, Tenants: *tenants, Workers: *workers, Skew: *skew, Drain: *drain, Progress: os.Stdout}))
 }
 
 func run(ctx context.Context, c load.Config) int {
@@ -46,6 +41,7 @@ func run(ctx context.Context, c load.Config) int {
 	fmt.Printf("load: seed %d, %s, %d tenants (Zipf %.2g), %d callers; starting a local stack of %d functions (its log: %s)\n",
 		c.Seed, c.Duration, c.Tenants, c.Skew, c.Workers, len(load.Functions), sc.Log.Name())
 	began := time.Now()
+	// Not sc.StartFunctions: the compactor and the sequencer run on their own schedules here.
 	opts := sc.Options()
 	opts.Functions = load.Functions
 	s, err := devstack.Start(ctx, opts)
