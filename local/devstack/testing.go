@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/contrail/contrail/local/devauth"
 )
 
 // StartTest starts a stack for an end-to-end test and stops it when the test ends. Unless
@@ -19,8 +21,8 @@ import (
 // test fails.
 //
 //	s := devstack.StartTest(t, devstack.Options{Functions: []string{"CreateContactFunction", "ArchiverFunction"}})
-//	tok, _ := s.Token(devauth.Claims{Tenant: "acme", Roles: []string{"agent"}})
-//	status, body := s.Client(t, tok).Do("POST", "/v1/contacts", "application/json", `{"name":"Ana"}`)
+//	claims := devauth.Claims{Tenant: "acme", Roles: []string{"agent"}}
+//	status, body := s.Client(t, claims).Do("POST", "/v1/contacts", "application/json", `{"name":"Ana"}`)
 func StartTest(t testing.TB, o Options) *Stack {
 	t.Helper()
 	if o.StateDir == "" {
@@ -70,8 +72,16 @@ type Client struct {
 	tok string
 }
 
-// Client returns a client of the stack's API that sends tok as its bearer token.
-func (s *Stack) Client(t testing.TB, tok string) *Client { return &Client{t: t, url: s.URL, tok: tok} }
+// Client returns a client of the stack's API that sends a token of claims (signed with the
+// stack's key) as its bearer token.
+func (s *Stack) Client(t testing.TB, claims devauth.Claims) *Client {
+	t.Helper()
+	tok, err := s.Token(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Client{t: t, url: s.URL, tok: tok}
+}
 
 // Do sends method path with body, of contentType ("" sends no Content-Type), and returns
 // the status and the whole response body. A request that gets no response fails the test.

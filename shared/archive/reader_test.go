@@ -15,13 +15,9 @@ import (
 
 func rowsOf(t testing.TB, evs []audit.Event) []Row {
 	t.Helper()
-	out := make([]Row, len(evs))
-	for i := range evs {
-		r, err := FromEvent(&evs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[i] = r
+	out, err := FromEvents(evs)
+	if err != nil {
+		t.Fatal(err)
 	}
 	sort.Slice(out, func(i, j int) bool { return Less(&out[i], &out[j]) })
 	return out
