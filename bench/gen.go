@@ -504,12 +504,23 @@ func (g gen) writeDay(ctx context.Context, st archive.Store, comp *archive.Compa
 		return 0, 0, err
 	}
 	if !last {
-		if _, err := comp.CompactDay(ctx, t.ID, date); err != nil {
+		// The compactor updates the day's month rollup, which starts again when another
+		// day of the month settles meanwhile, at most a few times: two workers compacting
+		// a small tenant's days one after the other on a loaded machine used up those
+		// attempts and failed the generation. One compaction per tenant-month at a time.
+		mu, _ := monthLocks.LoadOrStore(t.ID.String()+"/"+archive.MonthOf(date), &sync.Mutex{})
+		mu.(*sync.Mutex).Lock()
+		_, err := comp.CompactDay(ctx, t.ID, date)
+		mu.(*sync.Mutex).Unlock()
+		if err != nil {
 			return 0, 0, err
 		}
 	}
 	return parts, len(rows), nil
 }
+
+// monthLocks holds a *sync.Mutex per tenant-month being generated (see writeDay).
+var monthLocks sync.Map
 
 // writeParts writes rows (in arrival order) as the archiver's parts of partRows each, with
 // the day's compaction marker; each batch but the first also holds dups(its size) events
