@@ -59,19 +59,7 @@ func caseWrite(ctx context.Context, b *bencher) error {
 		return err
 	}
 	delete(createEv.Headers, "idempotency-key") // one write; the key's replay read is not the handler's overhead
-	create := func(svc *contact.Service) func() error {
-		h := httpapi.Route(httpapi.ContactRoles, svc.Create)
-		return func() error {
-			resp, err := h(ctx, createEv)
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != 201 {
-				return fmt.Errorf("POST /v1/contacts answered %d: %s", resp.StatusCode, resp.Body)
-			}
-			return nil
-		}
-	}
+	create := func(svc *contact.Service) func() error { return created(ctx, svc.Create, createEv) }
 	sealedCreate, plainCreate := create(sealedSvc), create(plainSvc)
 
 	// The items the plain handler writes, read back once, become the bare transaction's
@@ -158,19 +146,7 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	commentEv.RawPath = strings.Replace(commentEv.RawPath, old, made.ID, 1)
 	commentEv.RequestContext.HTTP.Path = commentEv.RawPath
 	delete(commentEv.Headers, "idempotency-key")
-	comment := func(svc *contact.Service) func() error {
-		h := httpapi.Route(httpapi.ContactRoles, svc.AddComment)
-		return func() error {
-			resp, err := h(ctx, commentEv)
-			if err != nil {
-				return err
-			}
-			if resp.StatusCode != 201 {
-				return fmt.Errorf("POST /v1/contacts/{id}/comments answered %d: %s", resp.StatusCode, resp.Body)
-			}
-			return nil
-		}
-	}
+	comment := func(svc *contact.Service) func() error { return created(ctx, svc.AddComment, commentEv) }
 	sealedComment, plainComment := comment(sealedSvc), comment(plainSvc)
 	if before, err = countItems(ctx, db, benchTable("AuditTable"), true); err != nil {
 		return err
@@ -312,4 +288,20 @@ func replaceAV(v types.AttributeValue, r *strings.Replacer) types.AttributeValue
 		return &types.AttributeValueMemberL{Value: l}
 	}
 	return v
+}
+
+// created returns one call of the contact route handler hd with the request ev, which
+// fails unless it answers 201.
+func created(ctx context.Context, hd httpapi.Handler, ev events.APIGatewayV2HTTPRequest) func() error {
+	h := httpapi.Route(httpapi.ContactRoles, hd)
+	return func() error {
+		resp, err := h(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != 201 {
+			return fmt.Errorf("%s answered %d: %s", ev.RouteKey, resp.StatusCode, resp.Body)
+		}
+		return nil
+	}
 }
