@@ -81,6 +81,15 @@ func (h *harness) addContact(in contact.CreateInput) string {
 	return string(c.ID)
 }
 
+// invite adds a contact named name and invites it at the address to; it returns the
+// contact's id.
+func (h *harness) invite(name, to string) string {
+	h.t.Helper()
+	id := h.addContact(contact.CreateInput{Name: name})
+	h.request("invite", id, `{"email":"`+to+`"}`)
+	return id
+}
+
 // request calls a contact route (invite, messages, share) as the agent; it wants 202.
 func (h *harness) request(route, id, body string) {
 	h.t.Helper()
@@ -186,8 +195,7 @@ func want(t *testing.T, req audit.Event, typ string, data map[string]any) audit.
 func TestInviteDeliveredOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	to := stacktest.Address("invite")
-	id := h.addContact(contact.CreateInput{Name: contactName})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	id := h.invite(contactName, to)
 	batch := h.stream()
 	stacktest.Diff(t, "records in the batch", 2, len(batch.Records)) // CONTACT_ADDED (skipped) and CONTACT_INVITED
 
@@ -334,8 +342,7 @@ func TestThrottlingRetried(t *testing.T) {
 	f := &failingSES{errs: []error{throttled(), throttled()}}
 	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
 	to := stacktest.Address("throttled")
-	id := h.addContact(contact.CreateInput{Name: "Dee"})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	h.invite("Dee", to)
 	stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
 	stacktest.Diff(t, "SES calls", 3, f.calls)
 	stacktest.Diff(t, "backoff", []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}, h.sleeps)
@@ -349,8 +356,7 @@ func TestPermanentFailure(t *testing.T) {
 	f := &failingSES{errs: []error{&sestypes.MessageRejected{Message: aws.String("Email address is not verified.")}}}
 	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
 	to := stacktest.Address("rejected")
-	id := h.addContact(contact.CreateInput{Name: "Eve"})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	h.invite("Eve", to)
 	batch := h.stream()
 	stacktest.Diff(t, "retries", []string{}, h.handle(batch))
 	req := h.events("CONTACT_INVITED")[0]
@@ -370,8 +376,7 @@ func TestTransientExhausted(t *testing.T) {
 	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
 	h.mailer.Deliveries, h.mailer.Tries = 2, 2
 	to := stacktest.Address("exhausted")
-	id := h.addContact(contact.CreateInput{Name: "Fay"})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	h.invite("Fay", to)
 	batch := h.stream()
 	invite := batch.Records[1].Change.SequenceNumber
 
@@ -440,8 +445,7 @@ func TestSampleEvents(t *testing.T) {
 func TestInterruptedDelivery(t *testing.T) {
 	h := newHarness(t, nil)
 	to := stacktest.Address("interrupted")
-	id := h.addContact(contact.CreateInput{Name: "Hana"})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	h.invite("Hana", to)
 	batch := h.stream()
 	req := h.events("CONTACT_INVITED")[0]
 	now := t0.Add(time.Minute)
@@ -475,8 +479,7 @@ func TestInterruptedDelivery(t *testing.T) {
 func TestErasedContact(t *testing.T) {
 	h := newHarness(t, nil)
 	to := stacktest.Address("erased")
-	id := h.addContact(contact.CreateInput{Name: contactName})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	id := h.invite(contactName, to)
 	ctx := context.Background()
 	items, _, err := h.svc.Keyring.EraseTx(ctx, "acme", pii.ContactID(id))
 	if err != nil {
@@ -506,8 +509,7 @@ func TestFailureReasonSealed(t *testing.T) {
 	msg := "Email address is not verified. The following identities failed the check: " + to
 	f := &failingSES{errs: []error{&sestypes.MessageRejected{Message: aws.String(msg)}}}
 	h := newHarness(t, func(s mail.Sender) mail.Sender { f.next = s; return f })
-	id := h.addContact(contact.CreateInput{Name: "Eve"})
-	h.request("invite", id, `{"email":"`+to+`"}`)
+	id := h.invite("Eve", to)
 	batch := h.stream()
 	stacktest.Diff(t, "retries", []string{}, h.handle(batch))
 	req := h.events("CONTACT_INVITED")[0]
@@ -600,8 +602,7 @@ func TestLostAnswersToClaimWrites(t *testing.T) {
 			lost := &lostAnswers{DB: h.mailer.DB, conds: tc.conds}
 			h.mailer.DB = lost
 			to := stacktest.Address("lost")
-			id := h.addContact(contact.CreateInput{Name: "Lia"})
-			h.request("invite", id, `{"email":"`+to+`"}`)
+			h.invite("Lia", to)
 			stacktest.Diff(t, "retries", []string{}, h.handle(h.stream()))
 			stacktest.Diff(t, "answers lost", len(tc.conds), lost.lost)
 			stacktest.Diff(t, "emails", 1, len(stacktest.EmailsTo(t, to)))
