@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/contrail/contrail/local/devauth"
 	"github.com/contrail/contrail/local/reconcile"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/onfailure"
 	"github.com/contrail/contrail/shared/tenant"
@@ -361,9 +361,8 @@ func (h *Harness) sweep(ctx context.Context, t tenant.ID, tr *tracker) (int, err
 			ConditionExpression:       aws.String("attribute_exists(dueKey) AND nextRunAt > :past"),
 			ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":past": &dbtypes.AttributeValueMemberS{Value: "2000-01-01T00:00:00.000Z"}},
 		})
-		var ccf *dbtypes.ConditionalCheckFailedException
 		switch {
-		case errors.As(err, &ccf):
+		case ddb.ConditionFailed(err):
 			continue // finished, or moved already
 		case err != nil:
 			return n, fmt.Errorf("move export %s's deadline: %w", id, err)

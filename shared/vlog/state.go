@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -259,8 +260,7 @@ func (s *state) putClaims(ctx context.Context, t tenant.ID, start int64, nonce s
 	}
 	return inBatches(len(puts), 100, 4, func(lo, hi int) error {
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: puts[lo:hi]})
-		var tce *types.TransactionCanceledException
-		if errors.As(err, &tce) {
+		if ddb.Reasons(err) != nil { // a cancelled transaction: another writer's items
 			err = fmt.Errorf("%w: %s", ErrConflict, err.Error())
 		}
 		if err != nil {
@@ -284,8 +284,7 @@ func (s *state) fixClaim(ctx context.Context, t tenant.ID, index, start int64, n
 		ConditionExpression:       aws.String("attribute_not_exists(pk) OR nonce <> :nonce"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":nonce": &types.AttributeValueMemberS{Value: nonce}},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) { // failed condition: it is right already
+	if err != nil && !ddb.ConditionFailed(err) { // failed condition: it is right already
 		return fmt.Errorf("repair log index of %s %s: %w", t, eventID, err)
 	}
 	return nil
@@ -327,13 +326,8 @@ func (s *state) commit(ctx context.Context, t tenant.ID, from int64, rec *append
 		}},
 		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}})
-	var tce *types.TransactionCanceledException
-	if errors.As(err, &tce) {
-		for _, r := range tce.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return fmt.Errorf("append to the log of %s at %d: %w", t, from, ErrConflict)
-			}
-		}
+	if ddb.ConditionFailed(err) {
+		return fmt.Errorf("append to the log of %s at %d: %w", t, from, ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("append to the log of %s at %d: %w", t, from, err)
@@ -408,8 +402,7 @@ func (s *state) setTiled(ctx context.Context, t tenant.ID, size int64, root tlog
 			":n": num(size), ":root": &types.AttributeValueMemberB{Value: root[:]},
 		},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("record the tiles of %s at %d: %w", t, size, err)
 	}
 	return nil
@@ -423,8 +416,7 @@ func (s *state) setCheckpoint(ctx context.Context, t tenant.ID, size int64, at t
 		ConditionExpression:       aws.String("attribute_exists(pk) AND checkpointSize <= :n AND checkpointAt <= :at"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(size), ":at": num(at.Unix())},
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("record the checkpoint of %s at %d: %w", t, size, err)
 	}
 	return nil
@@ -435,8 +427,7 @@ func (s *state) putKey(ctx context.Context, vkey string, at time.Time) error {
 	item := s.key(keysPK, vkey)
 	item["firstUsedAt"] = num(at.Unix())
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")})
-	var ccf *types.ConditionalCheckFailedException
-	if err != nil && !errors.As(err, &ccf) {
+	if err != nil && !ddb.ConditionFailed(err) {
 		return fmt.Errorf("publish verifier key: %w", err)
 	}
 	return nil
