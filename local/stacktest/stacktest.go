@@ -621,6 +621,12 @@ func OpenItems(t testing.TB, r *pii.Keyring, items []map[string]any) {
 	}
 }
 
+// AuditStore is the audit table of tables as the service tests configure it: 4 write shards,
+// events of every category kept 400 days.
+func AuditStore(tables map[string]string) audit.StoreConfig {
+	return audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
+}
+
 // Erased is evs as a reader sees them once contact id is erased: the contact's name and each
 // personal field set on its events read pii.Erased (a null field was never sealed and stays
 // null); nothing else changes.

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/contrail/contrail/local/stacktest"
-	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/httpapi"
 )
@@ -45,7 +44,7 @@ func newHarnessWith(t *testing.T, wrap func(contact.Client) contact.Client) *har
 	h := &harness{t: t, db: db, clock: stacktest.NewClock(t0), ids: &stacktest.ULIDs{}}
 	h.cfg = contact.Config{
 		ContactsTable: tables["ContactsTable"],
-		Audit:         audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
+		Audit:         stacktest.AuditStore(tables),
 		CursorSecret:  secret,
 	}
 	var client contact.Client = db

@@ -498,7 +498,7 @@ func newBenchHarness(b *testing.B) *contactimport.Importer {
 // contactConfig is the contact service's configuration as the functions set it (4 write
 // shards, access events kept 400 days) over tables.
 func contactConfig(tables map[string]string) contact.Config {
-	return contact.Config{ContactsTable: tables["ContactsTable"], Audit: audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}}
+	return contact.Config{ContactsTable: tables["ContactsTable"], Audit: stacktest.AuditStore(tables)}
 }
 
 func mustParse(b *testing.B, body string) []contactimport.Row {

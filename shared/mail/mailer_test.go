@@ -55,7 +55,7 @@ func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
 	tables := stacktest.Tables(t)
 	clock := func() time.Time { return t0 }
 	h := &harness{t: t, db: db, tables: tables}
-	store := audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
+	store := stacktest.AuditStore(tables)
 	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &stacktest.ULIDs{})
 	h.svc.Keyring = stacktest.Keyring(t, tables["KeysTable"])
 	var sender mail.Sender = stacktest.SES(t)

@@ -37,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) service(db settings.Client) *settings.Service {
 	return settings.NewWith(settings.Config{
 		ContactsTable: f.Tables["ContactsTable"],
-		Audit:         audit.StoreConfig{Table: f.Tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)},
+		Audit:         stacktest.AuditStore(f.Tables),
 	}, db, f.Clock)
 }
 
