@@ -36,3 +36,8 @@ func ReadStore(r *env.Reader) StoreConfig {
 
 // Keys returns the table's key builder.
 func (c StoreConfig) Keys() Keys { return Keys{Shards: c.Shards} }
+
+// Writer returns the writer of ingested events into the table, through db.
+func (c StoreConfig) Writer(db TransactWriteAPI) *Writer {
+	return &Writer{DB: db, Table: c.Table, Keys: c.Keys(), Retention: c.Retention}
+}

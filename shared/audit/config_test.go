@@ -52,3 +52,13 @@ func TestReadStore(t *testing.T) {
 		}
 	}
 }
+
+// A store configuration's writer writes into its table with its shards and retention.
+func TestStoreConfigWriter(t *testing.T) {
+	c := StoreConfig{Table: "audit", Shards: 8, Retention: RetentionDays(400, 365, 730, 30)}
+	got := c.Writer(nil)
+	want := &Writer{Table: "audit", Keys: Keys{Shards: 8}, Retention: RetentionDays(400, 365, 730, 30)}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("writer (-want +got):\n%s", d)
+	}
+}

@@ -61,7 +61,7 @@ func NewService(cfg aws.Config, c ProofConfig) *Service {
 	db := dynamodb.NewFromConfig(cfg)
 	return &Service{
 		Log:    &Log{DB: db, Table: c.Table, Archive: archive.NewS3Store(cfg, c.Archive)},
-		Events: &audit.Writer{DB: db, Table: c.Audit.Table, Keys: c.Audit.Keys(), Retention: c.Audit.Retention},
+		Events: c.Audit.Writer(db),
 		IDs:    ident.NewGenerator(ident.SystemClock),
 	}
 }

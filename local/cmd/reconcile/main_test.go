@@ -40,7 +40,7 @@ func TestReconcile(t *testing.T) {
 	if _, err := emulator.NewKMS(emulator.KMSOptions{KeyFile: filepath.Join(state, devstack.KMSKeyFile)}); err != nil {
 		t.Fatal(err)
 	}
-	w := &audit.Writer{DB: db, Table: tables["AuditTable"], Keys: audit.Keys{Shards: 4}, Retention: audit.RetentionDays(400, 400, 400, 400)}
+	w := stacktest.AuditStore(tables).Writer(db)
 
 	// The period's events, and one each side of it that must not count.
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
