@@ -222,8 +222,8 @@ func fixedOffset(p report.Period) (int, error) {
 
 // logRow is one Contact Added log row as both engines return it.
 type logRow struct {
-	EventID, ContactID, ContactName, Source, UserID, UserName string
-	At                                                        int64
+	EventID, ContactID, ContactName, Source, UserName string
+	At                                                int64
 }
 
 func caseLog(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
@@ -237,7 +237,7 @@ func caseLog(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
 			rows, _, err := eng.Log(ctx, "busy", report.Added, p, report.Filter{}, nil, 50)
 			out := make([]logRow, len(rows))
 			for i, r := range rows {
-				out[i] = logRow{EventID: r.EventID, At: r.OccurredAt.UnixMilli(), ContactID: r.ContactID, ContactName: r.ContactName, Source: r.Source, UserID: r.UserID, UserName: r.UserName}
+				out[i] = logRow{EventID: r.EventID, At: r.OccurredAt.UnixMilli(), ContactID: r.ContactID, ContactName: r.ContactName, Source: r.Source, UserName: r.UserName}
 			}
 			return out, err
 		}
@@ -266,9 +266,9 @@ func caseLog(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
 func duckLog(db *sql.DB, data, tenant string, p report.Period) ([]logRow, error) {
 	q := `
 SELECT event_id, epoch_ms(occurred_at), coalesce(contact_id, ''), coalesce(contact_name, ''), coalesce(source, ''),
-       coalesce(actor_id, ''), coalesce(actor_name, '')
+       coalesce(actor_name, '')
 FROM (
-  SELECT DISTINCT event_id, occurred_at, contact_id, contact_name, source, actor_id, actor_name
+  SELECT DISTINCT event_id, occurred_at, contact_id, contact_name, source, actor_name
   FROM read_parquet(` + eventsGlob(data, tenant) + `, hive_partitioning = true)
   WHERE ` + partitionFilter(p.From, p.To) + `
     AND occurred_at >= ` + tsLiteral(p.From) + ` AND occurred_at < ` + tsLiteral(p.To) + `
@@ -284,7 +284,7 @@ LIMIT 50`
 	var out []logRow
 	for rows.Next() {
 		var r logRow
-		if err := rows.Scan(&r.EventID, &r.At, &r.ContactID, &r.ContactName, &r.Source, &r.UserID, &r.UserName); err != nil {
+		if err := rows.Scan(&r.EventID, &r.At, &r.ContactID, &r.ContactName, &r.Source, &r.UserName); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

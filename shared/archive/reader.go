@@ -517,6 +517,17 @@ type heapItem struct {
 }
 
 func (h *mergeHeap) Len() int { return len(h.items) }
+
+// topKeyRepeats reports whether another item has the top item's key (occurred_at, event
+// id): if one has, so has a child of the top, since keys do not decrease (in the heap's
+// order) from the top down.
+func (h *mergeHeap) topKeyRepeats() bool {
+	top := h.items[0].row
+	same := func(i int) bool {
+		return i < len(h.items) && h.items[i].row.OccurredAt == top.OccurredAt && h.items[i].row.EventID == top.EventID
+	}
+	return same(1) || same(2)
+}
 func (h *mergeHeap) Less(i, j int) bool {
 	a, b := h.items[i].row, h.items[j].row
 	if h.desc {
@@ -574,6 +585,26 @@ func mergeLazy(srcs []source, lazy []lazySource, desc bool, emit func(*Row, bool
 		}
 	}
 	heap.Init(h)
+	// next moves the top item's source on: its next row takes its place in the heap, or
+	// the source leaves it (a lazy one is closed, its object let go).
+	next := func(it heapItem) error {
+		srcs[it.src].c.advance()
+		row, err := srcs[it.src].c.peek()
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			heap.Pop(h)
+			if it.src >= fixed {
+				srcs[it.src].c.close()
+				srcs[it.src].c = nil
+			}
+		} else {
+			h.items[0].row = row
+			heap.Fix(h, 0)
+		}
+		return nil
+	}
 	var cur Row
 	for {
 		for len(lazy) > 0 && (h.Len() == 0 || lazy[0].min <= h.items[0].row.OccurredAt) {
@@ -597,8 +628,19 @@ func mergeLazy(srcs []source, lazy []lazySource, desc bool, emit func(*Row, bool
 		if h.Len() == 0 {
 			return nil
 		}
-		// Collect the group of equal keys; keep a copy of one row, preferring a non-excluded source.
 		top := h.items[0]
+		if !h.topKeyRepeats() {
+			// One source holds the key (every key but a duplicate's): emit its row where it
+			// lies, before its cursor moves on, rather than copying the whole Row.
+			if err := emit(top.row, srcs[top.src].exclude); err != nil {
+				return err
+			}
+			if err := next(top); err != nil {
+				return err
+			}
+			continue
+		}
+		// Collect the group of equal keys; keep a copy of one row, preferring a non-excluded source.
 		cur = *top.row
 		haveEmit := !srcs[top.src].exclude
 		excluded := srcs[top.src].exclude
@@ -610,20 +652,8 @@ func mergeLazy(srcs []source, lazy []lazySource, desc bool, emit func(*Row, bool
 				cur = *it.row
 				haveEmit = true
 			}
-			srcs[it.src].c.advance()
-			next, err := srcs[it.src].c.peek()
-			if err != nil {
+			if err := next(it); err != nil {
 				return err
-			}
-			if next == nil {
-				heap.Pop(h)
-				if it.src >= fixed { // a lazy source is done: let its object go
-					srcs[it.src].c.close()
-					srcs[it.src].c = nil
-				}
-			} else {
-				h.items[0].row = next
-				heap.Fix(h, 0)
 			}
 		}
 		if err := emit(&cur, excluded); err != nil {

@@ -16,7 +16,6 @@ type Row struct {
 	MergedContactIDs []string // merged log
 	Source           string
 	Channel          string // connected log
-	UserID           string // actor id
 	UserName         string // actor name: the seed's "User"
 }
 
