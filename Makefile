@@ -33,6 +33,7 @@ build-CommentContactFunction: ; $(call build_function,comment-contact,CommentCon
 build-ContactHistoryFunction: ; $(call build_function,contact-history,ContactHistoryFunction)
 build-ImportContactsFunction: ; $(call build_function,import-contacts,ImportContactsFunction)
 build-MailerFunction: ; $(call build_function,mailer,MailerFunction)
+build-MailReplayFunction: ; $(call build_function,mail-replay,MailReplayFunction)
 
 # ---- functions: audit log
 build-IngestAuditEventsFunction: ; $(call build_function,ingest-audit-events,IngestAuditEventsFunction)

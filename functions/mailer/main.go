@@ -7,8 +7,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/contrail/contrail/shared/awsclient"
 	"github.com/contrail/contrail/shared/env"
@@ -18,9 +16,6 @@ import (
 
 func main() {
 	awsCfg := awsclient.Load(context.Background())
-	// The mailer retries SES itself (backoff bounded by the invocation, then redelivery),
-	// so the SDK's own retries would only hide the attempts.
-	ses := sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} })
-	m := mail.NewService(awsCfg, env.Load(mail.ReadConfig), ses)
+	m := mail.NewService(awsCfg, env.Load(mail.ReadConfig), mail.NewSender(awsCfg))
 	lambda.Start(m.Handle)
 }

@@ -15,8 +15,8 @@ import (
 
 // The seeded run of CI: every scenario, short, on one shared stack (restarted by its
 // scenario); after each, once the faults stop and the stack drains, nothing is lost or
-// duplicated, the reconciliation agrees, every email went out at most once and no 5xx came
-// while no fault was injected. make chaos runs the same scenarios longer.
+// duplicated, the reconciliation agrees, every email went out once (at most once but for the
+// documented exception, and none left unsent) and no 5xx came while no fault was injected. make chaos runs the same scenarios longer.
 func TestScenariosSeeded(t *testing.T) {
 	const seed = 1
 	logPath := filepath.Join(t.TempDir(), "stack.log")
@@ -42,7 +42,9 @@ func TestScenariosSeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	load := chaos.Load{Workers: 2, Rounds: 3, Exports: 1, FaultsFor: 8 * time.Second, Drain: 90 * time.Second}
+	// The drain outlasts a killed mailer's mail: the stream's retries (about 35 s), then the
+	// mail replay's receives, the second after MailerFailureQueue's 70 s visibility timeout.
+	load := chaos.Load{Workers: 2, Rounds: 3, Exports: 1, FaultsFor: 8 * time.Second, Drain: 150 * time.Second}
 	var outcomes []*chaos.Outcome
 	for _, sc := range chaos.Scenarios() {
 		t.Run(sc.Name, func(t *testing.T) {
@@ -66,8 +68,8 @@ func TestScenariosSeeded(t *testing.T) {
 				}
 			}
 			if !o.OK() {
-				t.Errorf("lost %v, duplicated %v, differences %v, emails twice %v (documented exception %v), unmailed %d (%d after a mailer was killed), exports unfinished %d, 5xx outside faults %v",
-					o.Lost, o.Duplicated, o.Differences, o.Twice, o.Exception, o.Unmailed, o.UnmailedKilled, o.ExportsPending, o.Outside5xx)
+				t.Errorf("lost %v, duplicated %v, differences %v, emails twice %v (documented exception %v), unmailed %d (mailer killed mid-invocation %d times, mail replays %d), exports unfinished %d, 5xx outside faults %v",
+					o.Lost, o.Duplicated, o.Differences, o.Twice, o.Exception, o.Unmailed, o.MailerMidKills, o.MailReplays, o.ExportsPending, o.Outside5xx)
 			}
 		})
 	}

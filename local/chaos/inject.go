@@ -88,12 +88,13 @@ type Injector struct {
 	// midKills counts, by function, the kills that struck mid-invocation (not at the answer).
 	midKills    map[string]int
 	answerKills map[string]int // the kills at the answer
+	invocations map[string]int // invocations started, by function
 	mail        *Mailbox
 }
 
 // New returns an injector whose draws come from seed. It injects nothing until Start.
 func New(seed uint64) *Injector {
-	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, midKills: map[string]int{}, answerKills: map[string]int{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
+	return &Injector{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), counts: map[Kind]int{}, kills: map[string][]time.Time{}, midKills: map[string]int{}, answerKills: map[string]int{}, invocations: map[string]int{}, mail: &Mailbox{byKey: map[string][]Sent{}}}
 }
 
 // Start injects faults as p says until Stop.
@@ -187,6 +188,13 @@ func (in *Injector) MidKills(function string) int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.midKills[function]
+}
+
+// Invocations returns how many invocations of function started so far.
+func (in *Injector) Invocations(function string) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.invocations[function]
 }
 
 // Mail returns the account of every email the SES emulator accepted through the front.

@@ -29,6 +29,7 @@ type tracker struct {
 	outside5xx              []string // 5xx answered while no fault was injected
 	notes                   []string
 	mailerKillsBefore       int // MailerFunction's mid-invocation kills before the scenario
+	mailReplaysBefore       int // MailReplayFunction's invocations before the scenario
 }
 
 func newTracker() *tracker {

@@ -13,7 +13,7 @@ import (
 // faults; then the faults by kind over every scenario, and each finding in full.
 func Report(w io.Writer, outcomes []*Outcome) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tfaults\trequests\tevents\tarchived\tlost\tduplicated\treconcile\temails/asked\tmailed twice\t(documented)\tunmailed\t(documented)\texports swept\t5xx outside faults\ttime\tverdict\t")
+	fmt.Fprintln(tw, "scenario\tfaults\trequests\tevents\tarchived\tlost\tduplicated\treconcile\temails/asked\tmailed twice\t(documented)\tunmailed\tmail replays\texports swept\t5xx outside faults\ttime\tverdict\t")
 	total := &Outcome{Faults: map[Kind]int{}}
 	for _, o := range outcomes {
 		faults := 0
@@ -30,7 +30,7 @@ func Report(w io.Writer, outcomes []*Outcome) {
 			rec = fmt.Sprintf("%d differences", len(o.Differences))
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f s\t%s\t\n", o.Scenario, faults, o.Requests, o.Events, o.Archived,
-			len(o.Lost), len(o.Duplicated), rec, o.Emails, o.MailRequests, len(o.Twice), len(o.Exception), o.Unmailed, o.UnmailedKilled, o.Swept, len(o.Outside5xx), o.Drained.Seconds(), verdict)
+			len(o.Lost), len(o.Duplicated), rec, o.Emails, o.MailRequests, len(o.Twice), len(o.Exception), o.Unmailed, o.MailReplays, o.Swept, len(o.Outside5xx), o.Drained.Seconds(), verdict)
 		total.Requests += o.Requests
 		total.Events += o.Events
 		total.Archived += o.Archived
@@ -41,7 +41,7 @@ func Report(w io.Writer, outcomes []*Outcome) {
 		total.Twice = append(total.Twice, o.Twice...)
 		total.Exception = append(total.Exception, o.Exception...)
 		total.Unmailed += o.Unmailed
-		total.UnmailedKilled += o.UnmailedKilled
+		total.MailReplays += o.MailReplays
 		total.Swept += o.Swept
 		total.Outside5xx = append(total.Outside5xx, o.Outside5xx...)
 		total.Drained += o.Drained
@@ -51,7 +51,7 @@ func Report(w io.Writer, outcomes []*Outcome) {
 		faults += n
 	}
 	fmt.Fprintf(tw, "all\t%d\t%d\t%d\t%d\t%d\t%d\t\t%d/%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f s\t\t\n", faults, total.Requests, total.Events, total.Archived,
-		len(total.Lost), len(total.Duplicated), total.Emails, total.MailRequests, len(total.Twice), len(total.Exception), total.Unmailed, total.UnmailedKilled, total.Swept, len(total.Outside5xx), total.Drained.Seconds())
+		len(total.Lost), len(total.Duplicated), total.Emails, total.MailRequests, len(total.Twice), len(total.Exception), total.Unmailed, total.MailReplays, total.Swept, len(total.Outside5xx), total.Drained.Seconds())
 	tw.Flush()
 
 	killed := map[string]int{}
@@ -95,7 +95,8 @@ func Report(w io.Writer, outcomes []*Outcome) {
 		add("documented exception (mailer killed after SES accepted)", o.Exception)
 		add("5xx outside faults", o.Outside5xx)
 		if o.Unmailed > 0 {
-			lines = append(lines, fmt.Sprintf("unmailed: %d mail requests without EMAIL_DELIVERED or EMAIL_FAILED, %d of them explained by a mailer killed mid-invocation (to MailerFailureQueue)", o.Unmailed, o.UnmailedKilled))
+			lines = append(lines, fmt.Sprintf("unmailed: %d mail requests without EMAIL_DELIVERED or EMAIL_FAILED after the drain (mailer killed mid-invocation %d times, MailReplayFunction invoked %d times)",
+				o.Unmailed, o.MailerMidKills, o.MailReplays))
 		}
 		if o.ExportsPending > 0 {
 			lines = append(lines, fmt.Sprintf("exports: %d neither done nor failed", o.ExportsPending))

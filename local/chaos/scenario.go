@@ -18,12 +18,12 @@ import (
 )
 
 // The functions the scenarios run: the routes of the load, the stream consumers, the
-// scheduled functions and the replay.
+// scheduled functions and the replays.
 var Functions = []string{
 	"CreateContactFunction", "InviteContactFunction", "MessageContactFunction", "ShareContactFunction",
 	"IngestAuditEventsFunction", "CreateExportFunction", "GetExportFunction",
 	"MailerFunction", "ArchiverFunction", "CompactorFunction", "ArchiveReplayFunction", "SequenceLogFunction", "ExportWorkerFunction",
-	"ExportSchedulerFunction",
+	"ExportSchedulerFunction", "MailReplayFunction",
 }
 
 // Killable are the functions the kill scenario kills mid-invocation.

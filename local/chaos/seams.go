@@ -379,6 +379,7 @@ func writeSESError(w http.ResponseWriter, status int, code, msg string) {
 // (runtime.Faults): after a drawn delay, or at its answer.
 func (in *Injector) Kill(function string) (delay time.Duration, atAnswer, ok bool) {
 	in.mu.Lock()
+	in.invocations[function]++
 	named := false
 	for _, f := range in.plan.Kill {
 		named = named || f == function

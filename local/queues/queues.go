@@ -3,7 +3,11 @@
 // the events.SQSEvent Lambda sends, to the functions subscribed to it, and delivered again
 // with backoff while a function fails it (an error, or the message in batchItemFailures),
 // up to the queue's RedrivePolicy maxReceiveCount; then it is logged as moved to the
-// dead-letter queue. Messages live in memory: a stopped stack forgets them.
+// dead-letter queue. A queue whose VisibilityTimeout is at most MaxVisibility delivers again
+// after exactly that, as SQS does (the mail replay relies on it to come back after a claim's
+// lease); a longer one (the archive's 30 minutes) would outlast a local run, so those
+// queues deliver again with the backoff. Messages live in memory: a stopped stack forgets
+// them.
 package queues
 
 import (
@@ -30,7 +34,13 @@ type Queue struct {
 	Name        string   // logical id
 	Subscribers []string // function logical ids
 	MaxReceive  int      // deliveries before the dead-letter queue; 0 = without end
+	// Visibility is the wait before a failed message is delivered again, when it is at most
+	// MaxVisibility; otherwise (0 included) the backoff of Config.RetryDelay.
+	Visibility time.Duration
 }
+
+// MaxVisibility is the longest visibility timeout the local queues honour as it is.
+const MaxVisibility = 2 * time.Minute
 
 // FromTemplate returns the queues that feed functions in t, keeping only the subscribers
 // for which keep is true.
@@ -44,7 +54,8 @@ func FromTemplate(t *template.Template, keep func(function string) bool) []Queue
 				continue
 			}
 			if byName[q.Queue] == nil {
-				byName[q.Queue] = &Queue{Name: q.Queue, MaxReceive: t.MaxReceiveCount(q.Queue)}
+				byName[q.Queue] = &Queue{Name: q.Queue, MaxReceive: t.MaxReceiveCount(q.Queue),
+					Visibility: time.Duration(t.VisibilityTimeout(q.Queue)) * time.Second}
 				order = append(order, q.Queue)
 			}
 			byName[q.Queue].Subscribers = append(byName[q.Queue].Subscribers, f.LogicalID)
@@ -125,11 +136,15 @@ func (q *Queues) deliver(qu Queue, fn, id, body string) {
 			log.Error("queue message moved to the dead-letter queue", "receives", receive, "error", err.Error(), "bytes", len(body))
 			return
 		}
-		log.Warn("queue message failed; delivered again later", "receives", receive, "error", err.Error())
+		wait := delay
+		if qu.Visibility > 0 && qu.Visibility <= MaxVisibility {
+			wait = qu.Visibility
+		}
+		log.Warn("queue message failed; delivered again later", "receives", receive, "after", wait.String(), "error", err.Error())
 		select {
 		case <-q.ctx.Done():
 			return
-		case <-time.After(delay):
+		case <-time.After(wait):
 		}
 		delay = min(delay*2, 30*time.Second)
 	}

@@ -19,11 +19,14 @@ import (
 
 func TestFromTemplate(t *testing.T) {
 	tp := stacktest.Template(t)
-	want := []Queue{{Name: "ArchiveFailureQueue", Subscribers: []string{"ArchiveReplayFunction"}, MaxReceive: 5}}
+	want := []Queue{
+		{Name: "ArchiveFailureQueue", Subscribers: []string{"ArchiveReplayFunction"}, MaxReceive: 5, Visibility: 30 * time.Minute},
+		{Name: "MailerFailureQueue", Subscribers: []string{"MailReplayFunction"}, MaxReceive: 5, Visibility: 70 * time.Second},
+	}
 	if d := cmp.Diff(want, FromTemplate(tp, func(string) bool { return true })); d != "" {
 		t.Errorf("queues (-want +got):\n%s", d)
 	}
-	if got := FromTemplate(tp, func(fn string) bool { return fn != "ArchiveReplayFunction" }); len(got) != 0 {
+	if got := FromTemplate(tp, func(fn string) bool { return fn != "ArchiveReplayFunction" && fn != "MailReplayFunction" }); len(got) != 0 {
 		t.Errorf("queues without their reader: %+v, want none", got)
 	}
 }
@@ -99,6 +102,45 @@ func TestDelivery(t *testing.T) {
 				if fn.fns[i] != "ArchiveReplayFunction" {
 					t.Errorf("delivery %d went to %s", i+1, fn.fns[i])
 				}
+			}
+		})
+	}
+}
+
+// A queue's visibility timeout, when the local queues honour it, is the wait before each
+// delivery again; a longer one falls back to the backoff.
+func TestVisibilityTimeout(t *testing.T) {
+	tests := []struct {
+		name                   string
+		visibility             time.Duration
+		wantAtLeast, wantBelow time.Duration // between the first and the third delivery
+	}{
+		{"honoured", 150 * time.Millisecond, 300 * time.Millisecond, time.Minute},
+		{"longer than MaxVisibility: the backoff (1 ms, then 2 ms)", MaxVisibility + time.Second, 0, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var at []time.Time
+			fn := &script{reply: func(id string, n int) (string, error) {
+				at = append(at, time.Now())
+				if n < 3 {
+					return fmt.Sprintf(`{"batchItemFailures":[{"itemIdentifier":%q}]}`, id), nil
+				}
+				return "", nil
+			}}
+			q := New(ctx, Config{Queues: []Queue{{Name: "MailerFailureQueue", Subscribers: []string{"MailReplayFunction"}, MaxReceive: 5, Visibility: tt.visibility}},
+				Invoker: fn, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryDelay: time.Millisecond})
+			if err := q.Send(ctx, "MailerFailureQueue", []byte("{}")); err != nil {
+				t.Fatal(err)
+			}
+			q.Wait()
+			if len(at) != 3 {
+				t.Fatalf("%d deliveries, want 3", len(at))
+			}
+			if gap := at[2].Sub(at[0]); gap < tt.wantAtLeast || gap >= tt.wantBelow {
+				t.Errorf("first to third delivery took %s, want at least %s and under %s", gap, tt.wantAtLeast, tt.wantBelow)
 			}
 		})
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/contrail/contrail/local/stacktest"
-	"github.com/contrail/contrail/shared/archive/replay"
 	"github.com/contrail/contrail/shared/onfailure"
 )
 
@@ -359,9 +358,9 @@ func TestOnFailureDestination(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, rec.Timestamp); err != nil {
 		t.Errorf("timestamp: %v", err)
 	}
-	// The consumer, the archive's replay, reads it.
-	if _, err := replay.Parse(string(got.body)); err != nil {
-		t.Errorf("replay.Parse: %v", err)
+	// The consumers, the archive's and the mail's replays, read it.
+	if _, err := onfailure.Parse(string(got.body)); err != nil {
+		t.Errorf("onfailure.Parse: %v", err)
 	}
 }
 

@@ -24,6 +24,7 @@ var keyWriters = []string{
 	"InviteContactFunction", "MessageContactFunction", "ShareContactFunction", "CommentContactFunction",
 	"EraseContactFunction", // destroys keys
 	"MailerFunction",       // seals its outcome events (a request's contact may have no key yet: legacy)
+	"MailReplayFunction",   // the mailer's code, delivering again what the mailer gave up on
 }
 
 var (

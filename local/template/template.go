@@ -186,6 +186,12 @@ func (t *Template) MaxReceiveCount(logicalID string) int {
 	return intOr(get(get(get(t.resources[logicalID], "Properties"), "RedrivePolicy"), "maxReceiveCount"), 0)
 }
 
+// VisibilityTimeout returns the seconds the SQS queue logicalID hides a received message
+// before delivering it again; 0 when it declares none (SQS's default, 30 s).
+func (t *Template) VisibilityTimeout(logicalID string) int {
+	return intOr(get(get(t.resources[logicalID], "Properties"), "VisibilityTimeout"), 0)
+}
+
 // CustomResourcesOf returns the logical ids of the custom resources (Custom::* or
 // AWS::CloudFormation::CustomResource) whose ServiceToken is function's Arn, sorted.
 func (t *Template) CustomResourcesOf(function string) []string {

@@ -51,8 +51,9 @@ func ClaimPK(tenant tenant.ID, requestEventID string) string {
 	return "T#" + tenant.String() + "#MAIL#" + requestEventID
 }
 
-// errBusy says another delivery of the same record holds a live claim.
-var errBusy = errors.New("another delivery holds the claim")
+// ErrClaimHeld says another delivery of the same request holds its claim under a live lease
+// (possibly a dead invocation's, until its deadline and a margin): deliver again later.
+var ErrClaimHeld = errors.New("another delivery holds the claim")
 
 // claim takes the send of req: it creates the claim, or takes over one whose earlier
 // delivery released it or let its lease run out, counting the delivery. won is false when

@@ -88,6 +88,13 @@ func New(cfg Config, db *dynamodb.Client, ses Sender) *Mailer {
 	}
 }
 
+// NewSender is the SES client of a function that mails: without the SDK's retries, since the
+// mailer retries SES itself (backoff bounded by the invocation, then redelivery) and the
+// SDK's own would only hide the attempts.
+func NewSender(awsCfg aws.Config) *sesv2.Client {
+	return sesv2.NewFromConfig(awsCfg, func(o *sesv2.Options) { o.Retryer = aws.NopRetryer{} })
+}
+
 // NewService builds the mailer of a function: its configuration, clients of awsCfg (DynamoDB,
 // the personal-data keyring) and ses.
 func NewService(awsCfg aws.Config, cfg Config, ses Sender) *Mailer {
@@ -103,7 +110,7 @@ func NewService(awsCfg aws.Config, cfg Config, ses Sender) *Mailer {
 func (m *Mailer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	if m.Keyring == nil {
-		return resp, errors.New("mailer: no personal-data keyring configured (KEYS_TABLE, KEYS_KMS_KEY_ARN)")
+		return resp, errNoKeyring
 	}
 	keys := m.Keyring.NewCache() // this invocation's
 	for i := range ev.Records {
@@ -126,6 +133,27 @@ func (m *Mailer) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.Dy
 		}
 	}
 	return resp, nil
+}
+
+var errNoKeyring = errors.New("mailer: no personal-data keyring configured (KEYS_TABLE, KEYS_KMS_KEY_ARN)")
+
+// Redeliver delivers requests again as Handle does, each at most once: for a batch the
+// stream mapping gave up on, read back from the stream. The error joins those of the
+// requests to deliver again later (each wrapping ErrClaimHeld while a live lease holds its
+// claim); nil when every one is done (sent, failed for good, or done earlier).
+func (m *Mailer) Redeliver(ctx context.Context, reqs []audit.Event) error {
+	if m.Keyring == nil {
+		return errNoKeyring
+	}
+	keys := m.Keyring.NewCache()
+	var errs []error
+	for i := range reqs {
+		req := reqs[i]
+		if err := m.process(ctx, keys, &req); err != nil {
+			errs = append(errs, fmt.Errorf("mail request %s of %s: %w", req.ID, req.TenantID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // process sends the email of req at most once and records its outcome. A nil error means
@@ -151,7 +179,7 @@ func (m *Mailer) process(ctx context.Context, keys *pii.Cache, req *audit.Event)
 			// delivery may have stopped between marking the claim and recording the event).
 			return m.record(ctx, keys, req, c)
 		default:
-			return errBusy
+			return ErrClaimHeld
 		}
 	}
 

@@ -1,7 +1,8 @@
 // Package onfailure holds the record Lambda sends to a DynamoDB stream event source
 // mapping's on-failure destination when a batch exhausts its retries: where the batch is in
 // the stream (shard and sequence range), not its records. The local stream poller writes
-// it; the archive's replay reads it.
+// it; the replays of the archive and of the mail parse it and read its range back (Parse,
+// Read).
 package onfailure
 
 // Record is the on-failure record (the body of the destination queue's message).

@@ -60,7 +60,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := replay.Parse(tt.body)
+			got, err := onfailure.Parse(tt.body)
 			if gotErr := fmt.Sprint(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && gotErr != tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -228,7 +228,7 @@ func TestSampleEvent(t *testing.T) {
 	if len(ev.Records) != 1 {
 		t.Fatalf("%d messages, want 1", len(ev.Records))
 	}
-	got, err := replay.Parse(ev.Records[0].Body)
+	got, err := onfailure.Parse(ev.Records[0].Body)
 	if err != nil {
 		t.Fatal(err)
 	}
