@@ -463,7 +463,13 @@ type storedEmail struct {
 // the whole test binary: filter by a recipient unique to the test (see EmailsTo).
 func Emails(t testing.TB) []Email {
 	t.Helper()
-	endpoint := SESEndpoint(t)
+	return EmailsAt(t, SESEndpoint(t))
+}
+
+// EmailsAt returns every mail the SES emulator at endpoint stored (a local stack's own, say),
+// oldest first.
+func EmailsAt(t testing.TB, endpoint string) []Email {
+	t.Helper()
 	resp, err := http.Get(endpoint + "/store")
 	if err != nil {
 		t.Fatalf("read SES emulator store: %v", err)
