@@ -32,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -167,6 +168,18 @@ func DynamoDB(t testing.TB) *dynamodb.Client {
 func DynamoDBStreams(t testing.TB) *dynamodbstreams.Client {
 	t.Helper()
 	return dynamodbstreams.NewFromConfig(Config(t, DynamoDBEndpoint(t)))
+}
+
+// TrimmedStreams is a stream that has dropped the records asked for (a stream keeps 24 hours):
+// GetShardIterator answers ErrTrimmed; the rest is the embedded client's.
+type TrimmedStreams struct{ *dynamodbstreams.Client }
+
+// ErrTrimmed is TrimmedStreams' answer, as DynamoDB Streams gives it.
+var ErrTrimmed = &streamtypes.TrimmedDataAccessException{Message: aws.String("The operation attempted to read past the oldest stream record in a shard.")}
+
+// GetShardIterator answers ErrTrimmed.
+func (TrimmedStreams) GetShardIterator(context.Context, *dynamodbstreams.GetShardIteratorInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error) {
+	return nil, ErrTrimmed
 }
 
 // UniqueName returns prefix followed by 8 random hex digits.

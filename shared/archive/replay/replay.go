@@ -57,6 +57,9 @@ func (r *Replayer) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEv
 // others. An error means some were not archived; replaying again is safe.
 func (r *Replayer) Replay(ctx context.Context, info onfailure.BatchInfo) (Result, error) {
 	recs, err := onfailure.Read(ctx, r.Streams, info)
+	if errors.Is(err, onfailure.ErrTrimmed) {
+		return Result{}, fmt.Errorf("%w; the events are still in the audit table for their hot retention", err)
+	}
 	if err != nil {
 		return Result{}, err
 	}

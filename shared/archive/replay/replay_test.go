@@ -293,3 +293,17 @@ func TestReplayArchivesWhatItCan(t *testing.T) {
 		t.Errorf("archive (-want +got):\n%s", diff)
 	}
 }
+
+// A range the stream no longer holds is not replayed, and the error says where the events
+// still are.
+func TestTrimmedRange(t *testing.T) {
+	info := onfailure.BatchInfo{ShardID: "shardId-00000001795914000000-1a2b3c4d", StartSequenceNumber: "4421584500000000017450439091",
+		EndSequenceNumber: "4421584500000000017450439200", StreamArn: "arn:aws:dynamodb:us-east-1:000000000000:table/AuditTable/stream/2026-11-30T00:00:00.000"}
+	rp := &replay.Replayer{Streams: stacktest.TrimmedStreams{Client: stacktest.DynamoDBStreams(t)}, Archiver: &archive.Archiver{Store: &archive.S3Store{Client: stacktest.S3(t), Bucket: stacktest.Bucket(t)}}}
+	res, err := rp.Replay(context.Background(), info)
+	want := fmt.Sprintf("read shard %s of %s, %s..%s: the stream no longer holds these records (it keeps 24 hours): %s; "+
+		"the events are still in the audit table for their hot retention", info.ShardID, info.StreamArn, info.StartSequenceNumber, info.EndSequenceNumber, stacktest.ErrTrimmed.Error())
+	if fmt.Sprint(err) != want || !errors.Is(err, onfailure.ErrTrimmed) || res != (replay.Result{}) {
+		t.Errorf("Replay = %+v, %v; want nothing and %q", res, err, want)
+	}
+}

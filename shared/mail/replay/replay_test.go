@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/contrail/contrail/local/queues"
 	"github.com/contrail/contrail/local/stacktest"
@@ -206,15 +204,6 @@ func TestAlreadySent(t *testing.T) {
 	stacktest.Diff(t, "EMAIL_DELIVERED", 1, len(stacktest.AuditEvents(t, f.db, f.tables["AuditTable"], "EMAIL_DELIVERED")))
 }
 
-// trimmed is the stream once it has dropped the range (it keeps records 24 hours).
-type trimmed struct{ onfailure.Streams }
-
-var errTrimmed = &types.TrimmedDataAccessException{Message: aws.String("The operation attempted to read past the oldest stream record in a shard.")}
-
-func (trimmed) GetShardIterator(context.Context, *dynamodbstreams.GetShardIteratorInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error) {
-	return nil, errTrimmed
-}
-
 // queueOf hands SQS events to the replay as Lambda's event source mapping does.
 type queueOf struct {
 	rp *replay.Replayer
@@ -242,13 +231,13 @@ func (q *queueOf) Invoke(ctx context.Context, _ string, payload []byte) ([]byte,
 // MailerFailureQueue's maxReceiveCount) the message is in the dead-letter queue.
 func TestTrimmedRange(t *testing.T) {
 	f := newFixture(t)
-	f.rp.Streams = trimmed{f.rp.Streams}
+	f.rp.Streams = stacktest.TrimmedStreams{Client: stacktest.DynamoDBStreams(t)}
 	failed, logs := f.handle(t, f.msg)
 	stacktest.Diff(t, "failed messages", []string{"m-1"}, failed)
 	stacktest.Diff(t, "log", []map[string]any{f.logged("ERROR",
 		"failed mail batch no longer on the stream: its emails are not sent; the message goes to the dead-letter queue after its receives",
 		map[string]any{"error": fmt.Sprintf("read shard %s of %s, %s..%s: the stream no longer holds these records (it keeps 24 hours): %s",
-			f.info.ShardID, f.info.StreamArn, f.info.StartSequenceNumber, f.info.EndSequenceNumber, errTrimmed.Error())})}, logs)
+			f.info.ShardID, f.info.StreamArn, f.info.StartSequenceNumber, f.info.EndSequenceNumber, stacktest.ErrTrimmed.Error())})}, logs)
 
 	var qs []queues.Queue
 	for _, q := range queues.FromTemplate(stacktest.Template(t), func(fn string) bool { return fn == "MailReplayFunction" }) {
