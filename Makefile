@@ -101,10 +101,11 @@ token:
 		-name '$(if $(filter command line,$(origin NAME)),$(NAME))'
 
 # make reconcile TENANT=<id> FROM=<date> TO=<date>: compares the tenant's events in DynamoDB,
-# the Parquet archive and every report count for [FROM, TO) on the running local stack (make
-# run) and prints each difference with its event ids (docs/reliability.md). Exit status 0 when
-# all agree, 1 when they differ, 2 on a usage error, 3 when a source cannot be read.
-# RECONCILE_FLAGS passes more (-aws -table T -bucket B -keys-table K -kms-key ARN for AWS).
+# the Parquet archive, the verifiable log and every report count for [FROM, TO) on the running
+# local stack (make run) and prints each difference with its event ids (docs/reliability.md).
+# Exit status 0 when all agree, 1 when they differ, 2 on a usage error, 3 when a source cannot
+# be read. RECONCILE_FLAGS passes more (-aws -table T -bucket B -log-table L -keys-table K
+# -kms-key ARN for AWS).
 # Built, then run, so the exit status is the command's own (go run turns every failure into 1).
 .PHONY: reconcile
 RECONCILE_FLAGS ?=

@@ -215,14 +215,15 @@ func (h *Harness) drain(ctx context.Context, t tenant.ID, from, to time.Time, tr
 	}
 }
 
-// check compares what the load was told with DynamoDB, the archive, the reports and the
-// mailbox. settled: nothing is pending any more (every mail request has its outcome, every
-// export is done or failed, the reconciliation agrees).
+// check compares what the load was told with DynamoDB, the archive, the verifiable log, the
+// reports and the mailbox. settled: nothing is pending any more (every mail request has its
+// outcome, every export is done or failed, the reconciliation agrees and no event waits for
+// the sequencer).
 func (h *Harness) check(ctx context.Context, t tenant.ID, from, to time.Time, tr *tracker) (*Outcome, bool, error) {
 	s := h.Stack()
 	checker, closeChecker, err := reconcile.Open(ctx, reconcile.Config{
 		DynamoDBEndpoint: s.DynamoDBEndpoint, S3Endpoint: s.S3Endpoint, StateDir: s.StateDir,
-		Table: s.Tables["AuditTable"], KeysTable: s.Tables["KeysTable"], Bucket: s.Buckets["ArchiveBucket"],
+		Table: s.Tables["AuditTable"], KeysTable: s.Tables["KeysTable"], LogTable: s.Tables["LogTable"], Bucket: s.Buckets["ArchiveBucket"],
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("open the reconciliation: %w", err)
@@ -322,7 +323,7 @@ func (h *Harness) check(ctx context.Context, t tenant.ID, from, to time.Time, tr
 			o.ExportsPending++
 		}
 	}
-	settled := res.Agree() && !moving && o.Unmailed == 0 && o.ExportsPending == 0
+	settled := res.Settled() && !moving && o.Unmailed == 0 && o.ExportsPending == 0
 	return o, settled, nil
 }
 

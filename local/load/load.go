@@ -256,7 +256,7 @@ func (r *runner) drain(ctx context.Context, w *watcher, day time.Time) error {
 	deadline := stopped.Add(r.c.Drain)
 	checker, closeChecker, err := reconcile.Open(ctx, reconcile.Config{
 		DynamoDBEndpoint: r.c.Stack.DynamoDBEndpoint, S3Endpoint: r.c.Stack.S3Endpoint, StateDir: r.c.Stack.StateDir,
-		Table: r.c.Stack.Tables["AuditTable"], KeysTable: r.c.Stack.Tables["KeysTable"], Bucket: r.c.Stack.Buckets["ArchiveBucket"],
+		Table: r.c.Stack.Tables["AuditTable"], KeysTable: r.c.Stack.Tables["KeysTable"], LogTable: r.c.Stack.Tables["LogTable"], Bucket: r.c.Stack.Buckets["ArchiveBucket"],
 	})
 	if err != nil {
 		return fmt.Errorf("open the reconciliation: %w", err)
@@ -356,7 +356,7 @@ func (r *runner) check(ctx context.Context, checker *reconcile.Checker, from, to
 			settled = false
 		}
 		t.mu.Unlock()
-		if !tr.Agrees {
+		if !res.Settled() { // differs, or events wait for the sequencer
 			settled = false
 		}
 		results = append(results, tr)

@@ -25,6 +25,7 @@ import (
 	"github.com/contrail/contrail/shared/ident"
 	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/report"
+	"github.com/contrail/contrail/shared/vlog"
 )
 
 // Config says where a deployment's sources are. Local (the zero value's defaults) is make
@@ -33,9 +34,14 @@ import (
 // (credentials, region, AWS_ENDPOINT_URL_*) and needs the names.
 type Config struct {
 	AWS bool
-	// Table, Bucket and KeysTable name the audit table, the archive bucket and the keys
-	// table; "" = the local stack's (contrail-AuditTable, contrail-archive, contrail-KeysTable).
-	Table, Bucket, KeysTable string
+	// Table, Bucket, KeysTable and LogTable name the audit table, the archive bucket, the keys
+	// table and the verifiable log's table (LOG_TABLE); "" = the local stack's
+	// (contrail-AuditTable, contrail-archive, contrail-KeysTable, contrail-LogTable).
+	Table, Bucket, KeysTable, LogTable string
+	// SequencedWithin is the sequencer's bound (an event not in the log yet is "not yet
+	// sequenced" until it has passed); 0 = SequencedWithinAWS with AWS, else
+	// SequencedWithinLocal.
+	SequencedWithin time.Duration
 	// KMSKey is the key wrapping tenant keys (KEYS_KMS_KEY_ARN) with AWS; locally the state
 	// folder's key is served from this process.
 	KMSKey string
@@ -75,8 +81,11 @@ func Open(ctx context.Context, c Config) (_ *Checker, closeFn func(), err error)
 	var s3c *s3.Client
 	var wrapper pii.Wrapper
 	if c.AWS {
-		if c.Table == "" || c.Bucket == "" {
-			return nil, nil, errors.New("with -aws, -table and -bucket are required (and -keys-table and -kms-key to open contact names)")
+		if c.Table == "" || c.Bucket == "" || c.LogTable == "" {
+			return nil, nil, errors.New("with -aws, -table, -bucket and -log-table are required (and -keys-table and -kms-key to open contact names)")
+		}
+		if c.SequencedWithin == 0 {
+			c.SequencedWithin = SequencedWithinAWS
 		}
 		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
 			return nil, nil, fmt.Errorf("AWS configuration: %w", err)
@@ -91,6 +100,12 @@ func Open(ctx context.Context, c Config) (_ *Checker, closeFn func(), err error)
 		}
 		if c.KeysTable == "" {
 			c.KeysTable = devstack.TableName("contrail", "KeysTable")
+		}
+		if c.LogTable == "" {
+			c.LogTable = devstack.TableName("contrail", "LogTable")
+		}
+		if c.SequencedWithin == 0 {
+			c.SequencedWithin = SequencedWithinLocal
 		}
 		if c.Bucket == "" {
 			c.Bucket = devstack.BucketName("contrail", "ArchiveBucket")
@@ -127,6 +142,7 @@ func Open(ctx context.Context, c Config) (_ *Checker, closeFn func(), err error)
 	return &Checker{
 		DynamoDB:  &AuditTable{DB: db, Table: c.Table, Shards: c.Shards},
 		Archive:   &Archive{Store: store},
+		Log:       &VerifiableLog{Log: &vlog.Log{DB: db, Table: c.LogTable}, SequencedWithin: c.SequencedWithin},
 		Reports:   engine,
 		Retention: c.Retention,
 	}, closeFn, nil

@@ -1,11 +1,9 @@
 // Package reconcile compares, for one tenant and period, what each place that holds events
 // says: the audit table in DynamoDB (while the events are retained there), the distinct
-// events of the Parquet archive, and every count of the contact reports (the overview and the
-// four logs, computed by shared/report from the archive). It lists each difference with the
-// event ids behind it. `make reconcile` (local/cmd/reconcile) runs it.
-//
-// The verifiable log (the tenant's Merkle log) is not compared yet: it becomes one more
-// Source in Checker.Sources once it exists.
+// events of the Parquet archive, the leaves of the tenant's verifiable log (shared/vlog), and
+// every count of the contact reports (the overview and the four logs, computed by
+// shared/report from the archive). It lists each difference with the event ids behind it.
+// `make reconcile` (local/cmd/reconcile) runs it.
 package reconcile
 
 import (
@@ -29,8 +27,11 @@ type Checker struct {
 	// Archive is the Parquet archive; Reports reads the same archive.
 	Archive *Archive
 	// Sources are further sources compared with DynamoDB as the archive is (id by id, type
-	// by type): the extension point for the verifiable log.
+	// by type).
 	Sources []Source
+	// Log is the tenant's verifiable log, compared leaf by leaf with both stores; nil = not
+	// compared.
+	Log *VerifiableLog
 	// Reports is the report engine over Archive.Store (with the keyring when contact names
 	// are sealed: the logs open them).
 	Reports *report.Engine
@@ -55,6 +56,8 @@ type Result struct {
 	Counts   map[string]map[string]int // source name -> event type -> events
 	Overview report.Totals
 	Logs     map[report.Kind]int // rows per log
+	// Log is what the verifiable log held (nil when it was not compared).
+	Log *LogSummary
 	// Differences are what make the sources disagree; Notes are explained and expected
 	// (events past DynamoDB's retention, identical copies readers count once).
 	Differences []Finding
@@ -64,8 +67,12 @@ type Result struct {
 // Agree reports whether every source and every report count agrees.
 func (r *Result) Agree() bool { return len(r.Differences) == 0 }
 
-// NotCovered says what reconciliation does not compare yet.
-const NotCovered = "not covered yet: the tenant's verifiable (Merkle) log, which joins as a third source once it exists"
+// Settled reports whether all agree and no event is waiting for the sequencer: what a drain
+// waits for.
+func (r *Result) Settled() bool { return r.Agree() && (r.Log == nil || len(r.Log.Pending) == 0) }
+
+// NotCovered says what reconciliation does not compare.
+const NotCovered = "not compared: the log's tiles, proofs and checkpoint signatures (contrail-verify checks those); its leaves are, by the hashes its appends record"
 
 // Run reconciles tenant t over [from, to).
 func (c *Checker) Run(ctx context.Context, t tenant.ID, from, to time.Time) (*Result, error) {
@@ -114,6 +121,13 @@ func (c *Checker) Run(ctx context.Context, t tenant.ID, from, to time.Time) (*Re
 		res.Sources = append(res.Sources, s.Name())
 		res.Counts[s.Name()] = evs.byType()
 		res.compare(ddb, truth, s.Name(), evs)
+	}
+
+	if c.Log != nil {
+		res.Log = &LogSummary{}
+		if err := c.compareLog(ctx, res, t, from, to, now(), ddb, arch); err != nil {
+			return nil, err
+		}
 	}
 
 	copies, err := c.Archive.Copies(ctx, t, from, to)
@@ -329,6 +343,13 @@ func (r *Result) Write(w io.Writer) error {
 			log = fmt.Sprint(r.Logs[rt.kind])
 		}
 		fmt.Fprintf(&b, "%-26s %12d %12s\n", rt.name, rt.total(r.Overview), log)
+	}
+	if l := r.Log; l != nil {
+		cp := "no signed checkpoint"
+		if !l.CheckpointAt.IsZero() {
+			cp = fmt.Sprintf("last checkpoint size %d signed %s", l.CheckpointSize, l.CheckpointAt.Format(time.RFC3339))
+		}
+		fmt.Fprintf(&b, "\n%-26s %d leaves of the period; size %d, %s\n", LogName, l.Leaves, l.Size, cp)
 	}
 	b.WriteString("\n")
 	for _, f := range r.Differences {

@@ -10,16 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/tenant"
+	"github.com/contrail/contrail/shared/vlog"
+	"github.com/contrail/contrail/shared/vlog/bundle"
 )
 
-// Source is one place that holds a tenant's events: the audit table, the archive, and (once
-// the verifiable log exists) the tenant's Merkle log. The checker compares every source with
-// the audit table, id by id and type by type; a new source is one more value in
-// Checker.Sources.
+// Source is one place that holds a tenant's events: the audit table, the archive. The checker
+// compares every source with the audit table, id by id and type by type; a new source is one
+// more value in Checker.Sources. (The verifiable log is not a Source: it holds leaves, which
+// can repeat, and no types; Checker.Log compares it.)
 type Source interface {
 	// Name names the source in the printed differences: "DynamoDB", "the archive".
 	Name() string
@@ -32,6 +35,11 @@ type Event struct {
 	Type       string
 	Category   string
 	OccurredAt time.Time
+	// RecordedAt is when it was written: the sequencer's bound runs from then.
+	RecordedAt time.Time
+	// Leaf is the record hash of its leaf (vlog.Leaf of the archived row); the archive's
+	// events only.
+	Leaf tlog.Hash
 }
 
 // Events are a source's events by id.
@@ -96,7 +104,7 @@ func (a *AuditTable) Events(ctx context.Context, t tenant.ID, from, to time.Time
 					":hi": &types.AttributeValueMemberS{Value: hi},
 				},
 			}
-			in.ProjectionExpression = aws.String("id, #t, category, occurredAt, itemType")
+			in.ProjectionExpression = aws.String("id, #t, category, occurredAt, recordedAt, itemType")
 			for {
 				page, err := a.DB.Query(ctx, in)
 				if err != nil {
@@ -110,7 +118,8 @@ func (a *AuditTable) Events(ctx context.Context, t tenant.ID, from, to time.Time
 					if err != nil || !at.Before(to) || at.Before(from) {
 						continue // sk BETWEEN includes to itself
 					}
-					out[str(it, "id")] = Event{Type: str(it, "type"), Category: str(it, "category"), OccurredAt: at}
+					rec, _ := audit.ParseTime(str(it, "recordedAt")) // none: zero, long past any bound
+					out[str(it, "id")] = Event{Type: str(it, "type"), Category: str(it, "category"), OccurredAt: at, RecordedAt: rec}
 				}
 				if page.LastEvaluatedKey == nil {
 					break
@@ -130,7 +139,8 @@ func str(item map[string]types.AttributeValue, name string) string {
 }
 
 // Archive reads the distinct events of the Parquet archive as every reader does
-// (archive.Reader: each event once, however many objects hold it).
+// (archive.Reader: each event once, however many objects hold it), every column: the log's
+// leaves are rebuilt from the rows.
 type Archive struct {
 	Store archive.Store
 }
@@ -142,8 +152,13 @@ func (a *Archive) Name() string { return "the archive" }
 func (a *Archive) Events(ctx context.Context, t tenant.ID, from, to time.Time) (Events, error) {
 	out := Events{}
 	r := &archive.Reader{Store: a.Store}
-	err := r.Scan(ctx, archive.Query{Tenant: t, From: from, To: to, Columns: []string{"type", "category"}}, func(row *archive.Row) error {
-		out[row.EventID] = Event{Type: row.Type, Category: row.Category, OccurredAt: time.UnixMilli(row.OccurredAt).UTC()}
+	err := r.Scan(ctx, archive.Query{Tenant: t, From: from, To: to}, func(row *archive.Row) error {
+		e := Event{Type: row.Type, Category: row.Category, OccurredAt: time.UnixMilli(row.OccurredAt).UTC(), RecordedAt: time.UnixMilli(row.RecordedAt).UTC()}
+		// A row no leaf can be made of keeps the zero hash: no log records that.
+		if leaf, err := vlog.Leaf(row); err == nil {
+			e.Leaf = bundle.LeafHash(leaf)
+		}
+		out[row.EventID] = e
 		return nil
 	})
 	if err != nil {

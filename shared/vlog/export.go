@@ -66,25 +66,11 @@ func (x *Exporter) WriteBundle(ctx context.Context, w io.Writer, t tenant.ID, fr
 		return 0, err
 	}
 	st := x.Log.state()
-	lo, hi := from.UnixMilli(), to.UnixMilli()
-	// Pass 1: the period's first and last leaf, and where the append holding the first starts.
-	first, next, start := int64(-1), int64(-1), int64(0)
-	err = st.eachAppend(ctx, t, 0, cp.Size, "#start, #times", func(r *appendRecord) error {
-		for i, at := range r.Times {
-			if n := r.Start + int64(i); n < cp.Size && at >= lo && at < hi {
-				if first < 0 {
-					first, start = n, r.Start
-				}
-				next = n + 1
-			}
-		}
-		return nil
-	})
+	// Pass 1: the period's first and last leaf, and where the append holding the first starts
+	// (nothing in the period: an empty range at the tree's end).
+	first, next, start, err := st.periodLeaves(ctx, t, cp.Size, from, to)
 	if err != nil {
 		return 0, fmt.Errorf("export the log of %s: %w", t, err)
-	}
-	if first < 0 { // nothing in the period: an empty range at the tree's end
-		first, next, start = cp.Size, cp.Size, cp.Size
 	}
 	bw, err := bundle.NewWriter(w, bundle.Header{Origin: Origin(t), From: from.UTC(), To: to.UTC(), First: first, Next: next, Checkpoint: string(signed)})
 	if err != nil {

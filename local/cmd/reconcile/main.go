@@ -1,10 +1,11 @@
 // Command reconcile compares, for one tenant and period, the events in DynamoDB, the distinct
-// events of the Parquet archive and every contact report count (local/reconcile), and prints
+// events of the Parquet archive, the leaves of the tenant's verifiable log and every contact
+// report count (local/reconcile), and prints
 // each difference with the event ids behind it. Exit status: 0 all agree, 1 they differ,
 // 2 usage error, 3 a source could not be read.
 //
 //	make reconcile TENANT=demo FROM=2026-12-01 TO=2026-12-08
-//	go run ./local/cmd/reconcile -tenant acme -from 2026-12-01 -to 2026-12-08 -aws -table T -bucket B -keys-table K -kms-key ARN
+//	go run ./local/cmd/reconcile -tenant acme -from 2026-12-01 -to 2026-12-08 -aws -table T -bucket B -log-table L -keys-table K -kms-key ARN
 package main
 
 import (
@@ -47,6 +48,10 @@ Compares, for the tenant and the period [from, to) (YYYY-MM-DD or RFC 3339, UTC)
   - the events in DynamoDB (the audit table, while retained): ids and counts per type;
   - the distinct events in the Parquet archive, as every reader reads it: ids and counts
     per type, and events stored in more than one archive object;
+  - the leaves of the tenant's verifiable log whose events occurred in the period: events of
+    either store it does not hold (not yet sequenced while recorded within -sequenced-within,
+    missing after), events it holds twice, leaves whose event is in neither store, and leaves
+    whose record hash is not the hash of the leaf rebuilt from the archived event;
   - every report count: the overview's totals and the Added, Connected, Deleted and Merged
     logs' rows, computed by the report engine from the archive, against DynamoDB's events.
 Prints each difference with the event ids behind it. Exit status: 0 when all agree, 1 when
@@ -67,6 +72,8 @@ flags:
 	fs.StringVar(&c.Table, "table", "", "audit table; default the local stack's contrail-AuditTable")
 	fs.StringVar(&c.Bucket, "bucket", "", "archive bucket; default the local stack's contrail-archive")
 	fs.StringVar(&c.KeysTable, "keys-table", "", "keys table (opens the contact names the logs read); default the local stack's")
+	fs.StringVar(&c.LogTable, "log-table", "", "the verifiable log's table (LOG_TABLE); default the local stack's contrail-LogTable")
+	fs.DurationVar(&c.SequencedWithin, "sequenced-within", 0, "the sequencer's bound: an event newer than this may not be in the log yet; default 5m with -aws, 30s locally")
 	fs.StringVar(&c.KMSKey, "kms-key", "", "with -aws: the KMS key that wraps tenant keys (KEYS_KMS_KEY_ARN)")
 	fs.StringVar(&c.DynamoDBEndpoint, "dynamodb", "", "the local stack's DynamoDB endpoint; default http://127.0.0.1:8000")
 	fs.StringVar(&c.S3Endpoint, "s3", "", "the local stack's S3 endpoint; default http://127.0.0.1:4569")

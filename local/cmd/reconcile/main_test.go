@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,11 +19,39 @@ import (
 
 	"github.com/contrail/contrail/local/devstack"
 	"github.com/contrail/contrail/local/emulator"
+	"github.com/contrail/contrail/local/reconcile"
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/tenant"
+	"github.com/contrail/contrail/shared/vlog"
 )
+
+// agreeing is reconcile's whole output when every source agrees.
+const agreeing = `reconcile tenant acme, 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (UTC)
+not compared: the log's tiles, proofs and checkpoint signatures (contrail-verify checks those); its leaves are, by the hashes its appends record
+
+events by type                 DynamoDB  the archive      the log
+COMMENT_ADDED                         1            1            1
+CONTACT_ADDED                         6            6            6
+CONTACT_ARCHIVED                      1            1            1
+CONTACT_CONNECTED                     1            1            1
+CONTACT_DELETED                       1            1            1
+CONTACT_MERGED                        1            1            1
+CONTACT_UNARCHIVED                    1            1            1
+
+reports                        overview     log rows
+added                                 6            6
+connected                             1            1
+deleted                               1            1
+merged                                1            1
+archived                              1            -
+unarchived                            1            -
+
+the log                    12 leaves of the period; size 13, last checkpoint size 13 signed 2026-12-01T10:00:00Z
+
+all agree
+`
 
 func TestMain(m *testing.M) { stacktest.Main(m) }
 
@@ -41,11 +71,35 @@ func TestReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := stacktest.AuditStore(tables).Writer(db)
+	signer, err := vlog.NewSigner("reconcile-test-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedAt := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	lg := &vlog.Log{DB: db, Table: tables["LogTable"], Archive: store, Checkpoints: &archive.S3Store{Client: stacktest.S3(t), Bucket: stacktest.Bucket(t)},
+		Signer: signer, Clock: func() time.Time { return signedAt }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	sequence := func(t *testing.T) {
+		t.Helper()
+		if err := (&vlog.Sequencer{Log: lg}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// leaf is the index of event id's leaf in the log, as the log's own index says.
+	leaf := func(t *testing.T, id string) int64 {
+		t.Helper()
+		got, err := lg.Sequenced(ctx, tn, []string{id})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("leaf of %s: %v, %v", id, got, err)
+		}
+		return got[id]
+	}
 
 	// The period's events, and one each side of it that must not count.
 	at := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
 	var evs []audit.Event
 	add := func(typ, contact string, data map[string]any, source, channel string) string {
+		t.Helper()
 		id := fmt.Sprintf("01JEV%06d", len(evs))
 		at = at.Add(7 * time.Hour)
 		e := audit.Event{ID: id, TenantID: tn, OccurredAt: audit.FormatTime(at), RecordedAt: audit.FormatTime(at), Type: typ,
@@ -73,43 +127,36 @@ func TestReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	archiveAll(t, db, tables["AuditTable"], store)
+	sequence(t)
 
 	args := []string{"-tenant", string(tn), "-from", "2026-11-01", "-to", "2026-12-01",
 		"-dynamodb", stacktest.DynamoDBEndpoint(t), "-s3", stacktest.S3Endpoint(t), "-state", state,
-		"-table", tables["AuditTable"], "-bucket", bucket, "-keys-table", tables["KeysTable"]}
-	check := func(t *testing.T, wantCode int, want []string) string {
+		"-table", tables["AuditTable"], "-bucket", bucket, "-keys-table", tables["KeysTable"], "-log-table", tables["LogTable"]}
+	// check runs reconcile and compares its whole output with agreeing's, the lines of
+	// changed (each must be one of it) replaced, and the findings instead of "all agree".
+	check := func(t *testing.T, wantCode int, changed map[string]string, findings []string) {
 		t.Helper()
 		var out, errOut strings.Builder
 		code := run(ctx, args, &out, &errOut)
 		if code != wantCode {
 			t.Errorf("exit status %d, want %d; stderr %s", code, wantCode, errOut.String())
 		}
-		var got []string
-		for _, l := range strings.Split(out.String(), "\n") {
-			if strings.HasPrefix(l, "DIFFERENT") || strings.HasPrefix(l, "note") || l == "all agree" || strings.HasSuffix(l, " differences") {
-				got = append(got, l)
-			}
-		}
 		t.Logf("reconcile %s\n%s", strings.Join(args, " "), out.String())
-		if d := cmp.Diff(want, got); d != "" {
-			t.Errorf("findings (-want +got):\n%s\nwhole output:\n%s", d, out.String())
+		want := agreeing
+		for from, to := range changed {
+			if !strings.Contains(want, "\n"+from+"\n") {
+				t.Fatalf("the agreeing output has no line %q", from)
+			}
+			want = strings.Replace(want, "\n"+from+"\n", "\n"+to+"\n", 1)
 		}
-		return out.String()
+		want = strings.TrimSuffix(want, "all agree\n") + strings.Join(findings, "\n") + "\n"
+		if d := cmp.Diff(want, out.String()); d != "" {
+			t.Errorf("reconcile %s: output (-want +got):\n%s", strings.Join(args, " "), d)
+		}
 	}
 
 	t.Run("all agree after normal writes", func(t *testing.T) {
-		out := check(t, 0, []string{"all agree"})
-		for _, l := range []string{
-			"CONTACT_ADDED                         6            6",
-			"COMMENT_ADDED                         1            1",
-			"added                                 6            6",
-			"merged                                1            1",
-			"archived                              1            -",
-		} {
-			if !strings.Contains(out, l+"\n") {
-				t.Errorf("output lacks %q:\n%s", l, out)
-			}
-		}
+		check(t, 0, nil, []string{"all agree"})
 	})
 
 	t.Run("an event deleted from the archive", func(t *testing.T) {
@@ -118,7 +165,10 @@ func TestReconcile(t *testing.T) {
 		kept := slices.DeleteFunc(slices.Clone(rows), func(r archive.Row) bool { return r.EventID == gone })
 		put(t, store, key, kept)
 		defer put(t, store, key, rows)
-		check(t, 1, []string{
+		check(t, 1, map[string]string{
+			"CONTACT_ADDED                         6            6            6": "CONTACT_ADDED                         6            5            6  differs",
+			"added                                 6            6":              "added                                 5            5",
+		}, []string{
 			"DIFFERENT  in DynamoDB, not archived: 1 event: " + gone,
 			"DIFFERENT  overview.added = 5 but DynamoDB has 6 CONTACT_ADDED events: not archived " + gone,
 			"DIFFERENT  the Added log has 5 rows but DynamoDB has 6 CONTACT_ADDED events: missing " + gone,
@@ -132,17 +182,15 @@ func TestReconcile(t *testing.T) {
 		if _, err := w.Write(ctx, []audit.Event{only}); err != nil {
 			t.Fatal(err)
 		}
-		defer func() {
-			item, _ := w.Keys.Item(&only, w.Retention)
-			if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(w.Table), Key: map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]}}); err != nil {
-				t.Fatal(err)
-			}
-		}()
-		check(t, 1, []string{
+		defer unwrite(t, db, w, only)
+		check(t, 1, map[string]string{
+			"CONTACT_DELETED                       1            1            1": "CONTACT_DELETED                       2            1            1  differs",
+		}, []string{
 			"DIFFERENT  in DynamoDB, not archived: 1 event: 01JEVONLYDDB",
+			"DIFFERENT  in DynamoDB or the archive, not in the log, recorded more than the sequencer's 30s ago: 1 event: 01JEVONLYDDB",
 			"DIFFERENT  overview.deleted = 1 but DynamoDB has 2 CONTACT_DELETED events: not archived 01JEVONLYDDB",
 			"DIFFERENT  the Deleted log has 1 rows but DynamoDB has 2 CONTACT_DELETED events: missing 01JEVONLYDDB",
-			"3 differences",
+			"4 differences",
 		})
 	})
 
@@ -163,7 +211,7 @@ func TestReconcile(t *testing.T) {
 			ids = append(ids, r.EventID+" ("+strings.Join(sorted(key, dup), ", ")+")")
 		}
 		slices.Sort(ids)
-		check(t, 0, []string{
+		check(t, 0, nil, []string{
 			fmt.Sprintf("note       in more than one archive object, identical (readers count each once; the compactor removes the copies): %s: %s", count(len(rows)), strings.Join(ids, ", ")),
 			"all agree",
 		})
@@ -173,9 +221,111 @@ func TestReconcile(t *testing.T) {
 		changed := slices.Clone(rows)
 		changed[0].Source = "api"
 		put(t, store, dup, changed)
-		check(t, 1, []string{
+		// The readers take the changed copy here, so its leaf is not the one the log recorded.
+		check(t, 1, nil, []string{
+			fmt.Sprintf("DIFFERENT  in the log with another stored form (the archived event's leaf hash is not the log's): 1 event: %s (leaf %d)", changed[0].EventID, leaf(t, changed[0].EventID)),
 			fmt.Sprintf("DIFFERENT  in more than one archive object, not identical (a report depends on which copy it reads): 1 event: %s", ids[slices.IndexFunc(ids, func(s string) bool { return strings.HasPrefix(s, changed[0].EventID) })]),
 			fmt.Sprintf("note       in more than one archive object, identical (readers count each once; the compactor removes the copies): %s: %s", count(len(rows)-1), strings.Join(slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return strings.HasPrefix(s, changed[0].EventID) }), ", ")),
+			"2 differences",
+		})
+	})
+
+	// An event written now to DynamoDB and archived by the archiver, but not sequenced.
+	unsequenced := func(t *testing.T, id, recorded string) func() {
+		t.Helper()
+		e := audit.Event{ID: id, TenantID: tn, OccurredAt: "2026-11-21T08:00:00.000Z", RecordedAt: recorded, Type: "COMMENT_ADDED",
+			Category: audit.CategoryContact, Actor: audit.Actor{Type: "user", ID: "u-1"}, Contact: &audit.ContactRef{ID: "c0", Name: "Contact c0"},
+			Data: map[string]any{"commentId": "m-" + id, "text": "late"}}
+		if _, err := w.Write(ctx, []audit.Event{e}); err != nil {
+			t.Fatal(err)
+		}
+		keys := archiveItems(t, db, w.Table, store, id)
+		return func() {
+			unwrite(t, db, w, e)
+			if err := store.Delete(ctx, keys); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	t.Run("events not sequenced", func(t *testing.T) {
+		// Recorded long ago, so the sequencer's bound has passed: missing from the log.
+		undoOld := unsequenced(t, "01JEVUNSEQOLD", "2026-11-21T08:00:00.000Z")
+		defer undoOld()
+		// Recorded just now: not yet sequenced, a note, not a difference.
+		undoNew := unsequenced(t, "01JEVUNSEQNEW", audit.FormatTime(time.Now()))
+		defer undoNew()
+		check(t, 1, map[string]string{
+			"COMMENT_ADDED                         1            1            1": "COMMENT_ADDED                         3            3            1  differs",
+		}, []string{
+			"DIFFERENT  in DynamoDB or the archive, not in the log, recorded more than the sequencer's 30s ago: 1 event: 01JEVUNSEQOLD",
+			"note       not yet sequenced, recorded less than the sequencer's 30s ago: 1 event: 01JEVUNSEQNEW",
+			"1 differences",
+		})
+		undoOld()
+		check(t, 0, map[string]string{
+			"COMMENT_ADDED                         1            1            1": "COMMENT_ADDED                         2            2            1  differs",
+		}, []string{
+			"note       not yet sequenced, recorded less than the sequencer's 30s ago: 1 event: 01JEVUNSEQNEW",
+			"all agree",
+		})
+	})
+
+	t.Run("a leaf whose event is in neither store", func(t *testing.T) {
+		gone := evs[11] // the comment: no report counts it
+		index := leaf(t, gone.ID)
+		key, rows := partOf(t, store, gone.ID)
+		put(t, store, key, slices.DeleteFunc(slices.Clone(rows), func(r archive.Row) bool { return r.EventID == gone.ID }))
+		unwrite(t, db, w, gone)
+		defer func() {
+			put(t, store, key, rows)
+			if _, err := w.Write(ctx, []audit.Event{gone}); err != nil {
+				t.Fatal(err)
+			}
+		}()
+		check(t, 1, map[string]string{
+			"COMMENT_ADDED                         1            1            1": "(in neither store)                    0            0            1  differs",
+		}, []string{
+			"DIFFERENT  in the log, in neither DynamoDB nor the archive: 1 event: " + gone.ID + fmt.Sprintf(" (leaf %d)", index),
+			"1 differences",
+		})
+	})
+
+	t.Run("an archived event altered after it was sequenced", func(t *testing.T) {
+		key, rows := partOf(t, store, added[4])
+		changed := slices.Clone(rows)
+		i := slices.IndexFunc(changed, func(r archive.Row) bool { return r.EventID == added[4] })
+		changed[i].Source = "import"
+		put(t, store, key, changed)
+		defer put(t, store, key, rows)
+		check(t, 1, nil, []string{
+			"DIFFERENT  in the log with another stored form (the archived event's leaf hash is not the log's): 1 event: " + fmt.Sprintf("%s (leaf %d)", added[4], leaf(t, added[4])),
+			"1 differences",
+		})
+	})
+
+	// Last: a leaf cannot be taken out of the log again.
+	t.Run("an event appended twice", func(t *testing.T) {
+		first := leaf(t, added[5])
+		// The log appends an event once because its index item says where it is; without it
+		// (deleted behind the log's back), the same event is appended again.
+		if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(lg.Table), Key: map[string]types.AttributeValue{
+			"pk": &types.AttributeValueMemberS{Value: "T#" + string(tn) + "#E#" + added[5]}, "sk": &types.AttributeValueMemberS{Value: "I"}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, rows := partOf(t, store, added[5])
+		e, err := vlog.NewEntry(&rows[slices.IndexFunc(rows, func(r archive.Row) bool { return r.EventID == added[5] })])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := lg.Append(ctx, tn, []vlog.Entry{e}); n != 1 || err != nil {
+			t.Fatalf("append again: %d, %v", n, err)
+		}
+		check(t, 1, map[string]string{
+			"CONTACT_ADDED                         6            6            6":                                                "CONTACT_ADDED                         6            6            7  differs",
+			"the log                    12 leaves of the period; size 13, last checkpoint size 13 signed 2026-12-01T10:00:00Z": "the log                    13 leaves of the period; size 14, last checkpoint size 14 signed 2026-12-01T10:00:00Z",
+		}, []string{
+			"DIFFERENT  in the log more than once (must never happen): 1 event: " + fmt.Sprintf("%s (leaves %d, 13)", added[5], first),
 			"1 differences",
 		})
 	})
@@ -189,8 +339,8 @@ func TestReconcile(t *testing.T) {
 		}
 		var out, errOut strings.Builder
 		run(ctx, []string{"-h"}, &out, &errOut)
-		if !strings.Contains(errOut.String(), "not covered yet: the tenant's verifiable (Merkle) log") {
-			t.Errorf("help does not say the verifiable log is not covered:\n%s", errOut.String())
+		if !strings.Contains(errOut.String(), "\n"+reconcile.NotCovered+".\n") {
+			t.Errorf("help does not say what is not compared:\n%s", errOut.String())
 		}
 	})
 }
@@ -208,12 +358,23 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 // the stream poller does.
 func archiveAll(t *testing.T, db *dynamodb.Client, table string, store archive.Store) {
 	t.Helper()
+	archiveItems(t, db, table, store)
+}
+
+// archiveItems hands the items of the events ids (all when none) to the archiver as one
+// stream batch, and returns the keys of the objects it wrote (parts and sequence markers).
+func archiveItems(t *testing.T, db *dynamodb.Client, table string, store archive.Store, ids ...string) []string {
+	t.Helper()
 	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := objects(t, store)
 	var recs []any
 	for i, it := range out.Items {
+		if id, _ := it["id"].(*types.AttributeValueMemberS); len(ids) > 0 && (id == nil || !slices.Contains(ids, id.Value)) {
+			continue
+		}
 		recs = append(recs, map[string]any{
 			"eventID": fmt.Sprintf("%032x", i), "eventName": "INSERT", "eventSource": "aws:dynamodb",
 			"dynamodb": map[string]any{"Keys": audit.ToStreamImage(map[string]types.AttributeValue{"pk": it["pk"], "sk": it["sk"]}),
@@ -228,6 +389,39 @@ func archiveAll(t *testing.T, db *dynamodb.Client, table string, store archive.S
 	resp, err := (&archive.Archiver{Store: store}).Handle(context.Background(), &batch)
 	if err != nil || len(resp.BatchItemFailures) > 0 {
 		t.Fatalf("archive: %v %+v", err, resp.BatchItemFailures)
+	}
+	var added []string
+	for _, k := range objects(t, store) {
+		if !slices.Contains(before, k) {
+			added = append(added, k)
+		}
+	}
+	return added
+}
+
+// objects lists the keys of every object of the bucket.
+func objects(t *testing.T, store archive.Store) []string {
+	t.Helper()
+	objs, err := store.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	return keys
+}
+
+// unwrite deletes event e's item from the audit table db.
+func unwrite(t *testing.T, db *dynamodb.Client, w *audit.Writer, e audit.Event) {
+	t.Helper()
+	item, err := w.Keys.Item(&e, w.Retention)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String(w.Table), Key: map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]}}); err != nil {
+		t.Fatal(err)
 	}
 }
 
