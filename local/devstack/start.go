@@ -223,7 +223,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			mappings = append(mappings, m)
 		}
 	}
-	// The SQS queues that feed functions: the archiver's on-failure queue feeds the replay.
+	// The SQS queues that feed functions: the archiver's and the mailer's on-failure queues feed
+	// their replays.
 	qs := queues.New(runCtx, queues.Config{Queues: queues.FromTemplate(tpl, running), Invoker: s.rt, Log: log})
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); <-runCtx.Done(); qs.Wait() }()
