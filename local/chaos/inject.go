@@ -85,6 +85,8 @@ type Injector struct {
 	on     bool
 	counts map[Kind]int
 	kills  map[string][]time.Time // function -> when its processes were killed
+	// restarts is when the whole stack was stopped (every function process with it).
+	restarts []time.Time
 	// midKills counts, by function, the kills that struck mid-invocation (not at the answer).
 	midKills    map[string]int
 	answerKills map[string]int // the kills at the answer
@@ -168,6 +170,23 @@ func (in *Injector) Kills(function string) []time.Time {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return append([]time.Time(nil), in.kills[function]...)
+}
+
+// Restarted records that the whole stack was stopped at at, every function process with it.
+func (in *Injector) Restarted(at time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.restarts = append(in.restarts, at)
+}
+
+// Stops returns when a process of function stopped without finishing: its kills and the
+// whole stack's restarts, oldest first.
+func (in *Injector) Stops(function string) []time.Time {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := slices.Concat(in.kills[function], in.restarts)
+	slices.SortFunc(out, time.Time.Compare)
+	return out
 }
 
 // Counts returns the faults injected so far by kind (kinds never injected are absent).

@@ -292,7 +292,7 @@ func (h *Harness) check(ctx context.Context, t tenant.ID, from, to time.Time, tr
 
 	// Emails: each recipient at most once, but for the documented exception.
 	mb := h.In.Mail()
-	kills := h.In.Kills("MailerFunction")
+	kills := h.In.Stops("MailerFunction") // a kill, or the whole stack's restart
 	o.MailRequests = len(tr.mails) + len(tr.exports)
 	addrs := make([]string, 0, len(tr.mails)+len(tr.exports))
 	for a := range tr.mails {
