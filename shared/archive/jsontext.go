@@ -23,9 +23,9 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case float64:
-		return appendFloat(b, x)
+		return jsonenc.Float(b, x)
 	case float32:
-		return appendFloat(b, float64(x))
+		return jsonenc.Float(b, float64(x))
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case int64:
@@ -33,11 +33,11 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case json.Number:
 		return append(b, x...), nil
 	case map[string]any:
-		return appendObject(b, x, appendJSON)
+		return jsonenc.Object(b, x, false, appendJSON)
 	case []any:
-		return appendArray(b, x, appendJSON)
+		return jsonenc.Array(b, x, appendJSON)
 	case []string:
-		return appendArray(b, x, appendString)
+		return jsonenc.Array(b, x, appendString)
 	default:
 		// Anything else (typed structs, other numbers): let encoding/json spell it, then
 		// canonicalise through a generic decode.
@@ -53,21 +53,8 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	}
 }
 
-// appendObject appends the object m, keys sorted, each value spelled by value.
-func appendObject[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
-	return jsonenc.Object(b, m, false, value)
-}
-
-// appendArray appends the array es, each element spelled by elem.
-func appendArray[E any](b []byte, es []E, elem func([]byte, E) ([]byte, error)) ([]byte, error) {
-	return jsonenc.Array(b, es, elem)
-}
-
-// appendString is appendJSONString as an element speller of appendArray.
+// appendString is appendJSONString as an element speller of jsonenc.Array.
 func appendString(b []byte, s string) ([]byte, error) { return appendJSONString(b, s), nil }
-
-// appendFloat spells f as encoding/json does.
-func appendFloat(b []byte, f float64) ([]byte, error) { return jsonenc.Float(b, f) }
 
 // appendNumberText appends a DynamoDB number (a decimal string) as its canonical JSON
 // spelling: the float64 it parses to, as encoding/json would write it.
@@ -90,7 +77,7 @@ func appendNumberText(b []byte, n string) ([]byte, error) {
 	if err != nil {
 		return b, fmt.Errorf("number %q: %w", n, err)
 	}
-	return appendFloat(b, f)
+	return jsonenc.Float(b, f)
 }
 
 // appendJSONString appends s quoted the way encoding/json does with HTML escaping off.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/jsonenc"
 	"github.com/contrail/contrail/shared/tenant"
 )
 
@@ -182,13 +183,13 @@ func appendAV(b []byte, v *AttributeValue) ([]byte, error) {
 	case v.NULL != nil:
 		return append(b, "null"...), nil
 	case v.M != nil:
-		return appendObject(b, v.M, appendAV)
+		return jsonenc.Object(b, v.M, false, appendAV)
 	case v.L != nil:
-		return appendArray(b, v.L, appendAV)
+		return jsonenc.Array(b, v.L, appendAV)
 	case v.SS != nil:
-		return appendArray(b, v.SS, appendString)
+		return jsonenc.Array(b, v.SS, appendString)
 	case v.NS != nil:
-		return appendArray(b, v.NS, appendNumberText)
+		return jsonenc.Array(b, v.NS, appendNumberText)
 	case v.B != nil:
 		raw, _ := json.Marshal(v.B)
 		return append(b, raw...), nil
