@@ -64,7 +64,9 @@ func decodeItem(item map[string]types.AttributeValue) (e Event, ok bool) {
 }
 
 var (
-	eventFields   = []string{"id", "tenantId", "occurredAt", "recordedAt", "type", "category", "actor", "contact", "source", "channel", "sessionId", "isAgent", "data", "context"}
+	eventFields = []string{"id", "tenantId", "occurredAt", "recordedAt", "type", "category", "actor", "contact", "source", "channel", "sessionId", "isAgent", "data", "context"}
+
+	// The attributes of actor, contact and context, in the order avStrings fills their fields.
 	actorFields   = []string{"type", "id", "name"}
 	contactFields = []string{"id", "name"}
 	contextFields = []string{"ip", "userAgent", "requestId"}
@@ -112,23 +114,26 @@ func avStruct(av types.AttributeValue, set func(name string, av types.AttributeV
 	return true
 }
 
+// avStrings reads an M whose attributes are all string fields: the attribute names[i] into
+// *dst[i]. ok is false as avStruct says, for a field that is not a string, or for an
+// attribute that matches a name only without regard to case.
+func avStrings(av types.AttributeValue, names []string, dst ...*string) bool {
+	return avStruct(av, func(k string, v types.AttributeValue) (ok bool) {
+		for i, name := range names {
+			if k == name {
+				*dst[i], ok = avString(v)
+				return ok
+			}
+		}
+		return !foldsTo(k, names)
+	})
+}
+
 func avActor(av types.AttributeValue) (a Actor, ok bool) {
 	if isNull(av) {
 		return a, true
 	}
-	ok = avStruct(av, func(k string, v types.AttributeValue) (ok bool) {
-		switch k {
-		case "type":
-			a.Type, ok = avString(v)
-		case "id":
-			a.ID, ok = avString(v)
-		case "name":
-			a.Name, ok = avString(v)
-		default:
-			ok = !foldsTo(k, actorFields)
-		}
-		return ok
-	})
+	ok = avStrings(av, actorFields, &a.Type, &a.ID, &a.Name)
 	return a, ok
 }
 
@@ -137,18 +142,7 @@ func avContact(av types.AttributeValue) (*ContactRef, bool) {
 		return nil, true
 	}
 	c := &ContactRef{}
-	ok := avStruct(av, func(k string, v types.AttributeValue) (ok bool) {
-		switch k {
-		case "id":
-			c.ID, ok = avString(v)
-		case "name":
-			c.Name, ok = avString(v)
-		default:
-			ok = !foldsTo(k, contactFields)
-		}
-		return ok
-	})
-	return c, ok
+	return c, avStrings(av, contactFields, &c.ID, &c.Name)
 }
 
 func avContext(av types.AttributeValue) (*Context, bool) {
@@ -156,20 +150,7 @@ func avContext(av types.AttributeValue) (*Context, bool) {
 		return nil, true
 	}
 	c := &Context{}
-	ok := avStruct(av, func(k string, v types.AttributeValue) (ok bool) {
-		switch k {
-		case "ip":
-			c.IP, ok = avString(v)
-		case "userAgent":
-			c.UserAgent, ok = avString(v)
-		case "requestId":
-			c.RequestID, ok = avString(v)
-		default:
-			ok = !foldsTo(k, contextFields)
-		}
-		return ok
-	})
-	return c, ok
+	return c, avStrings(av, contextFields, &c.IP, &c.UserAgent, &c.RequestID)
 }
 
 func avBoolPtr(av types.AttributeValue) (*bool, bool) {
