@@ -133,13 +133,7 @@ func duckExportSQL(data, tenant string, p report.Period, out string) string {
   SELECT strftime(occurred_at::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ') AS "Created At",
          safe_cell(contact_id) AS "Contact ID", safe_cell(contact_name) AS "Contact Name",
          safe_cell(source) AS "Source", safe_cell(actor_name) AS "User"
-  FROM (
-    SELECT DISTINCT event_id, occurred_at, contact_id, contact_name, source, actor_name
-    FROM read_parquet(` + eventsGlob(data, tenant) + `, hive_partitioning = true)
-    WHERE ` + partitionFilter(p.From, p.To) + `
-      AND occurred_at >= ` + tsLiteral(p.From) + ` AND occurred_at < ` + tsLiteral(p.To) + `
-      AND type = 'CONTACT_ADDED'
-  )
+  FROM (` + contactsAddedSQL(data, tenant, p) + `)
   ORDER BY occurred_at DESC, event_id DESC
 ) TO ` + sqlString(out) + ` (FORMAT csv, HEADER)`
 }

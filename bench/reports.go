@@ -46,6 +46,16 @@ func tsLiteral(t time.Time) string {
 	return "CAST(" + sqlString(t.UTC().Format("2006-01-02 15:04:05.000")+"+00") + " AS TIMESTAMPTZ)"
 }
 
+// contactsAddedSQL selects the period's distinct CONTACT_ADDED events with the columns the
+// log and its export show: what both read, before their order and their form.
+func contactsAddedSQL(data, tenant string, p report.Period) string {
+	return `SELECT DISTINCT event_id, occurred_at, contact_id, contact_name, source, actor_name
+  FROM read_parquet(` + eventsGlob(data, tenant) + `, hive_partitioning = true)
+  WHERE ` + partitionFilter(p.From, p.To) + `
+    AND occurred_at >= ` + tsLiteral(p.From) + ` AND occurred_at < ` + tsLiteral(p.To) + `
+    AND type = 'CONTACT_ADDED'`
+}
+
 func caseOverview(ctx context.Context, b *bencher, duck *sql.DB, data string) error {
 	p, err := yearPeriod(b.o.scale, min(365, b.o.scale.Days))
 	if err != nil {
@@ -267,13 +277,7 @@ func duckLog(db *sql.DB, data, tenant string, p report.Period) ([]logRow, error)
 	q := `
 SELECT event_id, epoch_ms(occurred_at), coalesce(contact_id, ''), coalesce(contact_name, ''), coalesce(source, ''),
        coalesce(actor_name, '')
-FROM (
-  SELECT DISTINCT event_id, occurred_at, contact_id, contact_name, source, actor_name
-  FROM read_parquet(` + eventsGlob(data, tenant) + `, hive_partitioning = true)
-  WHERE ` + partitionFilter(p.From, p.To) + `
-    AND occurred_at >= ` + tsLiteral(p.From) + ` AND occurred_at < ` + tsLiteral(p.To) + `
-    AND type = 'CONTACT_ADDED'
-)
+FROM (` + contactsAddedSQL(data, tenant, p) + `)
 ORDER BY occurred_at DESC, event_id DESC
 LIMIT 50`
 	rows, err := db.Query(q)
