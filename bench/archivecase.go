@@ -164,8 +164,7 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 			if err != nil {
 				return err
 			}
-			ratio := float64(hc) / float64(hd)
-			b.tbl.add(row{name: fmt.Sprintf("1b. the same %s batch without its JSON decoding (breakdown)", tc.name), contrail: fmtDur(hc), duck: fmtDur(hd), ratio: fmt.Sprintf("%.2f", ratio)})
+			b.breakdownRow(fmt.Sprintf("1b. the same %s batch without its JSON decoding (breakdown)", tc.name), hc, hd)
 		}
 	}
 	return nil

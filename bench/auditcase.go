@@ -147,24 +147,36 @@ func auditIngestRow(ctx context.Context, b *bencher, db *dynamodb.Client, servic
 	}
 	runs := max(b.o.writeRuns/4, 3)
 	ids := ident.NewGenerator(ident.SystemClock)
-	inputs := make([][]*dynamodb.BatchWriteItemInput, runs+2)
-	newIDs := make([]map[string]string, len(inputs)) // new id -> the template's
-	for i := range inputs {
+	// renamed gives the template's items new ids: a replacer of each id by a new one, and
+	// each new id's old one.
+	renamed := func() (*strings.Replacer, map[string]string) {
 		pairs := make([]string, 0, 2*len(oldIDs))
-		newIDs[i] = map[string]string{}
+		old := make(map[string]string, len(oldIDs))
 		for _, id := range oldIDs {
 			n := ids.New()
 			pairs = append(pairs, id, n)
-			newIDs[i][n] = id
+			old[n] = id
 		}
-		r := strings.NewReplacer(pairs...)
-		for start := 0; start < len(tmpl); start += 25 {
+		return strings.NewReplacer(pairs...), old
+	}
+	// batchWrites is the template renamed by r, as BatchWriteItem calls of 25 puts (its limit).
+	batchWrites := func(r *strings.Replacer) []*dynamodb.BatchWriteItemInput {
+		var calls []*dynamodb.BatchWriteItemInput
+		for chunk := range slices.Chunk(tmpl, 25) {
 			var reqs []types.WriteRequest
-			for _, it := range tmpl[start:min(start+25, len(tmpl))] {
+			for _, it := range chunk {
 				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: replaceItem(it, r)}})
 			}
-			inputs[i] = append(inputs[i], &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
+			calls = append(calls, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}})
 		}
+		return calls
+	}
+	inputs := make([][]*dynamodb.BatchWriteItemInput, runs+2)
+	newIDs := make([]map[string]string, len(inputs)) // new id -> the template's
+	for i := range inputs {
+		var r *strings.Replacer
+		r, newIDs[i] = renamed()
+		inputs[i] = batchWrites(r)
 	}
 	next := 0
 	bare := func() error {
@@ -221,14 +233,10 @@ func auditIngestRow(ctx context.Context, b *bencher, db *dynamodb.Client, servic
 	// against the bare BatchWriteItem: what the storage contract costs apart from the handler.
 	txs := make([][]*dynamodb.TransactWriteItemsInput, runs+2)
 	for i := range txs {
-		pairs := make([]string, 0, 2*len(oldIDs))
-		for _, id := range oldIDs {
-			pairs = append(pairs, id, ids.New())
-		}
-		r := strings.NewReplacer(pairs...)
-		for start := 0; start < len(tmpl); start += audit.BatchSize {
+		r, _ := renamed()
+		for chunk := range slices.Chunk(tmpl, audit.BatchSize) {
 			var items []types.TransactWriteItem
-			for _, it := range tmpl[start:min(start+audit.BatchSize, len(tmpl))] {
+			for _, it := range chunk {
 				items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: replaceItem(it, r),
 					ConditionExpression: aws.String("attribute_not_exists(pk)")}})
 			}
@@ -248,26 +256,15 @@ func auditIngestRow(ctx context.Context, b *bencher, db *dynamodb.Client, servic
 	}
 	// The bare BatchWriteItem side reuses inputs from the start, with new ids each time.
 	for i := range inputs {
-		pairs := make([]string, 0, 2*len(oldIDs))
-		for _, id := range oldIDs {
-			pairs = append(pairs, id, ids.New())
-		}
-		r := strings.NewReplacer(pairs...)
-		for j, call := range inputs[i] {
-			var reqs []types.WriteRequest
-			for _, w := range call.RequestItems[table] {
-				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: replaceItem(w.PutRequest.Item, r)}})
-			}
-			inputs[i][j] = &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{table: reqs}}
-		}
+		r, _ := renamed()
+		inputs[i] = batchWrites(r)
 	}
 	next = 0
 	c, d, err = b.pair("7a b. breakdown", runs, bareTx, bare)
 	if err != nil {
 		return err
 	}
-	b.tbl.add(row{name: "7a b. breakdown: bare TransactWriteItems (4 × 25 conditional puts, the writer's form) vs bare BatchWriteItem",
-		contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+	b.breakdownRow("7a b. breakdown: bare TransactWriteItems (4 × 25 conditional puts, the writer's form) vs bare BatchWriteItem", c, d)
 	return nil
 }
 
@@ -287,6 +284,22 @@ func viewPut(ctx context.Context, db *dynamodb.Client, svc *auditlog.Service, tn
 		_, err = db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(svc.Config.Audit.Table), Item: item,
 			ConditionExpression: aws.String("attribute_not_exists(pk)")})
 		return err
+	}
+}
+
+// withViews is read followed by n view writes: a bare read with the AUDIT_LOG_VIEWED
+// events the handler writes for the same answer, one per request it made.
+func withViews(read, view func() error, n int) func() error {
+	return func() error {
+		if err := read(); err != nil {
+			return err
+		}
+		for range n {
+			if err := view(); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 
@@ -506,18 +519,11 @@ func auditQueryRow(ctx context.Context, b *bencher, db *dynamodb.Client, service
 
 	// Breakdown: the handler against the bare Queries followed by the AUDIT_LOG_VIEWED
 	// PutItem every request also writes: what is left is the handler's own cost.
-	put := viewPut(ctx, db, svc, busyTenant)
-	c, d, err = b.pair("7b b. breakdown", runs, handler, func() error {
-		if err := bare(); err != nil {
-			return err
-		}
-		return put()
-	})
+	c, d, err = b.pair("7b b. breakdown", runs, handler, withViews(bare, viewPut(ctx, db, svc, busyTenant), 1))
 	if err != nil {
 		return err
 	}
-	b.tbl.add(row{name: "7b b. breakdown: the same page vs bare Queries + the AUDIT_LOG_VIEWED PutItem the route writes",
-		contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+	b.breakdownRow("7b b. breakdown: the same page vs bare Queries + the AUDIT_LOG_VIEWED PutItem the route writes", c, d)
 	return nil
 }
 
@@ -727,23 +733,11 @@ func auditSessionRow(ctx context.Context, b *bencher, db *dynamodb.Client, servi
 	// Breakdown: the same, the bare side also writing one AUDIT_LOG_VIEWED per request the
 	// handler side made (the reader asks for one event more than the page, so a page that
 	// ends the session has no cursor: 2,000 events in pages of 500 are 4 requests).
-	put := viewPut(ctx, db, svc, busyTenant)
 	pages := requests
-	c, d, err = b.pair("7c b. breakdown", runs, handler, func() error {
-		if err := bare(); err != nil {
-			return err
-		}
-		for range pages {
-			if err := put(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	c, d, err = b.pair("7c b. breakdown", runs, handler, withViews(bare, viewPut(ctx, db, svc, busyTenant), pages))
 	if err != nil {
 		return err
 	}
-	b.tbl.add(row{name: fmt.Sprintf("7c b. breakdown: the same session vs bare Query + %d AUDIT_LOG_VIEWED PutItems (one per request)", pages),
-		contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+	b.breakdownRow(fmt.Sprintf("7c b. breakdown: the same session vs bare Query + %d AUDIT_LOG_VIEWED PutItems (one per request)", pages), c, d)
 	return nil
 }

@@ -127,6 +127,12 @@ func (b *bencher) ratioRow(name string, c, d time.Duration, target float64) {
 	b.tbl.add(row{name: name, contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", ratio), target: fmt.Sprintf("≤ %.2f", target), pass: &pass})
 }
 
+// breakdownRow adds a timed line with its ratio and no target: where the time of a row
+// above goes.
+func (b *bencher) breakdownRow(name string, c, d time.Duration) {
+	b.tbl.add(row{name: name, contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+}
+
 func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })

@@ -199,8 +199,7 @@ func caseWrite(ctx context.Context, b *bencher) error {
 	if err != nil {
 		return err
 	}
-	b.tbl.add(row{name: "4s b. breakdown: a comment's data-key read (BatchGetItem + KMS Decrypt) vs the KMS Decrypt alone",
-		contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+	b.breakdownRow("4s b. breakdown: a comment's data-key read (BatchGetItem + KMS Decrypt) vs the KMS Decrypt alone", c, d)
 	return nil
 }
 
