@@ -163,8 +163,7 @@ func casePII(ctx context.Context, b *bencher) error {
 	if err != nil {
 		return err
 	}
-	b.tbl.add(row{name: "6 b. floor: one GetItem of a key item (DynamoDB Local) vs the whole plaintext page",
-		contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
+	b.breakdownRow("6 b. floor: one GetItem of a key item (DynamoDB Local) vs the whole plaintext page", c, d)
 
 	name = fmt.Sprintf("6. Added log CSV, %d rows, sealed names (vs plaintext)", days*perDay)
 	c, d, err = b.pair(name, b.o.runs, func() error { return csv(sealedEng, io.Discard) }, func() error { return csv(plainEng, io.Discard) })

@@ -128,7 +128,7 @@ func (b *bencher) ratioRow(name string, c, d time.Duration, target float64) {
 }
 
 // breakdownRow adds a timed line with its ratio and no target: where the time of a row
-// above goes.
+// above goes, or the floor under it.
 func (b *bencher) breakdownRow(name string, c, d time.Duration) {
 	b.tbl.add(row{name: name, contrail: fmtDur(c), duck: fmtDur(d), ratio: fmt.Sprintf("%.2f", float64(c)/float64(d))})
 }

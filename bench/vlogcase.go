@@ -262,8 +262,7 @@ func indexFloor(ctx context.Context, b *bencher, sequenced *vlog.Log, newLog fun
 		ws = append(ws, time.Since(t))
 	}
 	w := median(ws)
-	b.tbl.add(row{name: fmt.Sprintf("8 b. floor: one DynamoDB index item per event (%d, BatchWriteItem) vs archiving the batch", len(keys)),
-		contrail: fmtDur(w), duck: fmtDur(archiving), ratio: fmt.Sprintf("%.2f", float64(w)/float64(archiving))})
+	b.breakdownRow(fmt.Sprintf("8 b. floor: one DynamoDB index item per event (%d, BatchWriteItem) vs archiving the batch", len(keys)), w, archiving)
 	return nil
 }
 
