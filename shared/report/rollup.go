@@ -53,14 +53,9 @@ func countRollup(ru *archive.Rollup, date string, tz *time.Location) *dayCounts 
 	slots := newSlotDates(day, tz)
 	for _, typ := range overviewTypes {
 		tc := ru.Types[typ]
-		if tc == nil || tc.Total == 0 {
+		if tc == nil || !d.addType(typ, tc.Total, tc.BySource, tc.ByChannel) {
 			continue
 		}
-		d.types[typ] += tc.Total
-		if !logged(typ) {
-			continue
-		}
-		d.addBreakdowns(typ, tc.BySource, tc.ByChannel)
 		for _, a := range tc.ByActor {
 			d.addUser(typ, a.ID, a.Name, a.Count, last)
 		}
@@ -77,14 +72,9 @@ func countMonthSum(m *archive.MonthRollup, tz *time.Location) *dayCounts {
 	d.fromRollup = true
 	for _, typ := range overviewTypes {
 		mc := m.Sum[typ]
-		if mc == nil || mc.Total == 0 {
+		if mc == nil || !d.addType(typ, mc.Total, mc.BySource, mc.ByChannel) {
 			continue
 		}
-		d.types[typ] += mc.Total
-		if !logged(typ) {
-			continue
-		}
-		d.addBreakdowns(typ, mc.BySource, mc.ByChannel)
 		for _, a := range mc.ByActor {
 			day, _ := time.Parse(time.DateOnly, a.LastDate)
 			d.addUser(typ, a.ID, a.Name, a.Count, day.AddDate(0, 0, 1).UnixMilli()-1)
@@ -102,8 +92,17 @@ func countMonthSum(m *archive.MonthRollup, tz *time.Location) *dayCounts {
 	return d
 }
 
-// addBreakdowns counts one logged type's events by source and channel.
-func (d *dayCounts) addBreakdowns(typ string, bySource, byChannel map[string]int64) {
+// addType counts a rollup's total of one type and, for a logged type, its events by source
+// and channel; it reports whether the type is logged and has events, so its users and slots
+// count too.
+func (d *dayCounts) addType(typ string, total int64, bySource, byChannel map[string]int64) bool {
+	if total == 0 {
+		return false
+	}
+	d.types[typ] += total
+	if !logged(typ) {
+		return false
+	}
 	for src, n := range bySource {
 		if src == "" {
 			src = UnknownSource
@@ -115,6 +114,7 @@ func (d *dayCounts) addBreakdowns(typ string, bySource, byChannel map[string]int
 			d.byChannel[pair{typ, ch}] += n
 		}
 	}
+	return true
 }
 
 // addUser counts n events of one actor under one name, seen last at last (ms).
