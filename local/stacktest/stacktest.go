@@ -41,6 +41,7 @@ import (
 	"github.com/contrail/contrail/local/emulator"
 	"github.com/contrail/contrail/local/template"
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/contact"
 	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/tenant"
 )
@@ -644,6 +645,22 @@ func OpenItems(t testing.TB, r *pii.Keyring, items []map[string]any) {
 // events of every category kept 400 days.
 func AuditStore(tables map[string]string) audit.StoreConfig {
 	return audit.StoreConfig{Table: tables["AuditTable"], Shards: 4, Retention: audit.RetentionDays(400, 400, 400, 400)}
+}
+
+// ContactsConfig is the contact service's configuration over tables as the service tests set
+// it: the contacts table, and the audit table as AuditStore configures it.
+func ContactsConfig(tables map[string]string) contact.Config {
+	return contact.Config{ContactsTable: tables["ContactsTable"], Audit: AuditStore(tables)}
+}
+
+// Contacts is the contact service over tables (ContactsConfig) and db as the functions build
+// it, sealing with Keyring's keys, with clock and ids of a ULID's form (ULIDs: a contact's id
+// keys its data key).
+func Contacts(t testing.TB, db contact.Client, tables map[string]string, clock func() time.Time) *contact.Service {
+	t.Helper()
+	svc := contact.NewWith(ContactsConfig(tables), db, clock, &ULIDs{})
+	svc.Keyring = Keyring(t, tables["KeysTable"])
+	return svc
 }
 
 // Erased is evs as a reader sees them once contact id is erased: the contact's name and each

@@ -39,18 +39,16 @@ func newHarness(t *testing.T, workers int, wrap func(contactimport.Adder) contac
 	t.Helper()
 	st := stacktest.NewStack(t, t0)
 	db, clock := st.DB, st.Clock
-	cfg := contactConfig(st.Tables)
-	// Ids of a ULID's form (stacktest.Seq's ID0001 is not one): they key the contacts' data keys.
-	svc := contact.NewWith(cfg, db, clock, &stacktest.ULIDs{})
-	svc.Keyring = stacktest.Keyring(t, st.Tables["KeysTable"])
+	table := st.Tables["ContactsTable"]
+	svc := stacktest.Contacts(t, db, st.Tables, clock)
 	var adder contactimport.Adder = svc
 	if wrap != nil {
 		adder = wrap(svc)
 	}
 	return &harness{Stack: st, t: t, svc: svc, im: &contactimport.Importer{
 		Contacts: adder,
-		Idem:     &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: clock},
-		DB:       db, Table: cfg.ContactsTable, Clock: clock,
+		Idem:     &idempotency.Store{DB: db, Table: table, Clock: clock},
+		DB:       db, Table: table, Clock: clock,
 		Workers: workers, Backoff: time.Millisecond,
 	}}
 }
@@ -488,17 +486,11 @@ func BenchmarkImport1000(b *testing.B) {
 func newBenchHarness(b *testing.B) *contactimport.Importer {
 	tables := stacktest.Tables(b)
 	db := stacktest.DynamoDB(b)
-	cfg := contactConfig(tables)
+	cfg := stacktest.ContactsConfig(tables)
 	svc := contact.New(cfg, db)
 	svc.Keyring = stacktest.Keyring(b, tables["KeysTable"])
 	return &contactimport.Importer{Contacts: svc, Idem: &idempotency.Store{DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock},
 		DB: db, Table: cfg.ContactsTable, Clock: ident.SystemClock}
-}
-
-// contactConfig is the contact service's configuration as the functions set it (4 write
-// shards, access events kept 400 days) over tables.
-func contactConfig(tables map[string]string) contact.Config {
-	return contact.Config{ContactsTable: tables["ContactsTable"], Audit: stacktest.AuditStore(tables)}
 }
 
 func mustParse(b *testing.B, body string) []contactimport.Row {

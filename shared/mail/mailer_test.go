@@ -56,8 +56,7 @@ func newHarness(t *testing.T, ses func(mail.Sender) mail.Sender) *harness {
 	clock := func() time.Time { return t0 }
 	h := &harness{t: t, db: db, tables: tables}
 	store := stacktest.AuditStore(tables)
-	h.svc = contact.NewWith(contact.Config{ContactsTable: tables["ContactsTable"], Audit: store}, db, clock, &stacktest.ULIDs{})
-	h.svc.Keyring = stacktest.Keyring(t, tables["KeysTable"])
+	h.svc = stacktest.Contacts(t, db, tables, clock)
 	var sender mail.Sender = stacktest.SES(t)
 	if ses != nil {
 		sender = ses(sender)

@@ -49,9 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	f := &fixture{db: stacktest.DynamoDB(t), tables: stacktest.Tables(t), to: stacktest.Address("replayed"), logs: &bytes.Buffer{}}
 	store := stacktest.AuditStore(f.tables)
-	svc := contact.NewWith(contact.Config{ContactsTable: f.tables["ContactsTable"], Audit: store}, f.db,
-		func() time.Time { return now.Add(-time.Minute) }, &stacktest.ULIDs{})
-	svc.Keyring = stacktest.Keyring(t, f.tables["KeysTable"])
+	svc := stacktest.Contacts(t, f.db, f.tables, func() time.Time { return now.Add(-time.Minute) })
 	caller := contact.Caller{TenantID: "acme", UserID: "u-agent", Name: "Ayu Agent"}
 	c, err := svc.Add(ctx, caller, contact.CreateInput{Name: "Hana", Source: audit.SourceManual})
 	if err != nil {
