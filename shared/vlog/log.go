@@ -26,9 +26,9 @@ const HeartbeatEvery = time.Hour
 //
 // Single writer, no fork: an append commits in one transaction that moves the head only
 // from the size it read, with the append record (its leaves' event ids, times and hashes).
-// Index items are written before the commit and count only when the append they name
-// committed. Tiles and checkpoints are written after the commit from committed data only,
-// so two writers write the same bytes, and a run first completes what a crashed one left.
+// The index items (event id -> leaf), tiles and checkpoints are written after the commit from
+// committed data only, so two writers write the same bytes, and a run first completes what a
+// crashed one left: the head's Tiled is the size up to which index and tiles are written.
 type Log struct {
 	DB    DB
 	Table string
@@ -74,10 +74,10 @@ func (l *Log) Head(ctx context.Context, t tenant.ID) (Head, error) {
 	return h, err
 }
 
-// Sequenced returns, of ids, those already in the tenant's log and their leaf indexes.
+// Sequenced returns, of ids, those already in the tenant's log and their leaf indexes, as far
+// as its index is written (every leaf below the head's Tiled; Complete writes the rest).
 func (l *Log) Sequenced(ctx context.Context, t tenant.ID, ids []string) (map[string]int64, error) {
-	done, _, err := l.sequenced(ctx, t, ids)
-	return done, err
+	return l.sequenced(ctx, t, ids)
 }
 
 // lookup returns the index item of one event when its append committed.
@@ -98,33 +98,31 @@ func (l *Log) lookup(ctx context.Context, t tenant.ID, id EventID) (claim, bool,
 	return c, true, nil
 }
 
-// sequenced also returns the stale claims among ids (event id -> nonce): index items whose
-// append never committed (a crashed or beaten writer's), which the next append overwrites.
-func (l *Log) sequenced(ctx context.Context, t tenant.ID, ids []string) (done map[string]int64, stale map[string]string, err error) {
+// sequenced returns the leaf indexes of those of ids whose index item names a committed append.
+// Index items are written from committed appends only; the nonce check still keeps out an
+// item no committed append holds (one a writer before this scheme wrote ahead of a commit
+// that never happened).
+func (l *Log) sequenced(ctx context.Context, t tenant.ID, ids []string) (map[string]int64, error) {
 	st := l.state()
 	cs, err := st.claims(ctx, t, ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	nonces := map[int64]string{}
-	done, stale = map[string]int64{}, map[string]string{}
+	done := map[string]int64{}
 	for id, c := range cs {
 		n, ok := nonces[c.Start]
 		if !ok {
 			if n, err = st.appendNonce(ctx, t, c.Start); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			nonces[c.Start] = n
 		}
-		// A claim counts only if the append it names committed: a crashed append's claims
-		// name a nonce no committed record holds.
 		if n != "" && n == c.Nonce {
 			done[id] = c.Index
-		} else {
-			stale[id] = c.Nonce
 		}
 	}
-	return done, stale, nil
+	return done, nil
 }
 
 // Append adds the entries not yet in the tenant's log, in order, each once, and publishes
@@ -145,7 +143,10 @@ func (l *Log) Append(ctx context.Context, t tenant.ID, es []Entry) (int, error) 
 			unique = append(unique, e)
 		}
 	}
-	done, stale, err := l.sequenced(ctx, t, ids)
+	// The head is complete: its index holds every committed leaf, so what it lacks is new. A
+	// writer that commits meanwhile makes this one's commit fail (ErrConflict), and the retry
+	// sees its leaves.
+	done, err := l.sequenced(ctx, t, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -162,10 +163,7 @@ func (l *Log) Append(ctx context.Context, t tenant.ID, es []Entry) (int, error) 
 	added := 0
 	for len(todo) > 0 {
 		n := min(len(todo), max)
-		if head, err = l.appendOnce(ctx, head, todo[:n], stale); err != nil {
-			if errors.Is(err, ErrConflict) {
-				err = errors.Join(err, l.repairClaims(ctx, head, todo[:n]))
-			}
+		if head, err = l.appendOnce(ctx, head, todo[:n]); err != nil {
 			return added, err
 		}
 		added += n
@@ -179,8 +177,8 @@ func (l *Log) Append(ctx context.Context, t tenant.ID, es []Entry) (int, error) 
 	return added, nil
 }
 
-// appendOnce commits one append on a fully tiled head and writes its tiles.
-func (l *Log) appendOnce(ctx context.Context, head Head, es []Entry, stale map[string]string) (Head, error) {
+// appendOnce commits one append on a fully tiled head, then writes its index items and tiles.
+func (l *Log) appendOnce(ctx context.Context, head Head, es []Entry) (Head, error) {
 	t := head.Tenant
 	nonce := make([]byte, 16)
 	if _, err := rand.Read(nonce); err != nil {
@@ -203,12 +201,6 @@ func (l *Log) appendOnce(ctx context.Context, head Head, es []Entry, stale map[s
 	}
 	rec.Root = root[:]
 	st := l.state()
-	if err := st.putClaims(ctx, t, head.Size, rec.Nonce, es, stale); err != nil {
-		return head, err
-	}
-	if err := l.step("claims"); err != nil {
-		return head, err
-	}
 	if err := st.commit(ctx, t, head.Size, rec); err != nil {
 		return head, err
 	}
@@ -217,6 +209,12 @@ func (l *Log) appendOnce(ctx context.Context, head Head, es []Entry, stale map[s
 	}
 	from := head.Size
 	head.Size, head.Root = size, root[:]
+	if err := st.putIndex(ctx, t, rec); err != nil {
+		return head, err
+	}
+	if err := l.step("index"); err != nil {
+		return head, err
+	}
 	if err := writeTiles(ctx, l.Archive, t, from, size, hs); err != nil {
 		return head, err
 	}
@@ -228,37 +226,9 @@ func (l *Log) appendOnce(ctx context.Context, head Head, es []Entry, stale map[s
 	return head, l.step("tiles")
 }
 
-// repairClaims runs after losing a race: the winner may have committed some of es, whose
-// index items this writer's claims then overwrote. They are written again from the
-// winner's append records.
-func (l *Log) repairClaims(ctx context.Context, lost Head, es []Entry) error {
-	st := l.state()
-	now, _, err := st.head(ctx, lost.Tenant)
-	if err != nil || now.Size <= lost.Size {
-		return err
-	}
-	recs, err := st.appends(ctx, lost.Tenant, lost.Size, now.Size)
-	if err != nil {
-		return err
-	}
-	ours := map[string]bool{}
-	for _, e := range es {
-		ours[e.EventID] = true
-	}
-	for _, r := range recs {
-		for i, id := range r.IDs {
-			if ours[id] {
-				if err := st.fixClaim(ctx, lost.Tenant, r.Start+int64(i), r.Start, r.Nonce, id, r.Times[i]); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // Complete finishes what a crashed or raced writer left of the tenant's committed log: the
-// tiles of committed leaves, then a checkpoint of the committed size. It returns the head.
+// index items and tiles of committed leaves, then a checkpoint of the committed size. It
+// returns the head.
 func (l *Log) Complete(ctx context.Context, t tenant.ID) (Head, error) {
 	head, _, err := l.state().head(ctx, t)
 	if err != nil {
@@ -290,6 +260,11 @@ func (l *Log) complete(ctx context.Context, head *Head) error {
 		}
 		if root != hashOf(head.Root) {
 			return fmt.Errorf("the appends of %s up to %d give root %s, the head says %s", t, head.Size, root, hashOf(head.Root))
+		}
+		for i := range recs {
+			if err := l.state().putIndex(ctx, t, &recs[i]); err != nil {
+				return err
+			}
 		}
 		if err := writeTiles(ctx, l.Archive, t, head.Tiled, head.Size, hs); err != nil {
 			return err

@@ -176,6 +176,18 @@ func TestRacingWritersNeverFork(t *testing.T) {
 	if d := cmp.Diff(idsOf(rows), sorted); d != "" {
 		t.Errorf("events in the log (-want +got):\n%s", d)
 	}
+	// The index names each event's leaf: a writer that lost a race wrote none of its own.
+	want := map[string]int64{}
+	for i, id := range ids {
+		want[id] = int64(i)
+	}
+	got, err := h.newLog().Sequenced(ctx, "acme", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("index (-want +got):\n%s", d)
+	}
 	final, _ := h.newLog().Head(ctx, "acme")
 	thr := tlog.TileHashReader(final.tree(), newTileReader(ctx, h.archive, "acme"))
 	for _, old := range heads {

@@ -70,12 +70,12 @@ func (h *harness) markers() []string { return h.keys(h.archive, archive.Sequence
 
 var errKilled = errors.New("killed")
 
-// TestSequencerRecoversFromACrash: a sequencer killed after writing the index items, after
-// the commit (before tiles), after the tiles (before the checkpoint) or before deleting the
-// markers, then run again: no leaf lost or repeated, tiles and checkpoint complete, markers gone.
+// TestSequencerRecoversFromACrash: a sequencer killed after the commit (before the index items
+// and tiles), after the index items (before the tiles), after the tiles (before the checkpoint)
+// or before deleting the markers, then run again: no leaf lost or repeated, tiles and checkpoint complete, markers gone.
 // The second batch also redelivers half the first (a retried stream batch).
 func TestSequencerRecoversFromACrash(t *testing.T) {
-	for _, step := range []string{"claims", "commit", "tiles", "markers"} {
+	for _, step := range []string{"commit", "index", "tiles", "markers"} {
 		t.Run(step, func(t *testing.T) {
 			h := newHarness(t)
 			first := sampleRows("acme", "2026-12-01", 0, 10)
@@ -94,6 +94,19 @@ func TestSequencerRecoversFromACrash(t *testing.T) {
 			}
 			if d := cmp.Diff(idsOf(first, second), h.verify("acme", leavesOf(t, first, second))); d != "" {
 				t.Errorf("acme's log (-want +got):\n%s", d)
+			}
+			// The index, written after the commit, is complete: every event at its leaf.
+			ids := idsOf(first, second)
+			want := map[string]int64{}
+			for i, id := range ids {
+				want[id] = int64(i)
+			}
+			got, err := h.newLog().Sequenced(context.Background(), "acme", ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("acme's index (-want +got):\n%s", d)
 			}
 			if d := cmp.Diff(idsOf(other), h.verify("globex", leavesOf(t, other))); d != "" {
 				t.Errorf("globex's log (-want +got):\n%s", d)

@@ -34,7 +34,7 @@ var _ DB = (*dynamodb.Client)(nil)
 // Items of LogTable (pk, sk):
 //
 //	HEAD, <tenant>                        the tenant's head: size, root, what is tiled, last checkpoint
-//	T#<tenant>#E#<event id>, I            index: the event's leaf index, claimed by the append (start, nonce)
+//	T#<tenant>#E#<event id>, I            index: the event's leaf index and its append (start, nonce)
 //	T#<tenant>#A, <start, 20 digits>      an append: its leaves' event ids, times and hashes, in order
 //	KEYS, <verifier key>                  a verifier key the sequencer has signed with
 //
@@ -89,7 +89,7 @@ type appendRecord struct {
 	Nonce  string   `dynamodbav:"nonce"`
 }
 
-// claim is an index item: the event is leaf Index if the append (Start, Nonce) committed.
+// claim is an index item: the event is leaf Index of the committed append (Start, Nonce).
 type claim struct {
 	Index int64  `dynamodbav:"index"`
 	Start int64  `dynamodbav:"start"`
@@ -237,57 +237,36 @@ func (s *state) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	return out, nil
 }
 
-// putClaims writes the index items of an append before it commits, 100 to a transaction,
-// four transactions at once. Each put is conditional: on no item, or on the stale claim the
-// caller saw (stale: event id -> the nonce of a claim whose append never committed). A claim
-// written meanwhile by another writer fails it with ErrConflict.
-func (s *state) putClaims(ctx context.Context, t tenant.ID, start int64, nonce string, es []Entry, stale map[string]string) error {
-	puts := make([]types.TransactWriteItem, len(es))
-	for i, e := range es {
-		item, err := attributevalue.MarshalMap(claim{Index: start + int64(i), Start: start, Nonce: nonce, At: e.OccurredAt})
+// putIndex writes the index items of a committed append: one a leaf, unconditional (the same
+// append always writes the same items), 25 to a BatchWriteItem, eight requests at once.
+func (s *state) putIndex(ctx context.Context, t tenant.ID, rec *appendRecord) error {
+	puts := make([]types.WriteRequest, len(rec.IDs))
+	for i, id := range rec.IDs {
+		item, err := attributevalue.MarshalMap(claim{Index: rec.Start + int64(i), Start: rec.Start, Nonce: rec.Nonce, At: rec.Times[i]})
 		if err != nil {
 			return err
 		}
-		for k, v := range s.key(indexPK(t, e.EventID), "I") {
+		for k, v := range s.key(indexPK(t, id), "I") {
 			item[k] = v
 		}
-		put := &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
-		if old, ok := stale[e.EventID]; ok {
-			put.ConditionExpression = aws.String("attribute_not_exists(pk) OR nonce = :stale")
-			put.ExpressionAttributeValues = map[string]types.AttributeValue{":stale": &types.AttributeValueMemberS{Value: old}}
-		}
-		puts[i] = types.TransactWriteItem{Put: put}
+		puts[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
 	}
-	return inBatches(len(puts), 100, 4, func(lo, hi int) error {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: puts[lo:hi]})
-		if ddb.Reasons(err) != nil { // a cancelled transaction: another writer's items
-			err = fmt.Errorf("%w: %s", ErrConflict, err.Error())
-		}
-		if err != nil {
-			return fmt.Errorf("write log index of %s: %w", t, err)
+	return inBatches(len(puts), 25, 8, func(lo, hi int) error {
+		req := map[string][]types.WriteRequest{s.table: puts[lo:hi]}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := sleep(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			if err != nil {
+				return fmt.Errorf("write log index of %s at %d: %w", t, rec.Start, err)
+			}
+			req = out.UnprocessedItems
 		}
 		return nil
 	})
-}
-
-// fixClaim writes the true index item of a committed leaf (after a lost race).
-func (s *state) fixClaim(ctx context.Context, t tenant.ID, index, start int64, nonce, eventID string, at int64) error {
-	item, err := attributevalue.MarshalMap(claim{Index: index, Start: start, Nonce: nonce, At: at})
-	if err != nil {
-		return err
-	}
-	for k, v := range s.key(indexPK(t, eventID), "I") {
-		item[k] = v
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.table, Item: item,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR nonce <> :nonce"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":nonce": &types.AttributeValueMemberS{Value: nonce}},
-	})
-	if err != nil && !ddb.ConditionFailed(err) { // failed condition: it is right already
-		return fmt.Errorf("repair log index of %s %s: %w", t, eventID, err)
-	}
-	return nil
 }
 
 func sleep(ctx context.Context, attempt int) error {
