@@ -322,9 +322,17 @@ func TestContractAuditTableAppendOnly(t *testing.T) {
 // conditionalPut matches a put of an item in code: a PutItemInput or a transaction Put.
 var conditionalPut = regexp.MustCompile(`(?:dynamodb\.PutItemInput|types\.Put)\{`)
 
+// batchWriters are the only files that may call BatchWriteItem, and why each write is safe
+// without a condition. None writes AuditTable (TestContractAuditTableAppendOnly: no function
+// holds BatchWriteItem on it, and its resource policy denies it).
+var batchWriters = map[string]string{
+	"shared/vlog/state.go": "LogTable's index items, written after the commit from committed appends only: whoever writes one writes the same bytes",
+}
+
 // TestContractAuditPutsConditional: every put in the code carries a ConditionExpression
 // (audit events: attribute_not_exists(pk)), and nothing calls BatchWriteItem, which cannot
-// carry one. IAM cannot require a condition, so this is where the guarantee is kept.
+// carry one, but the batchWriters. IAM cannot require a condition, so this is where the
+// guarantee is kept.
 func TestContractAuditPutsConditional(t *testing.T) {
 	root, _ := repoRoot(t)
 	for _, dir := range []string{"shared", "functions"} {
@@ -337,7 +345,7 @@ func TestContractAuditPutsConditional(t *testing.T) {
 				return err
 			}
 			src, rel := string(b), strings.TrimPrefix(path, root+string(filepath.Separator))
-			if strings.Contains(src, ".BatchWriteItem(") {
+			if _, ok := batchWriters[filepath.ToSlash(rel)]; !ok && strings.Contains(src, ".BatchWriteItem(") {
 				t.Errorf("%s calls BatchWriteItem, which cannot carry a condition (and deletes too)", rel)
 			}
 			for _, loc := range conditionalPut.FindAllStringIndex(src, -1) {
