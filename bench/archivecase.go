@@ -136,10 +136,7 @@ func caseArchive(ctx context.Context, b *bencher, duck *sql.DB, _ string) error 
 			_, err := duck.Exec(duckArchiveSQL(in, dOut))
 			return err
 		}
-		if err := contrail(); err != nil {
-			return err
-		}
-		if err := peer(); err != nil {
+		if err := runOnce(contrail, peer); err != nil {
 			return err
 		}
 		if err := sameArchiveRows(duck, cOut, dOut, tc.n); err != nil {

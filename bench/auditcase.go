@@ -500,10 +500,7 @@ func auditQueryRow(ctx context.Context, b *bencher, db *dynamodb.Client, service
 		want = ids
 		return nil
 	}
-	if err := handler(); err != nil {
-		return err
-	}
-	if err := bare(); err != nil {
+	if err := runOnce(handler, bare); err != nil {
 		return err
 	}
 	if !slices.Equal(got, want) {
@@ -713,10 +710,7 @@ func auditSessionRow(ctx context.Context, b *bencher, db *dynamodb.Client, servi
 		}
 		return nil
 	}
-	if err := handler(); err != nil {
-		return err
-	}
-	if err := bare(); err != nil {
+	if err := runOnce(handler, bare); err != nil {
 		return err
 	}
 	if !slices.Equal(got, want) {

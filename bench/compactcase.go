@@ -144,13 +144,7 @@ func caseCompact(ctx context.Context, b *bencher, duck *sql.DB) error {
 		_, err := duck.Exec(duckCompactSQL(glob, dOut))
 		return err
 	}
-	if err := prep(); err != nil {
-		return err
-	}
-	if err := contrail(); err != nil {
-		return err
-	}
-	if err := peer(); err != nil {
+	if err := runOnce(prep, contrail, peer); err != nil {
 		return err
 	}
 	if err := sameCompacted(ctx, duck, st, res, dOut, m); err != nil {

@@ -97,10 +97,7 @@ func caseExport(ctx context.Context, b *bencher, duck *sql.DB, data string) erro
 	}
 	q := duckExportSQL(data, "busy", p, dOut)
 	peer := func() error { _, err := duck.Exec(q); return err }
-	if err := contrail(); err != nil {
-		return err
-	}
-	if err := peer(); err != nil {
+	if err := runOnce(contrail, peer); err != nil {
 		return err
 	}
 	n, err := sameCSV(cOut, dOut)

@@ -217,6 +217,17 @@ func answers[T any](contrail, peer func() (T, error)) (want, got T, err error) {
 	return want, got, err
 }
 
+// runOnce runs each side once, in order, untimed: the run whose output a case compares
+// before it times the sides (answers, for sides that return their answer).
+func runOnce(sides ...func() error) error {
+	for _, side := range sides {
+		if err := side(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func fmtTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // fixedOffset returns the UTC offset (seconds) of the period's zone, the same throughout.
