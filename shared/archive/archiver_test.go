@@ -104,6 +104,26 @@ func keysUnder(t testing.TB, st Store, prefix string) []string {
 	return out
 }
 
+// object returns the bytes of the object key.
+func object(t testing.TB, st Store, key string) []byte {
+	t.Helper()
+	b, err := st.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// objectRows returns the rows of the Parquet object key.
+func objectRows(t testing.TB, st Store, key string) []Row {
+	t.Helper()
+	rows, err := Decode(object(t, st, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
 // mixedBatch is a realistic batch: two tenants, two days each, plus records the archiver
 // must ignore (TTL expiries, a modification, an item that is not an event).
 func mixedBatch(t testing.TB) (recs []streamRecord, its map[string][]map[string]types.AttributeValue) {
@@ -170,14 +190,7 @@ func TestArchiverWritesOnePartPerTenantDay(t *testing.T) {
 	}
 	// Rows inside each part are sorted by time, then id.
 	for _, k := range parts {
-		b, err := st.Get(context.Background(), k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rows := objectRows(t, st, k)
 		if !sort.SliceIsSorted(rows, func(i, j int) bool { return Less(&rows[i], &rows[j]) }) {
 			t.Errorf("%s: rows not sorted", k)
 		}
@@ -292,10 +305,7 @@ func TestArchiverSetsAsideWhatCanNeverBeArchived(t *testing.T) {
 		if d := cmp.Diff([]string{wantKey}, keysUnder(t, st, RejectedPrefix)); d != "" {
 			t.Fatalf("rejected/ (-want +got):\n%s", d)
 		}
-		raw, err := st.Get(context.Background(), wantKey)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := object(t, st, wantKey)
 		var got RejectedBatch
 		if err := json.Unmarshal(raw, &got); err != nil {
 			t.Fatal(err)
@@ -422,14 +432,7 @@ func TestArchiverWritesSequenceMarkers(t *testing.T) {
 	wantMarkers := map[string]SequenceMarker{}
 	for _, part := range keysUnder(t, st, EventsPrefix) {
 		tn, date, _ := ParseTenantDay(part)
-		b, err := st.Get(ctx, part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rows := objectRows(t, st, part)
 		m := SequenceMarker{Part: part, Date: date}
 		for _, r := range rows {
 			m.EventIDs = append(m.EventIDs, r.EventID)

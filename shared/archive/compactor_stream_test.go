@@ -62,15 +62,7 @@ func TestStreamingCompactionSameBytes(t *testing.T) {
 		if dr.Events != int64(len(want)) {
 			t.Errorf("compacted %d events, want %d", dr.Events, len(want))
 		}
-		obj, err := st.Get(context.Background(), dr.Key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ru, err := st.Get(context.Background(), mustKey(RollupKey(tenant, date)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return result{obj, ru}
+		return result{object(t, st, dr.Key), object(t, st, mustKey(RollupKey(tenant, date)))}
 	}
 	held := run(t, s3Store(t), 0)
 	for _, tc := range []struct {

@@ -108,21 +108,14 @@ func TestCompactionMergesPartsIntoOne(t *testing.T) {
 	if d := cmp.Diff([]string{}, keysUnder(t, st, PendingPrefix)); d != "" {
 		t.Errorf("pending marks left (-want +got):\n%s", d)
 	}
-	b, err := st.Get(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := objectRows(t, st, key)
 	if !sort.SliceIsSorted(got, func(i, j int) bool { return Less(&got[i], &got[j]) }) {
 		t.Errorf("compacted rows are not sorted")
 	}
 	if d := cmp.Diff(rows, got); d != "" {
 		t.Errorf("compacted rows (-raw +compacted):\n%s", d)
 	}
-	f, err := openFile(key, bytesObject{bytesReader(b)})
+	f, err := openFile(key, bytesObject{bytesReader(object(t, st, key))})
 	if err != nil {
 		t.Fatal(err)
 	}
