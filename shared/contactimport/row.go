@@ -1,7 +1,6 @@
 package contactimport
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/contrail/contrail/shared/audit"
@@ -23,11 +22,7 @@ func (r *Row) Input() (in contact.CreateInput, message string) {
 	p := validate.Problems{}
 	in.Check(p)
 	if len(p) > 0 {
-		fields := make([]string, 0, len(p))
-		for f := range p {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
+		fields := p.Fields()
 		msgs := make([]string, len(fields))
 		for i, f := range fields {
 			msgs[i] = f + ": " + p[f]

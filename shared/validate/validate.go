@@ -5,8 +5,9 @@
 package validate
 
 import (
+	"maps"
 	"net/mail"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,17 +25,15 @@ func (p Problems) Add(field, problem string) {
 	}
 }
 
+// Fields returns the fields with a problem, sorted.
+func (p Problems) Fields() []string { return slices.Sorted(maps.Keys(p)) }
+
 // Err returns a 400 fault naming every field, or nil when there is none.
 func (p Problems) Err() error {
 	if len(p) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return fault.InvalidFields("invalid_request", "Fix the fields listed in error.fields: "+strings.Join(names, ", ")+".", p)
+	return fault.InvalidFields("invalid_request", "Fix the fields listed in error.fields: "+strings.Join(p.Fields(), ", ")+".", p)
 }
 
 // Text trims *s and checks it is one line of valid UTF-8, without control characters (tab,
