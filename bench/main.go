@@ -150,59 +150,28 @@ func run(ctx context.Context, o options) error {
 	}
 	b := &bencher{o: o, tbl: &tbl, prof: prof}
 
-	if o.want("archive") {
-		if err := caseArchive(ctx, b, duck, data); err != nil {
-			return fmt.Errorf("archive case: %w", err)
+	// The cases, in the table's order: the name -only takes, what its error says, the run.
+	for _, c := range []struct {
+		name, what string
+		run        func() error
+	}{
+		{"archive", "archive case", func() error { return caseArchive(ctx, b, duck, data) }},
+		{"overview", "overview case", func() error { return caseOverview(ctx, b, duck, data) }},
+		{"log", "log case", func() error { return caseLog(ctx, b, duck, data) }},
+		{"compact", "compaction case", func() error { return caseCompact(ctx, b, duck) }},
+		{"export", "export case", func() error { return caseExport(ctx, b, duck, data) }},
+		{"write", "write case", func() error { return caseWrite(ctx, b) }},
+		{"pii", "pii case", func() error { return casePII(ctx, b) }},
+		{"vlog", "vlog case", func() error { return caseVlog(ctx, b) }},
+		{"verify", "verify case", func() error { return caseVerify(ctx, b) }},
+		{"audit", "audit case", func() error { return caseAudit(ctx, b) }},
+		{"cold", "cold start case", func() error { return caseCold(ctx, b) }},
+	} {
+		if !o.want(c.name) {
+			continue
 		}
-	}
-	if o.want("overview") {
-		if err := caseOverview(ctx, b, duck, data); err != nil {
-			return fmt.Errorf("overview case: %w", err)
-		}
-	}
-	if o.want("log") {
-		if err := caseLog(ctx, b, duck, data); err != nil {
-			return fmt.Errorf("log case: %w", err)
-		}
-	}
-	if o.want("compact") {
-		if err := caseCompact(ctx, b, duck); err != nil {
-			return fmt.Errorf("compaction case: %w", err)
-		}
-	}
-	if o.want("export") {
-		if err := caseExport(ctx, b, duck, data); err != nil {
-			return fmt.Errorf("export case: %w", err)
-		}
-	}
-	if o.want("write") {
-		if err := caseWrite(ctx, b); err != nil {
-			return fmt.Errorf("write case: %w", err)
-		}
-	}
-	if o.want("pii") {
-		if err := casePII(ctx, b); err != nil {
-			return fmt.Errorf("pii case: %w", err)
-		}
-	}
-	if o.want("vlog") {
-		if err := caseVlog(ctx, b); err != nil {
-			return fmt.Errorf("vlog case: %w", err)
-		}
-	}
-	if o.want("verify") {
-		if err := caseVerify(ctx, b); err != nil {
-			return fmt.Errorf("verify case: %w", err)
-		}
-	}
-	if o.want("audit") {
-		if err := caseAudit(ctx, b); err != nil {
-			return fmt.Errorf("audit case: %w", err)
-		}
-	}
-	if o.want("cold") {
-		if err := caseCold(ctx, b); err != nil {
-			return fmt.Errorf("cold start case: %w", err)
+		if err := c.run(); err != nil {
+			return fmt.Errorf("%s: %w", c.what, err)
 		}
 	}
 	fmt.Println()
