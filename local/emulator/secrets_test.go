@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -38,14 +36,6 @@ func secretsClient(url, key, secret string, token ...string) *secretsmanager.Cli
 		Region: Region, BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(key, secret, strings.Join(token, "")),
 	})
-}
-
-func apiCode(err error) string {
-	var e smithy.APIError
-	if errors.As(err, &e) {
-		return e.ErrorCode()
-	}
-	return ""
 }
 
 func TestSecretsManagerGetSecretValue(t *testing.T) {
@@ -96,7 +86,7 @@ func TestSecretsManagerGetSecretValue(t *testing.T) {
 			return err
 		}, "InvalidSignatureException"},
 	} {
-		if err := tc.call(); apiCode(err) != tc.code {
+		if err := tc.call(); errorCode(err) != tc.code {
 			t.Errorf("%s: %v, want %s", name, err, tc.code)
 		}
 	}
