@@ -445,13 +445,8 @@ func (r *runner) ingest(c *caller) {
 		types = append(types, typ)
 		evs = append(evs, map[string]any{"type": typ, "data": data})
 	}
-	st, b := r.do(c, "POST", "/v1/audit-events", map[string]any{"events": evs})
-	if !r.expect("ingest", c, want, st, b) {
-		return
-	}
-	ids := idsOf(b)
-	if len(ids) != len(types) {
-		r.fail("ingest: %d ids for %d events: %s", len(ids), len(types), clip(b))
+	ids, ok := r.postEvents("ingest", c, want, "/v1/audit-events", evs)
+	if !ok {
 		return
 	}
 	for i, typ := range types {
@@ -502,13 +497,8 @@ func (r *runner) cobrowse(c *caller) {
 		sents = append(sents, s)
 		evs = append(evs, map[string]any{"type": s.typ, "occurredAt": at.Add(time.Duration(i) * time.Millisecond).Format("2006-01-02T15:04:05.000Z"), "isAgent": s.isAgent, "data": data})
 	}
-	st, b := r.do(c, "POST", "/v1/cobrowse/sessions/"+session+"/events", map[string]any{"events": evs})
-	if !r.expect("cobrowse", c, want, st, b) {
-		return
-	}
-	ids := idsOf(b)
-	if len(ids) != len(sents) {
-		r.fail("cobrowse: %d ids for %d events: %s", len(ids), len(sents), clip(b))
+	ids, ok := r.postEvents("cobrowse", c, want, "/v1/cobrowse/sessions/"+session+"/events", evs)
+	if !ok {
 		return
 	}
 	for i, s := range sents {
@@ -648,6 +638,21 @@ func (r *runner) probe(c *caller) {
 			t.record(event{Type: "AUDIT_LOG_VIEWED", Actor: c.Sub})
 		}
 	}
+}
+
+// postEvents sends the batch evs to path and returns the ids the route gave them, in order;
+// ok is false when the answer is not the model's 2xx or does not hold one id per event.
+func (r *runner) postEvents(name string, c *caller, want outcome, path string, evs []any) (ids []string, ok bool) {
+	st, b := r.do(c, "POST", path, map[string]any{"events": evs})
+	if !r.expect(name, c, want, st, b) {
+		return nil, false
+	}
+	ids = idsOf(b)
+	if len(ids) != len(evs) {
+		r.fail("%s: %d ids for %d events: %s", name, len(ids), len(evs), clip(b))
+		return nil, false
+	}
+	return ids, true
 }
 
 func idsOf(b []byte) []string {
