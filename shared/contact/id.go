@@ -2,10 +2,10 @@ package contact
 
 import (
 	"errors"
-	"regexp"
 
 	"github.com/contrail/contrail/shared/fault"
 	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/ident"
 )
 
 // ID is a contact id: a ULID as shared/ident makes it, 26 characters of Crockford's base 32
@@ -13,16 +13,13 @@ import (
 // reaches a key (DynamoDB refuses a key over 2,048 bytes with a 500-making error).
 type ID string
 
-// idPattern is the canonical text of a ULID: the first character is at most 7 (48-bit time).
-var idPattern = regexp.MustCompile(`^[0-7][0-9A-HJKMNP-TV-Z]{25}$`)
-
 // errMalformedID says an id is not of the contact id's form (its text is not repeated: it
 // may be anything a caller sent).
 var errMalformedID = errors.New("not a contact id: a contact id is 26 characters of Crockford's base 32")
 
 // ParseID returns s as a contact ID, or an error when s is not one.
 func ParseID(s string) (ID, error) {
-	if !idPattern.MatchString(s) {
+	if !ident.IsULID(s) {
 		return "", errMalformedID
 	}
 	return ID(s), nil

@@ -3,6 +3,8 @@ package export
 import (
 	"errors"
 	"regexp"
+
+	"github.com/contrail/contrail/shared/ident"
 )
 
 // ID is an export job's id: a ULID (ident makes those of POST /v1/exports; a schedule's job
@@ -16,13 +18,12 @@ type ID string
 type ScheduleName string
 
 var (
-	idPattern   = regexp.MustCompile(`^[0-7][0-9A-HJKMNP-TV-Z]{25}$`)
 	namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
 // ParseID returns s as an export ID, or an error when s is not of the form.
 func ParseID(s string) (ID, error) {
-	if !idPattern.MatchString(s) {
+	if !ident.IsULID(s) {
 		return "", errors.New("not an export id: an export id is 26 characters of Crockford's base 32")
 	}
 	return ID(s), nil

@@ -43,3 +43,21 @@ func (g *Generator) At(t time.Time) string {
 
 // Now returns the generator clock's current time.
 func (g *Generator) Now() time.Time { return g.clock() }
+
+// IsULID reports whether s is the canonical text of a ULID as Generator makes it: 26
+// characters of Crockford's base 32 in upper case (no I, L, O or U), the first at most 7
+// (48 bits of time). The parsers of every id type made from a ULID ask it, so they agree.
+func IsULID(s string) bool {
+	if len(s) != ulid.EncodedSize || s[0] < '0' || s[0] > '7' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'A' <= c && c <= 'H', c == 'J', c == 'K', c == 'M', c == 'N', 'P' <= c && c <= 'T', 'V' <= c && c <= 'Z':
+		default:
+			return false
+		}
+	}
+	return true
+}

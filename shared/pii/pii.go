@@ -36,7 +36,8 @@ package pii
 
 import (
 	"errors"
-	"regexp"
+
+	"github.com/contrail/contrail/shared/ident"
 )
 
 // Erased is what a reader sees in place of a personal field whose contact was erased.
@@ -47,20 +48,18 @@ const Erased = "[erased]"
 // string becomes one only through ParseContactID, and key builders check it again.
 type ContactID string
 
-var contactIDPattern = regexp.MustCompile(`^[0-7][0-9A-HJKMNP-TV-Z]{25}$`)
-
 var errMalformedContactID = errors.New("not a contact id: a contact id is 26 characters of Crockford's base 32")
 
 // ParseContactID returns s as a ContactID, or an error when s is not one.
 func ParseContactID(s string) (ContactID, error) {
-	if !contactIDPattern.MatchString(s) {
+	if !ident.IsULID(s) {
 		return "", errMalformedContactID
 	}
 	return ContactID(s), nil
 }
 
 // Valid reports whether id is one ParseContactID would accept.
-func (id ContactID) Valid() bool { return contactIDPattern.MatchString(string(id)) }
+func (id ContactID) Valid() bool { return ident.IsULID(string(id)) }
 
 // Errors a caller tells apart with errors.Is. Each is wrapped with what was being done.
 var (
