@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/ddb"
@@ -335,38 +336,60 @@ const (
 )
 
 // batchGet reads the items of pks strongly consistently, by BatchGetItem calls of at most
-// batchSize keys, retrying unprocessed keys with exponential backoff. It returns the items
-// found, by pk.
+// batchSize keys (up to batchParallel of them at once: a CSV of a month names hundreds of
+// contacts), retrying unprocessed keys with exponential backoff. It returns the items found,
+// by pk.
 func (r *Keyring) batchGet(ctx context.Context, pks []string) (map[string]map[string]types.AttributeValue, error) {
 	found := make(map[string]map[string]types.AttributeValue, len(pks))
-	for chunk := range slices.Chunk(pks, batchSize) {
-		keys := make([]map[string]types.AttributeValue, len(chunk))
-		for i, pk := range chunk {
-			keys[i] = keyOf(pk)
+	chunks := slices.Collect(slices.Chunk(pks, batchSize))
+	if len(chunks) == 1 {
+		return found, r.batchGetChunk(ctx, chunks[0], found, nil)
+	}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(batchParallel)
+	for _, chunk := range chunks {
+		g.Go(func() error { return r.batchGetChunk(ctx, chunk, found, &mu) })
+	}
+	return found, g.Wait()
+}
+
+// batchParallel is how many BatchGetItem calls of one batchGet are in flight at once.
+const batchParallel = 4
+
+// batchGetChunk reads at most batchSize keys into found (under mu, when given).
+func (r *Keyring) batchGetChunk(ctx context.Context, chunk []string, found map[string]map[string]types.AttributeValue, mu *sync.Mutex) error {
+	keys := make([]map[string]types.AttributeValue, len(chunk))
+	for i, pk := range chunk {
+		keys[i] = keyOf(pk)
+	}
+	req := map[string]types.KeysAndAttributes{r.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 1; ; attempt++ {
+		out, err := r.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return ddb.Translate("read personal-data keys", err, ddb.Meaning{})
 		}
-		req := map[string]types.KeysAndAttributes{r.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for attempt := 1; ; attempt++ {
-			out, err := r.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, ddb.Translate("read personal-data keys", err, ddb.Meaning{})
-			}
-			for _, item := range out.Responses[r.Table] {
-				found[str(item, attrPK)] = item
-			}
-			left, ok := out.UnprocessedKeys[r.Table]
-			if !ok || len(left.Keys) == 0 {
-				break
-			}
-			if attempt == batchAttempts {
-				return nil, ddb.Throttled(fmt.Errorf("read personal-data keys: %d keys still unprocessed after %d attempts", len(left.Keys), attempt))
-			}
-			req = map[string]types.KeysAndAttributes{r.Table: left}
-			if err := retry.Sleep(ctx, backoff(attempt)); err != nil {
-				return nil, fmt.Errorf("read personal-data keys: %w", err)
-			}
+		if mu != nil {
+			mu.Lock()
+		}
+		for _, item := range out.Responses[r.Table] {
+			found[str(item, attrPK)] = item
+		}
+		if mu != nil {
+			mu.Unlock()
+		}
+		left, ok := out.UnprocessedKeys[r.Table]
+		if !ok || len(left.Keys) == 0 {
+			return nil
+		}
+		if attempt == batchAttempts {
+			return ddb.Throttled(fmt.Errorf("read personal-data keys: %d keys still unprocessed after %d attempts", len(left.Keys), attempt))
+		}
+		req = map[string]types.KeysAndAttributes{r.Table: left}
+		if err := retry.Sleep(ctx, backoff(attempt)); err != nil {
+			return fmt.Errorf("read personal-data keys: %w", err)
 		}
 	}
-	return found, nil
 }
 
 // backoff is the wait before retry n (1, 2, ...): exponential from backoffFirst, capped at

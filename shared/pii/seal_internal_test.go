@@ -2,7 +2,9 @@ package pii
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/contrail/contrail/shared/audit"
@@ -79,4 +81,57 @@ func TestSealIsRandomized(t *testing.T) {
 	if a == b {
 		t.Error("sealing the same value twice gave the same text")
 	}
+}
+
+// TestOpenDecodesAsJSON: whatever was sealed opens to what encoding/json gives for its JSON
+// encoding, through the plain-string shortcut or not.
+func TestOpenDecodesAsJSON(t *testing.T) {
+	k := testKey(t)
+	for _, v := range []any{
+		"Ann Example", "", "ann@example.com", "+62 812 555 0101", "Zoë Ñúñez 王小明 🙂",
+		"a \"quoted\" name", `back\slash`, "tab\there", "line\nbreak", "<html>&", "\u2028", "bad \xff byte",
+		42.5, true, nil, map[string]any{"a": "b"}, []any{"x", 1.0},
+	} {
+		sealed, err := k.Seal(testEvent, "data.text", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := k.open(testEvent, "data.text", sealed)
+		if err != nil {
+			t.Fatalf("open %#v: %v", v, err)
+		}
+		if want := viaJSON(t, v); !reflect.DeepEqual(got, want) {
+			t.Errorf("open %#v = %#v, want %#v", v, got, want)
+		}
+	}
+}
+
+// FuzzPlainJSONString: the shortcut answers only where encoding/json gives the same string.
+func FuzzPlainJSONString(f *testing.F) {
+	for _, s := range []string{`"Ann"`, `""`, `"a\"b"`, `"\u00e9"`, "\"\xff\"", `"é"`, `"tab	"`, `42`, `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := plainJSONString(b)
+		if !ok {
+			return
+		}
+		var want any
+		if err := json.Unmarshal(b, &want); err != nil || want != got {
+			t.Errorf("plainJSONString(%q) = %q, encoding/json: %#v, %v", b, got, want, err)
+		}
+	})
+}
+
+func viaJSON(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
