@@ -2,11 +2,11 @@ package contact
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/fault"
@@ -19,22 +19,42 @@ import (
 // incoming_message or import) and records CONTACT_ADDED, plus CONTACT_CONNECTED when a
 // channel identity is given, in one transaction. The import route uses it row by row.
 func (s *Service) Add(ctx context.Context, by Caller, in CreateInput) (*Contact, error) {
-	c, writes, key, evs, err := s.planAdd(ctx, by, in)
+	var c *Contact
+	_, err := s.addOnce(ctx, by, func() (response, error) {
+		added, writes, key, evs, err := s.planAdd(ctx, by, in)
+		if err != nil {
+			return response{}, err
+		}
+		c = added
+		return s.commit(ctx, "add contact", nil, response{}, writes, key, evs...)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.commit(ctx, "add contact", nil, response{}, writes, key, evs...); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 func (s *Service) add(ctx context.Context, by Caller, in CreateInput, call *idempotency.Call) (response, error) {
-	c, writes, key, evs, err := s.planAdd(ctx, by, in)
-	if err != nil {
-		return response{}, err
+	return s.addOnce(ctx, by, func() (response, error) {
+		c, writes, key, evs, err := s.planAdd(ctx, by, in)
+		if err != nil {
+			return response{}, err
+		}
+		return s.commit(ctx, "add contact", call, httpapi.JSON(http.StatusCreated, c.View()), writes, key, evs...)
+	})
+}
+
+// addOnce runs an add (plan and commit), and once more when the tenant key it sealed under,
+// kept by the keyring across requests, turned out to be no longer the tenant's (the
+// transaction wrote nothing then): the second plan reads the key item.
+func (s *Service) addOnce(ctx context.Context, by Caller, run func() (response, error)) (response, error) {
+	resp, err := run()
+	if errors.Is(err, pii.ErrTenantKeyChanged) && s.Keyring != nil {
+		slog.WarnContext(ctx, "the tenant's kept personal-data key is no longer its key item's; adding again after reading it", "tenant_id", by.TenantID)
+		s.Keyring.ForgetTenantKey(by.TenantID)
+		resp, err = run()
 	}
-	return s.commit(ctx, "add contact", call, httpapi.JSON(http.StatusCreated, c.View()), writes, key, evs...)
+	return resp, err
 }
 
 // planAdd decides an add: the contact, its writes (the contact, its new data key, the
@@ -86,14 +106,18 @@ func (s *Service) planAdd(ctx context.Context, by Caller, in CreateInput) (*Cont
 		if err != nil {
 			return nil, nil, pii.DataKey{}, nil, fmt.Errorf("add contact: %w", err)
 		}
-		var keyPut types.TransactWriteItem
-		key, keyPut, err = cache.Create(ctx, by.TenantID, pii.ContactID(id))
+		var kw pii.KeyWrites
+		key, kw, err = cache.Create(ctx, by.TenantID, pii.ContactID(id))
 		if err != nil {
 			return nil, nil, pii.DataKey{}, nil, fmt.Errorf("add contact: %w", err)
 		}
 		// Right after the contact's put: when both exist (an import's retry), the contact's
 		// contact_exists is the failure reported.
-		writes = append([]txItem{put, {write: keyPut, onFail: errContactExists}}, writes...)
+		keyWrites := []txItem{put, {write: kw.Put, onFail: errContactExists}}
+		if kw.Check != nil {
+			keyWrites = append(keyWrites, txItem{write: *kw.Check, onFail: pii.ErrTenantKeyChanged})
+		}
+		writes = append(keyWrites, writes...)
 	}
 	evs := []*audit.Event{s.event(by, "CONTACT_ADDED", c, now, in.Source, in.Channel, data)}
 	if in.ExternalID != "" {

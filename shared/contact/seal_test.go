@@ -1,9 +1,15 @@
 package contact_test
 
 import (
+	"context"
+	"crypto/rand"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/pii"
@@ -61,4 +67,50 @@ func TestStoredEventsSealed(t *testing.T) {
 			stacktest.Diff(t, "contact in the history", map[string]any{"id": a, "name": "Siti Rahmawati"}, ev["contact"])
 		}
 	}
+}
+
+// TestCreateAfterTenantKeyChanged: a creation seals under the tenant key the keyring keeps
+// across requests and checks, in its transaction, that the key item still holds it. When the
+// item changed meanwhile (another wrapped key), the transaction writes nothing, the kept key
+// is forgotten and the creation runs once more under the key read from the item: one
+// contact, one CONTACT_ADDED, its name opening under the new key.
+func TestCreateAfterTenantKeyChanged(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.create(`{"name": "Pertama"}`) // makes the tenant key, which the keyring keeps
+
+	pk, err := pii.TenantKeyPK("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	wrapped, err := h.svc.Keyring.Wrapper.Wrap(ctx, "acme", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(h.keys), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}},
+		UpdateExpression:          aws.String("SET wrappedKey = :w"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":w": &types.AttributeValueMemberB{Value: wrapped}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	id := h.create(`{"name": "Kedua"}`)
+	added := 0
+	for _, ev := range h.rawEvents() {
+		if ev["type"] == "CONTACT_ADDED" {
+			added++
+		}
+	}
+	stacktest.Diff(t, "CONTACT_ADDED events", 2, added)
+	stacktest.Diff(t, "contacts", 2, len(h.ok(req{route: "GET /v1/contacts", as: agent}, 200)["items"].([]any)))
+	// A fresh keyring (another process) opens the new contact's name under the new key.
+	h.svc.Keyring = stacktest.Keyring(t, h.keys)
+	hist := h.ok(req{route: "GET /v1/contacts/{id}/history", id: id, as: agent}, 200)
+	stacktest.Diff(t, "the new contact in its history", map[string]any{"id": id, "name": "Kedua"},
+		hist["items"].([]any)[0].(map[string]any)["contact"])
 }

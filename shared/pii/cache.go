@@ -179,40 +179,71 @@ func (c *Cache) resolve(ctx context.Context, ref keyRef, e *keyEntry) (DataKey, 
 	return k, nil
 }
 
-// Create returns a new data key for a contact being created, and the transaction item that
-// stores it (a Put, failing if the contact has a key item already): add it to the
-// transaction that writes the contact and its first event, and seal that event with the
-// key. It creates the tenant's key on first use (race-safe: a writer that loses the race
-// uses the winner's). The key is not kept in the cache: it exists only once the
-// transaction commits.
-func (c *Cache) Create(ctx context.Context, t tenant.ID, id ContactID) (DataKey, types.TransactWriteItem, error) {
+// KeyWrites are the transaction items that store a new data key (Cache.Create).
+type KeyWrites struct {
+	// Put writes the data key's item; it fails if the contact has one already.
+	Put types.TransactWriteItem
+	// Check, when set, holds only if the tenant's key item still holds the key Put's key is
+	// wrapped under: set when that key came from what the keyring keeps across requests
+	// instead of a read. Its failure means ErrTenantKeyChanged.
+	Check *types.TransactWriteItem
+}
+
+// Items returns the writes in transaction order: Put, then Check when set.
+func (w KeyWrites) Items() []types.TransactWriteItem {
+	if w.Check == nil {
+		return []types.TransactWriteItem{w.Put}
+	}
+	return []types.TransactWriteItem{w.Put, *w.Check}
+}
+
+// Create returns a new data key for a contact being created, and the transaction items that
+// store it: add them to the transaction that writes the contact and its first event, and
+// seal that event with the key. The tenant key is the one the keyring keeps, checked by
+// KeyWrites.Check in the same transaction instead of read before it; without one it is
+// read (and created on first use, race-safe: a writer that loses the race uses the
+// winner's). The key is not kept in the cache: it exists only once the transaction commits.
+func (c *Cache) Create(ctx context.Context, t tenant.ID, id ContactID) (DataKey, KeyWrites, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	what := fmt.Sprintf("create the data key of contact %s", id)
 	pk, err := DataKeyPK(t, id)
 	if err != nil {
-		return DataKey{}, types.TransactWriteItem{}, fmt.Errorf("%s: %w", what, err)
+		return DataKey{}, KeyWrites{}, fmt.Errorf("%s: %w", what, err)
 	}
-	k, wrapped, err := c.newDataKey(ctx, t, id)
+	var w KeyWrites
+	tk, kept := c.ring.keptTenantKeyOf(t)
+	if tk != nil && c.tenants[t] == nil {
+		tpk, err := TenantKeyPK(t)
+		if err != nil {
+			return DataKey{}, KeyWrites{}, fmt.Errorf("%s: %w", what, err)
+		}
+		w.Check = &types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: aws.String(c.ring.Table), Key: keyOf(tpk),
+			ConditionExpression:       aws.String("#w = :w"),
+			ExpressionAttributeNames:  map[string]string{"#w": attrWrapped},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":w": &types.AttributeValueMemberB{Value: kept}},
+		}}
+	} else if tk, err = c.tenantKey(ctx, t, true); err != nil {
+		return DataKey{}, KeyWrites{}, fmt.Errorf("%s: %w", what, err)
+	}
+	k, wrapped, err := newDataKey(tk, t, id)
 	if err != nil {
-		return DataKey{}, types.TransactWriteItem{}, fmt.Errorf("%s: %w", what, err)
+		return DataKey{}, KeyWrites{}, fmt.Errorf("%s: %w", what, err)
 	}
-	return k, types.TransactWriteItem{Put: &types.Put{
+	w.Put = types.TransactWriteItem{Put: &types.Put{
 		TableName: aws.String(c.ring.Table),
 		Item: map[string]types.AttributeValue{
 			attrPK: s(pk), attrType: s(itemDataKey), attrTenant: s(string(t)), attrContact: s(string(id)),
 			attrWrapped: &types.AttributeValueMemberB{Value: wrapped}, attrCreatedAt: s(c.ring.now()),
 		},
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	}}, nil
+	}}
+	return k, w, nil
 }
 
-// newDataKey makes a random data key for contact id and wraps it under the tenant key.
-func (c *Cache) newDataKey(ctx context.Context, t tenant.ID, id ContactID) (DataKey, []byte, error) {
-	tk, err := c.tenantKey(ctx, t, true)
-	if err != nil {
-		return DataKey{}, nil, err
-	}
+// newDataKey makes a random data key for contact id and wraps it under the tenant key tk.
+func newDataKey(tk cipher.AEAD, t tenant.ID, id ContactID) (DataKey, []byte, error) {
 	raw, err := newKey()
 	if err != nil {
 		return DataKey{}, nil, err
@@ -270,7 +301,11 @@ func (c *Cache) DataKey(ctx context.Context, t tenant.ID, id ContactID) (DataKey
 		}
 		return k, nil
 	}
-	k, wrapped, err := c.newDataKey(ctx, t, id)
+	tk, err := c.tenantKey(ctx, t, true)
+	if err != nil {
+		return DataKey{}, fmt.Errorf("%s: %w", what, err)
+	}
+	k, wrapped, err := newDataKey(tk, t, id)
 	if err != nil {
 		return DataKey{}, fmt.Errorf("%s: %w", what, err)
 	}

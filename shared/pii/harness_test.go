@@ -2,6 +2,7 @@ package pii_test
 
 import (
 	"context"
+	"crypto/rand"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,8 +170,29 @@ func (f *fixture) create(tn tenant.ID, id pii.ContactID) pii.DataKey {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.mustCommit(put)
+	f.mustCommit(put.Items()...)
 	return k
+}
+
+// replaceTenantKey puts another key, wrapped by the fixture's KMS, into tenant tn's key item,
+// as a restore from elsewhere or a hand edit would.
+func (f *fixture) replaceTenantKey(tn tenant.ID) {
+	f.t.Helper()
+	pk, err := pii.TenantKeyPK(tn)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	item := f.item(pk)
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		f.t.Fatal(err)
+	}
+	wrapped, err := f.wrapper.Wrap(context.Background(), tn, key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	item["wrappedKey"] = wrapped
+	f.putItem(item)
 }
 
 func (f *fixture) erase(tn tenant.ID, id pii.ContactID) []pii.ContactID {

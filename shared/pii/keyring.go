@@ -156,6 +156,42 @@ func (r *Keyring) keptTenantKey(t tenant.ID, wrapped []byte) cipher.AEAD {
 	return k.aead
 }
 
+// keptTenantKeyOf returns the unexpired tenant key kept for t and the wrapped form it was
+// kept as (the one kept last when several are), or nil.
+func (r *Keyring) keptTenantKeyOf(t tenant.ID) (cipher.AEAD, []byte) {
+	if r.tenantKeyTTL() < 0 {
+		return nil, nil
+	}
+	c := &r.tenantKeys
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := r.clock()
+	var best keptTenantKey
+	var wrapped string
+	for ref, k := range c.keys {
+		if ref.t == t && now.Before(k.until) && (best.aead == nil || k.until.After(best.until)) {
+			best, wrapped = k, ref.wrapped
+		}
+	}
+	if best.aead == nil {
+		return nil, nil
+	}
+	return best.aead, []byte(wrapped)
+}
+
+// ForgetTenantKey drops every key the keyring keeps of tenant t, so that the next Cache reads
+// t's key item again (after ErrTenantKeyChanged).
+func (r *Keyring) ForgetTenantKey(t tenant.ID) {
+	c := &r.tenantKeys
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for ref := range c.keys {
+		if ref.t == t {
+			delete(c.keys, ref)
+		}
+	}
+}
+
 // keepTenantKey keeps aead, t's key as wrapped, for the TTL; when the cache is full, expired
 // keys go first, then the one expiring soonest.
 func (r *Keyring) keepTenantKey(t tenant.ID, wrapped []byte, aead cipher.AEAD) {
@@ -309,7 +345,12 @@ func (r *Keyring) createTenantKey(ctx context.Context, t tenant.ID) (cipher.AEAD
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
 	if err == nil {
-		return newAEAD(key)
+		aead, err := newAEAD(key)
+		if err != nil {
+			return nil, err
+		}
+		r.keepTenantKey(t, wrapped, aead)
+		return aead, nil
 	}
 	if !ddb.ConditionFailed(err) {
 		return nil, ddb.Translate("create the tenant key of "+string(t), err, ddb.Meaning{})

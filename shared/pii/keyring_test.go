@@ -90,7 +90,7 @@ func TestErase(t *testing.T) {
 	}
 	if _, put, err := f.ring.NewCache().Create(context.Background(), tn, b); err != nil {
 		t.Fatal(err)
-	} else if err := f.commit(put); !ddb.ConditionFailed(err) {
+	} else if err := f.commit(put.Items()...); !ddb.ConditionFailed(err) {
 		t.Errorf("a new key for an erased contact committed: %v", err)
 	}
 	f.read(h, all, b)
@@ -314,7 +314,7 @@ func TestDataKeyGetOrCreate(t *testing.T) {
 	}
 	if _, put, err := f.ring.NewCache().Create(ctx, tn, legacy); err != nil {
 		t.Fatal(err)
-	} else if err := f.commit(put); !ddb.ConditionFailed(err) {
+	} else if err := f.commit(put.Items()...); !ddb.ConditionFailed(err) {
 		t.Errorf("a second key for a contact committed: %v", err)
 	}
 	if _, err := f.ring.NewCache().DataKey(ctx, tn, "not-a-contact-id"); err == nil {
@@ -340,7 +340,7 @@ func TestConcurrentKeyCreation(t *testing.T) {
 			c := f.ring.NewCache() // each writer is its own invocation
 			k, put, err := c.Create(context.Background(), tn, own)
 			if err == nil {
-				err = f.commit(put)
+				err = f.commit(put.Items()...)
 			}
 			var ks pii.DataKey
 			if err == nil {

@@ -76,4 +76,8 @@ var (
 	ErrTampered = errors.New("a sealed personal field does not authenticate (altered or moved)")
 	// ErrErased: a writer asked for the data key of a contact that was erased.
 	ErrErased = errors.New("the contact was erased: its data key is destroyed")
+	// ErrTenantKeyChanged: the tenant key item no longer holds the key a new data key was
+	// wrapped under (the KeyWrites.Check of Create failed). Nothing was written: forget the
+	// tenant's kept key (Keyring.ForgetTenantKey) and plan the write again.
+	ErrTenantKeyChanged = errors.New("the tenant's personal-data key item changed since it was read")
 )

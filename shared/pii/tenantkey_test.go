@@ -2,12 +2,14 @@ package pii_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/contrail/contrail/shared/audit"
+	"github.com/contrail/contrail/shared/ddb"
 	"github.com/contrail/contrail/shared/pii"
 )
 
@@ -74,18 +76,7 @@ func TestTenantKeyKept(t *testing.T) {
 
 	// Another wrapped key for the tenant (the item changed): unwrapped anew, and a's data key,
 	// wrapped under the old tenant key, is lost under the new one.
-	pk, _ := pii.TenantKeyPK(tn)
-	item := f.item(pk)
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
-	}
-	wrapped, err := f.wrapper.Wrap(ctx, tn, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	item["wrappedKey"] = wrapped
-	f.putItem(item)
+	f.replaceTenantKey(tn)
 	unwraps()
 	if _, err := open(f.ring); !errors.Is(err, pii.ErrDataKeyLost) {
 		t.Errorf("under another tenant key: %v, want ErrDataKeyLost", err)
@@ -151,5 +142,73 @@ func TestTenantKeyKeptConcurrently(t *testing.T) {
 	}
 	if n := f.wrapper.unwraps.Load(); n != 0 {
 		t.Errorf("after the burst: %d unwraps, want 0 (kept)", n)
+	}
+}
+
+// TestCreateWithKeptTenantKey: a creation whose tenant key the keyring keeps reads nothing
+// (no GetItem or BatchGetItem of the key item) and checks the key item in its transaction
+// instead; when the item changed meanwhile that check fails the transaction (nothing
+// written) and, once the kept key is forgotten, the next creation reads the item and wraps
+// under the new key. A creation without a kept key reads the item and carries no check.
+func TestCreateWithKeptTenantKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	tn := f.tenant()
+	f.create(tn, f.contact()) // makes the tenant key and keeps it
+
+	// Kept: no read, a check.
+	f.db.Calls()
+	id := f.contact()
+	k, w, err := f.ring.NewCache().Create(ctx, tn, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{}, f.db.Calls()); d != "" {
+		t.Errorf("calls with a kept tenant key (-want +got):\n%s", d)
+	}
+	if w.Check == nil || w.Check.ConditionCheck == nil || len(w.Items()) != 2 {
+		t.Fatalf("writes with a kept tenant key: %+v, want a Put and a ConditionCheck", w)
+	}
+	f.mustCommit(w.Items()...)
+	e := f.event(tn, id, "COMMENT_ADDED", "Ana", map[string]any{"text": "hello"})
+	evs := []audit.Event{sealed(t, k, e)}
+	if err := f.ring.NewCache().Open(ctx, evs); err != nil || evs[0].Contact.Name != "Ana" {
+		t.Fatalf("opening what the kept key's data key sealed: %v, %v", evs, err)
+	}
+
+	// The key item changes (another wrapped key): the check fails, nothing is written.
+	f.replaceTenantKey(tn)
+	stale := f.contact()
+	_, w, err = f.ring.NewCache().Create(ctx, tn, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.commit(w.Items()...)
+	if reasons := ddb.Reasons(err); len(reasons) != 2 || reasons[0] == ddb.ReasonConditionFailed || reasons[1] != ddb.ReasonConditionFailed {
+		t.Fatalf("commit under a changed key item: %v (reasons %v), want the check (item 2) to fail", err, reasons)
+	}
+	dpk, _ := pii.DataKeyPK(tn, stale)
+	if got := f.item(dpk); got != nil {
+		t.Errorf("a failed check left a data key item: %v", got)
+	}
+
+	// Forgotten: read again, no check, and the data key opens under the new tenant key.
+	f.ring.ForgetTenantKey(tn)
+	f.db.Calls()
+	k, w, err = f.ring.NewCache().Create(ctx, tn, stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]int{"GetItem": 1}, f.db.Calls()); d != "" {
+		t.Errorf("calls without a kept tenant key (-want +got):\n%s", d)
+	}
+	if w.Check != nil {
+		t.Errorf("a creation that read the key item carries a check: %+v", w.Check)
+	}
+	f.mustCommit(w.Items()...)
+	e = f.event(tn, stale, "COMMENT_ADDED", "Budi", map[string]any{"text": "hi"})
+	evs = []audit.Event{sealed(t, k, e)}
+	if err := f.ring.NewCache().Open(ctx, evs); err != nil || evs[0].Contact.Name != "Budi" {
+		t.Fatalf("opening under the new tenant key: %v, %v", evs, err)
 	}
 }
