@@ -282,37 +282,90 @@ func (l *Log) complete(ctx context.Context, head *Head) error {
 }
 
 // checkpoint signs the head's tree now and writes it: to the checkpoint bucket (locked),
-// then as the latest checkpoint, then records it in the head.
+// then as the latest checkpoint, then records it in the head. Published before it is
+// recorded, a checkpoint a crash cut off is signed again by the next Complete.
+//
+// Writers that race may publish out of order: one that signed an older checkpoint can
+// overwrite a newer latest object. So a writer whose checkpoint was recorded publishes it
+// once more and then reads the head: when the head records a newer checkpoint (another
+// writer's, or its own was refused as older), it signs the head's tiled tree and goes
+// round again. The last writer to publish then always published what the head records.
 func (l *Log) checkpoint(ctx context.Context, head *Head) error {
 	if l.Signer == nil {
 		return errors.New("no checkpoint signer")
 	}
 	t := head.Tenant
-	c := Checkpoint{Origin: Origin(t), Size: head.Size, Root: hashOf(head.Root), Time: l.now().Truncate(time.Second)}
+	size, root := head.Size, hashOf(head.Root)
+	for range checkpointRounds {
+		c := Checkpoint{Origin: Origin(t), Size: size, Root: root, Time: l.now().Truncate(time.Second)}
+		done, err := l.publishCheckpoint(ctx, t, c)
+		if err != nil {
+			return err
+		}
+		now, _, err := l.state().head(ctx, t)
+		if err != nil {
+			return err
+		}
+		if done && now.CheckpointSize == c.Size && now.CheckpointAt == c.Time.Unix() {
+			head.CheckpointSize, head.CheckpointAt = c.Size, c.Time.Unix()
+			return nil
+		}
+		l.log().InfoContext(ctx, "log checkpoint overtaken", "tenant_id", t, "size", c.Size, "recorded", now.CheckpointSize)
+		size, root = now.Tiled, hashOf(now.TiledRoot)
+	}
+	return fmt.Errorf("checkpoint of %s: overtaken %d times by other writers", t, checkpointRounds)
+}
+
+// checkpointRounds bounds how often one checkpoint call signs again after being overtaken.
+const checkpointRounds = 8
+
+// publishCheckpoint signs c, keeps it in the checkpoint bucket, publishes it as the latest,
+// and records it in the head. When the record succeeds it publishes it again (a racing
+// writer may have published an older one meanwhile) and reports true; false when the head
+// already records a newer checkpoint.
+func (l *Log) publishCheckpoint(ctx context.Context, t tenant.ID, c Checkpoint) (bool, error) {
 	signed, err := l.Signer.Sign(c)
 	if err != nil {
-		return err
+		return false, err
 	}
 	locked, err := LockedCheckpointKey(t, c)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := l.Checkpoints.Put(ctx, locked, signed); err != nil {
-		return fmt.Errorf("keep checkpoint of %s: %w", t, err)
+		return false, fmt.Errorf("keep checkpoint of %s: %w", t, err)
+	}
+	if err := l.step("signed"); err != nil {
+		return false, err
 	}
 	latest, err := CheckpointKey(t)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := l.Archive.Put(ctx, latest, signed); err != nil {
-		return fmt.Errorf("publish checkpoint of %s: %w", t, err)
+	publish := func() error {
+		if err := l.Archive.Put(ctx, latest, signed); err != nil {
+			return fmt.Errorf("publish checkpoint of %s: %w", t, err)
+		}
+		return nil
 	}
-	if err := l.state().setCheckpoint(ctx, t, c.Size, c.Time); err != nil {
-		return err
+	if err := publish(); err != nil {
+		return false, err
 	}
-	head.CheckpointSize, head.CheckpointAt = c.Size, c.Time.Unix()
+	if err := l.step("published"); err != nil {
+		return false, err
+	}
+	recorded, err := l.state().setCheckpoint(ctx, t, c.Size, c.Time)
+	if err != nil || !recorded {
+		return false, err
+	}
+	if err := l.step("recorded"); err != nil {
+		return false, err
+	}
+	if err := publish(); err != nil {
+		return false, err
+	}
 	l.log().InfoContext(ctx, "log checkpoint signed", "tenant_id", t, "size", c.Size, "time", c.Time.Format(time.RFC3339))
-	return nil
+	return true, nil
 }
 
 // Heartbeat completes every tenant's log and signs a fresh checkpoint for each whose last

@@ -202,6 +202,79 @@ func TestRacingWritersNeverFork(t *testing.T) {
 	t.Logf("%d conflicts", conflicts)
 }
 
+// TestLatestCheckpointNeverBehind: writer A signs the checkpoint of 119 leaves while writer
+// B appends the 120th and signs its own; whatever order their writes land in, the latest
+// checkpoint object ends as the one the head records, of all 120 leaves.
+func TestLatestCheckpointNeverBehind(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		aStops string // A stops at its first step of this name until B is done or stopped
+		bStops string // B stops at the second step of this name (the first is its checkpoint of A's 119) until A is done
+	}{
+		{"A's older checkpoint published after B's", "signed", ""},
+		{"A's older checkpoint recorded between B's publishing and recording", "signed", "published"},
+		{"B's checkpoint recorded between A's recording and publishing again", "recorded", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx := context.Background()
+			rows := sampleRows("acme", "2026-12-01", 0, 120)
+			es := entries(t, rows)
+			if _, err := h.newLog().Append(ctx, "acme", es[:100]); err != nil {
+				t.Fatal(err)
+			}
+			a, b := h.newLog(), h.newLog()
+			aAt, aGo := stopAt(a, tc.aStops, 1)
+			bAt, bGo := stopAt(b, tc.bStops, 2)
+			aDone, bDone := make(chan error, 1), make(chan error, 1)
+			go func() { _, err := a.Append(ctx, "acme", es[100:119]); aDone <- err }()
+			<-aAt
+			go func() { _, err := b.Append(ctx, "acme", es[119:]); bDone <- err }()
+			if tc.bStops != "" {
+				<-bAt
+				close(aGo)
+				if err := <-aDone; err != nil {
+					t.Fatalf("A: %v", err)
+				}
+				close(bGo)
+			}
+			if err := <-bDone; err != nil {
+				t.Fatalf("B: %v", err)
+			}
+			if tc.bStops == "" {
+				close(aGo)
+				if err := <-aDone; err != nil {
+					t.Fatalf("A: %v", err)
+				}
+			}
+			if d := cmp.Diff(idsOf(rows), h.verify("acme", leavesOf(t, rows))); d != "" {
+				t.Errorf("log (-want +got):\n%s", d)
+			}
+			head, err := h.newLog().Head(ctx, "acme")
+			if err != nil || head.CheckpointSize != 120 {
+				t.Errorf("head records checkpoint %d, %v; want 120", head.CheckpointSize, err)
+			}
+		})
+	}
+}
+
+// stopAt makes l stop at the nth step of the name: reached is closed then, and l goes on
+// once release is closed. No name: it never stops.
+func stopAt(l *Log, name string, nth int) (reached, release chan struct{}) {
+	reached, release = make(chan struct{}), make(chan struct{})
+	seen := 0
+	l.crash = func(s string) error {
+		if name != "" && s == name {
+			if seen++; seen == nth {
+				close(reached)
+				<-release
+			}
+		}
+		return nil
+	}
+	return reached, release
+}
+
 // TestHeartbeat: an idle log gets a fresh checkpoint of the same tree once its last one is an
 // hour old, and not before.
 func TestHeartbeat(t *testing.T) {

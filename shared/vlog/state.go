@@ -387,18 +387,22 @@ func (s *state) setTiled(ctx context.Context, t tenant.ID, size int64, root tlog
 	return nil
 }
 
-// setCheckpoint records the last signed checkpoint; it never moves back.
-func (s *state) setCheckpoint(ctx context.Context, t tenant.ID, size int64, at time.Time) error {
+// setCheckpoint records the last signed checkpoint; it never moves back. It reports false
+// when the head records a newer one.
+func (s *state) setCheckpoint(ctx context.Context, t tenant.ID, size int64, at time.Time) (bool, error) {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: s.key(headPK, t.String()),
 		UpdateExpression:          aws.String("SET checkpointSize = :n, checkpointAt = :at"),
 		ConditionExpression:       aws.String("attribute_exists(pk) AND checkpointSize <= :n AND checkpointAt <= :at"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": num(size), ":at": num(at.Unix())},
 	})
-	if err != nil && !ddb.ConditionFailed(err) {
-		return fmt.Errorf("record the checkpoint of %s at %d: %w", t, size, err)
+	if ddb.ConditionFailed(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("record the checkpoint of %s at %d: %w", t, size, err)
+	}
+	return true, nil
 }
 
 // putKey records a verifier key the sequencer signs with.
