@@ -163,9 +163,24 @@ test('export and email me; export schedules create, list, delete', async ({ page
   await page.getByLabel('Recipients').fill('rina@example.com, ops@example.com');
   await page.getByRole('button', { name: 'Save schedule' }).click();
   await expect(page.getByText('Schedule “weekly-added” saved.')).toBeVisible();
+  await expect(page.getByLabel('Time zone')).not.toHaveValue(''); // a zone the browser's list lacks (UTC) is still an option
   const row = page.locator('#schedules-table tbody tr', { hasText: 'weekly-added' });
   await expect(row).toContainText('rina@example.com, ops@example.com');
   await check(page, '19-schedules');
+  // OCSF is the audit report's: another report is refused on the format field, then saved for audit.
+  await page.getByLabel('Name').fill('siem');
+  await page.getByLabel('Recipients').fill('soc@example.com');
+  await page.getByLabel('Format', { exact: true }).selectOption('ocsf');
+  await page.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(page.locator('#sc-format-error')).toContainText('exports the audit report only');
+  await page.getByLabel('Report', { exact: true }).selectOption('audit');
+  await page.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(page.getByText('Schedule “siem” saved.')).toBeVisible();
+  await expect(page.locator('#schedules-table tbody tr', { hasText: 'siem' })).toContainText('ocsf');
+  await check(page, '19b-schedules-ocsf');
+  await page.locator('#schedules-table tbody tr', { hasText: 'siem' }).getByRole('button', { name: 'Delete schedule siem' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
+  await expect(page.getByText('Schedule “siem” deleted.')).toBeVisible();
   await row.getByRole('button', { name: 'Delete schedule weekly-added' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
   await expect(page.getByText('Schedule “weekly-added” deleted.')).toBeVisible();

@@ -48,14 +48,16 @@ func Reference() string {
 	b.WriteString("Fields marked personal, and `contact.name` of every event that has a contact, are personal data of\n")
 	b.WriteString("that contact: `shared/pii` seals them under the contact's own key, and they read `[erased]` once the\n")
 	b.WriteString("contact is erased.\n")
+	b.WriteString("The OCSF column is the class (`class_uid`) and activity each type has in the `ocsf` export format\n")
+	b.WriteString("(OCSF " + OCSFVersion + ", [reports.md](reports.md#ocsf-for-security-tools)).\n")
 	for _, c := range categoryTitles {
 		fmt.Fprintf(&b, "\n### %s (category `%s`)\n\n", c.title, c.category)
-		b.WriteString("| type | name | recorded by | data | description |\n|---|---|---|---|---|\n")
+		b.WriteString("| type | name | recorded by | data | OCSF class: activity | description |\n|---|---|---|---|---|---|\n")
 		for _, s := range registry {
 			if s.Category != c.category {
 				continue
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.Type, cell(s.Name), s.RecordedBy(), dataCell(s.Data), cell(s.Description))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", s.Type, cell(s.Name), s.RecordedBy(), dataCell(s.Data), s.OCSF.describe(), cell(s.Description))
 		}
 	}
 	return b.String()

@@ -149,6 +149,8 @@ func TestCreateExport(t *testing.T) {
 			"added", "csv", ".csv", []string{"rina@acme.example.com"}},
 		{"the verifiable export", `{"report":"audit","format":"bundle","from":"2026-11-01","to":"2026-12-01","tz":"Asia/Jakarta"}`,
 			"audit", "bundle", ".json.gz", nil},
+		{"the audit events for a security tool", `{"report":"audit","format":"ocsf","from":"2026-11-01","to":"2026-12-01","tz":"Asia/Jakarta"}`,
+			"audit", "ocsf", ".ocsf.jsonl.gz", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,9 +201,11 @@ func TestCreateExportValidation(t *testing.T) {
 		want       map[string]any
 	}{
 		{"unknown report and format", `{"report":"contacts","format":"xlsx"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format, report.",
-			map[string]any{"report": "must be one of overview, added, connected, deleted, merged, audit", "format": "must be one of csv, parquet, bundle"})},
+			map[string]any{"report": "must be one of overview, added, connected, deleted, merged, audit", "format": "must be one of csv, parquet, bundle, ocsf"})},
 		{"a bundle of another report", `{"report":"added","format":"bundle","from":"2026-11-01","to":"2026-12-01"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format.",
 			map[string]any{"format": "bundle (the verifiable log) exports the audit report only; use csv or parquet for the added report"})},
+		{"OCSF of another report", `{"report":"merged","format":"ocsf","from":"2026-11-01","to":"2026-12-01"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format.",
+			map[string]any{"format": "ocsf (audit events for security tools) exports the audit report only; use csv or parquet for the merged report"})},
 		{"a bundle of the overview, over 366 days", `{"report":"overview","format":"bundle","from":"2025-01-01","to":"2026-01-03"}`, errBody("invalid_request", "Fix the fields listed in error.fields: format, to.",
 			map[string]any{"format": "bundle (the verifiable log) exports the audit report only; use csv or parquet for the overview report", "to": "must be at most 366 days after from"})},
 		{"a bundle over 366 days", `{"report":"audit","format":"bundle","from":"2025-01-01","to":"2026-01-03"}`, errBody("period_too_long", "Ask for at most 366 days at a time.",

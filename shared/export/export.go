@@ -58,25 +58,34 @@ func checkFilter(p validate.Problems, report string, f httpapi.LogFilter) {
 // File formats. FormatBundle is the verifiable export of the audit report: the period's
 // events as the tenant's signed log holds them, with its checkpoint and tiles
 // (contrail-log-bundle/v1, gzip; docs/verifying.md), which contrail-verify checks offline.
+// FormatOCSF is the audit report for security tools: each event in the Open Cybersecurity
+// Schema Framework (shared/ocsf), one a line, gzip.
 const (
 	FormatCSV     = "csv"
 	FormatParquet = "parquet"
 	FormatBundle  = "bundle"
+	FormatOCSF    = "ocsf"
 )
 
 // Formats lists the file formats.
-var Formats = []string{FormatCSV, FormatParquet, FormatBundle}
+var Formats = []string{FormatCSV, FormatParquet, FormatBundle, FormatOCSF}
 
-// checkFormat adds a problem when the format is the bundle and the report is another than
-// the audit report: only the log of every audit event can be verified. (An unknown report
-// or format has its problem already.)
+// auditFormats are the formats of the audit report alone, and what each is.
+var auditFormats = map[string]string{
+	FormatBundle: "bundle (the verifiable log)",
+	FormatOCSF:   "ocsf (audit events for security tools)",
+}
+
+// checkFormat adds a problem when the format is one of the audit report's alone and the
+// report is another. (An unknown report or format has its problem already.)
 func checkFormat(p validate.Problems, report, format string) {
-	if format != FormatBundle || report == ReportAudit {
+	what, ok := auditFormats[format]
+	if !ok || report == ReportAudit {
 		return
 	}
 	for _, r := range Reports {
 		if r == report {
-			p.Add("format", "bundle (the verifiable log) exports the audit report only; use csv or parquet for the "+report+" report")
+			p.Add("format", what+" exports the audit report only; use csv or parquet for the "+report+" report")
 		}
 	}
 }
@@ -166,11 +175,14 @@ func ObjectKey(tenant tenant.ID, id ID, format string) string {
 	return KeyPrefix + tenant.String() + "/" + string(id) + "." + Extension(format)
 }
 
-// Extension is the file name extension of a format's file: the format's name, or json.gz
-// for a bundle (gzip-compressed JSON).
+// Extension is the file name extension of a format's file: the format's name, json.gz for
+// a bundle (gzip-compressed JSON), ocsf.jsonl.gz for OCSF (gzip-compressed JSON Lines).
 func Extension(format string) string {
-	if format == FormatBundle {
+	switch format {
+	case FormatBundle:
 		return "json.gz"
+	case FormatOCSF:
+		return "ocsf.jsonl.gz"
 	}
 	return format
 }
@@ -192,7 +204,7 @@ func ContentType(format string) string {
 	switch format {
 	case FormatParquet:
 		return "application/vnd.apache.parquet"
-	case FormatBundle:
+	case FormatBundle, FormatOCSF:
 		return "application/gzip"
 	}
 	return "text/csv; charset=utf-8"

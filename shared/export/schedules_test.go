@@ -118,10 +118,13 @@ func TestPutScheduleValidation(t *testing.T) {
 			errBody("invalid_request", "Use a schedule name of 1 to 64 letters, digits, _ or -.", map[string]any{"name": "must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"})},
 		{"enums", "s", `{"report":"all","frequency":"hourly","format":"xml","recipients":["a@x.com"]}`,
 			errBody("invalid_request", "Fix the fields listed in error.fields: format, frequency, report.", map[string]any{
-				"report": "must be one of overview, added, connected, deleted, merged, audit", "frequency": "must be one of daily, weekly, monthly", "format": "must be one of csv, parquet, bundle"})},
+				"report": "must be one of overview, added, connected, deleted, merged, audit", "frequency": "must be one of daily, weekly, monthly", "format": "must be one of csv, parquet, bundle, ocsf"})},
 		{"a bundle of a contact log", "s", `{"report":"deleted","frequency":"monthly","format":"bundle","recipients":["a@x.com"]}`,
 			errBody("invalid_request", "Fix the fields listed in error.fields: format.", map[string]any{
 				"format": "bundle (the verifiable log) exports the audit report only; use csv or parquet for the deleted report"})},
+		{"OCSF of the overview", "s", `{"report":"overview","frequency":"daily","format":"ocsf","recipients":["a@x.com"]}`,
+			errBody("invalid_request", "Fix the fields listed in error.fields: format.", map[string]any{
+				"format": "ocsf (audit events for security tools) exports the audit report only; use csv or parquet for the overview report"})},
 		{"no recipients", "s", `{"report":"added","frequency":"daily","format":"csv","recipients":[]}`,
 			errBody("invalid_request", "Fix the fields listed in error.fields: recipients.", map[string]any{"recipients": "must list 1 to 50 email addresses"})},
 		{"51 recipients", "s", `{"report":"added","frequency":"daily","format":"csv","recipients":[` + many + `]}`,

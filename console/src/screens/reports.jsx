@@ -368,7 +368,10 @@ export function Schedules() {
     }
   }
   const items = list.data?.items || [];
-  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [f.tz];
+  // The browser's list leaves out UTC (and any zone it calls by another name): the chosen zone
+  // is always an option, so the select never shows blank while it sends a value.
+  const supported = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  const zones = supported.includes(f.tz) ? supported : [f.tz, ...supported];
   return (
     <Page title="Export schedules" subtitle="Reports emailed on a schedule: each run exports the previous full day, week or month in the schedule's time zone." crumbs={[['Reports', null], ['Contact', href('/reports/contact')], ['Export schedules']]}>
       <Tabs current="schedules" />
@@ -394,7 +397,7 @@ export function Schedules() {
           <Field label="Name" id="sc-name" hint="Letters, digits, - and _ (up to 64)." error={error?.fields?.name}><input id="sc-name" value={f.name} onInput={set('name')} required pattern="[A-Za-z0-9_-]{1,64}" aria-describedby="sc-name-hint" autocomplete="off" /></Field>
           <Field label="Report" id="sc-report" error={error?.fields?.report}><select id="sc-report" value={f.report} onChange={set('report')}>{['overview', 'added', 'connected', 'deleted', 'merged', 'audit'].map((r) => <option key={r}>{r}</option>)}</select></Field>
           <Field label="Frequency" id="sc-frequency"><select id="sc-frequency" value={f.frequency} onChange={set('frequency')}>{['daily', 'weekly', 'monthly'].map((r) => <option key={r}>{r}</option>)}</select></Field>
-          <Field label="Format" id="sc-format"><select id="sc-format" value={f.format} onChange={set('format')}><option>csv</option><option>parquet</option></select></Field>
+          <Field label="Format" id="sc-format" hint="ocsf: the audit report for security tools (SIEM), one OCSF event a line." error={error?.fields?.format}><select id="sc-format" value={f.format} onChange={set('format')} aria-describedby="sc-format-hint"><option>csv</option><option>parquet</option><option>ocsf</option></select></Field>
           <Field label="Recipients" id="sc-recipients" hint="Email addresses, separated by commas." error={error?.fields?.recipients}><input id="sc-recipients" value={f.recipients} onInput={set('recipients')} aria-describedby="sc-recipients-hint" autocomplete="off" /></Field>
           <Field label="Time zone" id="sc-tz"><select id="sc-tz" value={f.tz} onChange={set('tz')}>{zones.map((z) => <option key={z}>{z}</option>)}</select></Field>
         </div>

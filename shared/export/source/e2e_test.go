@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -232,25 +233,33 @@ func (st *stack) waitDone(t *testing.T, id string, mailed bool) map[string]any {
 
 var linkRE = regexp.MustCompile(`https?://\S+`)
 
+// exportDone posts an export and waits until it is done (and mailed when asked): GET must
+// answer want with the job's id, status done, its link and its creation time. It returns
+// the id and the link.
+func (st *stack) exportDone(t *testing.T, body string, mailed bool, want map[string]any) (id, url string) {
+	t.Helper()
+	status, created := st.call(t, st.svc.Create, request("POST /v1/exports", body, nil))
+	if status != http.StatusAccepted {
+		t.Fatalf("POST: %d %v", status, created)
+	}
+	id = created["id"].(string)
+	got := st.waitDone(t, id, mailed)
+	url, _ = got["url"].(string)
+	want["id"], want["status"], want["url"], want["createdAt"] = id, "done", url, "2026-11-30T01:20:00.000Z"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("GET (-want +got):\n%s", diff)
+	}
+	return id, url
+}
+
 // TestExportEndToEnd: POST /v1/exports, the job's INSERT reaches the worker through the
 // stream mapping of template.yaml, the file lands in S3, GET /v1/exports/{id} links it, and
 // the link is mailed once.
 func TestExportEndToEnd(t *testing.T) {
 	st := newStack(t, true)
 	to := stacktest.Address("e2e")
-	status, created := st.call(t, st.svc.Create, request("POST /v1/exports",
-		`{"report":"added","from":"2026-11-01","to":"2026-11-04","tz":"Asia/Jakarta","format":"csv","email":"`+to+`"}`, nil))
-	if status != http.StatusAccepted {
-		t.Fatalf("POST: %d %v", status, created)
-	}
-	id := created["id"].(string)
-	got := st.waitDone(t, id, true)
-	url, _ := got["url"].(string)
-	want := map[string]any{"id": id, "status": "done", "rows": 4.0, "url": url, "report": "added", "format": "csv",
-		"from": "2026-10-31T17:00:00.000Z", "to": "2026-11-03T17:00:00.000Z", "tz": "Asia/Jakarta", "createdAt": "2026-11-30T01:20:00.000Z"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Fatalf("GET (-want +got):\n%s", diff)
-	}
+	_, url := st.exportDone(t, `{"report":"added","from":"2026-11-01","to":"2026-11-04","tz":"Asia/Jakarta","format":"csv","email":"`+to+`"}`, true,
+		map[string]any{"rows": 4.0, "report": "added", "format": "csv", "from": "2026-10-31T17:00:00.000Z", "to": "2026-11-03T17:00:00.000Z", "tz": "Asia/Jakarta"})
 
 	// The file is the report engine's CSV of the same log and period, and that CSV is what a
 	// straightforward reading of the archived events gives (newest first, each event once,
@@ -282,6 +291,43 @@ func TestExportEndToEnd(t *testing.T) {
 	}
 	if want := "Your export is ready: Contact added log, 2026-11-01 to 2026-11-03 (Asia/Jakarta)"; mails[0].Subject != want {
 		t.Errorf("subject %q, want %q", mails[0].Subject, want)
+	}
+}
+
+// TestOCSFExportEndToEnd: the audit report in format ocsf goes through the worker like any
+// export: its file is the source's OCSF of the period, gzip, stored as application/gzip under
+// its download name, one OCSF event a line.
+func TestOCSFExportEndToEnd(t *testing.T) {
+	st := newStack(t, true)
+	id, url := st.exportDone(t, `{"report":"audit","from":"2026-11-02","to":"2026-11-04","tz":"UTC","format":"ocsf"}`, false,
+		map[string]any{"rows": 7.0, "report": "audit", "format": "ocsf", "from": "2026-11-02T00:00:00.000Z", "to": "2026-11-04T00:00:00.000Z", "tz": "UTC"})
+	var direct bytes.Buffer
+	if _, err := st.src.Export(context.Background(), &direct, job(export.ReportAudit, export.FormatOCSF)); err != nil {
+		t.Fatal(err)
+	}
+	file := stacktest.Download(t, url)
+	text := gunzip(t, file)
+	if diff := cmp.Diff(gunzip(t, direct.Bytes()), text); diff != "" {
+		t.Errorf("exported file vs the source's OCSF (-want +got):\n%s", diff)
+	}
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	classes := map[float64]int{}
+	for _, l := range lines {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		classes[e["class_uid"].(float64)]++
+	}
+	if d := cmp.Diff(map[float64]int{3004: 7}, classes); len(lines) != 7 || d != "" {
+		t.Errorf("%d lines; classes (-want +got):\n%s", len(lines), d)
+	}
+	head, err := st.s3.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &st.bucket, Key: aws.String(export.ObjectKey("acme", export.ID(id), export.FormatOCSF))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct, cd := aws.ToString(head.ContentType), aws.ToString(head.ContentDisposition); ct != "application/gzip" || cd != `attachment; filename="audit-events-2026-11-02-2026-11-04.ocsf.jsonl.gz"` {
+		t.Errorf("stored as %q, %q", ct, cd)
 	}
 }
 

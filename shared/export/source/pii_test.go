@@ -94,20 +94,28 @@ func exports(t *testing.T, src *source.Reports) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, r := range []string{export.ReportAudit, "added", "connected", "deleted", "merged"} {
-		for _, f := range []string{export.FormatCSV, export.FormatParquet} {
+		formats := []string{export.FormatCSV, export.FormatParquet}
+		if r == export.ReportAudit {
+			formats = append(formats, export.FormatOCSF)
+		}
+		for _, f := range formats {
 			var buf bytes.Buffer
 			n, err := src.Export(context.Background(), &buf, job(r, f))
 			if err != nil {
 				t.Fatalf("export %s as %s: %v", r, f, err)
 			}
-			out[r+"."+f] = fmt.Sprintf("%d rows\n%s", n, buf.String())
+			file := buf.String()
+			if f == export.FormatOCSF {
+				file = gunzip(t, buf.Bytes())
+			}
+			out[r+"."+f] = fmt.Sprintf("%d rows\n%s", n, file)
 		}
 	}
 	return out
 }
 
-// TestExportsOpenPersonalFields: every export of sealed events (the audit export's CSV and
-// Parquet, each log's CSV and Parquet) is byte for byte the export of the same events in
+// TestExportsOpenPersonalFields: every export of sealed events (the audit export's CSV,
+// Parquet and OCSF, each log's CSV and Parquet) is byte for byte the export of the same events in
 // plaintext; once a contact is erased its names and fields read "[erased]" and nothing else
 // changes; a tenant key that does not unwrap fails the export, never "[erased]".
 func TestExportsOpenPersonalFields(t *testing.T) {
@@ -128,8 +136,10 @@ func TestExportsOpenPersonalFields(t *testing.T) {
 			t.Errorf("%s over sealed events (-plaintext +sealed):\n%s", name, d)
 		}
 	}
-	if !strings.Contains(want["audit.csv"], "c0@example.com") {
-		t.Fatalf("the audit export shows no personal field:\n%s", want["audit.csv"])
+	for _, name := range []string{"audit.csv", "audit.ocsf"} {
+		if !strings.Contains(want[name], "c0@example.com") {
+			t.Fatalf("the %s export shows no personal field:\n%s", name, want[name])
+		}
 	}
 
 	t.Run("erased", func(t *testing.T) {

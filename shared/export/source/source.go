@@ -21,6 +21,7 @@ import (
 	"github.com/contrail/contrail/shared/audit"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/ocsf"
 	"github.com/contrail/contrail/shared/pii"
 	"github.com/contrail/contrail/shared/report"
 	"github.com/contrail/contrail/shared/tenant"
@@ -36,7 +37,8 @@ import (
 //   - overview: one table of section, key, name and the counts (rows: total; source, channel
 //     and user breakdowns; one per day), CSV or Parquet.
 //   - audit: every archived event of the period, oldest first, each once; Parquet has the
-//     archive's own columns (archive.Columns), CSV the same columns with data as JSON.
+//     archive's own columns (archive.Columns), CSV the same columns with data as JSON, OCSF
+//     one event a line in the Open Cybersecurity Schema Framework (shared/ocsf), gzip.
 //
 // Personal fields sealed at write time (shared/pii) are opened on the way out: the logs'
 // contact names by the engine (report.Engine.WithKeyring), the audit export's names and
@@ -90,6 +92,9 @@ func (s *Reports) Export(ctx context.Context, w io.Writer, j *export.Job) (int64
 		}
 		if j.Format == export.FormatParquet {
 			return s.auditParquet(ctx, w, j.TenantID, p)
+		}
+		if j.Format == export.FormatOCSF {
+			return s.auditOCSF(ctx, w, j.TenantID, p)
 		}
 		return s.auditCSV(ctx, w, j.TenantID, p)
 	default:
@@ -372,6 +377,27 @@ func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant tenant.ID, p
 		return cw.rows, err
 	}
 	return cw.close()
+}
+
+// auditOCSF writes the period's archived events as OCSF JSON Lines, gzip-compressed.
+func (s *Reports) auditOCSF(ctx context.Context, w io.Writer, tenant tenant.ID, p httpapi.Period) (int64, error) {
+	gz := gzip.NewWriter(w)
+	ow := ocsf.NewWriter(gz)
+	out := newOpenedRows(ctx, s.newCache(), ow.Write)
+	err := s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, out.add)
+	if err == nil {
+		err = out.flush()
+	}
+	n, cerr := ow.Close()
+	if err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if err = gz.Close(); err != nil {
+			err = fmt.Errorf("export the audit events of %s in OCSF: gzip: %w", tenant, err)
+		}
+	}
+	return n, err
 }
 
 // auditParquet copies the period's archived rows into one file of the archive's own

@@ -2,8 +2,10 @@ package source_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/export"
 	"github.com/contrail/contrail/shared/httpapi"
+	"github.com/contrail/contrail/shared/ocsf"
 	"github.com/contrail/contrail/shared/report"
 )
 
@@ -104,6 +107,21 @@ func TestReportsFormats(t *testing.T) {
 				t.Errorf("%d lines; header and rows 2 and 6 (-want +got):\n%s", len(lines), cmp.Diff(want, got))
 			}
 		}},
+		{"audit events as OCSF: gzip, one event a line, oldest first, each once", export.ReportAudit, export.FormatOCSF, 7, func(t *testing.T, file []byte) {
+			var want bytes.Buffer
+			w := ocsf.NewWriter(&want)
+			for i := range wantRows {
+				if err := w.Write(&wantRows[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.String(), gunzip(t, file)); diff != "" {
+				t.Errorf("file (-want +got):\n%s", diff)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +136,20 @@ func TestReportsFormats(t *testing.T) {
 			tt.check(t, buf.Bytes())
 		})
 	}
+}
+
+// gunzip returns the text of a gzip file.
+func gunzip(t *testing.T, file []byte) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func mustPeriod(t *testing.T) httpapi.Period {

@@ -322,6 +322,7 @@ func TestFileName(t *testing.T) {
 		{"added", "csv", "2026-10-31T17:00:00.000Z", "2026-11-30T17:00:00.000Z", "Asia/Jakarta", "contact-added-2026-11-01-2026-12-01.csv"},
 		{"overview", "parquet", "2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "UTC", "contact-overview-2026-11-01-2026-12-01.parquet"},
 		{"audit", "csv", "2026-11-01T00:00:00.000Z", "2026-11-02T00:00:00.000Z", "UTC", "audit-events-2026-11-01-2026-11-02.csv"},
+		{"audit", "ocsf", "2026-11-01T00:00:00.000Z", "2026-11-02T00:00:00.000Z", "UTC", "audit-events-2026-11-01-2026-11-02.ocsf.jsonl.gz"},
 		{"audit", "bundle", "2026-10-31T17:00:00.000Z", "2026-11-30T17:00:00.000Z", "Asia/Jakarta", "contrail-log-acme-2026-11-01-2026-12-01.json.gz"},
 	}
 	for _, tt := range tests {
