@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
-import { signIn, check, token, apiPost, ADMIN } from './helpers.js';
+import { gunzipSync } from 'node:zlib';
+import { signIn, check, token, apiPost, ADMIN, TENANT } from './helpers.js';
 
 test('activity log: filter by type and actor, event detail on demand', async ({ page, request }) => {
   const svc = await token(request, 'service', 'Chat service');
@@ -98,4 +99,38 @@ test('keyboard only: sign in, add a contact, comment on it, open its history', a
   await expect(page.getByLabel('Email address (required)')).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(page.getByRole('button', { name: 'Invite contact' })).toBeFocused();
+});
+
+test('activity log: export the period as OCSF for a security tool', async ({ page, request }) => {
+  // A tenant of its own, so the file's events are known; the export reads the archive, and the
+  // log's checkpoint covering both events says they are archived.
+  const tenant = TENANT + '-ocsf';
+  const svc = await token(request, 'service', 'Chat service', undefined, tenant);
+  const admin = await token(request, 'admin', 'Rina Admin', 'u-rina', tenant);
+  await apiPost(request, svc, '/v1/audit-events', { events: [
+    { type: 'LOGGED_IN', actor: { type: 'user', id: 'u-ari', name: 'Ari Agent' }, data: {} },
+    { type: 'ROLE_CHANGE', actor: { type: 'user', id: 'u-rina', name: 'Rina Admin' }, data: { roleName: 'supervisor', tenantUser: 'u-ari' } },
+  ] });
+  await expect.poll(async () => {
+    const r = await request.get('/v1/log/checkpoint', { headers: { Authorization: `Bearer ${admin}` } });
+    return r.status() === 200 ? (await r.json()).size : 0;
+  }, { message: 'both events archived and in the log', timeout: 45_000, intervals: [1000] }).toBeGreaterThanOrEqual(2);
+
+  await signIn(page, ADMIN, '/console/manager/activity-logs', tenant);
+  await page.getByRole('button', { name: 'Export this period' }).click();
+  const dlg = page.getByRole('dialog', { name: 'Export and email me' });
+  await expect(dlg).toContainText('Exports every event of the last 30 days');
+  await dlg.getByLabel('Format').selectOption('ocsf');
+  await dlg.getByRole('button', { name: 'Start export' }).click();
+  await expect(dlg.locator('[data-status]')).toHaveText('done', { timeout: 45_000 });
+  await check(page, '23-activity-export-ocsf', { fullPage: false });
+  const rows = Number((await dlg.locator('[role=status] p').first().innerText()).match(/(\d+) rows/)[1]);
+  const file = await request.get(await dlg.getByRole('link', { name: 'Download the file' }).getAttribute('href'));
+  expect(file.headers()['content-type']).toBe('application/gzip');
+  const lines = gunzipSync(await file.body()).toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  expect(lines.length).toBe(rows);
+  const byType = Object.fromEntries(lines.map((e) => [e.unmapped.type, e]));
+  expect(lines.every((e) => e.metadata.tenant_uid === tenant && e.metadata.version === '1.1.0')).toBeTruthy();
+  expect([byType.LOGGED_IN.class_uid, byType.LOGGED_IN.activity_name, byType.LOGGED_IN.user]).toEqual([3002, 'Logon', { uid: 'u-ari', name: 'Ari Agent', type: 'User', type_id: 1 }]);
+  expect([byType.ROLE_CHANGE.type_uid, byType.ROLE_CHANGE.user, byType.ROLE_CHANGE.privileges]).toEqual([300501, { name: 'u-ari' }, ['supervisor']]);
 });

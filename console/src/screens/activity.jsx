@@ -2,9 +2,13 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { href, navigate } from '../router.js';
-import { fmtTime } from '../format.js';
+import { fmtTime, browserTz } from '../format.js';
 import { TYPES, TYPE_NAME, CATEGORY_OF, actorLabel, summary } from '../events.js';
 import { Page, Loading, Empty, ErrorBox, usePager, Pager, useLoad, Forbidden, JSONView } from '../ui.jsx';
+import { ExportDialog } from './reports.jsx';
+
+// The audit report's export formats: OCSF is for security tools (a SIEM).
+const AUDIT_FORMATS = [['csv', 'CSV'], ['parquet', 'Parquet'], ['ocsf', 'OCSF, for security tools (gzip, one event a line)']];
 
 // datetime-local values are the browser's local time; the API wants RFC 3339.
 const toLocalInput = (iso) => {
@@ -14,6 +18,14 @@ const toLocalInput = (iso) => {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 };
 const fromLocalInput = (v) => (v ? new Date(v).toISOString() : undefined);
+
+// The period an export of the audit report covers, as the API fills in a missing end (30 days).
+function periodWords(from, to) {
+  if (from && to) return `from ${fmtTime(from)} to ${fmtTime(to)}`;
+  if (from) return `in the 30 days from ${fmtTime(from)}`;
+  if (to) return `in the 30 days before ${fmtTime(to)}`;
+  return 'of the last 30 days';
+}
 
 export function AuditLog({ query }) {
   const types = [].concat(query.type || []).filter(Boolean);
@@ -25,6 +37,7 @@ export function AuditLog({ query }) {
   const pager = usePager(key);
   const res = useLoad(() => api('/v1/audit-events', { query: { category: f.category, type: f.type, actorId: f.actorId, contactId: f.contactId, from: f.from, to: f.to, limit, cursor: pager.cursor } }), [key, pager.cursor]);
   const [open, setOpen] = useState({});
+  const [exportOpen, setExportOpen] = useState(false);
   if (res.error?.status === 403) return <Forbidden what="the activity logs" />;
   const set = (k) => (e) => setDraft({ ...d, [k]: e.currentTarget.value });
   function apply(e) {
@@ -55,9 +68,12 @@ export function AuditLog({ query }) {
         <div class="form-actions">
           <button type="submit">Apply filters</button>
           {filtered && <a class="button secondary" href={href('/manager/activity-logs')} onClick={() => setDraft(null)}>Clear filters</a>}
+          <button type="button" class="secondary" onClick={() => setExportOpen(true)}>Export this period</button>
           <span class="muted">{f.from || f.to ? '' : 'Default period: the last 30 days.'}</span>
         </div>
       </form>
+      <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} report="audit" period={{ from: f.from || undefined, to: f.to || undefined, tz: browserTz() }} formats={AUDIT_FORMATS}
+        description={`Exports every event ${periodWords(f.from, f.to)}, oldest first and any size, whatever the category, type, actor and contact filters above (they narrow this screen only).`} />
       {res.loading && <Loading what="Loading the activity log" />}
       <ErrorBox error={res.error} onRetry={res.reload} />
       {!res.loading && !res.error && items.length === 0 && (

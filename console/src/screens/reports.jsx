@@ -274,8 +274,12 @@ export function ReportLog({ log, query }) {
   );
 }
 
+// The formats of a contact report's export.
+const REPORT_FORMATS = [['csv', 'CSV'], ['parquet', 'Parquet']];
+
 // "Export and email me": POST /v1/exports, then watch the job until it is done or failed.
-function ExportDialog({ open, onClose, report, period, filters = {} }) {
+// description says what is exported (default: the report for the period and its filters).
+export function ExportDialog({ open, onClose, report, period, filters = {}, formats = REPORT_FORMATS, description }) {
   const [email, setEmail] = useState('');
   const [format, setFormat] = useState('csv');
   const [job, setJob] = useState(null);
@@ -312,9 +316,9 @@ function ExportDialog({ open, onClose, report, period, filters = {} }) {
   return (
     <Dialog open={open} onClose={() => { clearTimeout(timer.current); setJob(null); setError(null); onClose(); }} title="Export and email me" id="export">
       <form onSubmit={submit} noValidate>
-        <p class="muted">Exports the whole {report === 'overview' ? 'overview' : `${report} log`} for {periodText(period)}{Object.keys(filters).length ? ` (${Object.entries(filters).map(([k, v]) => `${k} ${v || '(none)'}`).join(', ')})` : ''}, any size. The link is emailed when the file is ready and is shown here.</p>
+        <p class="muted">{description || <>Exports the whole {report === 'overview' ? 'overview' : `${report} log`} for {periodText(period)}{Object.keys(filters).length ? ` (${Object.entries(filters).map(([k, v]) => `${k} ${v || '(none)'}`).join(', ')})` : ''}, any size.</>} The link is emailed when the file is ready and is shown here.</p>
         <Field label="Email the link to" id="ex-email" error={error?.fields?.email}><input id="ex-email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} autocomplete="email" /></Field>
-        <Field label="Format" id="ex-format"><select id="ex-format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}><option value="csv">CSV</option><option value="parquet">Parquet</option></select></Field>
+        <Field label="Format" id="ex-format"><select id="ex-format" value={format} onChange={(e) => setFormat(e.currentTarget.value)}>{formats.map(([v, label]) => <option key={v} value={v}>{label}</option>)}</select></Field>
         <ErrorBox error={error} />
         {job && (
           <div class={'notice ' + (job.status === 'failed' ? 'danger' : job.status === 'done' ? 'ok' : '')} role="status" aria-live="polite">
