@@ -23,6 +23,18 @@ test('activity log: filter by type and actor, event detail on demand', async ({ 
   await expect(page.locator('.detail-row')).toContainText('"mfa": "required"');
   await check(page, '21-activity-detail', { docs: 'activity' });
 
+  // The detail's link opens the log at that event: its row marked and open, whoever follows it.
+  const linkTo = page.locator('.detail-row').getByRole('link', { name: /Link to this event/ });
+  const url = await linkTo.getAttribute('href');
+  expect(url).toMatch(/[?&]event=[0-9A-Z]{26}(&|$)/);
+  await signIn(page, ADMIN, url); // whoever follows the link signs in first and lands on the event
+  await expect(page).toHaveURL(/[?&]event=/);
+  const linked = page.locator('#audit-table tbody tr.linked');
+  await expect(linked).toHaveCount(1);
+  await expect(linked).toHaveAttribute('data-type', 'SETTINGS_CHANGE');
+  await expect(page.locator('.detail-row')).toContainText('"mfa": "required"');
+  await check(page, '21b-activity-linked-event');
+
   await page.getByRole('link', { name: 'Clear filters' }).click();
   await page.getByLabel('Actor id').fill('u-ari');
   await page.getByRole('button', { name: 'Apply filters' }).click();

@@ -27,6 +27,10 @@ function periodWords(from, to) {
   return 'of the last 30 days';
 }
 
+// A link to one event: the activity log at the millisecond it occurred, that event open. The
+// time narrows the query (an event id says when it was recorded, not when it occurred).
+const eventLink = (e) => href('/manager/activity-logs', { from: e.occurredAt, to: new Date(Date.parse(e.occurredAt) + 1).toISOString(), event: e.id });
+
 export function AuditLog({ query }) {
   const types = [].concat(query.type || []).filter(Boolean);
   const f = { category: query.category || '', type: types, actorId: query.actorId || '', contactId: query.contactId || '', from: query.from || '', to: query.to || '' };
@@ -36,7 +40,7 @@ export function AuditLog({ query }) {
   const key = JSON.stringify([f, limit]);
   const pager = usePager(key);
   const res = useLoad(() => api('/v1/audit-events', { query: { category: f.category, type: f.type, actorId: f.actorId, contactId: f.contactId, from: f.from, to: f.to, limit, cursor: pager.cursor } }), [key, pager.cursor]);
-  const [open, setOpen] = useState({});
+  const [open, setOpen] = useState(query.event ? { [query.event]: true } : {});
   const [exportOpen, setExportOpen] = useState(false);
   if (res.error?.status === 403) return <Forbidden what="the activity logs" />;
   const set = (k) => (e) => setDraft({ ...d, [k]: e.currentTarget.value });
@@ -86,7 +90,7 @@ export function AuditLog({ query }) {
             <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Summary</th><th scope="col"><span class="sr-only">Details</span></th></tr></thead>
             <tbody>
               {items.map((e) => [
-                <tr key={e.id} data-type={e.type}>
+                <tr key={e.id} data-type={e.type} class={e.id === query.event ? 'linked' : undefined} aria-current={e.id === query.event ? 'true' : undefined}>
                   <td><time datetime={e.occurredAt}>{fmtTime(e.occurredAt)}</time></td>
                   <td><span class={'badge c-' + e.category}>{e.category}</span> {TYPE_NAME[e.type] || e.type}</td>
                   <td>{e.actor?.id ? <a href={href('/manager/activity-logs', { actorId: e.actor.id })} title="Show only this actor">{actorLabel(e.actor)}</a> : actorLabel(e.actor)}</td>
@@ -105,6 +109,7 @@ export function AuditLog({ query }) {
                         <dt>Actor</dt><dd>{e.actor?.type} {e.actor?.id} {e.actor?.name}</dd>
                         {e.source && <><dt>Source</dt><dd>{e.source}</dd></>}
                         {e.channel && <><dt>Channel</dt><dd>{e.channel}</dd></>}
+                        <dt>Link</dt><dd><a href={eventLink(e)}>Link to this event<span class="sr-only"> ({TYPE_NAME[e.type] || e.type} at {fmtTime(e.occurredAt)})</span></a> <span class="muted">(copy it to share this event)</span></dd>
                       </dl>
                       <div class="detail-json"><div><h3>Data</h3><JSONView value={e.data} /></div><div><h3>Context</h3>{e.context ? <JSONView value={e.context} /> : <p class="muted">No request context recorded.</p>}</div></div>
                     </td>
