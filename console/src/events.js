@@ -67,7 +67,8 @@ export function summary(e) {
     case 'SELECTION': return d.selection != null ? JSON.stringify(d.selection) : '';
     default: {
       if (e.type?.startsWith('EXPORT_SCHEDULE_')) return `${d.schedule}: ${d.report}, ${d.frequency}, to ${(d.recipients || []).join(', ')}`;
-      const keys = Object.entries(d).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${v}`);
+      // Platform events: every field, a list joined, an object (a configuration, a conference) as clipped JSON.
+      const keys = Object.entries(d).filter(([, v]) => v != null).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? clip(JSON.stringify(v), 120) : v}`);
       return keys.join(' · ');
     }
   }

@@ -19,6 +19,7 @@ test('activity log: filter by type and actor, event detail on demand', async ({ 
   await expect(page).toHaveURL(/type=SETTINGS_CHANGE/);
   const rows = page.locator('#audit-table tbody tr[data-type]');
   await expect(rows).toHaveCount(1);
+  await expect(rows.first().locator('.summary')).toHaveText('configuration {"mfa":"required"}');
   await rows.first().getByRole('button', { name: /Details/ }).click();
   await expect(page.locator('.detail-row')).toContainText('"mfa": "required"');
   await check(page, '21-activity-detail', { docs: 'activity' });
