@@ -1,4 +1,5 @@
-// Names and one-line summaries of the audit event types (shared/audit/registry.go).
+// Names and one-line summaries of the audit event types: TYPES is the registry's
+// (shared/audit/registry.go) by category, and a test there (TestConsoleTypes) keeps the two the same.
 export const TYPES = {
   contact: {
     CONTACT_ADDED: 'Contact added', CONTACT_CONNECTED: 'Contact connected', CONTACT_ARCHIVED: 'Contact archived',
@@ -22,7 +23,7 @@ export const TYPES = {
     AUDIT_LOG_VIEWED: 'Audit log viewed', REPORT_VIEWED: 'Report viewed', REPORT_EXPORTED: 'Report exported',
     EXPORT_SCHEDULE_CREATED: 'Export schedule created', EXPORT_SCHEDULE_UPDATED: 'Export schedule updated',
     EXPORT_SCHEDULE_DELETED: 'Export schedule deleted', EXPORT_SCHEDULE_RUN: 'Export schedule run now',
-    SETTINGS_UPDATED: 'Settings updated',
+    SETTINGS_UPDATED: 'Settings updated', LOG_PROOF_VIEWED: 'Verifiable log read',
   },
 };
 export const TYPE_NAME = Object.assign({}, ...Object.values(TYPES));

@@ -114,7 +114,7 @@ test('keyboard only: sign in, add a contact, comment on it, open its history', a
   await expect(page.getByRole('button', { name: 'Invite contact' })).toBeFocused();
 });
 
-test('activity log: export the period as OCSF for a security tool', async ({ page, request }) => {
+test('activity log: export the period as OCSF; verify an event in the signed log, and a changed leaf or checkpoint fails', async ({ page, request }) => {
   // A tenant of its own, so the file's events are known; the export reads the archive, and the
   // log's checkpoint covering both events says they are archived.
   const tenant = TENANT + '-ocsf';
@@ -146,4 +146,35 @@ test('activity log: export the period as OCSF for a security tool', async ({ pag
   expect(lines.every((e) => e.metadata.tenant_uid === tenant && e.metadata.version === '1.1.0')).toBeTruthy();
   expect([byType.LOGGED_IN.class_uid, byType.LOGGED_IN.activity_name, byType.LOGGED_IN.user]).toEqual([3002, 'Logon', { uid: 'u-ari', name: 'Ari Agent', type: 'User', type_id: 1 }]);
   expect([byType.ROLE_CHANGE.type_uid, byType.ROLE_CHANGE.user, byType.ROLE_CHANGE.privileges]).toEqual([300501, { name: 'u-ari' }, ['supervisor']]);
+  await dlg.getByRole('button', { name: 'Close' }).click();
+
+  // The login verified in the browser against the signed log, by keyboard.
+  const login = page.locator('#audit-table tbody tr[data-type=LOGGED_IN]');
+  await login.getByRole('button', { name: /Details/ }).focus();
+  await page.keyboard.press('Enter');
+  const detail = page.locator('.detail-row');
+  await detail.getByRole('button', { name: 'Verify in the signed log' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'true', { timeout: 15_000 });
+  await expect(detail.locator('[data-verified]')).toContainText(/Verified in this browser: leaf \d+ of the log of \d+ events/);
+  await check(page, '24-activity-verified', { fullPage: false });
+
+  // As an attacker would: a leaf changed on the way, then a checkpoint with another signature.
+  await page.route('**/v1/log/proof/inclusion**', async (route) => {
+    const r = await route.fetch();
+    const j = await r.json();
+    await route.fulfill({ response: r, json: { ...j, leaf: j.leaf.replace('"LOGGED_IN"', '"LOGGED_OUT"') } });
+  });
+  await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
+  await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'false');
+  await expect(detail.locator('[data-verified]')).toContainText(/Does not verify: the inclusion proof of leaf \d+ does not lead to the checkpoint's root\./);
+  await check(page, '25-activity-not-verified', { fullPage: false });
+  await page.unroute('**/v1/log/proof/inclusion**');
+  await page.route('**/v1/log/checkpoint', async (route) => {
+    const r = await route.fetch();
+    const j = await r.json();
+    await route.fulfill({ response: r, json: { ...j, checkpoint: j.checkpoint.replace(/\n\d+\n/, (m) => '\n' + (Number(m.trim()) + 1) + '\n') } });
+  });
+  await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
+  await expect(detail.locator('[data-verified]')).toContainText(/Does not verify: the checkpoint's signature by contrail\+[0-9a-f]{8}\+\S+ does not verify\./);
 });

@@ -6,6 +6,8 @@ import { fmtTime, browserTz } from '../format.js';
 import { TYPES, TYPE_NAME, CATEGORY_OF, actorLabel, summary } from '../events.js';
 import { Page, Loading, Empty, ErrorBox, usePager, Pager, useLoad, Forbidden, JSONView } from '../ui.jsx';
 import { ExportDialog } from './reports.jsx';
+import { session } from '../session.js';
+import { verifyEvent } from '../verify.js';
 
 // The audit report's export formats: OCSF is for security tools (a SIEM).
 const AUDIT_FORMATS = [['csv', 'CSV'], ['parquet', 'Parquet'], ['ocsf', 'OCSF, for security tools (gzip, one event a line)']];
@@ -25,6 +27,31 @@ function periodWords(from, to) {
   if (from) return `in the 30 days from ${fmtTime(from)}`;
   if (to) return `in the 30 days before ${fmtTime(to)}`;
   return 'of the last 30 days';
+}
+
+// "Verify in the signed log": the event checked in this browser against the tenant's latest
+// signed checkpoint (verify.js); the outcome says what was checked, or what failed.
+function VerifyEvent({ e }) {
+  const [state, setState] = useState(null); // {busy} | {ok} | {error} | {pending}
+  async function run() {
+    setState({ busy: true });
+    try {
+      setState({ ok: await verifyEvent(e, session()?.tenant, (path, query) => api(path, { query })) });
+    } catch (err) {
+      setState(err.status === 404 ? { pending: true } : { error: err.message || String(err) });
+    }
+  }
+  return (
+    <div class="verify">
+      <button type="button" class="secondary small" onClick={run} disabled={state?.busy}>Verify in the signed log</button>
+      <div role="status" aria-live="polite">
+        {state?.busy && <p class="muted">Checking the checkpoint's signature and the event's inclusion proof…</p>}
+        {state?.ok && <p class="notice ok" data-verified="true">Verified in this browser: leaf {state.ok.index} of the log of {state.ok.size} events, whose checkpoint{state.ok.time ? ` signed ${fmtTime(state.ok.time)}` : ''} verifies with key <code>{state.ok.vkey}</code> (compare it with the key you keep); the leaf's id, type, time, actor and contact are the ones shown. Personal fields are sealed in the leaf and not compared here.</p>}
+        {state?.pending && <p class="notice" data-verified="pending">Not in the signed log yet: an event is sequenced within a minute or so of being archived. Try again shortly.</p>}
+        {state?.error && <p class="notice danger" data-verified="false">Does not verify: {state.error.replace(/\.$/, "")}.</p>}
+      </div>
+    </div>
+  );
 }
 
 // A link to one event: the activity log at the millisecond it occurred, that event open. The
@@ -111,6 +138,7 @@ export function AuditLog({ query }) {
                         {e.channel && <><dt>Channel</dt><dd>{e.channel}</dd></>}
                         <dt>Link</dt><dd><a href={eventLink(e)}>Link to this event<span class="sr-only"> ({TYPE_NAME[e.type] || e.type} at {fmtTime(e.occurredAt)})</span></a> <span class="muted">(copy it to share this event)</span></dd>
                       </dl>
+                      <VerifyEvent e={e} />
                       <div class="detail-json"><div><h3>Data</h3><JSONView value={e.data} /></div><div><h3>Context</h3>{e.context ? <JSONView value={e.context} /> : <p class="muted">No request context recorded.</p>}</div></div>
                     </td>
                   </tr>
