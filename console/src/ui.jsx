@@ -1,6 +1,6 @@
 // Shared pieces: page frame with focus management, loading/empty/error states, dialogs,
 // pagers, fields, and a hook for loading data.
-import { useEffect, useRef, useState, useCallback } from 'preact/hooks';
+import { useEffect, useRef, useState, useCallback, useMemo } from 'preact/hooks';
 import { describe } from './api.js';
 
 export function Page({ title, subtitle, actions, children, crumbs }) {
@@ -73,18 +73,21 @@ export function Forbidden({ what = 'this page' }) {
 
 // Loads data; returns {data, error, loading, reload}. A 403 is passed up as forbidden.
 export function useLoad(fn, deps) {
-  const [state, set] = useState({ loading: true, data: null, error: null });
+  const [state, set] = useState({ loading: true, data: null, error: null, gen: null });
   const seq = useRef(0);
+  const gen = useMemo(() => ({}), deps); // one per deps: which deps the data on hand is for
   const run = useCallback(() => {
     const n = ++seq.current;
-    set((s) => ({ ...s, loading: true, error: null }));
+    set((s) => ({ ...s, loading: true, error: null, gen }));
     fn().then(
-      (data) => n === seq.current && set({ loading: false, data, error: null }),
-      (error) => n === seq.current && set({ loading: false, data: null, error }),
+      (data) => n === seq.current && set({ loading: false, data, error: null, gen }),
+      (error) => n === seq.current && set({ loading: false, data: null, error, gen }),
     );
   }, deps);
   useEffect(run, [run]);
-  return { ...state, reload: run };
+  // Between new deps (the next page, other filters) and the effect that loads them, the data on
+  // hand is the old deps': loading, so nothing acts on it (a pager's Next on the old cursor).
+  return { ...state, loading: state.loading || state.gen !== gen, reload: run };
 }
 
 export function Field({ label, id, hint, error, children }) {
@@ -142,12 +145,13 @@ export function usePager(resetKey) {
   };
 }
 
-export function Pager({ pager, nextCursor, count, label }) {
+// busy: a page is loading; its buttons wait for it (the cursor on hand is the page before's).
+export function Pager({ pager, nextCursor, count, label, busy = false }) {
   return (
     <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" class="secondary" disabled={pager.page <= 1} onClick={pager.prev}>← Previous</button>
-      <span aria-live="polite">Page {pager.page}{count != null ? ` · ${count} row${count === 1 ? '' : 's'} shown` : ''}</span>
-      <button type="button" class="secondary" disabled={!nextCursor} onClick={() => pager.next(nextCursor)}>Next →</button>
+      <button type="button" class="secondary" disabled={busy || pager.page <= 1} onClick={pager.prev}>← Previous</button>
+      <span aria-live="polite">Page {pager.page}{busy ? ' · loading' : count != null ? ` · ${count} row${count === 1 ? '' : 's'} shown` : ''}</span>
+      <button type="button" class="secondary" disabled={busy || !nextCursor} onClick={() => pager.next(nextCursor)}>Next →</button>
     </nav>
   );
 }

@@ -137,8 +137,11 @@ test('import a CSV: per-row errors; list filter and paging; delete with confirma
   await check(page, '09-import-row-errors', { fullPage: false });
   await dlg.getByRole('button', { name: 'Close' }).click();
 
-  // paging: 10 a page, without loss or repeats
+  // paging: 10 a page, without loss or repeats; while a page loads (slowed here), the pager
+  // says so and its buttons wait, so Next never runs on the page before's cursor
   await page.getByLabel('Rows per page').selectOption('10');
+  const slow = /\/v1\/contacts\?/;
+  await page.route(slow, async (route) => { await new Promise((r) => setTimeout(r, 700)); await route.continue(); });
   const seen = [];
   for (;;) {
     await expect(page.locator('.loading')).toHaveCount(0);
@@ -146,8 +149,12 @@ test('import a CSV: per-row errors; list filter and paging; delete with confirma
     const next = page.getByRole('button', { name: 'Next →' });
     if (await next.isDisabled()) break;
     await next.click();
-    await expect(page.locator('.pager span')).toHaveText(new RegExp(`^Page ${seen.length / 10 + 1} `));
+    await expect(page.locator('.pager span')).toHaveText(`Page ${seen.length / 10 + 1} · loading`);
+    await expect(next).toBeDisabled();
+    await expect(page.getByRole('button', { name: '← Previous' })).toBeDisabled();
+    await expect(page.locator('table.data')).toHaveAttribute('aria-busy', 'true');
   }
+  await page.unroute(slow);
   expect(new Set(seen).size).toBe(seen.length);
   expect(seen).toEqual(expect.arrayContaining(['Imported One', 'Imported Three', 'Bulk 1', 'Bulk 10']));
   expect(seen.length).toBeGreaterThan(10);

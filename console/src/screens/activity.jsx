@@ -149,7 +149,7 @@ export function AuditLog({ query }) {
         </div>
       )}
       <div class="toolbar">
-        {(items.length > 0 || pager.page > 1) && <Pager pager={pager} nextCursor={res.data?.nextCursor} count={items.length} label="Activity log" />}
+        {(items.length > 0 || pager.page > 1) && <Pager pager={pager} busy={res.loading} nextCursor={res.data?.nextCursor} count={items.length} label="Activity log" />}
         <label class="inline">Rows per page <select value={limit} onChange={(e) => setLimit(+e.currentTarget.value)}>{[25, 50, 100, 200].map((n) => <option key={n}>{n}</option>)}</select></label>
       </div>
       <OpenSession />
@@ -196,7 +196,7 @@ export function SessionView({ sessionId }) {
               </li>
             ))}
           </ol>
-          <Pager pager={pager} nextCursor={res.data?.nextCursor} count={items.length} label="Session events" />
+          <Pager pager={pager} busy={res.loading} nextCursor={res.data?.nextCursor} count={items.length} label="Session events" />
         </>
       )}
     </Page>

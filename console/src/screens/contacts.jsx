@@ -70,7 +70,7 @@ export function ContactList() {
           </table>
         </div>
       )}
-      {(items.length > 0 || pager.page > 1) && <Pager pager={pager} nextCursor={list.data?.nextCursor} count={items.length} label="Contacts" />}
+      {(items.length > 0 || pager.page > 1) && <Pager pager={pager} busy={list.loading} nextCursor={list.data?.nextCursor} count={items.length} label="Contacts" />}
       <CreateContact open={dialog === 'create'} onClose={() => setDialog(null)} onCreated={(c) => navigate('/contacts/' + encodeURIComponent(c.id) + '?' + qs({ notice: `Contact “${c.name}” added.` }))} />
       <ImportContacts open={dialog === 'import'} onClose={() => setDialog(null)} onDone={(r) => { setNotice({ text: `Imported ${r.imported} contact${r.imported === 1 ? '' : 's'}.` }); list.reload(); }} />
     </Page>

@@ -266,7 +266,7 @@ export function ReportLog({ log, query }) {
         </div>
       )}
       <div class="toolbar">
-        {(items.length > 0 || pager.page > 1) && <Pager pager={pager} nextCursor={res.data?.nextCursor} count={items.length} label={def.title} />}
+        {(items.length > 0 || pager.page > 1) && <Pager pager={pager} busy={res.loading} nextCursor={res.data?.nextCursor} count={items.length} label={def.title} />}
         <label class="inline">Rows per page <select value={limit} onChange={(e) => setLimit(+e.currentTarget.value)}>{[10, 25, 50, 100, 500].map((n) => <option key={n}>{n}</option>)}</select></label>
       </div>
       <ExportDialog open={exportOpen} onClose={() => setExportOpen(false)} report={log} period={period} filters={Object.fromEntries(active)} />
