@@ -3,6 +3,7 @@ package ocsf
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -227,5 +228,29 @@ func TestWriterRefusesBadData(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "event 01KBJ5N1ZR0000000000000001 in OCSF") {
 			t.Errorf("%s: %v", typ, err)
 		}
+	}
+}
+
+// BenchmarkWrite: OCSF lines of a mix of contact, platform and co-browsing rows (b.N rows),
+// to set beside the audit CSV export's cost per row.
+func BenchmarkWrite(b *testing.B) {
+	agent := true
+	rows := []archive.Row{
+		row("CONTACT_ADDED", func(r *archive.Row) {
+			r.ContactID, r.ContactName, r.Source, r.Data, r.IP, r.UserAgent, r.RequestID = "01KBJ5N1ZR00000000000000C1", "Maria Lima", "manual", `{"email":"maria@example.com"}`, "203.0.113.9", "Mozilla/5.0", "req-1"
+		}),
+		row("ROLE_CHANGE", func(r *archive.Row) { r.Data = `{"roleName":"supervisor","tenantUser":"bruno@acme.example"}` }),
+		row("CLICK", func(r *archive.Row) { r.SessionID, r.IsAgent, r.Data = "s-1", &agent, `{"element":"#buy"}` }),
+		row("COMMENT_ADDED", func(r *archive.Row) { r.ContactID, r.ContactName, r.Data = "01KBJ5N1ZR00000000000000C1", "Maria Lima", `{"text":"called back"}` }),
+	}
+	w := NewWriter(io.Discard)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := w.Write(&rows[i%len(rows)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
