@@ -241,7 +241,9 @@ func BenchmarkWrite(b *testing.B) {
 		}),
 		row("ROLE_CHANGE", func(r *archive.Row) { r.Data = `{"roleName":"supervisor","tenantUser":"bruno@acme.example"}` }),
 		row("CLICK", func(r *archive.Row) { r.SessionID, r.IsAgent, r.Data = "s-1", &agent, `{"element":"#buy"}` }),
-		row("COMMENT_ADDED", func(r *archive.Row) { r.ContactID, r.ContactName, r.Data = "01KBJ5N1ZR00000000000000C1", "Maria Lima", `{"text":"called back"}` }),
+		row("COMMENT_ADDED", func(r *archive.Row) {
+			r.ContactID, r.ContactName, r.Data = "01KBJ5N1ZR00000000000000C1", "Maria Lima", `{"text":"called back"}`
+		}),
 	}
 	w := NewWriter(io.Discard)
 	b.ReportAllocs()
