@@ -21,6 +21,7 @@ func TestSampleEvents(t *testing.T) {
 		wantStatus int
 	}{
 		{"create-export-added-csv.json", f.svc.Create, http.StatusAccepted},
+		{"create-export-audit-ocsf.json", f.svc.Create, http.StatusAccepted},
 		{"create-export-agent-forbidden.json", f.svc.Create, http.StatusForbidden},
 		{"put-export-schedule-weekly.json", f.svc.PutSchedule, http.StatusOK},
 		{"list-export-schedules-first-page.json", f.svc.ListSchedules, http.StatusOK},
