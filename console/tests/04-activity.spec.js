@@ -177,4 +177,12 @@ test('activity log: export the period as OCSF; verify an event in the signed log
   });
   await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
   await expect(detail.locator('[data-verified]')).toContainText(/Does not verify: the checkpoint's signature by contrail\+[0-9a-f]{8}\+\S+ does not verify\./);
+  await page.unroute('**/v1/log/checkpoint');
+
+  // An event the sequencer has not reached yet (the proof route's 404) is said to be pending.
+  await page.route('**/v1/log/proof/inclusion**', (route) => route.fulfill({ status: 404, json: { error: { code: 'not_found', message: 'No event with this id is in your log.' } } }));
+  await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
+  await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'pending');
+  await expect(detail.locator('[data-verified]')).toHaveText('Not in the signed log yet: an event is sequenced within a minute or so of being archived. Try again shortly.');
+  await check(page, '26-activity-verify-pending', { fullPage: false });
 });
