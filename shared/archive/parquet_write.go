@@ -21,9 +21,16 @@ const RowGroupRows = 32 * 1024
 // dictColumns are the low-cardinality columns written with dictionary encoding.
 var dictColumns = []string{"tenant_id", "type", "category", "actor_type", "actor_id", "actor_name", "source", "channel", "ip", "user_agent"}
 
+// zstdLevel is zstd's fastest level. On the archive's rows it writes no more bytes than the
+// default level and takes less time: a compacted day of 43,869 events re-encoded was 2,036,700
+// bytes in 125 ms at level 1, 2,057,058 bytes in 152 ms at the default (3), 1,969,075 bytes in
+// 204 ms at 7 (the dictionary-encoded columns leave zstd little to find).
+const zstdLevel = 1
+
 func writerProps() *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(zstdLevel),
 		parquet.WithDictionaryDefault(false),
 		parquet.WithMaxRowGroupLength(RowGroupRows),
 		parquet.WithStats(true),
