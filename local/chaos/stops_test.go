@@ -36,6 +36,14 @@ func TestStopsCountRestartsAsKills(t *testing.T) {
 		{"the archiver's kill is not the mailer's", 15, 25, false},
 		{"nothing stopped the mailer between them", 31, 49, false},
 	}
+	// A kill is stamped as it is dealt; SES stamps the email the dying mailer had already sent
+	// a moment later. That kill still explains the second email, one a second earlier does not.
+	if !killedBetween(in.Stops("MailerFunction"), at(10).Add(3*time.Millisecond), at(60)) {
+		t.Error("a kill stamped 3 ms before SES stamped the first email does not excuse the second")
+	}
+	if killedBetween(in.Stops("MailerFunction"), at(11), at(29)) {
+		t.Error("a kill a second before the first email excuses the second")
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := killedBetween(in.Stops("MailerFunction"), at(tc.from), at(tc.to)); got != tc.exception {
