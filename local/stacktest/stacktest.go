@@ -717,3 +717,29 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// SampleData is valid data for an event type of the registry: every field, required and
+// optional, the n-th of a series (strings, lists and numbers carry n).
+func SampleData(s audit.Spec, n int) map[string]any {
+	d := map[string]any{}
+	for _, f := range s.Data {
+		switch f.Kind {
+		case audit.String:
+			d[f.Name] = fmt.Sprintf("%s-%d", f.Name, n)
+			if len(f.Enum) > 0 {
+				d[f.Name] = f.Enum[n%len(f.Enum)]
+			}
+		case audit.StringList:
+			d[f.Name] = []any{"a", fmt.Sprint(n)}
+		case audit.Object:
+			d[f.Name] = map[string]any{"key": "value", "n": float64(n)}
+		case audit.Number:
+			d[f.Name] = float64(n)
+		case audit.Bool:
+			d[f.Name] = true
+		default:
+			d[f.Name] = map[string]any{"x": float64(n), "y": float64(2 * n)}
+		}
+	}
+	return d
+}

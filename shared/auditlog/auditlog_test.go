@@ -19,31 +19,6 @@ import (
 	"github.com/contrail/contrail/shared/auditlog"
 )
 
-// sampleData is valid data for a spec: every field, required and optional.
-func sampleData(s audit.Spec, n int) map[string]any {
-	d := map[string]any{}
-	for _, f := range s.Data {
-		switch f.Kind {
-		case audit.String:
-			d[f.Name] = fmt.Sprintf("%s-%d", f.Name, n)
-			if len(f.Enum) > 0 {
-				d[f.Name] = f.Enum[n%len(f.Enum)]
-			}
-		case audit.StringList:
-			d[f.Name] = []any{"a", fmt.Sprint(n)}
-		case audit.Object:
-			d[f.Name] = map[string]any{"key": "value", "n": float64(n)}
-		case audit.Number:
-			d[f.Name] = float64(n)
-		case audit.Bool:
-			d[f.Name] = true
-		default:
-			d[f.Name] = map[string]any{"x": float64(n), "y": float64(2 * n)}
-		}
-	}
-	return d
-}
-
 var reqContext = &audit.Context{IP: sourceIP, UserAgent: userAgent, RequestID: requestID}
 
 // TestEveryTypeThroughEveryFilter ingests one event of every ingestible type, stores one of
@@ -61,7 +36,7 @@ func TestEveryTypeThroughEveryFilter(t *testing.T) {
 	var pIdx, cIdx []int
 	for i, s := range audit.Specs() {
 		at := audit.FormatTime(t0.Add(time.Duration(i) * 37 * time.Minute))
-		e := audit.Event{TenantID: "tenant-a", OccurredAt: at, RecordedAt: audit.FormatTime(now), Type: s.Type, Category: s.Category, Data: sampleData(s, i)}
+		e := audit.Event{TenantID: "tenant-a", OccurredAt: at, RecordedAt: audit.FormatTime(now), Type: s.Type, Category: s.Category, Data: stacktest.SampleData(s, i)}
 		switch s.Origin {
 		case audit.Ingested:
 			e.Actor = audit.Actor{Type: audit.ActorUser, ID: fmt.Sprintf("user-%d", i%3), Name: "User"}

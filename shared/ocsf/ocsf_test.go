@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/contrail/contrail/local/stacktest"
 	"github.com/contrail/contrail/shared/archive"
 	"github.com/contrail/contrail/shared/audit"
 )
@@ -158,17 +159,11 @@ func decode(t *testing.T, line string) map[string]any {
 	return m
 }
 
-// TestEveryType: an event of every registered type, with its required data, converts to its
+// TestEveryType: an event of every registered type, with sample data, converts to its
 // class's required attributes.
 func TestEveryType(t *testing.T) {
 	for _, s := range audit.Specs() {
-		data := map[string]any{}
-		for _, f := range s.Data {
-			if f.Required {
-				data[f.Name] = sampleValue(f)
-			}
-		}
-		raw, _ := json.Marshal(data)
+		raw, _ := json.Marshal(stacktest.SampleData(s, 1))
 		r := row(s.Type, func(r *archive.Row) { r.Data = string(raw) })
 		e, err := FromRow(&r)
 		if err != nil {
@@ -200,23 +195,6 @@ func TestEveryType(t *testing.T) {
 			t.Errorf("%s: missing %v", s.Type, missing)
 		}
 	}
-}
-
-func sampleValue(f audit.Field) any {
-	switch f.Kind {
-	case audit.StringList:
-		return []string{"x"}
-	case audit.Object:
-		return map[string]any{}
-	case audit.Number:
-		return 1
-	case audit.Bool:
-		return true
-	}
-	if len(f.Enum) > 0 {
-		return f.Enum[0]
-	}
-	return "x-" + f.Name
 }
 
 // TestWriterRefusesBadData: data that is not JSON fails the export with the event named,

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -120,13 +121,21 @@ func (s *Reports) bundle(ctx context.Context, w io.Writer, t tenant.ID, p httpap
 	if s.Bundles == nil {
 		return 0, fmt.Errorf("export the log of %s: this worker has no bundle writer", t)
 	}
+	return gzipped(w, "the log of "+t.String(), func(gz io.Writer) (int64, error) {
+		return s.Bundles.WriteBundle(ctx, gz, t, p.From, p.To)
+	})
+}
+
+// gzipped runs write on a gzip stream into w and closes the stream: the bundle's and OCSF's
+// files. what names the export in an error.
+func gzipped(w io.Writer, what string, write func(io.Writer) (int64, error)) (int64, error) {
 	gz := gzip.NewWriter(w)
-	n, err := s.Bundles.WriteBundle(ctx, gz, t, p.From, p.To)
+	n, err := write(gz)
 	if err != nil {
 		return n, err
 	}
 	if err := gz.Close(); err != nil {
-		return n, fmt.Errorf("export the log of %s: gzip: %w", t, err)
+		return n, fmt.Errorf("export %s: gzip: %w", what, err)
 	}
 	return n, nil
 }
@@ -381,23 +390,16 @@ func (s *Reports) auditCSV(ctx context.Context, w io.Writer, tenant tenant.ID, p
 
 // auditOCSF writes the period's archived events as OCSF JSON Lines, gzip-compressed.
 func (s *Reports) auditOCSF(ctx context.Context, w io.Writer, tenant tenant.ID, p httpapi.Period) (int64, error) {
-	gz := gzip.NewWriter(w)
-	ow := ocsf.NewWriter(gz)
-	out := newOpenedRows(ctx, s.newCache(), ow.Write)
-	err := s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, out.add)
-	if err == nil {
-		err = out.flush()
-	}
-	n, cerr := ow.Close()
-	if err == nil {
-		err = cerr
-	}
-	if err == nil {
-		if err = gz.Close(); err != nil {
-			err = fmt.Errorf("export the audit events of %s in OCSF: gzip: %w", tenant, err)
+	return gzipped(w, "the audit events of "+tenant.String()+" in OCSF", func(gz io.Writer) (int64, error) {
+		ow := ocsf.NewWriter(gz)
+		out := newOpenedRows(ctx, s.newCache(), ow.Write)
+		err := s.Archive.Scan(ctx, archive.Query{Tenant: tenant, From: p.From, To: p.To}, out.add)
+		if err == nil {
+			err = out.flush()
 		}
-	}
-	return n, err
+		n, cerr := ow.Close()
+		return n, errors.Join(err, cerr)
+	})
 }
 
 // auditParquet copies the period's archived rows into one file of the archive's own
