@@ -136,7 +136,7 @@ test('activity log: export the period as OCSF; verify an event in the signed log
   await dlg.getByLabel('Format').selectOption('ocsf');
   await dlg.getByRole('button', { name: 'Start export' }).click();
   await expect(dlg.locator('[data-status]')).toHaveText('done', { timeout: 45_000 });
-  await check(page, '23-activity-export-ocsf', { fullPage: false });
+  await check(page, '22b-activity-export-ocsf', { fullPage: false });
   const rows = Number((await dlg.locator('[role=status] p').first().innerText()).match(/(\d+) rows/)[1]);
   const file = await request.get(await dlg.getByRole('link', { name: 'Download the file' }).getAttribute('href'));
   expect(file.headers()['content-type']).toBe('application/gzip');
@@ -157,7 +157,7 @@ test('activity log: export the period as OCSF; verify an event in the signed log
   await page.keyboard.press('Enter');
   await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'true', { timeout: 15_000 });
   await expect(detail.locator('[data-verified]')).toContainText(/Verified in this browser: leaf \d+ of the log of \d+ events/);
-  await check(page, '24-activity-verified', { fullPage: false });
+  await check(page, '22c-activity-verified', { fullPage: false });
 
   // As an attacker would: a leaf changed on the way, then a checkpoint with another signature.
   await page.route('**/v1/log/proof/inclusion**', async (route) => {
@@ -168,7 +168,7 @@ test('activity log: export the period as OCSF; verify an event in the signed log
   await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
   await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'false');
   await expect(detail.locator('[data-verified]')).toContainText(/Does not verify: the inclusion proof of leaf \d+ does not lead to the checkpoint's root\./);
-  await check(page, '25-activity-not-verified', { fullPage: false });
+  await check(page, '22d-activity-not-verified', { fullPage: false });
   await page.unroute('**/v1/log/proof/inclusion**');
   await page.route('**/v1/log/checkpoint', async (route) => {
     const r = await route.fetch();
@@ -184,5 +184,5 @@ test('activity log: export the period as OCSF; verify an event in the signed log
   await detail.getByRole('button', { name: 'Verify in the signed log' }).click();
   await expect(detail.locator('[data-verified]')).toHaveAttribute('data-verified', 'pending');
   await expect(detail.locator('[data-verified]')).toHaveText('Not in the signed log yet: an event is sequenced within a minute or so of being archived. Try again shortly.');
-  await check(page, '26-activity-verify-pending', { fullPage: false });
+  await check(page, '22e-activity-verify-pending', { fullPage: false });
 });
